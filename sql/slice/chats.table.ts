@@ -1,0 +1,19 @@
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+export interface ChatsTable {
+  id: Generated<string>;
+  wa_id: string;
+  contact_id: string | null;
+  name: string;
+  phone: string | null;
+  is_group: ColumnType<boolean, boolean | undefined, boolean>;
+  preview: string | null;
+  last_message_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  unread_count: ColumnType<number, number | undefined, number>;
+  stage_id: number | null;
+  created_at: ColumnType<Date, never, never>;
+  updated_at: ColumnType<Date, never, Date | string>;
+}
+export type Chat = Selectable<ChatsTable>;
+export type NewChat = Insertable<ChatsTable>;
+export type ChatUpdate = Updateable<ChatsTable>;

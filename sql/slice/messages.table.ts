@@ -1,0 +1,25 @@
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+export type Direction = 'in' | 'out';
+
+export interface MessagesTable {
+  id: Generated<string>;
+  /** WhatsApp's message id, as the page's data-id gives it: unique, the idempotency key. */
+  wa_id: string;
+  chat_id: string;
+  direction: Direction;
+  author: string | null;
+  body: ColumnType<string, string | undefined, string>;
+  sent_at: ColumnType<Date, Date | string, Date | string>;
+  /** -1 failed, 0 pending, 1 sent, 2 delivered, 3 read, 4 played. */
+  ack: ColumnType<number, number | undefined, number>;
+  media_kind: string | null;
+  quoted_wa_id: string | null;
+  quoted_body: string | null;
+  recalled: ColumnType<boolean, boolean | undefined, boolean>;
+  created_at: ColumnType<Date, never, never>;
+  updated_at: ColumnType<Date, never, Date | string>;
+}
+export type Message = Selectable<MessagesTable>;
+export type NewMessage = Insertable<MessagesTable>;
+export type MessageUpdate = Updateable<MessagesTable>;

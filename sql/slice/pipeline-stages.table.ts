@@ -1,0 +1,12 @@
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+export interface PipelineStagesTable {
+  id: Generated<number>;
+  name: string;
+  position: number;
+  color: ColumnType<string, string | undefined, string>;
+  created_at: ColumnType<Date, never, never>;
+}
+export type PipelineStage = Selectable<PipelineStagesTable>;
+export type NewPipelineStage = Insertable<PipelineStagesTable>;
+export type PipelineStageUpdate = Updateable<PipelineStagesTable>;
