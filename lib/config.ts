@@ -6,6 +6,7 @@
 import { Type, type TObject, type Static, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { AppError } from './errors.ts';
+import { maskUrl } from './logger.ts';
 
 export { Type };
 
@@ -34,6 +35,15 @@ function coerce(schema: TObject, env: Env): Record<string, unknown> {
   return out;
 }
 
+const SECRET_KEY = /SECRET|TOKEN|PASSWORD|_KEY$/;
+
+/** What a rejected value looked like, without ever printing a secret. */
+function shown(key: string, raw: string): string {
+  if (SECRET_KEY.test(key)) return `a value of ${raw.length} characters`;
+  if (/URL$/.test(key)) return JSON.stringify(maskUrl(raw));
+  return JSON.stringify(raw.length > 80 ? `${raw.slice(0, 77)}...` : raw);
+}
+
 export function loadConfig<S extends TObject>(program: string, schema: S, env: Env = process.env): Readonly<Static<S>> {
   const values = coerce(schema, env);
   Value.Default(schema, values);
@@ -44,7 +54,7 @@ export function loadConfig<S extends TObject>(program: string, schema: S, env: E
     if (problems.has(key)) continue;
     const prop = schema.properties[key];
     const missing = env[key] === undefined || env[key] === '';
-    const reason = missing ? 'is missing' : `is invalid: ${error.message.toLowerCase()}, got ${JSON.stringify(env[key])}`;
+    const reason = missing ? 'is missing' : `is invalid: ${error.message.toLowerCase()}, got ${shown(key, env[key]!)}`;
     problems.set(key, prop ? describeError(prop, `${key} ${reason}`) : `${key} ${reason}`);
   }
   if (problems.size > 0) {

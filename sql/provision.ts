@@ -36,10 +36,24 @@ async function isSuperuser(db: Kysely<any>): Promise<boolean> {
   return r.rows[0]?.s === true;
 }
 
-/** Database-wide hardening, idempotent: nobody connects or creates unless granted by name. */
-async function lockDownDatabase(db: Kysely<any>): Promise<void> {
-  await sql`revoke all on database ${sql.id(await currentDatabase(db))} from public`.execute(db);
-  await sql`revoke all on schema public from public`.execute(db);
+/** Key of the lock that serialises changes to the database's own ACL (one catalog row for all). */
+const DATABASE_ACL_LOCK = -1;
+
+/**
+ * Database-wide hardening, idempotent: nobody connects or creates unless granted by name; then
+ * CONNECT for the role. The database ACL is one catalog row shared by every provisioning call, so
+ * concurrent calls for different slices take turns here ("tuple concurrently updated" otherwise).
+ */
+async function grantConnectOnly(conn: Kysely<any>, role: string): Promise<void> {
+  const database = sql.id(await currentDatabase(conn));
+  await sql`select pg_advisory_lock(${LOCK_NAMESPACE}, ${DATABASE_ACL_LOCK})`.execute(conn);
+  try {
+    await sql`revoke all on database ${database} from public`.execute(conn);
+    await sql`revoke all on schema public from public`.execute(conn);
+    await sql`grant connect on database ${database} to ${sql.id(role)}`.execute(conn);
+  } finally {
+    await sql`select pg_advisory_unlock(${LOCK_NAMESPACE}, ${DATABASE_ACL_LOCK})`.execute(conn);
+  }
 }
 
 async function currentDatabase(db: Kysely<any>): Promise<string> {
@@ -84,7 +98,7 @@ async function createOwnedSchema(conn: Kysely<any>, schema: string, role: string
   await sql`create schema if not exists ${sql.id(schema)} authorization ${sql.id(role)}`.execute(conn);
   await sql`alter schema ${sql.id(schema)} owner to ${sql.id(role)}`.execute(conn);
   await sql`revoke all on schema ${sql.id(schema)} from public`.execute(conn);
-  await sql`grant connect on database ${sql.id(await currentDatabase(conn))} to ${sql.id(role)}`.execute(conn);
+  await grantConnectOnly(conn, role);
   await sql`alter role ${sql.id(role)} in database ${sql.id(await currentDatabase(conn))} set search_path = ${sql.id(schema)}`.execute(conn);
 }
 
@@ -116,7 +130,6 @@ export async function provisionSlice(admin: Kysely<any>, id: number, options: { 
   const role = sliceRoleName(id);
   const schema = sliceSchemaName(id);
   return withLock(admin, id, async (conn) => {
-    await lockDownDatabase(conn);
     const wanted = options.rotatePassword ? newPassword() : null;
     const fresh = (await roleExists(conn, role)) ? null : newPassword();
     const created = await createOrUpdateRole(conn, role, SLICE_CONNECTION_LIMIT, wanted ?? fresh);
@@ -163,7 +176,6 @@ export async function sliceSchemaExists(db: Kysely<any>, id: number): Promise<bo
  */
 export async function provisionGateway(admin: Kysely<any>, options: { password?: string } = {}): Promise<{ role: string; password: string | null; migrations: string[] }> {
   return withLock(admin, 0, async (conn) => {
-    await lockDownDatabase(conn);
     const fresh = (await roleExists(conn, GATEWAY_ROLE)) ? null : newPassword();
     const password = options.password ?? fresh;
     await createOrUpdateRole(conn, GATEWAY_ROLE, GATEWAY_CONNECTION_LIMIT, password);
