@@ -1,0 +1,39 @@
+// Chats: the list (cursor paged, filtered), one chat, read marks, labels and stage of a chat.
+import { api } from './http.ts';
+import type { Chat, Page } from './types.ts';
+
+export interface ChatFilters {
+  q?: string;
+  label?: number | null;
+  stage?: number | null;
+  unread?: boolean;
+}
+
+export const CHAT_PAGE_SIZE = 200;
+
+export function listChats(filters: ChatFilters, cursor: string | null, signal?: AbortSignal, limit = CHAT_PAGE_SIZE): Promise<Page<Chat>> {
+  return api<Page<Chat>>('/api/chats', {
+    query: { cursor, limit, q: filters.q?.trim() || undefined, label: filters.label, stage: filters.stage, unread: filters.unread ? 'true' : undefined },
+    signal,
+  });
+}
+
+export function getChat(id: string, signal?: AbortSignal): Promise<Chat> {
+  return api<Chat>(`/api/chats/${encodeURIComponent(id)}`, { signal });
+}
+
+export function markRead(id: string): Promise<void> {
+  return api<void>(`/api/chats/${encodeURIComponent(id)}/read`, { method: 'POST' });
+}
+
+export function addChatLabel(chatId: string, labelId: number): Promise<unknown> {
+  return api(`/api/chats/${encodeURIComponent(chatId)}/labels/${labelId}`, { method: 'PUT' });
+}
+
+export function removeChatLabel(chatId: string, labelId: number): Promise<unknown> {
+  return api(`/api/chats/${encodeURIComponent(chatId)}/labels/${labelId}`, { method: 'DELETE' });
+}
+
+export function setChatStage(chatId: string, stageId: number | null): Promise<unknown> {
+  return api(`/api/chats/${encodeURIComponent(chatId)}/stage`, { method: 'PUT', body: { stageId } });
+}

@@ -1,0 +1,20 @@
+// Query keys: one place, so the event reducer and the screens agree.
+import type { ChatFilters } from './chats.ts';
+
+export const keys = {
+  me: ['me'] as const,
+  wa: ['wa'] as const,
+  chatsAll: ['chats'] as const,
+  chats: (filters: ChatFilters) => ['chats', normaliseFilters(filters)] as const,
+  chat: (id: string) => ['chat', id] as const,
+  messages: (chatId: string) => ['messages', chatId] as const,
+  contact: (id: string) => ['contact', id] as const,
+  labels: ['labels'] as const,
+  stages: ['stages'] as const,
+  notes: (chatId: string) => ['notes', chatId] as const,
+  search: (q: string) => ['search', q] as const,
+};
+
+export function normaliseFilters(f: ChatFilters): Required<ChatFilters> {
+  return { q: f.q?.trim() ?? '', label: f.label ?? null, stage: f.stage ?? null, unread: !!f.unread };
+}

@@ -1,0 +1,124 @@
+// Routes and guards. SaaS: an account session (cookie) guards the app; self-hosted: the slice
+// token in localStorage does.
+import { useEffect, useState, type ReactNode } from 'react';
+import { createBrowserRouter, Navigate, Outlet, RouterProvider } from 'react-router';
+import { QueryClient, QueryClientProvider, useQueryClient } from '@tanstack/react-query';
+import { SAAS } from './env.ts';
+import { getSliceToken, isApiError, onUnauthenticated, setSliceToken } from './api/http.ts';
+import { keys } from './api/keys.ts';
+import { useMe, useWaStatus } from './session.ts';
+import { AppShell } from './components/app-shell.tsx';
+import { ErrorState, LoadingState } from './components/ui.tsx';
+import { LoginScreen, RegisterScreen } from './screens/auth.tsx';
+import { TokenScreen } from './screens/token.tsx';
+import { LinkScreen } from './screens/link.tsx';
+import { InboxScreen } from './screens/inbox.tsx';
+import { PipelineScreen } from './screens/pipeline.tsx';
+import { SettingsScreen } from './screens/settings.tsx';
+import { BillingScreen } from './screens/billing.tsx';
+
+export function createQueryClient(): QueryClient {
+  return new QueryClient({
+    defaultOptions: {
+      queries: { refetchOnWindowFocus: false, retry: (n, err) => !isApiError(err) || (err.status >= 500 && n < 2) },
+    },
+  });
+}
+
+/** A 401 anywhere: the session is gone. Re-check /api/me (SaaS) or drop the token (self-hosted). */
+function SessionWatch() {
+  const qc = useQueryClient();
+  useEffect(
+    () =>
+      onUnauthenticated(() => {
+        if (SAAS) {
+          if (qc.getQueryState(keys.me)?.status === 'success') void qc.invalidateQueries({ queryKey: keys.me });
+        } else if (getSliceToken()) {
+          setSliceToken(null);
+          qc.clear();
+          window.location.assign('/token');
+        }
+      }),
+    [qc],
+  );
+  return null;
+}
+
+function RequireSession({ children }: { children: ReactNode }) {
+  const me = useMe();
+  if (!SAAS) return getSliceToken() ? <>{children}</> : <Navigate to="/token" replace />;
+  if (me.isError && isApiError(me.error) && me.error.status === 401) return <Navigate to="/login" replace />;
+  if (me.isPending) return <LoadingState label="Loading your account…" />;
+  if (me.isError) return <ErrorState title="Cannot reach Queunir" error={me.error} onRetry={() => void me.refetch()} />;
+  return <>{children}</>;
+}
+
+function PublicOnly({ children }: { children: ReactNode }) {
+  const me = useMe();
+  if (me.isSuccess && !me.isError) return <Navigate to="/" replace />;
+  return <>{children}</>;
+}
+
+function Home() {
+  const { status, query, hasSlice } = useWaStatus();
+  if (hasSlice && query.isPending && !status) return <LoadingState />;
+  return <Navigate to={status?.state === 'READY' ? '/inbox' : '/link'} replace />;
+}
+
+function Shell() {
+  return (
+    <RequireSession>
+      <AppShell>
+        <Outlet />
+      </AppShell>
+    </RequireSession>
+  );
+}
+
+function Root() {
+  return (
+    <>
+      <SessionWatch />
+      <Outlet />
+    </>
+  );
+}
+
+export function buildRoutes() {
+  const publicRoutes = SAAS
+    ? [
+        { path: '/login', element: <PublicOnly><LoginScreen /></PublicOnly> },
+        { path: '/register', element: <PublicOnly><RegisterScreen /></PublicOnly> },
+      ]
+    : [{ path: '/token', element: <TokenScreen /> }];
+  return [
+    {
+      element: <Root />,
+      children: [
+        ...publicRoutes,
+        {
+          element: <Shell />,
+          children: [
+            { path: '/', element: <Home /> },
+            { path: '/link', element: <LinkScreen /> },
+            { path: '/inbox', element: <InboxScreen /> },
+            { path: '/inbox/:chatId', element: <InboxScreen /> },
+            { path: '/pipeline', element: <PipelineScreen /> },
+            { path: '/settings', element: <SettingsScreen /> },
+            ...(SAAS ? [{ path: '/billing', element: <BillingScreen /> }] : []),
+            { path: '*', element: <Navigate to="/" replace /> },
+          ],
+        },
+      ],
+    },
+  ];
+}
+
+export function App({ client }: { client: QueryClient }) {
+  const [router] = useState(() => createBrowserRouter(buildRoutes()));
+  return (
+    <QueryClientProvider client={client}>
+      <RouterProvider router={router} />
+    </QueryClientProvider>
+  );
+}

@@ -1,0 +1,91 @@
+// The signed-in frame: a navigation rail (a bottom bar at phone width), a banner when WhatsApp is
+// not connected, and the one event stream of the tab.
+import type { ReactNode } from 'react';
+import { Link, NavLink, useLocation } from 'react-router';
+import { EventStream, useStreamStatus } from '../events/event-stream.tsx';
+import { describeWaState } from '../lib/wa-state.ts';
+import { useWaStatus } from '../session.ts';
+import { cx } from './ui.tsx';
+
+const icons: Record<string, string> = {
+  inbox: 'M3 5h14v10H3zM3 11h4l1.5 2h3L13 11h4',
+  pipeline: 'M3 4h4v12H3zM8 4h4v8H8zM13 4h4v5h-4z',
+  link: 'M4 4h5v5H4zM11 4h5v5h-5zM4 11h5v5H4zM12 12h1.5v1.5H12zM14.5 14.5H16V16h-1.5z',
+  settings: 'M10 7a3 3 0 1 0 0 6 3 3 0 0 0 0-6zM10 2v2M10 16v2M2 10h2M16 10h2M4.3 4.3l1.4 1.4M14.3 14.3l1.4 1.4M4.3 15.7l1.4-1.4M14.3 5.7l1.4-1.4',
+};
+
+const nav = [
+  { to: '/inbox', label: 'Inbox', icon: 'inbox' },
+  { to: '/pipeline', label: 'Pipeline', icon: 'pipeline' },
+  { to: '/link', label: 'WhatsApp', icon: 'link' },
+  { to: '/settings', label: 'Settings', icon: 'settings' },
+];
+
+function Icon({ name }: { name: string }) {
+  return (
+    <svg viewBox="0 0 20 20" className="size-5" fill="none" stroke="currentColor" strokeWidth="1.5" strokeLinejoin="round" aria-hidden>
+      <path d={icons[name]} />
+    </svg>
+  );
+}
+
+export function AppShell({ children }: { children: ReactNode }) {
+  return (
+    <EventStream>
+      <div className="flex h-full flex-col md:flex-row">
+        <nav aria-label="Main" className="order-last flex shrink-0 justify-around border-t border-stone-200 bg-white md:order-first md:w-16 md:flex-col md:justify-start md:gap-1 md:border-t-0 md:border-r md:bg-stone-900 md:py-3">
+          <div className="mb-3 hidden justify-center md:flex">
+            <span className="flex size-9 items-center justify-center rounded-lg bg-brand-600 font-semibold text-white">Q</span>
+          </div>
+          {nav.map((n) => (
+            <NavLink
+              key={n.to}
+              to={n.to}
+              data-testid={`nav-${n.icon}`}
+              className={({ isActive }) =>
+                cx(
+                  'flex flex-1 flex-col items-center gap-0.5 py-2 text-[11px] md:mx-2 md:flex-none md:rounded-lg md:py-2',
+                  isActive ? 'text-brand-700 md:bg-stone-700 md:text-white' : 'text-stone-500 hover:text-stone-800 md:text-stone-400 md:hover:bg-stone-800 md:hover:text-white',
+                )
+              }
+            >
+              <Icon name={n.icon} />
+              <span>{n.label}</span>
+            </NavLink>
+          ))}
+        </nav>
+        <div className="flex min-h-0 min-w-0 flex-1 flex-col">
+          <StatusBanner />
+          <main className="min-h-0 flex-1">{children}</main>
+        </div>
+      </div>
+    </EventStream>
+  );
+}
+
+function StatusBanner() {
+  const { status, hasSlice } = useWaStatus();
+  const stream = useStreamStatus();
+  const { pathname } = useLocation();
+  if (pathname.startsWith('/link')) return null;
+  const state = status?.state;
+  if (state === 'READY' || (!state && !hasSlice && false)) {
+    return stream === 'reconnecting' ? (
+      <div role="status" className="bg-amber-50 px-4 py-1 text-xs text-amber-800">
+        Live updates paused, reconnecting…
+      </div>
+    ) : null;
+  }
+  const words = describeWaState(state, status?.detail);
+  return (
+    <div role="status" data-testid="wa-banner" className="flex items-center gap-3 border-b border-amber-200 bg-amber-50 px-4 py-1.5 text-sm text-amber-900">
+      <span>
+        WhatsApp: <b>{words.title}</b>
+        <span className="hidden sm:inline"> — {words.hint}</span>
+      </span>
+      <Link to="/link" className="ml-auto shrink-0 font-medium underline">
+        {state ? 'Details' : 'Link now'}
+      </Link>
+    </div>
+  );
+}

@@ -1,0 +1,98 @@
+// A value edited in place: click (or Enter) to edit, Enter or leaving the field saves, Esc cancels.
+import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
+import { cx } from './ui.tsx';
+
+export function EditableField({
+  label,
+  value,
+  onSave,
+  placeholder,
+  testId,
+  mono,
+  multiline,
+  type = 'text',
+}: {
+  label: string;
+  value: string | null | undefined;
+  onSave: (next: string) => Promise<unknown> | void;
+  placeholder?: string;
+  testId?: string;
+  mono?: boolean;
+  multiline?: boolean;
+  type?: string;
+}) {
+  const [editing, setEditing] = useState(false);
+  const [draft, setDraft] = useState(value ?? '');
+  const [saving, setSaving] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const inputRef = useRef<HTMLInputElement & HTMLTextAreaElement>(null);
+
+  useEffect(() => {
+    if (!editing) setDraft(value ?? '');
+  }, [value, editing]);
+  useEffect(() => {
+    if (editing) inputRef.current?.focus();
+  }, [editing]);
+
+  const commit = async () => {
+    if (draft === (value ?? '')) {
+      setEditing(false);
+      return;
+    }
+    setSaving(true);
+    setError(null);
+    try {
+      await onSave(draft.trim());
+      setEditing(false);
+    } catch (err) {
+      setError((err as Error).message);
+    } finally {
+      setSaving(false);
+    }
+  };
+  const cancel = () => {
+    setDraft(value ?? '');
+    setError(null);
+    setEditing(false);
+  };
+
+  const inputProps = {
+    'aria-label': label,
+    'data-testid': testId ? `${testId}-input` : undefined,
+    value: draft,
+    disabled: saving,
+    onChange: (e: { target: { value: string } }) => setDraft(e.target.value),
+    onBlur: () => void commit(),
+    onKeyDown: (e: KeyboardEvent) => {
+      if (e.key === 'Escape') {
+        e.stopPropagation();
+        e.preventDefault();
+        cancel();
+      } else if (e.key === 'Enter' && (!multiline || !e.shiftKey)) {
+        e.preventDefault();
+        void commit();
+      }
+    },
+    className: cx('w-full rounded border border-brand-500 bg-white px-2 py-1 text-sm outline-none ring-2 ring-brand-100', mono && 'font-mono'),
+  };
+
+  return (
+    <div className="group">
+      <div className="text-xs font-medium uppercase tracking-wide text-stone-500">{label}</div>
+      {editing ? (
+        multiline ? <textarea ref={inputRef} rows={3} {...inputProps} /> : <input ref={inputRef} type={type} {...inputProps} />
+      ) : (
+        <button
+          type="button"
+          data-testid={testId}
+          aria-label={`Edit ${label.toLowerCase()}`}
+          onClick={() => setEditing(true)}
+          className={cx('-mx-1 block w-[calc(100%+0.5rem)] truncate rounded px-1 py-1 text-left text-sm hover:bg-stone-100', value ? 'text-stone-900' : 'text-stone-400', mono && 'font-mono')}
+        >
+          {value || placeholder || `Add ${label.toLowerCase()}`}
+        </button>
+      )}
+      {error ? <p className="text-xs text-red-700">{error}</p> : null}
+    </div>
+  );
+}

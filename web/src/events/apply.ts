@@ -1,0 +1,118 @@
+// The events → cache reducer: every server event becomes an update of the react-query cache, so
+// every screen showing that data re-renders without a refetch.
+import type { QueryClient } from '@tanstack/react-query';
+import { keys } from '../api/keys.ts';
+import type { ChatFilters } from '../api/chats.ts';
+import type { Chat, Contact, Me, Message, WaStatus } from '../api/types.ts';
+import { addMessage, chatMatches, findChat, updateMessage, upsertChat, type Pages } from './cache.ts';
+
+export interface ServerEvent {
+  type: string;
+  data: unknown;
+}
+
+export const EVENT_TYPES = ['slice.state', 'wa.state', 'wa.qr', 'message.created', 'message.updated', 'chat.updated', 'contact.updated'] as const;
+
+function chatLists(qc: QueryClient): Array<[readonly unknown[], Required<ChatFilters>]> {
+  return qc
+    .getQueryCache()
+    .findAll({ queryKey: keys.chatsAll })
+    .map((q) => [q.queryKey, q.queryKey[1] as Required<ChatFilters>]);
+}
+
+function setWa(qc: QueryClient, patch: Partial<WaStatus>): void {
+  qc.setQueryData<WaStatus>(keys.wa, (old) => ({ state: 'STARTING', qr: null, ...old, ...patch }) as WaStatus);
+  qc.setQueryData<Me>(keys.me, (me) => (me ? { ...me, wa: { state: 'STARTING', qr: null, ...me.wa, ...patch } as WaStatus } : me));
+}
+
+/** Which chat the user has open, so its incoming messages do not count as unread. */
+export interface ApplyContext {
+  openChatId?: string | null;
+}
+
+export function applyEvent(qc: QueryClient, ev: ServerEvent, ctx: ApplyContext = {}): void {
+  switch (ev.type) {
+    case 'wa.state': {
+      const d = ev.data as { state: WaStatus['state']; since?: string; detail?: string | null };
+      const patch: Partial<WaStatus> = { state: d.state, since: d.since ?? null, detail: d.detail ?? null };
+      if (d.state !== 'QR') patch.qr = null;
+      setWa(qc, patch);
+      if (d.state === 'READY') void qc.invalidateQueries({ queryKey: keys.chatsAll });
+      return;
+    }
+    case 'wa.qr': {
+      const d = ev.data as { qr: string };
+      setWa(qc, { state: 'QR', qr: d.qr, since: new Date().toISOString() });
+      return;
+    }
+    case 'slice.state': {
+      const d = ev.data as { state?: string; to?: string };
+      const state = d.state ?? d.to;
+      if (!state) return;
+      qc.setQueryData<Me>(keys.me, (me) => (me && me.slice ? { ...me, slice: { ...me.slice, state } } : me));
+      return;
+    }
+    case 'message.created': {
+      const msg = ev.data as Message;
+      qc.setQueryData<Pages<Message>>(keys.messages(msg.chatId), (data) => addMessage(data, msg));
+      // The chat moves to the top with the new preview (a chat.updated usually follows; this makes
+      // the list right even before it does).
+      let known = false;
+      for (const [key, filters] of chatLists(qc)) {
+        qc.setQueryData<Pages<Chat>>(key, (data) => {
+          const chat = findChat(data, msg.chatId);
+          if (!chat) return data;
+          known = true;
+          const unread = msg.direction === 'in' && ctx.openChatId !== msg.chatId ? chat.unreadCount + 1 : chat.unreadCount;
+          const next: Chat = { ...chat, preview: previewOf(msg), lastMessageAt: msg.sentAt, unreadCount: unread };
+          return upsertChat(data, next, { insertIfAbsent: true, remove: !chatMatches(next, filters) });
+        });
+      }
+      qc.setQueryData<Chat>(keys.chat(msg.chatId), (c) => (c ? { ...c, preview: previewOf(msg), lastMessageAt: msg.sentAt } : c));
+      if (!known && !qc.getQueryData(keys.chat(msg.chatId))) void qc.invalidateQueries({ queryKey: keys.chatsAll });
+      return;
+    }
+    case 'message.updated': {
+      const msg = ev.data as Message;
+      qc.setQueryData<Pages<Message>>(keys.messages(msg.chatId), (data) => updateMessage(data, msg));
+      return;
+    }
+    case 'chat.updated': {
+      const chat = ev.data as Chat;
+      for (const [key, filters] of chatLists(qc)) {
+        qc.setQueryData<Pages<Chat>>(key, (data) => {
+          const listed = chat.labels ? chat : { ...chat, labels: findChat(data, chat.id)?.labels ?? [] };
+          return upsertChat(data, listed, { insertIfAbsent: true, remove: !chatMatches(listed, filters) });
+        });
+      }
+      qc.setQueryData<Chat>(keys.chat(chat.id), (c) => (c ? { ...c, ...chat } : c));
+      return;
+    }
+    case 'contact.updated': {
+      const contact = ev.data as Contact;
+      qc.setQueryData<Contact>(keys.contact(contact.id), (c) => (c ? { ...c, ...contact } : c));
+      return;
+    }
+    default:
+      return;
+  }
+}
+
+export function previewOf(msg: Pick<Message, 'body' | 'mediaKind'>): string {
+  if (msg.body) return msg.body;
+  return msg.mediaKind ? mediaLabel(msg.mediaKind) : '';
+}
+
+export function mediaLabel(kind: string): string {
+  const names: Record<string, string> = {
+    image: 'Photo',
+    video: 'Video',
+    audio: 'Audio',
+    voice: 'Voice message',
+    document: 'Document',
+    sticker: 'Sticker',
+    location: 'Location',
+    contact: 'Contact card',
+  };
+  return names[kind] ?? 'Attachment';
+}

@@ -1,0 +1,78 @@
+// ONE EventSource per tab, feeding the query cache through applyEvent. Mounted once by the app
+// shell while the user is signed in. EventSource resumes with Last-Event-ID on its own.
+import { createContext, useContext, useEffect, useRef, useState, type ReactNode } from 'react';
+import { useQueryClient } from '@tanstack/react-query';
+import { SAAS } from '../env.ts';
+import { getSliceToken } from '../api/http.ts';
+import { keys } from '../api/keys.ts';
+import { applyEvent, EVENT_TYPES } from './apply.ts';
+
+export type StreamStatus = 'connecting' | 'open' | 'reconnecting';
+
+const StatusContext = createContext<StreamStatus>('connecting');
+export const useStreamStatus = (): StreamStatus => useContext(StatusContext);
+
+/** The chat the user has open (incoming messages there are not counted unread). */
+let openChatId: string | null = null;
+export function setOpenChat(id: string | null): void {
+  openChatId = id;
+}
+
+export function eventsUrl(): string {
+  if (SAAS) return '/api/events';
+  // EventSource cannot send headers: the self-hosted slice takes its token as a query parameter.
+  const token = getSliceToken();
+  return token ? `/events?token=${encodeURIComponent(token)}` : '/events';
+}
+
+export function EventStream({ children }: { children: ReactNode }) {
+  const qc = useQueryClient();
+  const [status, setStatus] = useState<StreamStatus>('connecting');
+  const hadError = useRef(false);
+
+  useEffect(() => {
+    let es: EventSource | null = null;
+    let retry: ReturnType<typeof setTimeout> | null = null;
+    let stopped = false;
+
+    const open = () => {
+      es = new EventSource(eventsUrl(), { withCredentials: true });
+      es.onopen = () => {
+        setStatus('open');
+        if (hadError.current) {
+          // Back after a gap the server could not replay from: refresh what is on screen.
+          hadError.current = false;
+          void qc.invalidateQueries({ queryKey: keys.wa });
+        }
+      };
+      es.onerror = () => {
+        hadError.current = true;
+        setStatus('reconnecting');
+        if (es && es.readyState === EventSource.CLOSED && !stopped) {
+          // The browser gave up (an HTTP error such as 401): check the session, try again later.
+          void qc.invalidateQueries({ queryKey: keys.me });
+          retry = setTimeout(open, 5000);
+        }
+      };
+      for (const type of EVENT_TYPES) {
+        es.addEventListener(type, (e) => {
+          let data: unknown;
+          try {
+            data = JSON.parse((e as MessageEvent<string>).data);
+          } catch {
+            return;
+          }
+          applyEvent(qc, { type, data }, { openChatId });
+        });
+      }
+    };
+    open();
+    return () => {
+      stopped = true;
+      if (retry) clearTimeout(retry);
+      es?.close();
+    };
+  }, [qc]);
+
+  return <StatusContext.Provider value={status}>{children}</StatusContext.Provider>;
+}

@@ -1,0 +1,261 @@
+// The inbox: chat list (search, filters) | conversation | contact panel. Keyboard: up/down moves
+// through chats, `/` focuses search, Esc closes the contact panel (then the chat, at phone width).
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { useNavigate, useParams } from 'react-router';
+import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
+import { getChat, listChats, type ChatFilters } from '../api/chats.ts';
+import { keys, normaliseFilters } from '../api/keys.ts';
+import { listLabels } from '../api/labels.ts';
+import { searchMessages } from '../api/messages.ts';
+import { listStages } from '../api/stages.ts';
+import type { Chat } from '../api/types.ts';
+import { ChatList } from '../components/chat-list.tsx';
+import { ContactPanel } from '../components/contact-panel.tsx';
+import { Conversation } from '../components/conversation.tsx';
+import { cx, EmptyState, ErrorState, LoadingState } from '../components/ui.tsx';
+import { listTime } from '../lib/dates.ts';
+
+export function useChatList(filters: ChatFilters) {
+  const f = normaliseFilters(filters);
+  return useInfiniteQuery({
+    queryKey: keys.chats(f),
+    queryFn: ({ pageParam, signal }) => listChats(f, pageParam, signal),
+    initialPageParam: null as string | null,
+    getNextPageParam: (last) => last.nextCursor,
+    staleTime: 30_000,
+  });
+}
+
+function isTyping(target: EventTarget | null): boolean {
+  const el = target as HTMLElement | null;
+  if (!el) return false;
+  return el.tagName === 'INPUT' || el.tagName === 'TEXTAREA' || el.tagName === 'SELECT' || el.isContentEditable;
+}
+
+export function InboxScreen() {
+  const { chatId } = useParams();
+  const selectedId = chatId ?? null;
+  const navigate = useNavigate();
+  const [query, setQuery] = useState('');
+  const [q, setQ] = useState('');
+  const [unread, setUnread] = useState(false);
+  const [label, setLabel] = useState<number | null>(null);
+  const [stage, setStage] = useState<number | null>(null);
+  const [mode, setMode] = useState<'chats' | 'messages'>('chats');
+  const [contactOpen, setContactOpen] = useState(false);
+  const searchRef = useRef<HTMLInputElement>(null);
+
+  useEffect(() => {
+    const t = setTimeout(() => setQ(query.trim()), 250);
+    return () => clearTimeout(t);
+  }, [query]);
+  useEffect(() => {
+    if (!q) setMode('chats');
+  }, [q]);
+
+  const filters = useMemo<ChatFilters>(() => ({ q, unread, label, stage }), [q, unread, label, stage]);
+  const chats = useChatList(filters);
+  const items = useMemo(() => chats.data?.pages.flatMap((p) => p.items) ?? [], [chats.data]);
+  const labels = useQuery({ queryKey: keys.labels, queryFn: ({ signal }) => listLabels(signal) });
+  const stages = useQuery({ queryKey: keys.stages, queryFn: ({ signal }) => listStages(signal) });
+
+  const fromList = selectedId ? items.find((c) => c.id === selectedId) : undefined;
+  const single = useQuery({
+    queryKey: keys.chat(selectedId ?? ''),
+    queryFn: ({ signal }) => getChat(selectedId!, signal),
+    enabled: !!selectedId && !fromList,
+  });
+  const selected: Chat | undefined = fromList ?? single.data;
+
+  const select = useCallback((id: string) => navigate(`/inbox/${encodeURIComponent(id)}`), [navigate]);
+  const { hasNextPage, isFetchingNextPage, fetchNextPage } = chats;
+  const loadMore = useCallback(() => void fetchNextPage(), [fetchNextPage]);
+
+  // Keyboard shortcuts.
+  const latest = useRef({ items, selectedId, contactOpen });
+  latest.current = { items, selectedId, contactOpen };
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      const { items: list, selectedId: sel, contactOpen: open } = latest.current;
+      if (e.key === '/' && !isTyping(e.target)) {
+        e.preventDefault();
+        searchRef.current?.focus();
+        return;
+      }
+      if (e.key === 'Escape') {
+        if (open) setContactOpen(false);
+        else if (document.activeElement === searchRef.current) searchRef.current?.blur();
+        else if (sel && window.matchMedia('(max-width: 767px)').matches) navigate('/inbox');
+        return;
+      }
+      if ((e.key === 'ArrowDown' || e.key === 'ArrowUp') && (!isTyping(e.target) || e.target === searchRef.current)) {
+        if (list.length === 0) return;
+        e.preventDefault();
+        const i = sel ? list.findIndex((c) => c.id === sel) : -1;
+        const next = e.key === 'ArrowDown' ? Math.min(list.length - 1, i + 1) : Math.max(0, i < 0 ? 0 : i - 1);
+        const target = list[next];
+        if (target && target.id !== sel) navigate(`/inbox/${encodeURIComponent(target.id)}`, { replace: true });
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [navigate]);
+
+  const filtered = !!(q || unread || label !== null || stage !== null);
+
+  return (
+    <div className="flex h-full min-h-0">
+      <section aria-label="Chat list" className={cx('min-h-0 w-full flex-col border-r border-stone-200 bg-white md:flex md:w-[340px] lg:w-[380px]', selectedId ? 'hidden' : 'flex')}>
+        <div className="space-y-2 border-b border-stone-200 px-3 py-2">
+          <div className="relative">
+            <input
+              ref={searchRef}
+              data-testid="chat-search"
+              type="search"
+              aria-label="Search chats"
+              placeholder="Search or press /"
+              value={query}
+              onChange={(e) => setQuery(e.target.value)}
+              className="w-full rounded-lg bg-stone-100 px-3 py-1.5 pl-8 text-sm outline-none focus:bg-white focus:ring-2 focus:ring-brand-100"
+            />
+            <svg viewBox="0 0 20 20" className="pointer-events-none absolute top-2 left-2.5 size-4 text-stone-400" fill="none" stroke="currentColor" strokeWidth="1.8" aria-hidden>
+              <circle cx="8.5" cy="8.5" r="5.5" />
+              <path d="M13 13l4 4" />
+            </svg>
+          </div>
+          <div className="flex items-center gap-1.5 text-xs">
+            <button
+              type="button"
+              data-testid="filter-unread"
+              aria-pressed={unread}
+              onClick={() => setUnread((u) => !u)}
+              className={cx('rounded-full px-2.5 py-1', unread ? 'bg-brand-100 text-brand-700' : 'bg-stone-100 text-stone-600 hover:bg-stone-200')}
+            >
+              Unread
+            </button>
+            <select
+              aria-label="Filter by label"
+              data-testid="filter-label"
+              value={label ?? ''}
+              onChange={(e) => setLabel(e.target.value === '' ? null : Number(e.target.value))}
+              className={cx('min-w-0 rounded-full border-0 px-2 py-1', label !== null ? 'bg-brand-100 text-brand-700' : 'bg-stone-100 text-stone-600')}
+            >
+              <option value="">All labels</option>
+              {(labels.data ?? []).map((l) => (
+                <option key={l.id} value={l.id}>
+                  {l.name}
+                </option>
+              ))}
+            </select>
+            <select
+              aria-label="Filter by stage"
+              data-testid="filter-stage"
+              value={stage ?? ''}
+              onChange={(e) => setStage(e.target.value === '' ? null : Number(e.target.value))}
+              className={cx('min-w-0 rounded-full border-0 px-2 py-1', stage !== null ? 'bg-brand-100 text-brand-700' : 'bg-stone-100 text-stone-600')}
+            >
+              <option value="">All stages</option>
+              {(stages.data ?? []).map((s) => (
+                <option key={s.id} value={s.id}>
+                  {s.name}
+                </option>
+              ))}
+            </select>
+          </div>
+          {q ? (
+            <div role="tablist" className="flex gap-4 text-sm">
+              {(['chats', 'messages'] as const).map((m) => (
+                <button
+                  key={m}
+                  role="tab"
+                  type="button"
+                  aria-selected={mode === m}
+                  data-testid={`search-tab-${m}`}
+                  onClick={() => setMode(m)}
+                  className={cx('border-b-2 pb-1 capitalize', mode === m ? 'border-brand-600 text-brand-700' : 'border-transparent text-stone-500')}
+                >
+                  {m}
+                </button>
+              ))}
+            </div>
+          ) : null}
+        </div>
+        {mode === 'messages' && q ? (
+          <MessageResults q={q} onOpen={select} />
+        ) : (
+          <ChatList
+            chats={items}
+            selectedId={selectedId}
+            onSelect={select}
+            status={chats.status}
+            error={chats.error}
+            onRetry={() => void chats.refetch()}
+            hasMore={!!hasNextPage}
+            loadingMore={isFetchingNextPage}
+            onLoadMore={loadMore}
+            emptyText={filtered ? 'No chats match these filters' : 'No chats yet. They appear here as soon as WhatsApp syncs.'}
+          />
+        )}
+      </section>
+      <div className={cx('min-h-0 min-w-0 flex-1', selectedId ? 'flex' : 'hidden md:flex')}>
+        {!selectedId ? (
+          <div className="flex flex-1 items-center justify-center bg-stone-50">
+            <EmptyState testId="no-chat-selected" title="Select a chat">
+              Use ↑ and ↓ to move through chats, / to search.
+            </EmptyState>
+          </div>
+        ) : selected ? (
+          <>
+            <Conversation key={selected.id} chat={selected} onBack={() => navigate('/inbox')} contactOpen={contactOpen} onToggleContact={() => setContactOpen((o) => !o)} />
+            {contactOpen ? (
+              <div className="fixed inset-0 z-30 flex bg-black/20 lg:static lg:z-auto lg:bg-transparent" onClick={(e) => e.target === e.currentTarget && setContactOpen(false)}>
+                <div className="ml-auto flex h-full w-full max-w-md lg:max-w-none">
+                  <ContactPanel chat={selected} onClose={() => setContactOpen(false)} />
+                </div>
+              </div>
+            ) : null}
+          </>
+        ) : single.isError ? (
+          <ErrorState title="Could not open this chat" error={single.error} onRetry={() => void single.refetch()} />
+        ) : (
+          <LoadingState label="Opening chat…" />
+        )}
+      </div>
+    </div>
+  );
+}
+
+function MessageResults({ q, onOpen }: { q: string; onOpen: (chatId: string) => void }) {
+  const results = useInfiniteQuery({
+    queryKey: keys.search(q),
+    queryFn: ({ pageParam, signal }) => searchMessages(q, pageParam, signal),
+    initialPageParam: null as string | null,
+    getNextPageParam: (last) => last.nextCursor,
+  });
+  if (results.isPending) return <LoadingState label="Searching messages…" />;
+  if (results.isError) return <ErrorState title="Search failed" error={results.error} onRetry={() => void results.refetch()} />;
+  const found = results.data.pages.flatMap((p) => p.items);
+  if (found.length === 0) return <EmptyState title={`No messages contain “${q}”`} />;
+  return (
+    <ul data-testid="message-results" className="scrollbar-thin min-h-0 flex-1 overflow-y-auto">
+      {found.map((m) => (
+        <li key={m.id}>
+          <button type="button" onClick={() => onOpen(m.chatId)} className="block w-full border-b border-stone-100 px-3 py-2 text-left hover:bg-stone-50">
+            <div className="flex text-xs text-stone-500">
+              <span>{m.direction === 'out' ? 'You' : (m.author ?? 'Them')}</span>
+              <span className="ml-auto">{listTime(m.sentAt)}</span>
+            </div>
+            <div className="line-clamp-2 text-sm text-stone-800">{m.body}</div>
+          </button>
+        </li>
+      ))}
+      {results.hasNextPage ? (
+        <li className="p-2 text-center">
+          <button type="button" className="text-sm text-brand-700 hover:underline" onClick={() => void results.fetchNextPage()}>
+            More results
+          </button>
+        </li>
+      ) : null}
+    </ul>
+  );
+}

@@ -1,0 +1,306 @@
+// The pipeline board: a column per stage (plus chats without a stage), cards for chats, HTML5 drag
+// and drop to move a card, counts per column. Stages can be added, renamed, reordered, deleted.
+import { useMemo, useState, type DragEvent, type ReactNode } from 'react';
+import { useNavigate } from 'react-router';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { setChatStage } from '../api/chats.ts';
+import { errorMessage } from '../api/http.ts';
+import { keys } from '../api/keys.ts';
+import { createStage, deleteStage, listStages, reorderStages, updateStage } from '../api/stages.ts';
+import type { Chat, Stage } from '../api/types.ts';
+import { patchChat } from '../events/patch.ts';
+import { Avatar, Button, cx, EmptyState, ErrorState, LabelChip, LoadingState } from '../components/ui.tsx';
+import { listTime } from '../lib/dates.ts';
+import { useChatList } from './inbox.tsx';
+
+const DRAG_TYPE = 'application/x-queunir-chat';
+
+export function PipelineScreen() {
+  const stages = useQuery({ queryKey: keys.stages, queryFn: ({ signal }) => listStages(signal) });
+  const [error, setError] = useState<string | null>(null);
+  const qc = useQueryClient();
+
+  const add = useMutation({
+    mutationFn: (name: string) => createStage(name),
+    onSuccess: (s) => qc.setQueryData<Stage[]>(keys.stages, (ss) => [...(ss ?? []), s]),
+    onError: (e) => setError(errorMessage(e)),
+  });
+
+  return (
+    <div className="flex h-full min-h-0 flex-col bg-stone-50">
+      <header className="flex h-14 shrink-0 items-center gap-3 border-b border-stone-200 bg-white px-4">
+        <h1 className="text-[15px] font-semibold">Pipeline</h1>
+        <p className="hidden text-sm text-stone-500 sm:block">Drag a card to move a chat to another stage.</p>
+        {error ? (
+          <p role="alert" className="ml-auto text-sm text-red-700">
+            {error}
+          </p>
+        ) : null}
+      </header>
+      {stages.isPending ? (
+        <LoadingState label="Loading the board…" />
+      ) : stages.isError ? (
+        <ErrorState title="Could not load stages" error={stages.error} onRetry={() => void stages.refetch()} />
+      ) : (
+        <div data-testid="pipeline-board" className="scrollbar-thin flex min-h-0 flex-1 gap-3 overflow-x-auto p-3">
+          <UnstagedColumn onError={setError} />
+          {stages.data.map((s, i) => (
+            <StageColumn key={s.id} stage={s} index={i} stages={stages.data} onError={setError} />
+          ))}
+          <AddStage onAdd={(n) => add.mutate(n)} busy={add.isPending} />
+          {stages.data.length === 0 ? (
+            <div className="w-64 shrink-0">
+              <EmptyState title="No stages yet">Add stages such as Lead, Qualified, Won.</EmptyState>
+            </div>
+          ) : null}
+        </div>
+      )}
+    </div>
+  );
+}
+
+function useMoveChat(onError: (m: string) => void) {
+  const qc = useQueryClient();
+  return useMutation({
+    mutationFn: ({ chat, stageId }: { chat: Chat; stageId: number | null }) => setChatStage(chat.id, stageId),
+    onMutate: ({ chat, stageId }) => {
+      patchChat(qc, chat.id, (c) => ({ ...c, stageId }));
+      return { before: chat.stageId };
+    },
+    onError: (e, { chat }, ctx) => {
+      if (ctx) patchChat(qc, chat.id, (c) => ({ ...c, stageId: ctx.before }));
+      onError(`Could not move ${chat.name}: ${errorMessage(e)}`);
+    },
+  });
+}
+
+function Column({
+  title,
+  count,
+  more,
+  stageId,
+  chats,
+  status,
+  error,
+  onRetry,
+  header,
+  onError,
+}: {
+  title: string;
+  count: number;
+  more: boolean;
+  stageId: number | null;
+  chats: Chat[];
+  status: 'pending' | 'error' | 'success';
+  error: unknown;
+  onRetry: () => void;
+  header?: ReactNode;
+  onError: (m: string) => void;
+}) {
+  const [over, setOver] = useState(false);
+  const move = useMoveChat(onError);
+  const navigate = useNavigate();
+  const onDrop = (e: DragEvent) => {
+    e.preventDefault();
+    setOver(false);
+    const raw = e.dataTransfer.getData(DRAG_TYPE) || e.dataTransfer.getData('text/plain');
+    if (!raw) return;
+    try {
+      const chat = JSON.parse(raw) as Chat;
+      if (chat.stageId !== stageId) move.mutate({ chat, stageId });
+    } catch {
+      /* not one of our cards */
+    }
+  };
+  return (
+    <section
+      data-testid="pipeline-column"
+      data-stage-id={stageId ?? 'none'}
+      aria-label={`Stage ${title}`}
+      onDragOver={(e) => {
+        e.preventDefault();
+        e.dataTransfer.dropEffect = 'move';
+        setOver(true);
+      }}
+      onDragLeave={() => setOver(false)}
+      onDrop={onDrop}
+      className={cx('flex w-72 shrink-0 flex-col rounded-lg border bg-stone-100/80', over ? 'border-brand-500 bg-brand-50' : 'border-stone-200')}
+    >
+      <div className="flex items-center gap-2 px-3 py-2">
+        <h2 className="min-w-0 flex-1 truncate text-sm font-semibold text-stone-800">{title}</h2>
+        <span data-testid="column-count" className="rounded-full bg-white px-2 text-xs font-medium text-stone-600" aria-label={`${count} chats`}>
+          {count}
+          {more ? '+' : ''}
+        </span>
+        {header}
+      </div>
+      <div className="scrollbar-thin min-h-24 flex-1 space-y-2 overflow-y-auto px-2 pb-2">
+        {status === 'pending' ? (
+          <LoadingState />
+        ) : status === 'error' ? (
+          <ErrorState title="Could not load" error={error} onRetry={onRetry} />
+        ) : chats.length === 0 ? (
+          <p className="rounded-md border border-dashed border-stone-300 p-4 text-center text-xs text-stone-500">Drop chats here</p>
+        ) : (
+          chats.map((c) => (
+            <article
+              key={c.id}
+              data-testid="pipeline-card"
+              data-chat-id={c.id}
+              draggable
+              onDragStart={(e) => {
+                e.dataTransfer.setData(DRAG_TYPE, JSON.stringify(c));
+                e.dataTransfer.setData('text/plain', JSON.stringify(c));
+                e.dataTransfer.effectAllowed = 'move';
+              }}
+              onDoubleClick={() => navigate(`/inbox/${encodeURIComponent(c.id)}`)}
+              className="cursor-grab rounded-md border border-stone-200 bg-white p-2.5 shadow-sm active:cursor-grabbing"
+            >
+              <div className="flex items-center gap-2">
+                <Avatar name={c.name} size="sm" />
+                <div className="min-w-0 flex-1">
+                  <div className="truncate text-sm font-medium text-stone-900">{c.name}</div>
+                  <div className="truncate text-xs text-stone-500">{c.preview ?? ''}</div>
+                </div>
+                <span className="shrink-0 text-[11px] text-stone-400">{listTime(c.lastMessageAt)}</span>
+              </div>
+              {c.labels.length > 0 ? (
+                <div className="mt-1.5 flex flex-wrap gap-1">
+                  {c.labels.map((l) => (
+                    <LabelChip key={l.id} name={l.name} color={l.color} />
+                  ))}
+                </div>
+              ) : null}
+            </article>
+          ))
+        )}
+      </div>
+    </section>
+  );
+}
+
+function UnstagedColumn({ onError }: { onError: (m: string) => void }) {
+  const all = useChatList({});
+  const chats = useMemo(() => (all.data?.pages.flatMap((p) => p.items) ?? []).filter((c) => c.stageId === null).slice(0, 100), [all.data]);
+  const more = !!all.hasNextPage;
+  return <Column title="No stage" stageId={null} count={chats.length} more={more} chats={chats} status={all.status} error={all.error} onRetry={() => void all.refetch()} onError={onError} />;
+}
+
+function StageColumn({ stage, index, stages, onError }: { stage: Stage; index: number; stages: Stage[]; onError: (m: string) => void }) {
+  const list = useChatList({ stage: stage.id });
+  const chats = useMemo(() => list.data?.pages.flatMap((p) => p.items) ?? [], [list.data]);
+  const qc = useQueryClient();
+  const [renaming, setRenaming] = useState(false);
+  const [name, setName] = useState(stage.name);
+  const rename = useMutation({
+    mutationFn: (n: string) => updateStage(stage.id, { name: n }),
+    onSuccess: (s) => qc.setQueryData<Stage[]>(keys.stages, (ss) => (ss ?? []).map((x) => (x.id === stage.id ? { ...x, ...s } : x))),
+    onError: (e) => onError(errorMessage(e)),
+  });
+  const remove = useMutation({
+    mutationFn: () => deleteStage(stage.id),
+    onSuccess: () => {
+      qc.setQueryData<Stage[]>(keys.stages, (ss) => (ss ?? []).filter((x) => x.id !== stage.id));
+      void qc.invalidateQueries({ queryKey: keys.chatsAll });
+    },
+    onError: (e) => onError(errorMessage(e)),
+  });
+  const reorder = useMutation({
+    mutationFn: (ids: number[]) => reorderStages(ids),
+    onMutate: (ids) => {
+      const before = qc.getQueryData<Stage[]>(keys.stages);
+      qc.setQueryData<Stage[]>(keys.stages, (ss) => ids.map((id, position) => ({ ...(ss ?? []).find((s) => s.id === id)!, position })));
+      return { before };
+    },
+    onError: (e, _ids, ctx) => {
+      qc.setQueryData(keys.stages, ctx?.before);
+      onError(errorMessage(e));
+    },
+  });
+  const shift = (delta: number) => {
+    const ids = stages.map((s) => s.id);
+    const j = index + delta;
+    if (j < 0 || j >= ids.length) return;
+    [ids[index], ids[j]] = [ids[j]!, ids[index]!];
+    reorder.mutate(ids);
+  };
+  const header = (
+    <span className="flex items-center text-stone-400">
+      <button type="button" aria-label={`Move ${stage.name} left`} disabled={index === 0} onClick={() => shift(-1)} className="rounded px-1 hover:bg-stone-200 hover:text-stone-700 disabled:opacity-30">
+        ‹
+      </button>
+      <button type="button" aria-label={`Move ${stage.name} right`} disabled={index === stages.length - 1} onClick={() => shift(1)} className="rounded px-1 hover:bg-stone-200 hover:text-stone-700 disabled:opacity-30">
+        ›
+      </button>
+      <button type="button" aria-label={`Rename ${stage.name}`} onClick={() => setRenaming(true)} className="rounded px-1 text-xs hover:bg-stone-200 hover:text-stone-700">
+        ✎
+      </button>
+      <button
+        type="button"
+        aria-label={`Delete ${stage.name}`}
+        onClick={() => {
+          if (window.confirm(`Delete the stage “${stage.name}”? Its chats keep their data and move to “No stage”.`)) remove.mutate();
+        }}
+        className="rounded px-1 hover:bg-stone-200 hover:text-red-700"
+      >
+        ×
+      </button>
+    </span>
+  );
+  return (
+    <Column
+      title={stage.name}
+      stageId={stage.id}
+      count={chats.length}
+      more={!!list.hasNextPage}
+      chats={chats}
+      status={list.status}
+      error={list.error}
+      onRetry={() => void list.refetch()}
+      onError={onError}
+      header={
+        renaming ? (
+          <form
+            onSubmit={(e) => {
+              e.preventDefault();
+              if (name.trim()) rename.mutate(name.trim());
+              setRenaming(false);
+            }}
+          >
+            <input
+              autoFocus
+              aria-label="Stage name"
+              value={name}
+              onChange={(e) => setName(e.target.value)}
+              onBlur={() => setRenaming(false)}
+              onKeyDown={(e) => e.key === 'Escape' && (e.stopPropagation(), setRenaming(false))}
+              className="w-28 rounded border border-stone-300 px-1 text-sm"
+            />
+          </form>
+        ) : (
+          header
+        )
+      }
+    />
+  );
+}
+
+function AddStage({ onAdd, busy }: { onAdd: (name: string) => void; busy: boolean }) {
+  const [name, setName] = useState('');
+  return (
+    <form
+      className="flex h-fit w-64 shrink-0 gap-1 rounded-lg border border-dashed border-stone-300 p-2"
+      onSubmit={(e) => {
+        e.preventDefault();
+        if (!name.trim()) return;
+        onAdd(name.trim());
+        setName('');
+      }}
+    >
+      <input aria-label="New stage name" data-testid="new-stage" placeholder="New stage" value={name} onChange={(e) => setName(e.target.value)} className="min-w-0 flex-1 rounded border border-stone-300 bg-white px-2 py-1 text-sm" />
+      <Button type="submit" variant="secondary" disabled={busy || !name.trim()}>
+        Add
+      </Button>
+    </form>
+  );
+}

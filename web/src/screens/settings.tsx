@@ -1,0 +1,175 @@
+// Settings: the account, the WhatsApp session (state, log out), labels, and billing (a link for the
+// billing issue to fill).
+import { useState, type ReactNode } from 'react';
+import { Link, useNavigate } from 'react-router';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { SAAS } from '../env.ts';
+import { logout } from '../api/auth.ts';
+import { errorMessage, setSliceToken } from '../api/http.ts';
+import { keys } from '../api/keys.ts';
+import { deleteLabel, listLabels, updateLabel } from '../api/labels.ts';
+import type { Label } from '../api/types.ts';
+import { logoutWa } from '../api/wa.ts';
+import { describeWaState } from '../lib/wa-state.ts';
+import { useMe, useWaStatus } from '../session.ts';
+import { Button, ErrorState, LoadingState } from '../components/ui.tsx';
+import { EditableField } from '../components/editable-field.tsx';
+
+function Section({ title, children, testId }: { title: string; children: ReactNode; testId?: string }) {
+  return (
+    <section data-testid={testId} className="rounded-xl border border-stone-200 bg-white">
+      <h2 className="border-b border-stone-200 px-5 py-3 text-sm font-semibold text-stone-800">{title}</h2>
+      <div className="space-y-3 px-5 py-4">{children}</div>
+    </section>
+  );
+}
+
+function Row({ label, children }: { label: string; children: ReactNode }) {
+  return (
+    <div className="flex flex-wrap items-baseline gap-x-4 gap-y-1 text-sm">
+      <span className="w-32 shrink-0 text-stone-500">{label}</span>
+      <span className="min-w-0 text-stone-900">{children}</span>
+    </div>
+  );
+}
+
+export function useLogout() {
+  const qc = useQueryClient();
+  const navigate = useNavigate();
+  return useMutation({
+    mutationFn: async () => {
+      if (SAAS) await logout();
+      else setSliceToken(null);
+    },
+    onSuccess: () => {
+      qc.clear();
+      navigate(SAAS ? '/login' : '/token', { replace: true });
+    },
+  });
+}
+
+export function SettingsScreen() {
+  const me = useMe();
+  const { status } = useWaStatus();
+  const out = useLogout();
+  const qc = useQueryClient();
+  const waLogout = useMutation({
+    mutationFn: logoutWa,
+    onSuccess: () => void qc.invalidateQueries({ queryKey: keys.wa }),
+  });
+  const words = describeWaState(status?.state, status?.detail);
+
+  return (
+    <div className="h-full overflow-y-auto bg-stone-50">
+      <div className="mx-auto max-w-2xl space-y-4 px-4 py-6">
+        <h1 className="text-lg font-semibold">Settings</h1>
+        {SAAS ? (
+          <Section title="Account" testId="settings-account">
+            {me.isPending ? (
+              <LoadingState />
+            ) : me.isError ? (
+              <ErrorState error={me.error} onRetry={() => void me.refetch()} />
+            ) : (
+              <>
+                <Row label="Email">
+                  <span data-testid="account-email">{me.data.user.email}</span>
+                </Row>
+                <Row label="Role">{me.data.user.role}</Row>
+                <Row label="Plan">{me.data.plan.status}</Row>
+              </>
+            )}
+            <Button variant="secondary" data-testid="logout" onClick={() => out.mutate()} disabled={out.isPending}>
+              {out.isPending ? 'Logging out…' : 'Log out'}
+            </Button>
+            {out.isError ? <p className="text-sm text-red-700">{errorMessage(out.error)}</p> : null}
+          </Section>
+        ) : (
+          <Section title="This browser">
+            <p className="text-sm text-stone-600">The slice token is kept in this browser.</p>
+            <Button variant="secondary" onClick={() => out.mutate()}>
+              Forget the token
+            </Button>
+          </Section>
+        )}
+        <Section title="WhatsApp session" testId="settings-whatsapp">
+          <Row label="State">
+            <span data-testid="settings-wa-state" data-state={status?.state ?? 'NONE'}>
+              {words.title}
+            </span>
+          </Row>
+          {status?.since ? <Row label="Since">{new Date(status.since).toLocaleString('en-GB')}</Row> : null}
+          <p className="text-sm text-stone-500">{words.hint}</p>
+          <div className="flex flex-wrap gap-2">
+            <Link to="/link" className="inline-flex items-center rounded-md border border-stone-300 px-3 py-1.5 text-sm font-medium text-stone-800 hover:bg-stone-50">
+              {status?.state === 'READY' ? 'Linking details' : 'Link WhatsApp'}
+            </Link>
+            {status && status.state !== 'LOGGED_OUT' ? (
+              <Button
+                variant="danger"
+                data-testid="wa-logout"
+                disabled={waLogout.isPending}
+                onClick={() => {
+                  if (window.confirm('Log out of WhatsApp? You will need to scan a new QR code to link again.')) waLogout.mutate();
+                }}
+              >
+                {waLogout.isPending ? 'Logging out…' : 'Log out of WhatsApp'}
+              </Button>
+            ) : null}
+          </div>
+          {waLogout.isError ? <p className="text-sm text-red-700">{errorMessage(waLogout.error)}</p> : null}
+        </Section>
+        <LabelsSettings />
+        {SAAS ? (
+          <Section title="Billing" testId="settings-billing">
+            <p className="text-sm text-stone-600">Plan: {me.data?.plan.status ?? '…'}</p>
+            <Link to="/billing" data-testid="billing-link" className="text-sm font-medium text-brand-700 hover:underline">
+              Manage billing
+            </Link>
+          </Section>
+        ) : null}
+      </div>
+    </div>
+  );
+}
+
+function LabelsSettings() {
+  const qc = useQueryClient();
+  const labels = useQuery({ queryKey: keys.labels, queryFn: ({ signal }) => listLabels(signal) });
+  const [err, setErr] = useState<string | null>(null);
+  const save = (id: number, patch: Partial<Label>) =>
+    updateLabel(id, patch).then((l) => qc.setQueryData<Label[]>(keys.labels, (ls) => (ls ?? []).map((x) => (x.id === id ? { ...x, ...l } : x))));
+  const del = useMutation({
+    mutationFn: (id: number) => deleteLabel(id),
+    onSuccess: (_r, id) => {
+      qc.setQueryData<Label[]>(keys.labels, (ls) => (ls ?? []).filter((x) => x.id !== id));
+      void qc.invalidateQueries({ queryKey: keys.chatsAll });
+    },
+    onError: (e) => setErr(errorMessage(e)),
+  });
+  return (
+    <Section title="Labels">
+      {labels.isPending ? (
+        <LoadingState />
+      ) : labels.isError ? (
+        <ErrorState error={labels.error} onRetry={() => void labels.refetch()} />
+      ) : labels.data.length === 0 ? (
+        <p className="text-sm text-stone-500">No labels yet. Add them from a chat's contact panel.</p>
+      ) : (
+        <ul className="space-y-2">
+          {labels.data.map((l) => (
+            <li key={l.id} className="flex items-end gap-3">
+              <input type="color" aria-label={`Colour of ${l.name}`} value={l.color || '#78716c'} onChange={(e) => void save(l.id, { color: e.target.value }).catch((x) => setErr(errorMessage(x)))} className="mb-1 h-6 w-8 rounded border border-stone-300" />
+              <div className="min-w-0 flex-1">
+                <EditableField label="Label" value={l.name} onSave={(name) => save(l.id, { name })} />
+              </div>
+              <Button variant="ghost" onClick={() => del.mutate(l.id)}>
+                Delete
+              </Button>
+            </li>
+          ))}
+        </ul>
+      )}
+      {err ? <p className="text-sm text-red-700">{err}</p> : null}
+    </Section>
+  );
+}

@@ -1,0 +1,38 @@
+// Who is signed in and how their WhatsApp session is: shared hooks for the shell and screens.
+import { useQuery } from '@tanstack/react-query';
+import { SAAS } from './env.ts';
+import { getMe } from './api/auth.ts';
+import { getWa } from './api/wa.ts';
+import { keys } from './api/keys.ts';
+import { getSliceToken, isApiError } from './api/http.ts';
+import type { WaStatus } from './api/types.ts';
+
+export function useMe() {
+  return useQuery({
+    queryKey: keys.me,
+    queryFn: ({ signal }) => getMe(signal),
+    enabled: SAAS,
+    retry: (count, err) => !isApiError(err) || (err.status >= 500 && count < 2),
+    staleTime: 60_000,
+  });
+}
+
+/**
+ * The WhatsApp status. SaaS: from /api/me until the slice exists, then /api/wa; events keep both
+ * fresh. `poll` adds a slow safety poll (the link screen uses it) in case an event is missed.
+ */
+export function useWaStatus(opts: { poll?: boolean } = {}) {
+  const me = useMe();
+  const hasSlice = SAAS ? !!me.data?.slice : !!getSliceToken();
+  const wa = useQuery({
+    queryKey: keys.wa,
+    queryFn: ({ signal }) => getWa(signal),
+    enabled: hasSlice,
+    initialData: SAAS ? (me.data?.wa ?? undefined) : undefined,
+    staleTime: 5_000,
+    refetchInterval: (q) => (opts.poll && q.state.data?.state !== 'READY' ? 15_000 : false),
+    retry: 1,
+  });
+  const status: WaStatus | null = wa.data ?? (SAAS ? (me.data?.wa ?? null) : null);
+  return { status, hasSlice, query: wa, me };
+}
