@@ -87,3 +87,18 @@ export interface WaSession {
   logout(): Promise<void>;
   requestPairingCode(phoneNumber: string): Promise<string>;
 }
+
+/** Drives the simulated phone (WA_MODE=sim only). Every action goes through the simulator page,
+ * so the real DOM path (observer, extraction) carries its effects to the sink. */
+export interface SimControl {
+  /** The phone scans the QR shown in the page. */
+  scan(): Promise<void>;
+  /** A message arrives from a contact; kept by the phone while the page is down. */
+  deliverIncoming(message: { chatWaId: string; body: string; author?: string }): Promise<{ waId: string; sentAt: string }>;
+  /** The recipient's phone reports delivery (2), read (3) or played (4) for an outgoing message. */
+  ackOutgoing(waId: string, ack: number): Promise<void>;
+  /** Breaks one named selector of the selector module in the page (a WhatsApp Web change). */
+  removeSelector(name: string): Promise<void>;
+  /** The user removes this linked device from the phone. */
+  logoutFromPhone(): Promise<void>;
+}

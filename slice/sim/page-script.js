@@ -1,0 +1,316 @@
+// The simulator's WhatsApp Web: renders the QR screen, the virtualised chat list and the open
+// conversation with the markup shapes of the captures in slice/test/fixtures/whatsapp-web/. The
+// state it starts from is the phone's (window.__simBoot, written into x.html by the slice); events
+// that the phone must keep (sent messages, linking) go out through window.__simPhoneEvent.
+(function () {
+  'use strict';
+  var boot = window.__simBoot;
+  var S = window.__simModules;
+  var ROW_H = 72;
+  var PAGE = 25;
+  var DEVICE_KEY = 'queunir-sim-device';
+  var chats = boot.chats.map(function (c) { return Object.assign({ unread: 0 }, c, { messages: c.messages.slice() }); });
+  var open = null; // { chat, shown }
+  var broken = {};
+  var outbox = [];
+
+  function esc(s) {
+    return String(s).replace(/[&<>"']/g, function (c) { return { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]; });
+  }
+  function two(n) { return (n < 10 ? '0' : '') + n; }
+  // en-US, the browser language the slice pins: "10:42 AM" and "11/25/2026".
+  function clock(d) {
+    var h = d.getHours();
+    var ap = h >= 12 ? 'PM' : 'AM';
+    h = h % 12; if (h === 0) h = 12;
+    return h + ':' + two(d.getMinutes()) + ' ' + ap;
+  }
+  function date(d) { return (d.getMonth() + 1) + '/' + d.getDate() + '/' + d.getFullYear(); }
+  function last(c) { return c.messages[c.messages.length - 1] || null; }
+  function sortChats() {
+    chats.sort(function (a, b) { return ((last(b) || { at: '' }).at).localeCompare((last(a) || { at: '' }).at); });
+  }
+  function flush() {
+    if (typeof window.__simPhoneEvent !== 'function') return;
+    while (outbox.length) {
+      var ev = outbox.shift();
+      try { window.__simPhoneEvent(ev); } catch (e) { outbox.unshift(ev); return; }
+    }
+  }
+  setInterval(flush, 200);
+  function tell(ev) { outbox.push(ev); flush(); }
+
+  // ---- QR screen -------------------------------------------------------------------------
+  function renderQr() {
+    var ref = S.Conn.ref;
+    document.body.innerHTML =
+      '<div id="app"><div class="landing-wrapper"><div class="landing-main">' +
+      '<div class="_akau" data-ref="' + esc(ref) + '"><canvas aria-label="Scan this QR code to link a device!" role="img" width="264" height="264"></canvas></div>' +
+      '<div><span>Log in with phone number</span></div></div></div></div>';
+    var canvas = document.querySelector('canvas');
+    var ctx = canvas.getContext('2d');
+    var h = 0;
+    for (var i = 0; i < ref.length; i++) h = (h * 31 + ref.charCodeAt(i)) >>> 0;
+    ctx.fillStyle = '#fff'; ctx.fillRect(0, 0, 264, 264); ctx.fillStyle = '#000';
+    for (var y = 0; y < 33; y++) for (var x = 0; x < 33; x++) {
+      h = (h * 1103515245 + 12345) >>> 0;
+      if (h & 0x10000) ctx.fillRect(x * 8, y * 8, 8, 8);
+    }
+  }
+  S.Conn.on('change:ref', function () { if (S.Socket.state === 'UNPAIRED' || S.Socket.state === 'UNPAIRED_IDLE') renderQr(); });
+
+  // ---- the app: chat list + conversation ---------------------------------------------------
+  function renderApp() {
+    sortChats();
+    document.body.innerHTML =
+      '<div id="app"><div class="two _aigs" tabindex="-1">' +
+      '<div id="side" class="_aigw"><header><div title="Profile"><span dir="auto">' + esc(boot.me.name) + '</span></div></header>' +
+      '<div id="pane-side" style="height:760px;overflow-y:auto;position:relative">' +
+      '<div aria-label="Chat list" role="grid" aria-rowcount="' + chats.length + '" id="chat-grid" style="position:relative;height:' + chats.length * ROW_H + 'px"></div></div></div>' +
+      '<div id="main-holder"></div></div></div>';
+    document.getElementById('pane-side').addEventListener('scroll', renderRows);
+    renderRows();
+    if (open) renderMain();
+  }
+
+  function rowHtml(c, i) {
+    var m = last(c);
+    var t = m ? new Date(m.at) : null;
+    var preview = m ? (m.recalled ? 'This message was deleted' : m.media && !m.body ? m.media : m.body) : '';
+    var title = broken.chatTitle ? '<span dir="auto" data-t="' + esc(c.name) + '">' + esc(c.name) + '</span>' : '<span dir="auto" title="' + esc(c.name) + '" class="x1iyjqo2">' + esc(c.name) + '</span>';
+    return '<div role="row" aria-selected="' + (open && open.chat === c ? 'true' : 'false') + '" style="position:absolute;left:0;right:0;height:' + ROW_H + 'px;transform:translateY(' + i * ROW_H + 'px)">' +
+      '<div tabindex="-1" role="gridcell" aria-colindex="2" class="_ak72"><div class="_ak8l">' +
+      '<div class="_ak8o">' + title + '</div>' +
+      '<div class="_ak8i" data-testid="cell-frame-secondary">' + (t ? esc(clock(t)) : '') + '</div></div>' +
+      '<div class="_ak8j"><div class="_ak8k"><span dir="ltr" title="' + esc(preview) + '">' + esc(preview) + '</span></div>' +
+      (c.unread > 0 ? '<div><span aria-label="' + c.unread + ' unread message' + (c.unread > 1 ? 's' : '') + '" class="x1rg5ohu">' + c.unread + '</span></div>' : '') +
+      '</div></div></div>';
+  }
+
+  function renderRows() {
+    var pane = document.getElementById('pane-side');
+    var grid = document.getElementById('chat-grid');
+    if (!pane || !grid) return;
+    if (broken.chatList) pane.id = 'pane-side-x';
+    grid.style.height = chats.length * ROW_H + 'px';
+    var first = Math.max(0, Math.floor(pane.scrollTop / ROW_H) - 2);
+    var lastI = Math.min(chats.length, Math.ceil((pane.scrollTop + pane.clientHeight) / ROW_H) + 2);
+    var html = '';
+    for (var i = first; i < lastI; i++) html += rowHtml(chats[i], i);
+    grid.innerHTML = html;
+    Array.prototype.forEach.call(grid.children, function (row, k) {
+      var c = chats[first + k];
+      row.addEventListener('mousedown', function () { openChat(c); });
+    });
+  }
+
+  function msgHtml(c, m) {
+    var d = new Date(m.at);
+    var dataId = (m.fromMe ? 'true_' : 'false_') + c.jid + '_' + m.id + (c.isGroup && !m.fromMe && m.authorJid ? '_' + m.authorJid : '');
+    var pre = '[' + clock(d) + ', ' + date(d) + '] ' + m.author + ': ';
+    var preAttr = broken.prePlainText ? 'data-x-pre="' + esc(pre) + '"' : 'data-pre-plain-text="' + esc(pre) + '"';
+    var header = c.isGroup && !m.fromMe ? '<div class="_ahxj" role=""><span dir="auto" aria-label="Maybe ' + esc(m.author) + '" class="_ahxy">' + esc(m.author) + '</span></div>' : '';
+    var quoted = '';
+    if (m.quotedId) {
+      var q = c.messages.filter(function (x) { return x.id === m.quotedId; })[0];
+      if (q) quoted = '<div class="_aju2"><div role="button" aria-label="Quoted message" tabindex="0"><div role=""><span dir="auto">' + esc(q.fromMe ? 'You' : q.author) + '</span></div>' +
+        '<div dir="ltr" role="button"><span dir="auto" class="quoted-mention">' + esc(q.body) + '</span></div></div></div>';
+    }
+    var media = '';
+    if (m.media === 'image') media = '<div role="button" aria-label="Open picture" style="width:330px;height:248px"><img alt="" width="330" height="248" src="data:image/gif;base64,R0lGODlhAQABAAAAACw="></div>';
+    if (m.media === 'voice') media = '<button aria-label="Play voice message"></button><span aria-label="Voice message"></span><div role="slider" aria-valuetext="0:00/0:12"></div>';
+    if (m.media === 'document') media = '<div role="button" title="Download &quot;file.pdf&quot;"><span data-icon="audio-document"></span><span>file.pdf</span></div>';
+    var ackIcon = '';
+    if (m.fromMe) {
+      ackIcon = m.ack <= 0 ? '<span data-icon="msg-time" aria-label=" Pending "></span>' : m.ack === 1 ? '<span data-icon="msg-check" aria-label=" Sent "></span>' :
+        m.ack === 2 ? '<span data-icon="msg-dblcheck" aria-label=" Delivered "></span>' : m.ack === 3 ? '<span data-icon="msg-dblcheck" aria-label=" Read "></span>' : '<span data-icon="msg-dblcheck" aria-label=" Played "></span>';
+    }
+    var text = m.recalled ? '<span aria-hidden="true" data-icon="recalled"></span><span>This message was deleted</span>' :
+      (m.body ? (broken.selectableText ? '<span dir="ltr">' : '<span data-testid="selectable-text" dir="ltr" class="_ao3e selectable-text copyable-text">') + '<span>' + esc(m.body).replace(/\n/g, '<br>') + '</span></span>' : '');
+    return '<div role="row"><div tabindex="-1" class="_amjv" data-id="' + esc(dataId) + '"><div class="x78zum5 xdt5ytf" data-virtualized="false"><div>' +
+      '<div class="' + (m.fromMe ? 'message-out' : 'message-in') + ' focusable-list-item _amjy">' + (m.fromMe ? '<span aria-label="You:"></span>' : '<span></span>') +
+      '<div class="_amk4"><div class="_amk6">' + header +
+      '<div class="_ahy1 copyable-text" ' + preAttr + '>' + quoted + media +
+      '<div class="_ahy5"><div class="_ahwq">' + text + '<span aria-hidden="true"><span>' + esc(clock(d)) + '</span></span></div></div></div>' +
+      '<div class="_ak4o"><span dir="auto">' + esc(clock(d)) + '</span>' + ackIcon + '</div>' +
+      '</div></div></div></div></div></div></div>';
+  }
+
+  function scroller() { return document.getElementById('sim-msgs'); }
+
+  function renderMain() {
+    var holder = document.getElementById('main-holder');
+    if (!holder || !open) return;
+    var c = open.chat;
+    var from = Math.max(0, c.messages.length - open.shown);
+    var rows = c.messages.slice(from).map(function (m) { return msgHtml(c, m); }).join('');
+    var composer = broken.composer ? '<div role="textbox" aria-label="Type a message"></div>' :
+      '<div contenteditable="true" role="textbox" aria-label="Type a message" data-tab="10" tabindex="10" spellcheck="true" style="min-height:20px"></div>';
+    holder.innerHTML = '<div id="main" class="_ajx_"><header class="_amid"><div role="button" title="Profile details"><span dir="auto" title="' + esc(c.name) + '" class="x1iyjqo2">' + esc(c.name) + '</span></div></header>' +
+      '<div class="copyable-area"><div tabindex="0" role="application" data-tab="8" id="sim-msgs" style="height:600px;overflow-y:auto">' +
+      (from > 0 ? '<div class="_ajyq" aria-label="Loading messages…"></div>' : '') + rows + '</div>' +
+      '<footer class="_ak1i"><div class="_ak1q">' + composer + '</div></footer></div></div>';
+    var sc = scroller();
+    sc.scrollTop = sc.scrollHeight;
+    sc.addEventListener('scroll', onMsgScroll);
+    var box = holder.querySelector('footer [role="textbox"]');
+    box.addEventListener('keydown', onComposerKey);
+  }
+
+  var loadingOlder = false;
+  function onMsgScroll() {
+    var sc = scroller();
+    if (!open || loadingOlder || sc.scrollTop > 40) return;
+    var c = open.chat;
+    if (open.shown >= c.messages.length) return;
+    loadingOlder = true;
+    // WhatsApp loads older messages a moment after reaching the top.
+    setTimeout(function () {
+      loadingOlder = false;
+      if (!open || open.chat !== c) return;
+      var sc2 = scroller();
+      var before = sc2.scrollHeight - sc2.scrollTop;
+      var oldFrom = Math.max(0, c.messages.length - open.shown);
+      open.shown = Math.min(c.messages.length, open.shown + PAGE);
+      var newFrom = Math.max(0, c.messages.length - open.shown);
+      var html = c.messages.slice(newFrom, oldFrom).map(function (m) { return msgHtml(c, m); }).join('');
+      var firstRow = sc2.querySelector('[role="row"]');
+      var tmp = document.createElement('div');
+      tmp.innerHTML = html;
+      while (tmp.firstChild) sc2.insertBefore(tmp.firstChild, firstRow);
+      if (newFrom === 0) { var l = sc2.querySelector('._ajyq'); if (l) l.remove(); }
+      sc2.scrollTop = sc2.scrollHeight - before;
+    }, 60);
+  }
+
+  function openChat(c) {
+    if (open && open.chat === c) return;
+    open = { chat: c, shown: Math.min(PAGE, c.messages.length) };
+    c.unread = 0;
+    renderRows();
+    renderMain();
+  }
+
+  function newId() {
+    var hex = '';
+    for (var i = 0; i < 18; i++) hex += '0123456789ABCDEF'[Math.floor(Math.random() * 16)];
+    return '3EB0' + hex;
+  }
+  function minuteNow() { var d = new Date(); d.setSeconds(0, 0); return d; }
+
+  function onComposerKey(ev) {
+    if (ev.key !== 'Enter' || ev.shiftKey) return;
+    ev.preventDefault();
+    var box = ev.currentTarget;
+    var body = box.innerText.replace(/\u00a0/g, ' ').replace(/^\s+|\s+$/g, '');
+    if (!body || !open) return;
+    box.innerHTML = '';
+    var c = open.chat;
+    var m = { id: newId(), fromMe: true, author: boot.me.name, body: body, at: minuteNow().toISOString(), ack: 0, media: null, quotedId: null, recalled: false };
+    c.messages.push(m);
+    open.shown++;
+    appendToOpen(c, m);
+    sortChats(); renderRows();
+    setTimeout(function () { setAck(m.id, 1); tell({ type: 'sent', chatJid: c.jid, message: m }); }, 120);
+  }
+
+  function appendToOpen(c, m) {
+    if (!open || open.chat !== c) return;
+    var sc = scroller();
+    var tmp = document.createElement('div');
+    tmp.innerHTML = msgHtml(c, m);
+    sc.appendChild(tmp.firstChild);
+    sc.scrollTop = sc.scrollHeight;
+  }
+
+  function findMsg(id) {
+    for (var i = 0; i < chats.length; i++) for (var k = chats[i].messages.length - 1; k >= 0; k--) if (chats[i].messages[k].id === id) return { chat: chats[i], msg: chats[i].messages[k] };
+    return null;
+  }
+
+  function setAck(id, ack) {
+    var f = findMsg(id);
+    if (!f || f.msg.ack >= ack) return !!f;
+    f.msg.ack = ack;
+    if (open && open.chat === f.chat) {
+      var el = Array.prototype.filter.call(document.querySelectorAll('#main [data-id]'), function (e) { return e.getAttribute('data-id').indexOf('_' + id) >= 0; })[0];
+      if (el) {
+        var tmp = document.createElement('div');
+        tmp.innerHTML = msgHtml(f.chat, f.msg);
+        el.closest('[role="row"]').replaceWith(tmp.firstChild);
+      }
+    }
+    return true;
+  }
+
+  // ---- login lifecycle -----------------------------------------------------------------------
+  function linked() {
+    var dev = localStorage.getItem(DEVICE_KEY);
+    return !!dev && boot.linkedDevices.indexOf(dev) >= 0;
+  }
+  function start() {
+    if (linked()) {
+      S.Socket.setState('CONNECTED');
+      renderApp();
+      S.Socket.markSynced();
+    } else {
+      localStorage.removeItem(DEVICE_KEY);
+      S.Socket.setState('UNPAIRED');
+      renderQr();
+    }
+  }
+
+  window.__sim = {
+    /** The phone scans the QR: this browser becomes a linked device. Returns its device id. */
+    scan: function () {
+      if (S.Socket.state !== 'UNPAIRED' && S.Socket.state !== 'UNPAIRED_IDLE') throw new Error('no QR on screen (state ' + S.Socket.state + ')');
+      var dev = 'dev-' + Math.random().toString(36).slice(2);
+      localStorage.setItem(DEVICE_KEY, dev);
+      boot.linkedDevices.push(dev);
+      S.Socket.setState('PAIRING');
+      S.Socket.setState('CONNECTED');
+      renderApp();
+      S.Socket.markSynced();
+      return dev;
+    },
+    /** A message from the other side arrives (the phone already keeps it). */
+    receive: function (chatJid, m) {
+      var c = chats.filter(function (x) { return x.jid === chatJid; })[0];
+      if (!c) throw new Error('no chat ' + chatJid);
+      if (c.messages.some(function (x) { return x.id === m.id; })) return;
+      c.messages.push(m);
+      if (open && open.chat === c) { open.shown++; appendToOpen(c, m); } else c.unread++;
+      sortChats();
+      renderRows();
+    },
+    ack: function (id, ack) { return setAck(id, ack); },
+    /** A WhatsApp Web change: one selector of the selector module stops matching. */
+    breakSelector: function (name) {
+      broken[name] = true;
+      if (name === 'composer' || name === 'prePlainText' || name === 'selectableText') renderMain();
+      else if (document.getElementById('chat-grid') || document.getElementById('pane-side-x')) renderRows();
+      if (name === 'chatList') { var p = document.getElementById('pane-side'); if (p) p.id = 'pane-side-x'; }
+      if (name === 'main') { var mm = document.getElementById('main'); if (mm) mm.id = 'main-x'; }
+      if (name === 'qrCanvas') { var cv = document.querySelector('canvas'); if (cv) cv.remove(); }
+      return true;
+    },
+    remoteLogout: function () {
+      localStorage.removeItem(DEVICE_KEY);
+      boot.linkedDevices = [];
+      open = null;
+      S.Socket.setState('UNPAIRED');
+      renderQr();
+    },
+    localLogout: function () {
+      var dev = localStorage.getItem(DEVICE_KEY);
+      localStorage.removeItem(DEVICE_KEY);
+      tell({ type: 'unlinked', deviceId: dev });
+    },
+    pairingCodeRequested: function (phone, code) { tell({ type: 'pairing-code', phone: phone, code: code }); },
+    state: function () { return S.Socket.state; },
+  };
+
+  function begin() { setTimeout(start, 60); }
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', begin);
+  else begin();
+})();

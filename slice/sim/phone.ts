@@ -1,0 +1,219 @@
+// The simulated phone: WhatsApp's server side for one slice in WA_MODE=sim. It keeps the account's
+// chats, the linked devices and the messages that arrive while the slice is down in a JSON file in
+// the session directory, writes the simulator page (x.html) that whatsapp-web.js serves as WhatsApp
+// Web, and acts on that page the way the other side of WhatsApp would. It never calls the sink: the
+// slice's DOM code has to notice everything in the page.
+import fs from 'node:fs';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import type { Page } from 'puppeteer-core';
+import type { Logger } from 'pino';
+import type { SimControl } from '../wa/types.ts';
+import { loadScenario, DEFAULT_SCENARIO_PATH, type SimMessage, type SimScenario } from './scenario.ts';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+export const SIM_WEB_VERSION = 'sim';
+
+interface PhoneState {
+  scenarioFile: string;
+  me: SimScenario['me'];
+  chats: SimScenario['chats'];
+  linkedDevices: string[];
+  /** How many of the scenario's timed incoming messages were delivered already. */
+  incomingDone: number;
+}
+
+export class SimPhone implements SimControl {
+  private state: PhoneState;
+  private readonly stateFile: string;
+  private readonly scenario: SimScenario;
+  private page: Page | null = null;
+  private timers: NodeJS.Timeout[] = [];
+  private scanTimer: NodeJS.Timeout | null = null;
+  readonly cacheDir: string;
+
+  constructor(
+    private readonly opts: { authDir: string; scenarioFile?: string; scanAfterMs: number; log: Logger; cacheDir?: string },
+  ) {
+    const file = path.resolve(opts.scenarioFile ?? DEFAULT_SCENARIO_PATH);
+    this.scenario = loadScenario(file);
+    fs.mkdirSync(opts.authDir, { recursive: true });
+    this.stateFile = path.join(opts.authDir, 'sim-phone.json');
+    this.cacheDir = opts.cacheDir ?? fs.mkdtempSync(path.join(fs.realpathSync((process.env.TMPDIR ?? '/tmp')), 'queunir-sim-'));
+    this.state = this.loadState(file);
+  }
+
+  private loadState(file: string): PhoneState {
+    try {
+      const s = JSON.parse(fs.readFileSync(this.stateFile, 'utf8')) as PhoneState;
+      if (s.scenarioFile === file && Array.isArray(s.chats)) return s;
+    } catch {
+      /* first start, or unreadable: start from the scenario */
+    }
+    return { scenarioFile: file, me: this.scenario.me, chats: structuredClone(this.scenario.chats), linkedDevices: [], incomingDone: 0 };
+  }
+
+  private save(): void {
+    const tmp = `${this.stateFile}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, JSON.stringify(this.state));
+    fs.renameSync(tmp, this.stateFile);
+  }
+
+  /** The scenario's chats as the phone holds them now (history plus what arrived since). */
+  chats(): SimScenario['chats'] {
+    return this.state.chats;
+  }
+
+  /** Writes `<cacheDir>/sim.html`, the page whatsapp-web.js serves as https://web.whatsapp.com/. */
+  writeWebVersion(): { path: string; version: string } {
+    const standins = fs.readFileSync(path.join(HERE, 'page-standins.js'), 'utf8');
+    const script = fs.readFileSync(path.join(HERE, 'page-script.js'), 'utf8');
+    const bootJson = JSON.stringify({ me: this.state.me, chats: this.state.chats, linkedDevices: this.state.linkedDevices }).replace(/</g, '\\u003c');
+    const html =
+      '<!doctype html><html lang="en" dir="ltr"><head><meta charset="utf-8"><title>WhatsApp</title>' +
+      '<style>body{margin:0;font:14px sans-serif}#app{height:100vh}.two{display:flex}#side{width:420px}#main-holder{flex:1}</style>' +
+      `<script>window.__simBoot=${bootJson};</script><script>${standins}</script></head>` +
+      `<body><div id="app"><div class="landing-wrapper">Loading…</div></div><script>${script}</script></body></html>`;
+    fs.mkdirSync(this.cacheDir, { recursive: true });
+    const file = path.join(this.cacheDir, `${SIM_WEB_VERSION}.html`);
+    fs.writeFileSync(file, html);
+    return { path: this.cacheDir, version: SIM_WEB_VERSION };
+  }
+
+  /** Called by the session with each new page (before WhatsApp Web loads in it). */
+  async attach(page: Page): Promise<void> {
+    this.page = page;
+    await page
+      .exposeFunction('__simPhoneEvent', (ev: { type: string; chatJid?: string; message?: SimMessage; deviceId?: string }) => this.onPageEvent(ev))
+      .catch((err: Error) => {
+        if (!/already exists/.test(err.message)) throw err;
+      });
+  }
+
+  detach(): void {
+    this.page = null;
+    this.clearTimers();
+  }
+
+  private clearTimers(): void {
+    for (const t of this.timers) clearTimeout(t);
+    this.timers = [];
+    if (this.scanTimer) clearTimeout(this.scanTimer);
+    this.scanTimer = null;
+  }
+
+  /** The session shows a QR: with SIM_SCAN_AFTER_MS > 0 the phone scans it after that long. */
+  onQr(): void {
+    if (this.opts.scanAfterMs > 0 && !this.scanTimer) {
+      this.scanTimer = setTimeout(() => {
+        this.scanTimer = null;
+        this.scan().catch((err) => this.opts.log.warn({ err }, 'simulated scan failed'));
+      }, this.opts.scanAfterMs);
+    }
+  }
+
+  /** The session is READY: start the scenario's timeline of incoming messages. */
+  onReady(): void {
+    this.clearTimers();
+    const rest = this.scenario.incoming.slice(this.state.incomingDone);
+    for (const [i, inc] of rest.entries()) {
+      this.timers.push(
+        setTimeout(() => {
+          this.state.incomingDone = Math.max(this.state.incomingDone, this.scenario.incoming.indexOf(inc) + 1);
+          this.deliverIncoming({ chatWaId: inc.chatJid, body: inc.body, author: inc.author }).catch((err) =>
+            this.opts.log.warn({ err, i }, 'simulated incoming message failed'),
+          );
+        }, inc.atMs),
+      );
+    }
+  }
+
+  private onPageEvent(ev: { type: string; chatJid?: string; message?: SimMessage; deviceId?: string }): void {
+    if (ev.type === 'sent' && ev.chatJid && ev.message) {
+      const chat = this.state.chats.find((c) => c.jid === ev.chatJid);
+      if (!chat || chat.messages.some((m) => m.id === ev.message!.id)) return;
+      chat.messages.push({ ...ev.message, ack: Math.max(1, ev.message.ack) });
+      this.save();
+      const id = ev.message.id;
+      const { deliveredAfterMs, readAfterMs } = this.scenario.acks;
+      if (deliveredAfterMs >= 0) this.timers.push(setTimeout(() => void this.ackOutgoing(id, 2).catch(() => {}), deliveredAfterMs));
+      if (readAfterMs >= 0) this.timers.push(setTimeout(() => void this.ackOutgoing(id, 3).catch(() => {}), readAfterMs));
+    } else if (ev.type === 'unlinked') {
+      this.state.linkedDevices = this.state.linkedDevices.filter((d) => d !== ev.deviceId);
+      this.save();
+    }
+  }
+
+  private requirePage(): Page {
+    if (!this.page || this.page.isClosed()) throw new Error('the simulator page is not open');
+    return this.page;
+  }
+
+  async scan(): Promise<void> {
+    const page = this.requirePage();
+    const dev = await page.evaluate(() => (window as unknown as { __sim: { scan(): string } }).__sim.scan());
+    this.state.linkedDevices.push(dev);
+    this.save();
+  }
+
+  async deliverIncoming(message: { chatWaId: string; body: string; author?: string }): Promise<{ waId: string; sentAt: string }> {
+    const chat = this.state.chats.find((c) => c.jid === message.chatWaId);
+    if (!chat) throw new Error(`simulator: no chat ${message.chatWaId}`);
+    const at = new Date();
+    at.setSeconds(0, 0);
+    const m: SimMessage = {
+      id: `3A${randomBytes(9).toString('hex').toUpperCase()}`,
+      fromMe: false,
+      author: message.author ?? chat.name,
+      body: message.body,
+      at: at.toISOString(),
+      ack: 0,
+      media: null,
+      quotedId: null,
+      recalled: false,
+    };
+    if (chat.isGroup) m.authorJid = `5599${randomBytes(4).readUInt32BE(0)}@c.us`;
+    chat.messages.push(m);
+    this.save(); // the phone keeps it even when no page shows it now
+    if (this.page && !this.page.isClosed()) {
+      await this.page
+        .evaluate((jid, msg) => (window as unknown as { __sim?: { receive(j: string, m: unknown): void } }).__sim?.receive(jid, msg), chat.jid, m as unknown as Record<string, unknown>)
+        .catch((err: Error) => this.opts.log.debug({ err: err.message }, 'incoming message kept for later: page not ready'));
+    }
+    return { waId: m.id, sentAt: m.at };
+  }
+
+  async ackOutgoing(waId: string, ack: number): Promise<void> {
+    for (const c of this.state.chats) {
+      const m = c.messages.find((x) => x.id === waId);
+      if (m && m.fromMe) {
+        if (m.ack < ack) {
+          m.ack = ack;
+          this.save();
+        }
+        break;
+      }
+    }
+    const page = this.requirePage();
+    await page.evaluate((id, a) => (window as unknown as { __sim: { ack(i: string, a: number): boolean } }).__sim.ack(id, a), waId, ack);
+  }
+
+  async removeSelector(name: string): Promise<void> {
+    const page = this.requirePage();
+    await page.evaluate((n) => (window as unknown as { __sim: { breakSelector(n: string): boolean } }).__sim.breakSelector(n), name);
+  }
+
+  async logoutFromPhone(): Promise<void> {
+    this.state.linkedDevices = [];
+    this.save();
+    const page = this.requirePage();
+    await page.evaluate(() => (window as unknown as { __sim: { remoteLogout(): void } }).__sim.remoteLogout());
+  }
+
+  dispose(): void {
+    this.clearTimers();
+    this.page = null;
+    fs.rmSync(this.cacheDir, { recursive: true, force: true });
+  }
+}

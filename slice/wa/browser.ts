@@ -1,0 +1,185 @@
+// Chromium for one slice: launched by puppeteer-extra + stealth over puppeteer-core, tuned to keep
+// memory down, and handed to whatsapp-web.js through its DevTools endpoint.
+import fs from 'node:fs';
+import path from 'node:path';
+import puppeteerCore, { type Browser, type Page } from 'puppeteer-core';
+import { addExtra } from 'puppeteer-extra';
+import StealthPlugin from 'puppeteer-extra-plugin-stealth';
+import type { Logger } from 'pino';
+
+export const BROWSER_LANG = 'en-US';
+
+/** Flags from ENVIRONMENT.md (headless as root, no background traffic on a closed network) plus
+ * memory savers: one renderer process, no extensions/audio/GPU, a capped V8 heap, small caches. */
+export function chromiumArgs(userDataDir: string, opts: { jsHeapMb?: number } = {}): string[] {
+  return [
+    `--user-data-dir=${userDataDir}`,
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-dev-shm-usage',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--no-first-run',
+    '--no-default-browser-check',
+    '--disable-quic',
+    `--lang=${BROWSER_LANG}`,
+    '--renderer-process-limit=1',
+    '--process-per-site',
+    '--disable-site-isolation-trials',
+    '--disable-features=site-per-process,IsolateOrigins,Translate,MediaRouter,OptimizationHints,AutofillServerCommunication,BackForwardCache,CalculateNativeWinOcclusion,InterestFeedContentSuggestions',
+    '--disable-extensions',
+    '--disable-default-apps',
+    '--mute-audio',
+    '--disable-breakpad',
+    '--disable-crash-reporter',
+    '--disable-software-rasterizer',
+    '--disable-renderer-backgrounding',
+    '--disable-backgrounding-occluded-windows',
+    '--disable-background-timer-throttling',
+    '--disable-hang-monitor',
+    '--disable-ipc-flooding-protection',
+    '--metrics-recording-only',
+    '--password-store=basic',
+    '--use-mock-keychain',
+    '--disk-cache-size=8388608',
+    '--media-cache-size=1048576',
+    '--blink-settings=imagesEnabled=false',
+    `--js-flags=--max-old-space-size=${opts.jsHeapMb ?? 256}`,
+    '--window-size=1280,900',
+  ];
+}
+
+/** Chromium refuses to start (exit 21) on a profile whose Singleton* files point at another host or
+ * a dead process. Called only when no browser of ours runs on this profile. */
+export function removeStaleProfileLocks(userDataDir: string, log?: Logger): string[] {
+  const removed: string[] = [];
+  for (const name of ['SingletonLock', 'SingletonSocket', 'SingletonCookie']) {
+    const p = path.join(userDataDir, name);
+    try {
+      fs.lstatSync(p);
+    } catch {
+      continue;
+    }
+    try {
+      fs.rmSync(p, { force: true });
+      removed.push(name);
+    } catch (err) {
+      log?.warn({ err, file: p }, 'could not remove a stale profile lock');
+    }
+  }
+  if (removed.length) log?.info({ removed }, 'removed stale Chromium profile locks');
+  return removed;
+}
+
+export interface LaunchedBrowser {
+  browser: Browser;
+  wsEndpoint: string;
+  pid: number | null;
+}
+
+export async function launchBrowser(options: {
+  chromiumPath: string;
+  userDataDir: string;
+  log: Logger;
+  jsHeapMb?: number;
+  headless?: boolean;
+}): Promise<LaunchedBrowser> {
+  if (!fs.existsSync(options.chromiumPath)) {
+    throw new Error(`Chromium not found at CHROMIUM_PATH=${options.chromiumPath} (install the chromium package)`);
+  }
+  fs.mkdirSync(options.userDataDir, { recursive: true });
+  removeStaleProfileLocks(options.userDataDir, options.log);
+  const puppeteer = addExtra(puppeteerCore as never) as unknown as typeof puppeteerCore;
+  const stealth = StealthPlugin();
+  (puppeteer as unknown as { use(p: unknown): void }).use(stealth);
+  const browser = await puppeteer.launch({
+    executablePath: options.chromiumPath,
+    headless: options.headless ?? true,
+    args: chromiumArgs(options.userDataDir, { jsHeapMb: options.jsHeapMb }),
+    defaultViewport: { width: 1280, height: 900 },
+    // whatsapp-web.js adds its own user agent handling; stealth fixes HeadlessChrome in the UA.
+    ignoreDefaultArgs: ['--enable-automation'],
+    handleSIGINT: false,
+    handleSIGTERM: false,
+    handleSIGHUP: false,
+    protocolTimeout: 60_000,
+  });
+  const pid = browser.process()?.pid ?? null;
+  options.log.info({ pid }, 'chromium launched');
+  return { browser, wsEndpoint: browser.wsEndpoint(), pid };
+}
+
+/** Per-page savers that do not need request interception (whatsapp-web.js owns the page's
+ * interception for its web-version cache): block images, media and fonts at the network layer and
+ * pin Accept-Language so dates in data-pre-plain-text have one format. */
+export async function tunePage(page: Page): Promise<void> {
+  await page.setExtraHTTPHeaders({ 'Accept-Language': `${BROWSER_LANG},en;q=0.9` });
+  const cdp = await page.createCDPSession();
+  await cdp.send('Network.enable');
+  await cdp.send('Network.setBlockedURLs', {
+    urls: ['*.jpg', '*.jpeg', '*.png', '*.gif', '*.webp', '*.mp4', '*.webm', '*.ogg', '*.opus', '*.mp3', '*.woff', '*.woff2', '*.ttf', '*mmg.whatsapp.net*', '*pps.whatsapp.net*', '*media*.whatsapp.net*'],
+  });
+}
+
+/** PSS (falls back to RSS) of a process and all its descendants, from /proc. */
+export function treeMemoryBytes(rootPid: number): number | null {
+  const pids = descendants(rootPid);
+  pids.unshift(rootPid);
+  let total = 0;
+  let any = false;
+  for (const pid of pids) {
+    const v = processPss(pid);
+    if (v != null) {
+      total += v;
+      any = true;
+    }
+  }
+  return any ? total : null;
+}
+
+export function processPss(pid: number): number | null {
+  try {
+    const txt = fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+    const m = /^Pss:\s+(\d+) kB/m.exec(txt);
+    if (m) return Number(m[1]) * 1024;
+  } catch {
+    /* fall through to RSS */
+  }
+  try {
+    const st = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    const m = /^VmRSS:\s+(\d+) kB/m.exec(st);
+    return m ? Number(m[1]) * 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
+export function descendants(rootPid: number): number[] {
+  const children = new Map<number, number[]>();
+  let entries: string[] = [];
+  try {
+    entries = fs.readdirSync('/proc').filter((e) => /^\d+$/.test(e));
+  } catch {
+    return [];
+  }
+  for (const e of entries) {
+    try {
+      const stat = fs.readFileSync(`/proc/${e}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      const list = children.get(ppid) ?? [];
+      list.push(Number(e));
+      children.set(ppid, list);
+    } catch {
+      /* process went away */
+    }
+  }
+  const out: number[] = [];
+  const stack = [...(children.get(rootPid) ?? [])];
+  while (stack.length) {
+    const p = stack.pop()!;
+    out.push(p);
+    stack.push(...(children.get(p) ?? []));
+  }
+  return out;
+}

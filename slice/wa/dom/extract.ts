@@ -1,0 +1,377 @@
+// DOM extraction, run IN the page. `pageModule` is serialised with Function.prototype.toString and
+// evaluated inside WhatsApp Web (or the simulator, or a fixture page), so it must be
+// self-contained: no imports, no closures over Node values; the selectors come in as an argument.
+// Everything here reads what a person sees; nothing touches WhatsApp's internal modules.
+import type { Page } from 'puppeteer-core';
+import type { ExtractedChat, ExtractedMessage, MediaKind } from '../types.ts';
+import { selectorMap, SELECTORS, type SelectorName } from './selectors.ts';
+
+/** A chat list row as the page shows it, before the Node side resolves its stable id. */
+export interface RawChatRow {
+  title: string;
+  preview: string | null;
+  timeText: string | null;
+  lastMessageAt: string | null;
+  unreadCount: number;
+  /** translateY or DOM order: the row's position in the (virtualised) list. */
+  position: number;
+  selected: boolean;
+}
+
+export interface PageApi {
+  parsePrePlain(text: string, dateOrder?: 'DMY' | 'MDY'): { at: string | null; author: string | null };
+  listVisibleChats(): RawChatRow[];
+  openChatTitle(): string | null;
+  extractMessages(chatWaId: string | null): ExtractedMessage[];
+  extractRow(el: Element, chatWaId: string | null): ExtractedMessage | null;
+  chatJidFromMessages(): string | null;
+  missingSelectors(phase: string): string[];
+}
+
+/** The whole in-page module. `S` is selectorMap(); `required` maps a phase to selector names. */
+export function pageModule(S: Record<string, string>, required: Record<string, string[]>): PageApi {
+  const norm = (s: string | null | undefined): string => (s ?? '').replace(/\s+/g, ' ').trim();
+
+  /** Text of a node with emoji images turned back into their characters. */
+  const textOf = (el: Element | null): string => {
+    if (!el) return '';
+    let out = '';
+    const walk = (n: Node): void => {
+      if (n.nodeType === 3) out += n.nodeValue ?? '';
+      else if (n.nodeType === 1) {
+        const e = n as Element;
+        if (e.tagName === 'IMG') out += e.getAttribute('data-plain-text') ?? e.getAttribute('alt') ?? '';
+        else if (e.tagName === 'BR') out += '\n';
+        else if (e.getAttribute('aria-hidden') === 'true') return;
+        else e.childNodes.forEach(walk);
+      }
+    };
+    walk(el);
+    // Keep line breaks (messages have them), squeeze the indentation that markup adds.
+    return out
+      .split('\n')
+      .map((l) => l.replace(/[ \t\r\f\v]+/g, ' ').trim())
+      .join('\n')
+      .replace(/^\n+|\n+$/g, '');
+  };
+
+  /** "[9:12 am, 10/12/2025] Author: " → ISO time (page-local clock) and author. 24-hour, 12-hour,
+   * D/M/Y and M/D/Y forms. Ambiguous dates follow the clock style: "AM"/"PM" in capitals is the
+   * en-US style (M/D/Y), otherwise D/M/Y; an impossible month decides by itself. */
+  const parsePrePlain = (text: string, dateOrder?: 'DMY' | 'MDY'): { at: string | null; author: string | null } => {
+    const m = /^\s*\[([^\]]+)\]\s*(.*?)\s*:?\s*$/.exec(text ?? '');
+    if (!m) return { at: null, author: null };
+    const inner = m[1] ?? '';
+    const authorRaw = (m[2] ?? '').replace(/:\s*$/, '').trim();
+    const author = authorRaw.length > 0 ? authorRaw : null;
+    const tm = /(\d{1,2})[:.](\d{2})(?:[:.](\d{2}))?\s*([aApP]\.?\s?[mM]\.?)?/.exec(inner);
+    const dm = /(\d{1,4})[/.-](\d{1,2})[/.-](\d{2,4})/.exec(inner);
+    if (!tm || !dm) return { at: null, author };
+    let hh = Number(tm[1]);
+    const mm = Number(tm[2]);
+    const ss = tm[3] ? Number(tm[3]) : 0;
+    const ampm = tm[4] ? tm[4].replace(/[.\s]/g, '') : '';
+    if (ampm) {
+      const pm = /p/i.test(ampm);
+      if (hh === 12) hh = pm ? 12 : 0;
+      else if (pm) hh += 12;
+    }
+    const a = Number(dm[1]);
+    const b = Number(dm[2]);
+    let c = Number(dm[3]);
+    let y: number, mo: number, d: number;
+    if (a > 31) {
+      y = a; mo = b; d = c; // Y-M-D
+    } else {
+      if (c < 100) c += 2000;
+      y = c;
+      let order = dateOrder ?? (ampm && ampm === ampm.toUpperCase() ? 'MDY' : 'DMY');
+      if (a > 12 && b <= 12) order = 'DMY';
+      else if (b > 12 && a <= 12) order = 'MDY';
+      if (order === 'DMY') { d = a; mo = b; } else { mo = a; d = b; }
+    }
+    const date = new Date(y, mo - 1, d, hh, mm, ss, 0);
+    if (Number.isNaN(date.getTime())) return { at: null, author };
+    return { at: date.toISOString(), author };
+  };
+
+  /** "9:34 pm" / "13:52" → minutes into the day, for rows without data-pre-plain-text. */
+  const parseClock = (t: string): { hh: number; mm: number } | null => {
+    const tm = /^(\d{1,2})[:.](\d{2})\s*([aApP]\.?\s?[mM]\.?)?$/.exec(t.trim());
+    if (!tm) return null;
+    let hh = Number(tm[1]);
+    const mm = Number(tm[2]);
+    if (tm[3]) {
+      const pm = /p/i.test(tm[3]);
+      if (hh === 12) hh = pm ? 12 : 0;
+      else if (pm) hh += 12;
+    }
+    return { hh, mm };
+  };
+
+  const ownerRow = (el: Element): Element => el.closest('[role="row"]') ?? el;
+
+  /** The data-id forms: `true|false_<chatJid>_<msgId>[_<author>]` (older) and a bare id (2026-04). */
+  const parseDataId = (raw: string): { fromMe: boolean | null; chatJid: string | null; id: string; authorJid: string | null } => {
+    const m = /^(true|false)_([^_]+@[^_]+)_([^_]+)(?:_(.+))?$/.exec(raw);
+    if (m) return { fromMe: m[1] === 'true', chatJid: m[2] ?? null, id: m[3] ?? raw, authorJid: m[4] ?? null };
+    return { fromMe: null, chatJid: null, id: raw, authorJid: null };
+  };
+
+  const inQuote = (el: Element): boolean => !!el.parentElement?.closest(S.quoted!);
+
+  const mediaKindOf = (bubble: Element): MediaKind => {
+    const has = (sel: string): boolean => Array.from(bubble.querySelectorAll(sel)).some((e) => !inQuote(e));
+    if (has('[aria-label*="voice message" i], [data-icon="audio-play"], [data-icon="ptt-status"]')) return 'voice';
+    if (has('audio, [aria-label*="audio" i], [data-icon="audio-file"]')) return 'audio';
+    if (has('video, [aria-label="Play GIF" i], [aria-label*="play video" i], [data-icon="media-play"], [data-icon="media-gif"]')) return 'video';
+    if (has('[aria-label*="sticker" i], img[data-testid="sticker"]')) return 'sticker';
+    if (has('[aria-label*="location" i], [data-icon="location"]')) return 'location';
+    if (has('[aria-label*="document" i], [data-icon*="document"], [data-icon="audio-document"], [title^="Download" i]')) return 'document';
+    if (has('[aria-label*="contact card" i], [data-icon="vcard"], [data-icon="default-contact-refreshed"]')) return 'contact';
+    if (has('[aria-label*="picture" i], [aria-label*="photo" i], [aria-label*="image" i]')) return 'image';
+    const imgs = Array.from(bubble.querySelectorAll('img')).filter((i) => !i.matches(S.emoji!) && !inQuote(i));
+    if (imgs.some((i) => (Number(i.getAttribute('width')) || (i as HTMLImageElement).width || 0) > 64)) return 'image';
+    return null;
+  };
+
+  const ackOf = (bubble: Element, direction: 'in' | 'out'): number => {
+    if (direction === 'in') return 0;
+    const icon = bubble.querySelector(S.ackIcon!);
+    if (!icon) return 1;
+    const name = icon.getAttribute('data-icon') ?? '';
+    const label = (icon.getAttribute('aria-label') ?? '').toLowerCase();
+    if (name === 'msg-time') return 0;
+    if (name === 'msg-error') return -1;
+    if (name === 'msg-check') return 1;
+    if (label.includes('played')) return 4;
+    if (name === 'msg-dblcheck-ack' || label.includes('read')) return 3;
+    return 2;
+  };
+
+  /** The date a row without data-pre-plain-text belongs to: the nearest earlier row that has one. */
+  const contextDate = (row: Element): Date | null => {
+    let prev = row.previousElementSibling;
+    while (prev) {
+      const pp = prev.querySelector(S.prePlainText!);
+      if (pp) {
+        const at = parsePrePlain(pp.getAttribute('data-pre-plain-text') ?? '').at;
+        if (at) return new Date(at);
+      }
+      prev = prev.previousElementSibling;
+    }
+    return null;
+  };
+
+  const extractRow = (idEl: Element, chatWaId: string | null): ExtractedMessage | null => {
+    const rawId = idEl.getAttribute('data-id');
+    if (!rawId) return null;
+    const pid = parseDataId(rawId);
+    const row = ownerRow(idEl);
+    const bubble = idEl;
+    const dirEl = idEl.matches(`${S.messageIn}, ${S.messageOut}`) ? idEl : idEl.querySelector(`${S.messageIn}, ${S.messageOut}`) ?? idEl.closest(`${S.messageIn}, ${S.messageOut}`);
+    let direction: 'in' | 'out';
+    if (dirEl) direction = dirEl.matches(S.messageOut!) ? 'out' : 'in';
+    else direction = pid.fromMe ? 'out' : 'in';
+
+    const recalled = !!bubble.querySelector(S.recalled!);
+    const pp = Array.from(bubble.querySelectorAll(S.prePlainText!)).find((e) => !inQuote(e)) ?? null;
+    const parsed = pp ? parsePrePlain(pp.getAttribute('data-pre-plain-text') ?? '') : { at: null, author: null };
+
+    // Body: the message's own selectable text, never the quoted one.
+    const texts = Array.from(bubble.querySelectorAll(S.selectableText!)).filter((e) => !inQuote(e) && !e.closest(S.quotedText!));
+    const own = texts.filter((e) => !texts.some((o) => o !== e && o.contains(e)));
+    let body = own.map(textOf).join('\n').trim();
+    if (!body && recalled) {
+      const holder = bubble.querySelector(S.recalled!)?.parentElement;
+      body = holder ? norm(textOf(holder)) : '';
+    }
+
+    // Quoted message: its text, and the id of the row above whose text it starts (the page shows no id).
+    let quotedBody: string | null = null;
+    let quotedWaId: string | null = null;
+    const q = bubble.querySelector(S.quoted!);
+    if (q) {
+      const qt = q.querySelector(`${S.quotedText}, ${S.selectableText}`);
+      quotedBody = norm(textOf(qt)).replace(/^["“]|["”]$/g, '') || null;
+      if (quotedBody) {
+        const want = norm(quotedBody);
+        let prev = row.previousElementSibling;
+        while (prev && !quotedWaId) {
+          const pidEl = prev.matches('[data-id]') ? prev : prev.querySelector('[data-id]');
+          if (pidEl) {
+            const m = extractRow(pidEl, chatWaId);
+            if (m && m.body && norm(m.body).startsWith(want)) quotedWaId = m.waId;
+          }
+          prev = prev.previousElementSibling;
+        }
+      }
+    }
+
+    // Author: the one in data-pre-plain-text, else the group header name, else the id's author part.
+    let author = parsed.author;
+    if (!author) {
+      const header = Array.from(bubble.querySelectorAll(S.authorName!)).find((e) => !inQuote(e));
+      author = header ? norm(textOf(header)) || null : null;
+    }
+    if (!author && pid.authorJid) author = pid.authorJid;
+
+    // Time: data-pre-plain-text, else the bubble's clock on the date of the nearest dated row above.
+    let sentAt = parsed.at;
+    if (!sentAt) {
+      const clocks = Array.from(bubble.querySelectorAll('span[dir="auto"], span')).filter((e) => !inQuote(e) && e.children.length === 0);
+      const clock = clocks.map((e) => parseClock(norm(e.textContent))).find((c) => c) ?? null;
+      const base = contextDate(row) ?? new Date();
+      if (clock) base.setHours(clock.hh, clock.mm, 0, 0);
+      sentAt = base.toISOString();
+    }
+
+    return {
+      waId: pid.id,
+      chatWaId: chatWaId ?? pid.chatJid ?? '',
+      direction,
+      author,
+      body,
+      sentAt,
+      ack: ackOf(bubble, direction),
+      mediaKind: recalled ? null : mediaKindOf(bubble),
+      quotedWaId,
+      quotedBody,
+      recalled,
+    };
+  };
+
+  const messageIdEls = (): Element[] => {
+    const rows = Array.from(document.querySelectorAll(S.messageRow!));
+    const out: Element[] = [];
+    for (const r of rows) {
+      const el = r.matches(S.messageId!) ? r : r.querySelector(S.messageId!);
+      if (el) out.push(el);
+    }
+    return out;
+  };
+
+  const extractMessages = (chatWaId: string | null): ExtractedMessage[] => {
+    const out: ExtractedMessage[] = [];
+    for (const el of messageIdEls()) {
+      const m = extractRow(el, chatWaId);
+      if (m) out.push(m);
+    }
+    return out;
+  };
+
+  const chatJidFromMessages = (): string | null => {
+    for (const el of messageIdEls()) {
+      const p = parseDataId(el.getAttribute('data-id') ?? '');
+      if (p.chatJid) return p.chatJid;
+    }
+    return null;
+  };
+
+  const rowPosition = (row: Element, i: number): number => {
+    const t = (row as HTMLElement).style?.transform ?? '';
+    const m = /translateY\((-?[\d.]+)px\)/.exec(t);
+    if (m) return Number(m[1]);
+    const parentT = (row.parentElement as HTMLElement | null)?.style?.transform ?? '';
+    const pm = /translateY\((-?[\d.]+)px\)/.exec(parentT);
+    return pm ? Number(pm[1]) : i;
+  };
+
+  const listVisibleChats = (): RawChatRow[] => {
+    const rows = Array.from(document.querySelectorAll(S.chatRow!));
+    return rows.map((row, i) => {
+      const titles = Array.from(row.querySelectorAll(S.chatTitle!));
+      const title = titles[0]?.getAttribute('title') ?? norm(titles[0]?.textContent);
+      const previewEl = row.querySelector(S.chatPreview!) ?? (titles.length > 1 ? titles[titles.length - 1]! : null);
+      const preview = previewEl && previewEl !== titles[0] ? norm(previewEl.getAttribute('title') ?? textOf(previewEl)) || null : null;
+      const badge = row.querySelector(S.chatUnread!);
+      const unread = badge ? Number(/\d+/.exec(badge.getAttribute('aria-label') ?? badge.textContent ?? '')?.[0] ?? 1) : 0;
+      const timeEl = row.querySelector(S.chatTime!);
+      const timeText = timeEl ? norm(timeEl.textContent) || null : null;
+      const dt = timeEl?.getAttribute('datetime') ?? timeEl?.querySelector('[datetime]')?.getAttribute('datetime') ?? null;
+      return {
+        title,
+        preview,
+        timeText,
+        lastMessageAt: dt,
+        unreadCount: Number.isFinite(unread) ? unread : 0,
+        position: rowPosition(row, i),
+        selected: row.getAttribute('aria-selected') === 'true',
+      };
+    });
+  };
+
+  const openChatTitle = (): string | null => {
+    const el = document.querySelector(S.mainHeaderTitle!);
+    if (!el) return null;
+    return el.getAttribute('title') ?? (norm(el.textContent) || null);
+  };
+
+  const missingSelectors = (phase: string): string[] =>
+    (required[phase] ?? []).filter((name) => {
+      try {
+        return document.querySelector(S[name]!) === null;
+      } catch {
+        return true;
+      }
+    });
+
+  return { parsePrePlain, listVisibleChats, openChatTitle, extractMessages, extractRow, chatJidFromMessages, missingSelectors };
+}
+
+/** Selector names the self-check expects to match in each phase. */
+export function requiredByPhase(): Record<string, SelectorName[]> {
+  const out: Record<string, SelectorName[]> = { qr: [], ready: [], chat: [] };
+  for (const [name, def] of Object.entries(SELECTORS)) {
+    if (def.requiredWhen !== 'never') out[def.requiredWhen]!.push(name as SelectorName);
+  }
+  return out;
+}
+
+/** The source that installs the module as `window.__qn` (idempotent; also shims esbuild's __name,
+ * which tsx inserts into serialised functions). */
+export function pageModuleSource(): string {
+  return (
+    `globalThis.__name = globalThis.__name || ((f) => f);` +
+    `window.__qn = (${pageModule.toString()})(${JSON.stringify(selectorMap())}, ${JSON.stringify(requiredByPhase())});`
+  );
+}
+
+export const NAME_SHIM = 'globalThis.__name = globalThis.__name || ((f) => f);';
+
+/** Installs the extraction module in the page now and on every later navigation. */
+export async function installPageModule(page: Page): Promise<void> {
+  const src = pageModuleSource();
+  await page.evaluateOnNewDocument(src);
+  await page.evaluate(src);
+}
+
+type QnWindow = { __qn: PageApi };
+
+export async function extractMessagesIn(page: Page, chatWaId: string | null): Promise<ExtractedMessage[]> {
+  return page.evaluate((c) => (window as unknown as QnWindow).__qn.extractMessages(c), chatWaId);
+}
+
+export async function listVisibleChatsIn(page: Page): Promise<RawChatRow[]> {
+  return page.evaluate(() => (window as unknown as QnWindow).__qn.listVisibleChats());
+}
+
+export async function missingSelectorsIn(page: Page, phase: string): Promise<string[]> {
+  return page.evaluate((p) => (window as unknown as QnWindow).__qn.missingSelectors(p), phase);
+}
+
+/** Stable chat id from what the list shows when no jid is exposed: a phone number title becomes
+ * `<digits>@c.us`, a name becomes `title:<name>`. */
+export function chatIdFromTitle(title: string): { waId: string; phone: string | null } {
+  const digits = title.replace(/[\s()+-]/g, '');
+  if (/^\d{6,16}$/.test(digits) && /^[+\d\s()-]+$/.test(title)) return { waId: `${digits}@c.us`, phone: `+${digits}` };
+  return { waId: `title:${title}`, phone: null };
+}
+
+/** Phone of a jid like 5511999990000@c.us. */
+export function phoneFromJid(jid: string): string | null {
+  const m = /^(\d{6,16})@(c\.us|s\.whatsapp\.net)$/.exec(jid);
+  return m ? `+${m[1]}` : null;
+}
+
+export type { ExtractedChat };

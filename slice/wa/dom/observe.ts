@@ -1,0 +1,99 @@
+// A MutationObserver in the page: new and changed message rows of the open chat, and changes of the
+// chat list, reported to Node through page.exposeFunction. It needs the extraction module
+// (window.__qn, see extract.ts) and batches what changed within a few milliseconds.
+import type { Page } from 'puppeteer-core';
+import type { ExtractedMessage } from '../types.ts';
+import type { RawChatRow } from './extract.ts';
+import { selectorMap } from './selectors.ts';
+
+export interface ObserverReport {
+  messages: ExtractedMessage[];
+  /** The visible chat rows, when the list changed. */
+  chats: RawChatRow[] | null;
+}
+
+export const REPORT_BINDING = '__qnReport';
+
+/** In-page: (re)installs the observer on document.body. */
+export function observerModule(S: Record<string, string>, binding: string, batchMs: number): void {
+  type W = Window & { __qnObserver?: MutationObserver; __qn: { extractRow(e: Element, c: string | null): unknown; listVisibleChats(): unknown } } & Record<string, unknown>;
+  const w = window as unknown as W;
+  w.__qnObserver?.disconnect();
+  const pending = new Set<Element>();
+  let chatsDirty = false;
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  const flush = (): void => {
+    timer = null;
+    const els = Array.from(pending);
+    pending.clear();
+    const messages: unknown[] = [];
+    for (const el of els) {
+      if (!el.isConnected) continue;
+      try {
+        const m = w.__qn.extractRow(el, null);
+        if (m) messages.push(m);
+      } catch {
+        /* a half-rendered row: the next mutation brings it again */
+      }
+    }
+    const chats = chatsDirty ? w.__qn.listVisibleChats() : null;
+    chatsDirty = false;
+    if (messages.length === 0 && !chats) return;
+    const report = w[binding] as ((r: unknown) => Promise<void>) | undefined;
+    if (report) void report({ messages, chats });
+  };
+  const idOf = (el: Element | null): Element | null => {
+    if (!el) return null;
+    const row = el.closest(S.messageRow!);
+    if (!row) return el.closest('#main [data-id]');
+    return row.matches('[data-id]') ? row : row.querySelector('[data-id]');
+  };
+  const obs = new MutationObserver((records) => {
+    for (const r of records) {
+      const t = (r.target.nodeType === 1 ? r.target : r.target.parentElement) as Element | null;
+      if (!t) continue;
+      if (t.closest(S.chatList!) || t.querySelector?.(S.chatList!)) chatsDirty = true;
+      if (r.type === 'childList') {
+        r.addedNodes.forEach((n) => {
+          if (n.nodeType !== 1) return;
+          const e = n as Element;
+          if (!e.closest('#main') && !e.querySelector('#main')) {
+            const own = idOf(e);
+            if (own) pending.add(own);
+            return;
+          }
+          if (e.matches('[data-id]')) pending.add(e);
+          e.querySelectorAll('[data-id]').forEach((x) => {
+            if (x.closest('#main')) pending.add(x);
+          });
+          const own = idOf(e);
+          if (own) pending.add(own);
+        });
+        if (t.closest('#main [data-id]')) {
+          const own = idOf(t);
+          if (own) pending.add(own);
+        }
+      } else {
+        const own = t.closest('#main') ? idOf(t) : null;
+        if (own) pending.add(own);
+      }
+    }
+    if (!timer && (pending.size > 0 || chatsDirty)) timer = setTimeout(flush, batchMs);
+  });
+  obs.observe(document.body, {
+    subtree: true,
+    childList: true,
+    characterData: true,
+    attributes: true,
+    attributeFilter: ['data-icon', 'aria-label', 'data-id', 'title', 'class'],
+  });
+  w.__qnObserver = obs;
+}
+
+/** Exposes the report binding (once per page) and installs the observer now. */
+export async function installObserver(page: Page, onReport: (r: ObserverReport) => void | Promise<void>, batchMs = 30): Promise<void> {
+  await page.exposeFunction(REPORT_BINDING, (r: ObserverReport) => onReport(r)).catch((err: Error) => {
+    if (!/already exists/.test(err.message)) throw err;
+  });
+  await page.evaluate(`(${observerModule.toString()})(${JSON.stringify(selectorMap())}, ${JSON.stringify(REPORT_BINDING)}, ${batchMs})`);
+}

@@ -1,0 +1,52 @@
+// THE selector module: every CSS selector the DOM code uses, in one versioned place. When WhatsApp
+// Web changes its markup, this file changes and SELECTORS_VERSION moves. Roles, ids, data- and
+// aria- attributes are preferred because WhatsApp's hashed class names (`_ak8q` …) change often.
+
+export const SELECTORS_VERSION = '2026.04-1';
+
+export interface SelectorDef {
+  css: string;
+  /** When the self-check expects it to match: at READY (chat list shown) or with a chat open. */
+  requiredWhen: 'ready' | 'chat' | 'qr' | 'never';
+  doc: string;
+}
+
+export const SELECTORS = {
+  qrCanvas: { css: 'div[data-ref] canvas', requiredWhen: 'qr', doc: 'the login QR code' },
+  qrRef: { css: 'div[data-ref]', requiredWhen: 'qr', doc: 'holds the QR payload in data-ref' },
+  chatList: { css: '#pane-side', requiredWhen: 'ready', doc: 'the chat list pane (virtualised)' },
+  chatRow: { css: '#pane-side [role="row"], #pane-side [role="listitem"]', requiredWhen: 'ready', doc: 'a chat list row' },
+  chatTitle: { css: 'span[title]', requiredWhen: 'ready', doc: 'the chat name inside a row' },
+  chatUnread: { css: '[aria-label*="unread message" i]', requiredWhen: 'never', doc: 'the unread badge of a row' },
+  chatTime: { css: '[data-testid="cell-frame-secondary"], ._ak8i', requiredWhen: 'never', doc: 'the last activity time of a row' },
+  chatPreview: { css: '[data-testid="last-msg-status"] span[title], span[dir="ltr"][title], [data-testid="cell-frame-secondary"] ~ * span[title]', requiredWhen: 'never', doc: 'the last message preview' },
+  main: { css: '#main', requiredWhen: 'chat', doc: 'the open conversation' },
+  mainHeaderTitle: { css: '#main header span[title], #main header [dir="auto"]', requiredWhen: 'chat', doc: 'the open chat name' },
+  messageList: { css: '#main [role="application"], #main [data-tab="8"], #main .copyable-area', requiredWhen: 'never', doc: 'the scrollable message list' },
+  messageRow: { css: '#main [role="row"]', requiredWhen: 'chat', doc: 'a message row' },
+  messageId: { css: '[data-id]', requiredWhen: 'chat', doc: 'the element carrying the message id' },
+  messageIn: { css: '.message-in', requiredWhen: 'never', doc: 'incoming bubble' },
+  messageOut: { css: '.message-out', requiredWhen: 'never', doc: 'outgoing bubble' },
+  prePlainText: { css: '[data-pre-plain-text]', requiredWhen: 'chat', doc: '"[time, date] Author: " on the bubble' },
+  selectableText: { css: '[data-testid="selectable-text"], .selectable-text', requiredWhen: 'chat', doc: 'the message text' },
+  quoted: { css: '[aria-label="Quoted message" i]', requiredWhen: 'never', doc: 'a quoted message inside a bubble' },
+  quotedText: { css: '.quoted-mention', requiredWhen: 'never', doc: 'the quoted text' },
+  recalled: { css: '[data-icon="recalled"]', requiredWhen: 'never', doc: 'a deleted message' },
+  ackIcon: {
+    css: '[data-icon="msg-time"], [data-icon="msg-check"], [data-icon="msg-dblcheck"], [data-icon="msg-dblcheck-ack"], [data-icon="msg-error"]',
+    requiredWhen: 'never',
+    doc: 'the ticks of an outgoing message',
+  },
+  authorName: { css: '[role=""] > span[dir="auto"][aria-label], [role=""] > span[dir="ltr"]', requiredWhen: 'never', doc: 'the group author header' },
+  composer: { css: '#main footer [contenteditable="true"]', requiredWhen: 'chat', doc: 'the message composer' },
+  emoji: { css: 'img.emoji, img[data-plain-text]', requiredWhen: 'never', doc: 'an emoji drawn as an image' },
+} as const satisfies Record<string, SelectorDef>;
+
+export type SelectorName = keyof typeof SELECTORS;
+
+/** Name → CSS, the form handed to the in-page code (which cannot import this module). */
+export function selectorMap(): Record<SelectorName, string> {
+  const out = {} as Record<SelectorName, string>;
+  for (const [k, v] of Object.entries(SELECTORS)) out[k as SelectorName] = v.css;
+  return out;
+}

@@ -1,0 +1,325 @@
+// The WhatsApp session of one slice. whatsapp-web.js manages the browser's WhatsApp Web login only
+// (QR, pairing code, authenticated, ready, disconnected, logout); everything the slice reads comes
+// from the page's DOM (sync.ts). Reconnects run under a growing backoff, and a watchdog restarts
+// the browser when the page hangs, crashes or grows past a memory ceiling, keeping the login
+// (same WA_AUTH_DIR).
+import path from 'node:path';
+import type { Browser, Page, Target } from 'puppeteer-core';
+import type { Logger } from 'pino';
+import wweb from 'whatsapp-web.js';
+import type { WaHealth, WaSession, WaSink, WaState, WaStatus } from './types.ts';
+import { launchBrowser, treeMemoryBytes, tunePage } from './browser.ts';
+import { NAME_SHIM } from './dom/extract.ts';
+import { SELECTORS_VERSION } from './dom/selectors.ts';
+import { DomSync } from './sync.ts';
+
+const { Client, LocalAuth } = wweb;
+type WwebClient = InstanceType<typeof Client>;
+
+export interface SessionOptions {
+  authDir: string;
+  chromiumPath: string;
+  sink: WaSink;
+  log: Logger;
+  /** Web version cache (sim mode serves its page through it). */
+  webVersion?: { version: string; path: string };
+  /** Called with each new WhatsApp page before WhatsApp Web loads in it (sim mode attaches here). */
+  onPage?: (page: Page) => Promise<void>;
+  onQr?: () => void;
+  onReady?: () => void;
+  onDown?: () => void;
+  /** Called before each (re)start (sim mode rewrites its page). */
+  beforeStart?: () => void;
+  backfillIdleMs?: number;
+  settleMs?: number;
+  watchdogIntervalMs?: number;
+  memoryCeilingBytes?: number;
+  jsHeapMb?: number;
+  backoff?: { initialMs: number; maxMs: number };
+}
+
+const LOGGED_OUT_REASONS = new Set(['LOGOUT', 'UNPAIRED', 'UNPAIRED_IDLE']);
+
+export class DomWaSession implements WaSession {
+  private st: WaStatus = { state: 'STARTING', qr: null, since: new Date().toISOString(), detail: null };
+  private client: WwebClient | null = null;
+  private browser: Browser | null = null;
+  private browserPid: number | null = null;
+  private page: Page | null = null;
+  private sync: DomSync | null = null;
+  private stopped = true;
+  private restarts = 0;
+  private attempt = 0;
+  private restartTimer: NodeJS.Timeout | null = null;
+  private watchdog: NodeJS.Timeout | null = null;
+  private generation = 0;
+  private lastMissing: string[] = [];
+  private lastMessageSeenAt: string | null = null;
+  private pendingPairing: ((code: string) => void) | null = null;
+
+  constructor(private readonly o: SessionOptions) {}
+
+  status(): WaStatus {
+    return { ...this.st };
+  }
+
+  private setState(state: WaState, extra: { qr?: string | null; detail?: string | null } = {}): void {
+    const qr = extra.qr ?? null;
+    if (this.st.state === state && this.st.qr === qr && this.st.detail === (extra.detail ?? null)) return;
+    this.st = { state, qr, since: new Date().toISOString(), detail: extra.detail ?? null };
+    this.o.log.info({ state, detail: this.st.detail }, 'whatsapp state');
+    Promise.resolve(this.o.sink.status(this.status())).catch((err) => this.o.log.warn({ err }, 'sink.status failed'));
+  }
+
+  async start(): Promise<void> {
+    this.stopped = false;
+    await this.launch();
+  }
+
+  /** One browser + client generation. Errors schedule a restart under backoff. */
+  private async launch(): Promise<void> {
+    const gen = ++this.generation;
+    this.setState('STARTING');
+    try {
+      this.o.beforeStart?.();
+      const userDataDir = path.join(path.resolve(this.o.authDir), 'session');
+      const launched = await launchBrowser({ chromiumPath: this.o.chromiumPath, userDataDir, log: this.o.log, jsHeapMb: this.o.jsHeapMb });
+      if (gen !== this.generation || this.stopped) {
+        await launched.browser.close().catch(() => {});
+        return;
+      }
+      this.browser = launched.browser;
+      this.browserPid = launched.pid;
+      launched.browser.on('targetcreated', (t: Target) => void this.onTarget(t, gen));
+      launched.browser.on('disconnected', () => {
+        if (gen === this.generation && !this.stopped) this.onCrash('browser disconnected');
+      });
+      const client = new Client({
+        authStrategy: new LocalAuth({ dataPath: path.resolve(this.o.authDir) }),
+        puppeteer: { browserWSEndpoint: launched.wsEndpoint },
+        userAgent: false as unknown as string,
+        qrMaxRetries: 0,
+        authTimeoutMs: 60_000,
+        ...(this.o.webVersion
+          ? { webVersion: this.o.webVersion.version, webVersionCache: { type: 'local', path: this.o.webVersion.path, strict: true } }
+          : { webVersionCache: { type: 'local', path: path.join(path.resolve(this.o.authDir), '.wwebjs_cache') } }),
+      } as ConstructorParameters<typeof Client>[0]);
+      this.client = client;
+      client.on('qr', (qr: string) => {
+        if (gen !== this.generation) return;
+        this.setState('QR', { qr });
+        this.o.onQr?.();
+      });
+      client.on('code', (code: string) => {
+        this.pendingPairing?.(code);
+        this.pendingPairing = null;
+      });
+      client.on('authenticated', () => gen === this.generation && this.setState('AUTHENTICATING'));
+      client.on('auth_failure', (msg: string) => {
+        if (gen !== this.generation) return;
+        this.setState('FAILED', { detail: `auth failure: ${msg}` });
+        this.scheduleRestart('auth failure');
+      });
+      client.on('change_state', (s: string) => this.o.log.debug({ waState: s }, 'whatsapp web state'));
+      client.on('disconnected', (reason: string) => {
+        if (gen !== this.generation || this.stopped) return;
+        const loggedOut = LOGGED_OUT_REASONS.has(String(reason));
+        this.teardownPage();
+        this.setState(loggedOut ? 'LOGGED_OUT' : 'DISCONNECTED', { detail: String(reason) });
+        this.scheduleRestart(`disconnected: ${reason}`);
+      });
+      client.on('ready', () => void this.onReady(gen));
+      await client.initialize();
+    } catch (err) {
+      if (gen !== this.generation || this.stopped) return;
+      this.o.log.error({ err: (err as Error)?.message ?? String(err) }, 'whatsapp session failed to start');
+      this.setState('FAILED', { detail: String((err as Error)?.message ?? err) });
+      this.scheduleRestart('start failed');
+    }
+  }
+
+  private async onTarget(t: Target, gen: number): Promise<void> {
+    if (t.type() !== 'page') return;
+    try {
+      const page = await t.page();
+      if (!page || gen !== this.generation) return;
+      await page.evaluateOnNewDocument(NAME_SHIM);
+      await tunePage(page);
+      await this.o.onPage?.(page);
+      this.page = page;
+      page.on('error', (err) => gen === this.generation && this.onCrash(`page crashed: ${err.message}`));
+      page.on('close', () => {
+        if (gen === this.generation && !this.stopped && this.page === page) this.onCrash('page closed');
+      });
+    } catch (err) {
+      this.o.log.warn({ err: (err as Error).message }, 'could not prepare the WhatsApp page');
+    }
+  }
+
+  private async onReady(gen: number): Promise<void> {
+    if (gen !== this.generation || !this.page) return;
+    this.attempt = 0;
+    this.setState('READY');
+    this.o.onReady?.();
+    // The blank first tab is an extra document for nothing.
+    for (const p of (await this.browser?.pages()) ?? []) if (p !== this.page && p.url() === 'about:blank') await p.close().catch(() => {});
+    const sync = new DomSync(this.page, this.o.sink, this.o.log, { backfillIdleMs: this.o.backfillIdleMs ?? 1500, settleMs: this.o.settleMs ?? 60 });
+    this.sync = sync;
+    this.startWatchdog(gen);
+    try {
+      await sync.start();
+      this.lastMissing = sync.missing;
+    } catch (err) {
+      if (gen === this.generation && !this.stopped) this.o.log.error({ err: (err as Error).message }, 'initial sync failed');
+    }
+  }
+
+  /** Resolves when the current READY page has been read completely (initial sync). */
+  async synced(): Promise<void> {
+    for (;;) {
+      const s = this.sync;
+      if (s) return s.synced;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  private startWatchdog(gen: number): void {
+    if (this.watchdog) clearInterval(this.watchdog);
+    const every = this.o.watchdogIntervalMs ?? 15_000;
+    const ceiling = this.o.memoryCeilingBytes ?? 1024 * 1024 * 1024;
+    this.watchdog = setInterval(() => {
+      void (async () => {
+        if (gen !== this.generation || this.stopped || !this.page) return;
+        const alive = await Promise.race([
+          this.page.evaluate('1').then(() => true, () => false),
+          new Promise<boolean>((r) => setTimeout(() => r(false), Math.min(10_000, every))),
+        ]);
+        if (gen !== this.generation) return;
+        if (!alive) return this.onCrash('page hangs (no answer to evaluate)');
+        const mem = this.browserPid ? treeMemoryBytes(this.browserPid) : null;
+        if (mem != null && mem > ceiling) this.onCrash(`browser memory ${Math.round(mem / 1048576)} MB over the ceiling`);
+      })();
+    }, every);
+    this.watchdog.unref();
+  }
+
+  private onCrash(reason: string): void {
+    if (this.stopped) return;
+    this.o.log.warn({ reason }, 'restarting the browser');
+    this.teardownPage();
+    this.setState('DISCONNECTED', { detail: reason });
+    this.scheduleRestart(reason);
+  }
+
+  private teardownPage(): void {
+    this.sync?.stop();
+    this.sync = null;
+    this.o.onDown?.();
+  }
+
+  private scheduleRestart(reason: string): void {
+    if (this.stopped || this.restartTimer) return;
+    const b = this.o.backoff ?? { initialMs: 1000, maxMs: 60_000 };
+    const delay = Math.min(b.maxMs, b.initialMs * 2 ** this.attempt);
+    this.attempt++;
+    this.o.log.info({ reason, delayMs: delay, attempt: this.attempt }, 'reconnecting after backoff');
+    const gen = ++this.generation; // invalidate the old generation's events now
+    void this.closeBrowser();
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = null;
+      if (this.stopped || gen !== this.generation) return;
+      this.restarts++;
+      void this.launch();
+    }, delay);
+  }
+
+  private async closeBrowser(): Promise<void> {
+    if (this.watchdog) clearInterval(this.watchdog);
+    this.watchdog = null;
+    const client = this.client;
+    const browser = this.browser;
+    const pid = this.browserPid;
+    this.client = null;
+    this.browser = null;
+    this.browserPid = null;
+    this.page = null;
+    client?.removeAllListeners();
+    if (browser) {
+      await Promise.race([browser.close().catch(() => {}), new Promise((r) => setTimeout(r, 5000))]);
+    }
+    if (pid) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.generation++;
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.restartTimer = null;
+    this.teardownPage();
+    await this.closeBrowser();
+  }
+
+  async health(): Promise<WaHealth> {
+    if (this.sync && this.st.state === 'READY') {
+      try {
+        this.lastMissing = await this.sync.selfCheck();
+      } catch {
+        /* keep the last result */
+      }
+    }
+    return {
+      state: this.st.state,
+      browserPid: this.browserPid,
+      browserMemoryBytes: this.browserPid ? treeMemoryBytes(this.browserPid) : null,
+      lastMessageSeenAt: this.sync?.lastMessageSeenAt ?? this.lastMessageSeenAt,
+      missingSelectors: this.lastMissing,
+      selectorsVersion: SELECTORS_VERSION,
+      restarts: this.restarts,
+    };
+  }
+
+  private requireSync(): DomSync {
+    if (!this.sync || this.st.state !== 'READY') throw new Error(`WhatsApp is not ready (state ${this.st.state})`);
+    return this.sync;
+  }
+
+  async sendMessage(chatWaId: string, body: string): Promise<{ waId: string; sentAt: string }> {
+    if (!body.trim()) throw new Error('message body is empty');
+    return this.requireSync().sendMessage(chatWaId, body);
+  }
+
+  async markRead(chatWaId: string): Promise<void> {
+    return this.requireSync().markRead(chatWaId);
+  }
+
+  async logout(): Promise<void> {
+    const client = this.client;
+    if (!client || this.st.state !== 'READY') throw new Error(`cannot log out in state ${this.st.state}`);
+    this.generation++;
+    this.teardownPage();
+    try {
+      await client.logout(); // closes the browser and removes the session directory
+    } finally {
+      this.client = null;
+      await this.closeBrowser();
+      this.setState('LOGGED_OUT', { detail: 'logged out by the user' });
+      this.attempt = 0;
+      // Show a fresh QR so the account can be linked again.
+      this.scheduleRestart('logged out');
+    }
+  }
+
+  async requestPairingCode(phoneNumber: string): Promise<string> {
+    const digits = phoneNumber.replace(/\D/g, '');
+    if (!/^\d{8,15}$/.test(digits)) throw new Error('phone number must have 8 to 15 digits, international format');
+    const client = this.client;
+    if (!client || this.st.state !== 'QR') throw new Error(`a pairing code needs the QR state (state ${this.st.state})`);
+    return client.requestPairingCode(digits);
+  }
+}

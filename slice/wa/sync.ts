@@ -1,0 +1,249 @@
+// What the slice reads from a READY page, and how: the initial sync (every chat of the virtualised
+// list, each conversation backfilled), then live changes from the MutationObserver, sending and
+// marking read. Every page action goes through one queue, because they all click and scroll the
+// same page.
+import type { Page } from 'puppeteer-core';
+import type { Logger } from 'pino';
+import type { ExtractedChat, ExtractedContact, ExtractedMessage, WaSink } from './types.ts';
+import { chatIdFromTitle, extractMessagesIn, requiredByPhase, installPageModule, missingSelectorsIn, phoneFromJid, type RawChatRow } from './dom/extract.ts';
+import { installObserver, type ObserverReport } from './dom/observe.ts';
+import { collectChatList, openChat } from './dom/chat-list.ts';
+import { scrollToOldest } from './dom/backfill.ts';
+import { typeAndSend } from './dom/send.ts';
+
+interface KnownChat {
+  waId: string;
+  title: string;
+  isGroup: boolean;
+  unread: number;
+  preview: string | null;
+  timeText: string | null;
+  lastMessageAt: string | null;
+}
+
+export class DomSync {
+  private queue: Promise<unknown> = Promise.resolve();
+  private byTitle = new Map<string, KnownChat>();
+  private byId = new Map<string, KnownChat>();
+  /** waId → what was last reported, so repeated observer reports of a row are not re-sent. */
+  private reported = new Map<string, string>();
+  private openTitle: string | null = null;
+  private stopped = false;
+  private refreshPending = new Set<string>();
+  missing: string[] = [];
+  lastMessageSeenAt: string | null = null;
+  synced: Promise<void>;
+  private resolveSynced!: () => void;
+
+  constructor(
+    private readonly page: Page,
+    private readonly sink: WaSink,
+    private readonly log: Logger,
+    private readonly opts: { backfillIdleMs: number; settleMs: number },
+  ) {
+    this.synced = new Promise((r) => (this.resolveSynced = r));
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.resolveSynced();
+  }
+
+  private run<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(() => {
+      if (this.stopped) throw new Error('the WhatsApp page is gone');
+      return fn();
+    });
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Installs the in-page code, reads everything, then starts observing. */
+  async start(): Promise<void> {
+    await installPageModule(this.page);
+    try {
+      await this.run(() => this.initialSync());
+      await installObserver(this.page, (r) => this.onReport(r), 30);
+    } finally {
+      this.resolveSynced();
+    }
+  }
+
+  private async initialSync(): Promise<void> {
+    const t0 = Date.now();
+    const rows = await collectChatList(this.page, this.opts.settleMs);
+    const ready = await missingSelectorsIn(this.page, 'ready');
+    const chatMatched = new Set<string>();
+    const chatRequired = new Set<string>();
+    let count = 0;
+    for (const row of rows) {
+      if (this.stopped) return;
+      try {
+        count += await this.syncChat(row, true);
+        // A chat selector counts as present when it matched in any chat (a chat of photos only
+        // has no text), so the check runs in every chat the sync opens.
+        const miss = await missingSelectorsIn(this.page, 'chat');
+        for (const m of miss) chatRequired.add(m);
+        for (const p of CHAT_PHASE) if (!miss.includes(p)) chatMatched.add(p);
+      } catch (err) {
+        this.log.warn({ err: (err as Error).message, chat: row.title }, 'could not read a chat');
+      }
+    }
+    const chatMissing = rows.length > 0 ? [...chatRequired].filter((n) => !chatMatched.has(n)) : [];
+    this.missing = [...new Set([...ready, ...chatMissing])];
+    if (rows.length === 0) this.missing = [...new Set([...ready])];
+    if (this.missing.length) this.log.error({ missing: this.missing }, 'selector self-check: selectors match nothing (WhatsApp Web changed?)');
+    this.log.info({ chats: rows.length, messages: count, ms: Date.now() - t0 }, 'initial sync done');
+  }
+
+  /** Opens a chat, backfills it per its cursor, reports chat and messages. Returns messages read. */
+  private async syncChat(row: RawChatRow, backfill: boolean): Promise<number> {
+    await openChat(this.page, row.title, { settleMs: this.opts.settleMs });
+    this.openTitle = row.title;
+    const known = this.byTitle.get(row.title);
+    let waId = known?.waId ?? null;
+    const firstJid = await this.page.evaluate(() => (window as unknown as { __qn: { chatJidFromMessages(): string | null } }).__qn.chatJidFromMessages());
+    if (firstJid) waId = firstJid;
+    if (!waId) waId = chatIdFromTitle(row.title).waId;
+    const scope = `chat:${waId}`;
+    if (backfill) {
+      const cursor = await this.sink.loadSyncCursor(scope);
+      const complete = cursor?.complete === true;
+      const stopAt = complete && typeof cursor?.newestWaId === 'string' ? cursor.newestWaId : null;
+      await scrollToOldest(this.page, { stopAtWaId: stopAt, idleMs: this.opts.backfillIdleMs });
+    }
+    const msgs = await extractMessagesIn(this.page, waId);
+    const isGroup = waId.endsWith('@g.us');
+    const newest = msgs[msgs.length - 1] ?? null;
+    const chat: KnownChat = {
+      waId,
+      title: row.title,
+      isGroup,
+      unread: row.unreadCount,
+      preview: row.preview,
+      timeText: row.timeText,
+      lastMessageAt: newest?.sentAt ?? known?.lastMessageAt ?? null,
+    };
+    this.remember(chat);
+    await this.sink.chats([this.toExtracted(chat)]);
+    if (!isGroup) await this.sink.contacts([this.contactOf(chat)]);
+    await this.report(msgs, waId, true);
+    if (backfill) {
+      await this.sink.saveSyncCursor(scope, { newestWaId: newest?.waId ?? null, oldestWaId: msgs[0]?.waId ?? null, complete: true }, true);
+    }
+    return msgs.length;
+  }
+
+  private remember(chat: KnownChat): void {
+    const old = this.byTitle.get(chat.title);
+    if (old && old.waId !== chat.waId) this.byId.delete(old.waId);
+    this.byTitle.set(chat.title, chat);
+    this.byId.set(chat.waId, chat);
+  }
+
+  private toExtracted(c: KnownChat): ExtractedChat {
+    return {
+      waId: c.waId,
+      name: c.title,
+      phone: phoneFromJid(c.waId) ?? chatIdFromTitle(c.title).phone,
+      isGroup: c.isGroup,
+      preview: c.preview,
+      lastMessageAt: c.lastMessageAt,
+      unreadCount: c.unread,
+    };
+  }
+
+  private contactOf(c: KnownChat): ExtractedContact {
+    const phone = phoneFromJid(c.waId) ?? chatIdFromTitle(c.title).phone;
+    return { waId: c.waId, name: phone && c.title.replace(/[\s()+-]/g, '') === phone.slice(1) ? null : c.title, phone };
+  }
+
+  private async report(msgs: ExtractedMessage[], chatWaId: string | null, force = false): Promise<void> {
+    const out: ExtractedMessage[] = [];
+    for (const m of msgs) {
+      if (!m.chatWaId && chatWaId) m.chatWaId = chatWaId;
+      if (!m.chatWaId) continue;
+      const sig = `${m.ack}|${m.recalled}|${m.body}|${m.mediaKind}`;
+      // The store is idempotent, but the initial sync re-reports everything anyway (force).
+      if (!force && this.reported.get(m.waId) === sig) continue;
+      this.reported.set(m.waId, sig);
+      out.push(m);
+    }
+    if (out.length === 0) return;
+    for (const m of out) if (!this.lastMessageSeenAt || m.sentAt > this.lastMessageSeenAt) this.lastMessageSeenAt = m.sentAt;
+    await this.sink.messages(out);
+  }
+
+  private async onReport(r: ObserverReport): Promise<void> {
+    if (this.stopped) return;
+    const openWaId = this.openTitle ? this.byTitle.get(this.openTitle)?.waId ?? null : null;
+    if (r.messages.length) {
+      try {
+        await this.report(r.messages, openWaId);
+        const chat = openWaId ? this.byId.get(openWaId) : null;
+        const newest = r.messages.reduce<string | null>((a, m) => (!a || m.sentAt > a ? m.sentAt : a), null);
+        if (chat && newest && (!chat.lastMessageAt || newest > chat.lastMessageAt)) {
+          chat.lastMessageAt = newest;
+          const last = r.messages[r.messages.length - 1]!;
+          chat.preview = last.body || chat.preview;
+          await this.sink.chats([this.toExtracted(chat)]);
+        }
+      } catch (err) {
+        this.log.warn({ err: (err as Error).message }, 'could not store observed messages');
+      }
+    }
+    if (r.chats) {
+      for (const row of r.chats) {
+        const known = this.byTitle.get(row.title);
+        if (row.title === this.openTitle) continue;
+        const changed = !known || known.preview !== row.preview || known.timeText !== row.timeText || (row.unreadCount > 0 && row.unreadCount !== known.unread);
+        if (changed) this.scheduleRefresh(row);
+      }
+    }
+  }
+
+  /** A row changed in the list while another chat is open: open it and read what is new. */
+  private scheduleRefresh(row: RawChatRow): void {
+    if (this.refreshPending.has(row.title)) return;
+    this.refreshPending.add(row.title);
+    void this.run(async () => {
+      this.refreshPending.delete(row.title);
+      await this.syncChat(row, false);
+    }).catch((err) => this.log.warn({ err: (err as Error).message, chat: row.title }, 'could not refresh a chat'));
+  }
+
+  async sendMessage(chatWaId: string, body: string): Promise<{ waId: string; sentAt: string }> {
+    return this.run(async () => {
+      const chat = this.byId.get(chatWaId);
+      if (!chat) throw new Error(`unknown chat ${chatWaId}`);
+      await openChat(this.page, chat.title, { settleMs: this.opts.settleMs });
+      this.openTitle = chat.title;
+      const msg = await typeAndSend(this.page, body);
+      msg.chatWaId = chatWaId;
+      await this.report([msg], chatWaId);
+      return { waId: msg.waId, sentAt: msg.sentAt };
+    });
+  }
+
+  async markRead(chatWaId: string): Promise<void> {
+    return this.run(async () => {
+      const chat = this.byId.get(chatWaId);
+      if (!chat) throw new Error(`unknown chat ${chatWaId}`);
+      await openChat(this.page, chat.title, { settleMs: this.opts.settleMs });
+      this.openTitle = chat.title;
+      chat.unread = 0;
+      await this.sink.chats([this.toExtracted(chat)]);
+    });
+  }
+
+  /** Re-runs the selector self-check on the page as it is now. */
+  async selfCheck(): Promise<string[]> {
+    const ready = await missingSelectorsIn(this.page, 'ready');
+    const mainOpen = await this.page.evaluate(() => !!document.querySelector('#main'));
+    const chat = mainOpen ? await missingSelectorsIn(this.page, 'chat') : this.missing.filter((n) => CHAT_PHASE.includes(n));
+    this.missing = [...new Set([...ready, ...chat])];
+    return this.missing;
+  }
+}
+
+const CHAT_PHASE: string[] = requiredByPhase().chat ?? [];
