@@ -1,0 +1,156 @@
+// The gateway as a Fastify app, in the shape of fastify/demo: plugins first (each named, wrapped
+// in fastify-plugin, its decorators typed), then routes, then one error handler that speaks
+// lib/errors.ts. main.ts listens; tests call build() and app.inject().
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import helmet from '@fastify/helmet';
+import fastifyStatic from '@fastify/static';
+import { AppError, isAppError, kindOfHttpStatus, toAppError, toHttpError, type ErrorCode, type ErrorKind } from '../lib/errors.ts';
+import { loggerOptions } from '../lib/logger.ts';
+import type { GatewayConfig } from './config.ts';
+import dbPlugin from './plugins/db.ts';
+import sessionPlugin from './plugins/session.ts';
+import authPlugin from './plugins/auth.ts';
+import csrfPlugin from './plugins/csrf.ts';
+import supervisorPlugin, { type SupervisorApi } from './plugins/supervisor.ts';
+import slicesPlugin from './plugins/slices.ts';
+import eventsPlugin from './plugins/events.ts';
+import monitorPlugin from './plugins/monitor.ts';
+import metricsPlugin from './plugins/metrics.ts';
+import billingPlugin from './plugins/billing.ts';
+import proxyPlugin from './plugins/proxy.ts';
+import authRoutes from './routes/auth.ts';
+import meRoutes from './routes/me.ts';
+import connectRoutes from './routes/connect.ts';
+import eventsRoutes from './routes/events.ts';
+import adminRoutes from './routes/admin.ts';
+import healthRoutes from './routes/health.ts';
+import billingRoutes from './routes/billing.ts';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: GatewayConfig;
+    sessionSecret: string;
+  }
+}
+
+export interface BuildOptions {
+  config: GatewayConfig;
+  /** PostgreSQL as role wank_gateway */
+  databaseUrl: string;
+  sessionSecret: string;
+  /** Another supervisor client (the bench's stand-in); default: the real one on SUPERVISOR_SOCKET. */
+  supervisor?: SupervisorApi;
+  /** The monitor's timer and supervisor subscription; tests may drive checkAll() themselves. */
+  monitor?: boolean;
+  /** The built web app; null: none. Default: WEB_DIR, else dist/web when it exists. */
+  webDir?: string | null;
+  logger?: boolean;
+}
+
+const GENERIC_CODE: Record<ErrorKind, ErrorCode> = {
+  NotFound: 'NOT_FOUND',
+  InvalidArgument: 'INVALID_ARGUMENT',
+  AlreadyExists: 'ALREADY_EXISTS',
+  FailedPrecondition: 'FAILED_PRECONDITION',
+  Conflict: 'CONFLICT',
+  PermissionDenied: 'PERMISSION_DENIED',
+  Unauthenticated: 'UNAUTHENTICATED',
+  PaymentRequired: 'PAYMENT_REQUIRED',
+  Unavailable: 'UNAVAILABLE',
+  ResourceExhausted: 'RESOURCE_EXHAUSTED',
+  Internal: 'INTERNAL',
+};
+
+/** Fastify's own errors (validation, body parsing, 404) as AppErrors. */
+function asAppError(err: FastifyError): AppError {
+  if (isAppError(err)) return err;
+  if (err.validation) {
+    const where = err.validationContext ?? 'request';
+    const detail = err.validation.map((v) => `${v.instancePath || '/'} ${v.message ?? 'is invalid'}`).join('; ');
+    return new AppError('INVALID_ARGUMENT', `invalid ${where}: ${detail}`);
+  }
+  if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
+    return new AppError(GENERIC_CODE[kindOfHttpStatus(err.statusCode)], err.message);
+  }
+  return toAppError(err);
+}
+
+export const ROOT = path.resolve(import.meta.dirname, '..');
+
+export async function build(options: BuildOptions): Promise<FastifyInstance> {
+  const { config } = options;
+  const app = Fastify({
+    logger: options.logger === false ? false : loggerOptions('gateway', config.LOG_LEVEL),
+    disableRequestLogging: true,
+    // Behind nginx on the same machine: the client address comes from X-Forwarded-For, only when
+    // the direct peer is loopback.
+    trustProxy: config.TRUST_PROXY ? 'loopback' : false,
+    genReqId: () => crypto.randomUUID(),
+    ajv: { customOptions: { removeAdditional: false, allErrors: false } },
+    return503OnClosing: true,
+    forceCloseConnections: true,
+  });
+
+  app.decorate('config', config);
+  app.decorate('sessionSecret', options.sessionSecret);
+
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    const appErr = asAppError(err);
+    const { status, body } = toHttpError(appErr);
+    if (status >= 500) request.log.error({ err, code: appErr.code, url: request.url }, appErr.message);
+    reply.code(status).send(body);
+  });
+
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: {
+        'default-src': ["'self'"],
+        'img-src': ["'self'", 'data:', 'blob:'],
+        'style-src': ["'self'", "'unsafe-inline'"],
+        'connect-src': ["'self'"],
+      },
+    },
+    // A proxied JSON API and an SPA: no cross-origin embedding of either.
+    crossOriginEmbedderPolicy: false,
+    hsts: config.PUBLIC_URL.startsWith('https:'),
+  });
+  await app.register(dbPlugin, { databaseUrl: options.databaseUrl });
+  await app.register(sessionPlugin);
+  await app.register(authPlugin);
+  await app.register(csrfPlugin);
+  await app.register(supervisorPlugin, options.supervisor ? { supervisor: options.supervisor } : {});
+  await app.register(slicesPlugin);
+  await app.register(eventsPlugin);
+  await app.register(monitorPlugin, { startTimer: options.monitor !== false });
+  await app.register(metricsPlugin);
+  await app.register(billingPlugin);
+
+  await app.register(authRoutes);
+  await app.register(meRoutes);
+  await app.register(connectRoutes);
+  await app.register(eventsRoutes);
+  await app.register(adminRoutes);
+  await app.register(billingRoutes);
+  await app.register(healthRoutes);
+  await app.register(proxyPlugin);
+
+  const webDir = options.webDir === undefined ? (config.WEB_DIR ?? path.join(ROOT, 'dist', 'web')) : options.webDir;
+  const hasWeb = webDir !== null && fs.existsSync(path.join(webDir, 'index.html'));
+  if (hasWeb) {
+    await app.register(fastifyStatic, { root: webDir, wildcard: true, index: ['index.html'] });
+  }
+  app.setNotFoundHandler((request, reply) => {
+    const url = request.url.split('?', 1)[0] ?? '/';
+    // The web app routes in the browser: any other GET page is index.html.
+    if (hasWeb && (request.method === 'GET' || request.method === 'HEAD') && !url.startsWith('/api/') && url !== '/api') {
+      return reply.type('text/html; charset=utf-8').sendFile('index.html');
+    }
+    const { status, body } = toHttpError(new AppError('NOT_FOUND', `no route ${request.method} ${url}`));
+    return reply.code(status).send(body);
+  });
+
+  return app;
+}

@@ -1,0 +1,94 @@
+// The @fastify/session store: rows in gateway.sessions, with an in-memory copy so that a proxied
+// request costs no database round trip. The copy is written through on every change made here and
+// expires after a few seconds, so another gateway process's logout is seen soon too.
+import type { Kysely } from 'kysely';
+import type { GatewayDatabase } from '../../sql/gateway/schema.ts';
+
+type Callback = (err?: any) => void;
+// The library's Session type: what get() hands back is a plain copy of what set() stored.
+type GetCallback = (err: any, session?: any) => void;
+
+interface Cached {
+  data: Record<string, unknown> | null;
+  until: number;
+}
+
+export class PgSessionStore {
+  private readonly cache = new Map<string, Cached>();
+  private readonly ttlMs: number;
+  private readonly maxEntries: number;
+
+  constructor(
+    private readonly db: Kysely<GatewayDatabase>,
+    options: { cacheTtlMs?: number; maxEntries?: number } = {},
+  ) {
+    this.ttlMs = options.cacheTtlMs ?? 5_000;
+    this.maxEntries = options.maxEntries ?? 50_000;
+  }
+
+  set(sid: string, session: object, callback: Callback): void {
+    // JSON round trip: a plain copy (the Session object carries symbols and a Cookie instance).
+    const data = JSON.parse(JSON.stringify(session)) as Record<string, unknown>;
+    const cookie = data.cookie as { expires?: string } | undefined;
+    const expiresAt = cookie?.expires ? new Date(cookie.expires) : new Date(Date.now() + 86_400_000);
+    const userId = typeof data.userId === 'string' ? data.userId : null;
+    this.db
+      .insertInto('sessions')
+      .values({ sid, user_id: userId, data: JSON.stringify(data), expires_at: expiresAt })
+      .onConflict((oc) => oc.column('sid').doUpdateSet({ user_id: userId, data: JSON.stringify(data), expires_at: expiresAt }))
+      .execute()
+      .then(() => {
+        this.remember(sid, data);
+        callback();
+      }, callback);
+  }
+
+  get(sid: string, callback: GetCallback): void {
+    const hit = this.cache.get(sid);
+    if (hit && hit.until > Date.now()) {
+      callback(null, hit.data);
+      return;
+    }
+    this.db
+      .selectFrom('sessions')
+      .select(['data', 'expires_at'])
+      .where('sid', '=', sid)
+      .executeTakeFirst()
+      .then((row) => {
+        const data = row && row.expires_at.getTime() > Date.now() ? row.data : null;
+        this.remember(sid, data);
+        callback(null, data);
+      }, (err) => callback(err));
+  }
+
+  destroy(sid: string, callback: Callback): void {
+    this.cache.delete(sid);
+    this.db
+      .deleteFrom('sessions')
+      .where('sid', '=', sid)
+      .execute()
+      .then(() => {
+        this.cache.delete(sid);
+        callback();
+      }, callback);
+  }
+
+  /** Every session of one user ends now (password change, operator action, logout everywhere). */
+  async destroyAllOfUser(userId: string): Promise<void> {
+    await this.db.deleteFrom('sessions').where('user_id', '=', userId).execute();
+    for (const [sid, entry] of this.cache) if (entry.data?.userId === userId) this.cache.delete(sid);
+  }
+
+  async deleteExpired(): Promise<number> {
+    const r = await this.db.deleteFrom('sessions').where('expires_at', '<', new Date()).executeTakeFirst();
+    return Number(r.numDeletedRows);
+  }
+
+  private remember(sid: string, data: Record<string, unknown> | null): void {
+    if (this.cache.size >= this.maxEntries) {
+      const oldest = this.cache.keys().next().value;
+      if (oldest !== undefined) this.cache.delete(oldest);
+    }
+    this.cache.set(sid, { data, until: Date.now() + this.ttlMs });
+  }
+}

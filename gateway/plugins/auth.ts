@@ -1,0 +1,87 @@
+// Who is calling: the session's user, checked against gateway.users on every request (through a
+// short-lived cache) so that a revoked session (users.sessions_valid_after) or a deleted account
+// stops working at once in this process and within seconds elsewhere.
+import fp from 'fastify-plugin';
+import type { FastifyRequest } from 'fastify';
+import { AppError } from '../../lib/errors.ts';
+
+export interface AuthUser {
+  id: string;
+  email: string;
+  role: 'user' | 'admin';
+}
+
+interface CachedUser {
+  user: AuthUser | null;
+  validAfter: number;
+  until: number;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    user: AuthUser | null;
+  }
+  interface FastifyInstance {
+    users: {
+      /** The signed-in user, or an Unauthenticated error. */
+      require(request: FastifyRequest): AuthUser;
+      forget(userId: string): void;
+      /** End every session of the user: the row's sessions_valid_after moves to now. */
+      revokeSessions(userId: string): Promise<void>;
+    };
+  }
+}
+
+const USER_CACHE_MS = 5_000;
+
+export default fp(
+  async (app) => {
+    const cache = new Map<string, CachedUser>();
+
+    async function load(userId: string): Promise<CachedUser> {
+      const hit = cache.get(userId);
+      if (hit && hit.until > Date.now()) return hit;
+      const row = await app.db
+        .selectFrom('users')
+        .select(['id', 'email', 'role', 'sessions_valid_after'])
+        .where('id', '=', userId)
+        .executeTakeFirst();
+      const entry: CachedUser = row
+        ? { user: { id: String(row.id), email: row.email, role: row.role }, validAfter: row.sessions_valid_after.getTime(), until: Date.now() + USER_CACHE_MS }
+        : { user: null, validAfter: 0, until: Date.now() + USER_CACHE_MS };
+      if (cache.size > 50_000) cache.clear();
+      cache.set(userId, entry);
+      return entry;
+    }
+
+    app.decorateRequest('user', null);
+    app.addHook('onRequest', async (request) => {
+      const session = request.session;
+      const userId = session?.userId;
+      if (!userId) return;
+      // Malformed ids never reach the database (bigint parse error would be a 500).
+      if (!/^\d{1,19}$/.test(userId)) return;
+      const entry = await load(userId);
+      if (!entry.user) return;
+      // timestamptz has microseconds, Date ms: a login in the same millisecond as a revocation counts as revoked.
+      if ((session.issuedAt ?? 0) <= entry.validAfter) return;
+      request.user = entry.user;
+    });
+
+    app.decorate('users', {
+      require(request: FastifyRequest): AuthUser {
+        if (!request.user) throw new AppError('UNAUTHENTICATED', 'sign in first');
+        return request.user;
+      },
+      forget(userId: string) {
+        cache.delete(userId);
+      },
+      async revokeSessions(userId: string) {
+        await app.db.updateTable('users').set({ sessions_valid_after: new Date(), updated_at: new Date() }).where('id', '=', userId).execute();
+        cache.delete(userId);
+        await app.sessionStore.destroyAllOfUser(userId);
+      },
+    });
+  },
+  { name: 'auth', dependencies: ['db', 'session'] },
+);

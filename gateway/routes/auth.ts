@@ -1,0 +1,95 @@
+// Accounts: register, login, logout. Login and register are throttled per client address and
+// login failures per account; sessions are regenerated at login (no fixation) and destroyed at
+// logout (a replayed cookie finds nothing).
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { Type, type Static } from '@sinclair/typebox';
+import { AppError } from '../../lib/errors.ts';
+import { Throttle } from '../lib/throttle.ts';
+import { decoyHash, hashPassword, verifyPassword } from '../lib/passwords.ts';
+import { newCsrfToken } from '../plugins/csrf.ts';
+import { MeSchema, meBody } from './me.ts';
+
+export const CredentialsSchema = Type.Object(
+  {
+    email: Type.String({ minLength: 3, maxLength: 254, pattern: '^[^@\\s]+@[^@\\s]+$', description: 'an email address' }),
+    password: Type.String({ minLength: 10, maxLength: 1024, description: 'at least 10 characters' }),
+  },
+  { additionalProperties: false },
+);
+type Credentials = Static<typeof CredentialsSchema>;
+
+export default async function authRoutes(app: FastifyInstance) {
+  const windowMs = app.config.LOGIN_LIMIT_WINDOW_S * 1000;
+  const perAddress = new Throttle(app.config.LOGIN_LIMIT_PER_ADDRESS, windowMs);
+  const perAccount = new Throttle(app.config.LOGIN_LIMIT_PER_ACCOUNT, windowMs);
+
+  function limited(seconds: number, reply: FastifyReply, what: string): never {
+    reply.header('retry-after', String(seconds));
+    throw new AppError('RATE_LIMITED', `too many ${what}: try again in ${seconds} s`);
+  }
+
+  function throttleAddress(request: FastifyRequest, reply: FastifyReply): void {
+    const wait = perAddress.hit(`ip:${request.ip}`);
+    if (wait > 0) limited(wait, reply, 'attempts from this address');
+  }
+
+  async function startSession(request: FastifyRequest, userId: string): Promise<void> {
+    await request.session.regenerate();
+    request.session.userId = userId;
+    request.session.csrfToken = newCsrfToken();
+    request.session.issuedAt = Date.now();
+    // request.user for the body below; onRequest ran before the login.
+    const row = await app.db.selectFrom('users').select(['id', 'email', 'role']).where('id', '=', userId).executeTakeFirstOrThrow();
+    request.user = { id: String(row.id), email: row.email, role: row.role };
+  }
+
+  const opts = {
+    schema: { body: CredentialsSchema, response: { 200: MeSchema } },
+    config: { csrf: 'origin-only' as const },
+  };
+
+  app.post<{ Body: Credentials }>('/api/auth/register', opts, async (request, reply) => {
+    throttleAddress(request, reply);
+    const email = request.body.email.trim();
+    const passwordHash = await hashPassword(request.body.password);
+    let id: string;
+    try {
+      const row = await app.db.insertInto('users').values({ email, password_hash: passwordHash }).returning('id').executeTakeFirstOrThrow();
+      id = String(row.id);
+    } catch (err) {
+      if ((err as { code?: string }).code === '23505') throw new AppError('EMAIL_TAKEN', 'an account with this email exists: sign in instead');
+      throw err;
+    }
+    await app.db.insertInto('audit_log').values({ actor: `user:${id}`, user_id: id, action: 'user.register', details: JSON.stringify({ ip: request.ip }) }).execute();
+    await startSession(request, id);
+    return meBody(app, request);
+  });
+
+  app.post<{ Body: Credentials }>('/api/auth/login', opts, async (request, reply) => {
+    throttleAddress(request, reply);
+    const email = request.body.email.trim().toLowerCase();
+    const accountKey = `account:${email}`;
+    const wait = perAccount.retryAfter(accountKey);
+    if (wait > 0) limited(wait, reply, 'failed sign-ins for this account');
+    const row = await app.db
+      .selectFrom('users')
+      .select(['id', 'password_hash'])
+      .where((eb) => eb(eb.fn('lower', ['email']), '=', email))
+      .executeTakeFirst();
+    // Same work whether or not the account exists: no timing oracle for valid emails.
+    const ok = await verifyPassword(row?.password_hash ?? (await decoyHash()), request.body.password);
+    if (!row || !ok) {
+      perAccount.hit(accountKey);
+      throw new AppError('BAD_CREDENTIALS', 'wrong email or password');
+    }
+    perAccount.reset(accountKey);
+    await startSession(request, String(row.id));
+    return meBody(app, request);
+  });
+
+  app.post('/api/auth/logout', async (request, reply) => {
+    if (request.session?.sessionId) await request.session.destroy();
+    reply.clearCookie('queunir_sid', { path: '/' });
+    reply.code(204).send();
+  });
+}
