@@ -12,6 +12,9 @@ export const SliceConfigSchema = Type.Object({
   CHROMIUM_PATH: Type.String({ minLength: 1, default: '/usr/bin/chromium', description: 'the Chromium binary' }),
   SIM_SCENARIO: Type.Optional(Type.String({ minLength: 1, description: 'a simulator scenario file' })),
   SIM_SCAN_AFTER_MS: Type.Integer({ minimum: 0, maximum: 3_600_000, default: 0, description: 'ms before the simulated phone scans; 0: only when told' }),
+  EVENTS_RETENTION_DAYS: Type.Integer({ minimum: 1, maximum: 365, default: 7, description: 'days the SSE event log is kept for replay' }),
+  SSE_HEARTBEAT_MS: Type.Integer({ minimum: 100, maximum: 300_000, default: 15_000, description: 'ms between SSE heartbeat comments' }),
+  DB_POOL_MAX: Type.Integer({ minimum: 1, maximum: 6, default: 4, description: "connections in the slice's pool (its role allows 8)" }),
   LOG_LEVEL: Fields.oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
 });
 

@@ -1,0 +1,59 @@
+// The slice's HTTP app: plugins first (context, auth, errors), then routes. main.ts builds it with
+// the real store and session; tests build it the same way and use app.inject() or listen().
+import Fastify, { type FastifyServerOptions } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import authPlugin from './plugins/auth.ts';
+import contextPlugin from './plugins/context.ts';
+import errorsPlugin from './plugins/errors.ts';
+import type { SliceSession } from './plugins/session-types.ts';
+import chatsRoutes from './routes/chats.ts';
+import contactsRoutes from './routes/contacts.ts';
+import eventsRoutes from './routes/events.ts';
+import healthRoutes from './routes/health.ts';
+import labelsRoutes from './routes/labels.ts';
+import notesRoutes from './routes/notes.ts';
+import searchRoutes from './routes/search.ts';
+import simRoutes from './routes/sim.ts';
+import stagesRoutes from './routes/stages.ts';
+import waRoutes from './routes/wa.ts';
+import type { SliceStore } from './store/store.ts';
+
+export interface BuildSliceAppOptions {
+  store: SliceStore;
+  session: SliceSession;
+  token: string;
+  waMode: 'wwebjs' | 'sim';
+  heartbeatMs?: number;
+  fastify?: FastifyServerOptions;
+}
+
+export async function buildSliceApp(opts: BuildSliceAppOptions) {
+  const app = Fastify({
+    ...opts.fastify,
+    // Unknown body fields are an error naming the field, not silently dropped.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  await app.register(contextPlugin, { store: opts.store, session: opts.session, waMode: opts.waMode });
+  await app.register(errorsPlugin);
+  await app.register(authPlugin, { token: opts.token });
+
+  await app.register(healthRoutes);
+  await app.register(eventsRoutes, { heartbeatMs: opts.heartbeatMs ?? 15_000 });
+  await app.register(
+    async (api) => {
+      await api.register(chatsRoutes);
+      await api.register(notesRoutes);
+      await api.register(contactsRoutes);
+      await api.register(labelsRoutes);
+      await api.register(stagesRoutes);
+      await api.register(searchRoutes);
+      await api.register(waRoutes);
+    },
+    { prefix: '/api' },
+  );
+  if (opts.waMode === 'sim') await app.register(simRoutes);
+  return app;
+}
+
+export type SliceApp = Awaited<ReturnType<typeof buildSliceApp>>;

@@ -1,0 +1,156 @@
+// Chats, their messages, sending, reading, labels, stage and notes.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { AppError } from '../../lib/errors.ts';
+import { getChat, getChatRow, listChats, markChatRead, removeChatLabel, setChatStage, addChatLabel } from '../store/chats.ts';
+import { getLabel } from '../store/labels.ts';
+import { listMessages } from '../store/messages.ts';
+import { createNote, listNotes } from '../store/notes.ts';
+import { ChatShape, ListOf, MessageShape, NoteShape } from '../store/shapes.ts';
+import { getStage } from '../store/stages.ts';
+import { Cursor, IdParams, Limit, notFound } from './common.ts';
+
+const ChatLabelParams = Type.Object(
+  { id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }), labelId: Type.Integer({ minimum: 1, maximum: 2147483647 }) },
+  { additionalProperties: false },
+);
+
+const chats: FastifyPluginAsyncTypebox = async (app) => {
+  const { store } = app;
+
+  async function chatOr404(id: number) {
+    const row = await getChatRow(store.db, id);
+    if (!row) throw notFound('chat', id);
+    return row;
+  }
+
+  app.get(
+    '/chats',
+    {
+      schema: {
+        querystring: Type.Object(
+          {
+            cursor: Type.Optional(Cursor),
+            limit: Limit(),
+            q: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+            label: Type.Optional(Type.Integer({ minimum: 1, maximum: 2147483647 })),
+            stage: Type.Optional(Type.Integer({ minimum: 1, maximum: 2147483647 })),
+            unread: Type.Optional(Type.Boolean()),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: ListOf(ChatShape) },
+      },
+    },
+    async (req) => listChats(store.db, req.query),
+  );
+
+  app.get('/chats/:id', { schema: { params: IdParams, response: { 200: ChatShape } } }, async (req) => {
+    const chat = await getChat(store.db, req.params.id);
+    if (!chat) throw notFound('chat', req.params.id);
+    return chat;
+  });
+
+  app.get(
+    '/chats/:id/messages',
+    {
+      schema: {
+        params: IdParams,
+        querystring: Type.Object({ before: Type.Optional(Cursor), limit: Limit() }, { additionalProperties: false }),
+        response: { 200: ListOf(MessageShape) },
+      },
+    },
+    async (req) => {
+      await chatOr404(req.params.id);
+      return listMessages(store.db, req.params.id, req.query);
+    },
+  );
+
+  app.post(
+    '/chats/:id/messages',
+    {
+      schema: {
+        params: IdParams,
+        body: Type.Object({ body: Type.String({ minLength: 1, maxLength: 65536, pattern: '\\S' }) }, { additionalProperties: false }),
+        response: { 202: MessageShape },
+      },
+    },
+    async (req, reply) => {
+      const chat = await chatOr404(req.params.id);
+      const state = app.session.status().state;
+      if (state !== 'READY') throw new AppError('SLICE_NOT_CONNECTED', `WhatsApp is not connected (state ${state}): nothing was sent`);
+      const message = await store.sendMessage({ id: String(chat.id), wa_id: chat.wa_id }, req.body.body, app.session);
+      return reply.status(202).send(message);
+    },
+  );
+
+  app.post('/chats/:id/read', { schema: { params: IdParams, response: { 200: ChatShape } } }, async (req) => {
+    const chat = await chatOr404(req.params.id);
+    await store.changeChats(async (trx) => ({ result: undefined, chatIds: (await markChatRead(trx, chat.id)) ? [String(chat.id)] : [] }));
+    if (app.session.status().state === 'READY') {
+      // Reading on the phone's side is best effort: the CRM's unread count is already cleared.
+      app.session.markRead(chat.wa_id).catch((err) => req.log.warn({ err }, 'marking read in WhatsApp failed'));
+    }
+    return (await getChat(store.db, chat.id))!;
+  });
+
+  app.put('/chats/:id/labels/:labelId', { schema: { params: ChatLabelParams, response: { 200: ChatShape } } }, async (req) => {
+    const chat = await chatOr404(req.params.id);
+    if (!(await getLabel(store.db, req.params.labelId))) throw notFound('label', req.params.labelId);
+    await store.changeChats(async (trx) => ({
+      result: undefined,
+      chatIds: (await addChatLabel(trx, chat.id, req.params.labelId)) ? [String(chat.id)] : [],
+    }));
+    return (await getChat(store.db, chat.id))!;
+  });
+
+  app.delete('/chats/:id/labels/:labelId', { schema: { params: ChatLabelParams, response: { 200: ChatShape } } }, async (req) => {
+    const chat = await chatOr404(req.params.id);
+    if (!(await getLabel(store.db, req.params.labelId))) throw notFound('label', req.params.labelId);
+    await store.changeChats(async (trx) => ({
+      result: undefined,
+      chatIds: (await removeChatLabel(trx, chat.id, req.params.labelId)) ? [String(chat.id)] : [],
+    }));
+    return (await getChat(store.db, chat.id))!;
+  });
+
+  app.put(
+    '/chats/:id/stage',
+    {
+      schema: {
+        params: IdParams,
+        body: Type.Object({ stageId: Type.Union([Type.Integer({ minimum: 1, maximum: 2147483647 }), Type.Null()]) }, { additionalProperties: false }),
+        response: { 200: ChatShape },
+      },
+    },
+    async (req) => {
+      const chat = await chatOr404(req.params.id);
+      const { stageId } = req.body;
+      if (stageId !== null && !(await getStage(store.db, stageId))) throw notFound('stage', stageId);
+      await store.changeChats(async (trx) => ({ result: undefined, chatIds: (await setChatStage(trx, chat.id, stageId)) ? [String(chat.id)] : [] }));
+      return (await getChat(store.db, chat.id))!;
+    },
+  );
+
+  app.get('/chats/:id/notes', { schema: { params: IdParams, response: { 200: ListOf(NoteShape) } } }, async (req) => {
+    await chatOr404(req.params.id);
+    return { items: await listNotes(store.db, req.params.id), nextCursor: null };
+  });
+
+  app.post(
+    '/chats/:id/notes',
+    {
+      schema: {
+        params: IdParams,
+        body: Type.Object({ body: Type.String({ minLength: 1, maxLength: 10000, pattern: '\\S' }) }, { additionalProperties: false }),
+        response: { 201: NoteShape },
+      },
+    },
+    async (req, reply) => {
+      await chatOr404(req.params.id);
+      return reply.status(201).send(await createNote(store.db, req.params.id, req.body.body));
+    },
+  );
+};
+
+export default chats;

@@ -1,0 +1,12 @@
+// Schema pieces shared by the CRM routes.
+import { Type } from '@sinclair/typebox';
+import { AppError } from '../../lib/errors.ts';
+
+export const IdParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }) }, { additionalProperties: false });
+export const Limit = (def = 50, max = 200) => Type.Integer({ minimum: 1, maximum: max, default: def });
+export const Cursor = Type.String({ minLength: 1, maxLength: 512 });
+export const Color = Type.String({ pattern: '^#[0-9a-fA-F]{6}$', description: 'a colour like #0ea5e9' });
+
+export function notFound(what: string, id: number | string): AppError {
+  return new AppError('NOT_FOUND', `${what} ${id} not found`);
+}

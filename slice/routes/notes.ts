@@ -1,0 +1,31 @@
+// Notes by id (creating and listing live under a chat, in chats.ts).
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { deleteNote, updateNote } from '../store/notes.ts';
+import { NoteShape } from '../store/shapes.ts';
+import { IdParams, notFound } from './common.ts';
+
+const notes: FastifyPluginAsyncTypebox = async (app) => {
+  app.patch(
+    '/notes/:id',
+    {
+      schema: {
+        params: IdParams,
+        body: Type.Object({ body: Type.String({ minLength: 1, maxLength: 10000, pattern: '\\S' }) }, { additionalProperties: false }),
+        response: { 200: NoteShape },
+      },
+    },
+    async (req) => {
+      const note = await updateNote(app.store.db, req.params.id, req.body.body);
+      if (!note) throw notFound('note', req.params.id);
+      return note;
+    },
+  );
+
+  app.delete('/notes/:id', { schema: { params: IdParams } }, async (req, reply) => {
+    if (!(await deleteNote(app.store.db, req.params.id))) throw notFound('note', req.params.id);
+    return reply.status(204).send();
+  });
+};
+
+export default notes;

@@ -1,0 +1,24 @@
+// Full-text search over message bodies, newest first.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { searchMessages } from '../store/messages.ts';
+import { ListOf, MessageShape } from '../store/shapes.ts';
+import { Cursor, Limit } from './common.ts';
+
+const search: FastifyPluginAsyncTypebox = async (app) => {
+  app.get(
+    '/search',
+    {
+      schema: {
+        querystring: Type.Object(
+          { q: Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' }), cursor: Type.Optional(Cursor), limit: Limit() },
+          { additionalProperties: false },
+        ),
+        response: { 200: ListOf(MessageShape) },
+      },
+    },
+    async (req) => searchMessages(app.store.db, req.query),
+  );
+};
+
+export default search;

@@ -1,0 +1,80 @@
+// Sim-only controls (WA_MODE=sim): the simulated phone's actions, so tests and the demo can drive
+// a slice that runs as a separate process. Behind the same token as everything else; not
+// registered at all in wwebjs mode.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { AppError, isAppError } from '../../lib/errors.ts';
+import type { SimControl } from '../wa/types.ts';
+
+const sim: FastifyPluginAsyncTypebox = async (app) => {
+  /** Runs one phone action; the phone's own failures (no page yet, unknown chat) are the caller's to fix. */
+  async function act<T>(fn: (c: SimControl) => Promise<T>): Promise<T> {
+    const c = app.session.sim;
+    if (!c) throw new AppError('FAILED_PRECONDITION', 'the simulator is not running');
+    try {
+      return await fn(c);
+    } catch (err) {
+      if (isAppError(err)) throw err;
+      throw new AppError('FAILED_PRECONDITION', `simulator: ${(err as Error).message ?? String(err)}`, { cause: err });
+    }
+  }
+  const Ok = Type.Object({ ok: Type.Boolean() });
+
+  app.post('/sim/scan', { schema: { response: { 200: Ok } } }, async () => {
+    await act((c) => c.scan());
+    return { ok: true };
+  });
+
+  app.post(
+    '/sim/incoming',
+    {
+      schema: {
+        body: Type.Object(
+          {
+            chatWaId: Type.String({ minLength: 1, maxLength: 200 }),
+            body: Type.String({ minLength: 1, maxLength: 65536 }),
+            author: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: Type.Object({ ok: Type.Boolean(), waId: Type.String(), sentAt: Type.String() }) },
+      },
+    },
+    async (req) => {
+      const r = await act((c) => c.deliverIncoming(req.body));
+      return { ok: true, waId: r.waId, sentAt: r.sentAt };
+    },
+  );
+
+  app.post(
+    '/sim/ack',
+    {
+      schema: {
+        body: Type.Object({ waId: Type.String({ minLength: 1, maxLength: 300 }), ack: Type.Integer({ minimum: -1, maximum: 4 }) }, { additionalProperties: false }),
+        response: { 200: Ok },
+      },
+    },
+    async (req) => {
+      await act((c) => c.ackOutgoing(req.body.waId, req.body.ack));
+      return { ok: true };
+    },
+  );
+
+  app.post(
+    '/sim/remove-selector',
+    {
+      schema: { body: Type.Object({ name: Type.String({ minLength: 1, maxLength: 100 }) }, { additionalProperties: false }), response: { 200: Ok } },
+    },
+    async (req) => {
+      await act((c) => c.removeSelector(req.body.name));
+      return { ok: true };
+    },
+  );
+
+  app.post('/sim/logout-from-phone', { schema: { response: { 200: Ok } } }, async () => {
+    await act((c) => c.logoutFromPhone());
+    return { ok: true };
+  });
+};
+
+export default sim;

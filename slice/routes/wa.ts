@@ -1,0 +1,39 @@
+// The WhatsApp connection as the CRM sees it: state and QR, logout, pairing by phone number.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { AppError } from '../../lib/errors.ts';
+import { WaShape } from '../store/shapes.ts';
+
+const wa: FastifyPluginAsyncTypebox = async (app) => {
+  const current = () => {
+    const s = app.session.status();
+    return { state: s.state, qr: s.qr, since: s.since, detail: s.detail };
+  };
+
+  app.get('/wa', { schema: { response: { 200: WaShape } } }, async () => current());
+
+  app.post('/wa/logout', { schema: { response: { 202: WaShape } } }, async (_req, reply) => {
+    await app.session.logout();
+    return reply.status(202).send(current());
+  });
+
+  app.post(
+    '/wa/pairing-code',
+    {
+      schema: {
+        body: Type.Object(
+          { phoneNumber: Type.String({ pattern: '^\\+?[0-9]{7,15}$', description: 'international number, digits only, e.g. +5511987654321' }) },
+          { additionalProperties: false },
+        ),
+        response: { 200: Type.Object({ code: Type.String() }) },
+      },
+    },
+    async (req) => {
+      const state = app.session.status().state;
+      if (state !== 'QR') throw new AppError('FAILED_PRECONDITION', `a pairing code can be asked for only while the QR is shown (state ${state})`);
+      return { code: await app.session.requestPairingCode(req.body.phoneNumber.replace(/^\+/, '')) };
+    },
+  );
+};
+
+export default wa;

@@ -1,0 +1,216 @@
+// Chats: upserts from the page's chat list, the inbox query (keyset by last activity), and the CRM
+// fields a person sets (stage, labels, read). Functions take the schema-scoped db or a transaction.
+import { sql } from 'kysely';
+import type { ExtractedChat } from '../wa/types.ts';
+import type { SliceDb } from './events.ts';
+import { decodeCursor, encodeCursor, toChatOut, type ChatOut, type LabelOut } from './shapes.ts';
+
+/** Last one wins for a waId reported twice in one batch (ON CONFLICT may touch a row only once). */
+function lastByWaId<T extends { waId: string }>(items: T[]): T[] {
+  const m = new Map<string, T>();
+  for (const it of items) m.set(it.waId, it);
+  return [...m.values()];
+}
+
+/**
+ * Insert or update chats by wa_id; a row is written only when something it shows changed. Returns
+ * the ids of chats created or changed. `contactIds` links one-to-one chats to their contact.
+ */
+export async function upsertChats(db: SliceDb, input: ExtractedChat[], contactIds: Map<string, string> = new Map()): Promise<string[]> {
+  const chats = lastByWaId(input);
+  if (chats.length === 0) return [];
+  const preview = sql`case when excluded.last_message_at is null or chats.last_message_at is null
+      or excluded.last_message_at >= chats.last_message_at then coalesce(excluded.preview, chats.preview) else chats.preview end`;
+  const rows = await db
+    .insertInto('chats')
+    .columns(['wa_id', 'name', 'phone', 'is_group', 'preview', 'last_message_at', 'unread_count', 'contact_id'])
+    .expression(
+      sql`select * from unnest(${chats.map((c) => c.waId)}::text[], ${chats.map((c) => c.name || c.waId)}::text[],
+        ${chats.map((c) => c.phone)}::text[], ${chats.map((c) => c.isGroup)}::boolean[], ${chats.map((c) => c.preview)}::text[],
+        ${chats.map((c) => c.lastMessageAt)}::timestamptz[], ${chats.map((c) => Math.max(0, Math.trunc(c.unreadCount || 0)))}::integer[],
+        ${chats.map((c) => contactIds.get(c.waId) ?? null)}::bigint[])` as any,
+    )
+    .onConflict((oc) =>
+      oc
+        .column('wa_id')
+        .doUpdateSet({
+          name: sql`excluded.name`,
+          phone: sql`coalesce(excluded.phone, chats.phone)`,
+          is_group: sql`excluded.is_group`,
+          preview: preview as any,
+          last_message_at: sql`greatest(chats.last_message_at, excluded.last_message_at)`,
+          unread_count: sql`excluded.unread_count`,
+          contact_id: sql`coalesce(chats.contact_id, excluded.contact_id)`,
+          updated_at: sql`now()`,
+        })
+        .where(
+          sql<boolean>`(chats.name, chats.phone, chats.is_group, chats.preview, chats.last_message_at, chats.unread_count, chats.contact_id)
+            is distinct from (excluded.name, coalesce(excluded.phone, chats.phone), excluded.is_group, ${preview},
+              greatest(chats.last_message_at, excluded.last_message_at), excluded.unread_count, coalesce(chats.contact_id, excluded.contact_id))`,
+        ),
+    )
+    .returning('id')
+    .execute();
+  return rows.map((r) => String(r.id));
+}
+
+/** Chat ids for wa ids, creating a bare chat for any the store has not seen (a message came first). */
+export async function ensureChats(db: SliceDb, waIds: string[]): Promise<{ ids: Map<string, string>; created: string[] }> {
+  const unique = [...new Set(waIds)];
+  const ids = new Map<string, string>();
+  if (unique.length === 0) return { ids, created: [] };
+  const created = await db
+    .insertInto('chats')
+    .columns(['wa_id', 'name'])
+    .expression(sql`select w, w from unnest(${unique}::text[]) as u(w)` as any)
+    .onConflict((oc) => oc.column('wa_id').doNothing())
+    .returning(['id', 'wa_id'])
+    .execute();
+  for (const r of created) ids.set(r.wa_id, String(r.id));
+  const missing = unique.filter((w) => !ids.has(w));
+  if (missing.length > 0) {
+    const rows = await db.selectFrom('chats').select(['id', 'wa_id']).where('wa_id', 'in', missing).execute();
+    for (const r of rows) ids.set(r.wa_id, String(r.id));
+  }
+  return { ids, created: created.map((r) => String(r.id)) };
+}
+
+/** Moves each chat's preview and last activity forward to its newest new message. */
+export async function bumpChatsFromMessages(
+  db: SliceDb,
+  latest: { chatId: string; sentAt: string; body: string; direction: 'in' | 'out' }[],
+): Promise<string[]> {
+  if (latest.length === 0) return [];
+  const rows = await db
+    .updateTable('chats')
+    .from(sql`unnest(${latest.map((l) => l.chatId)}::bigint[], ${latest.map((l) => l.sentAt)}::timestamptz[], ${latest.map((l) => l.body)}::text[]) as u(chat_id, sent_at, body)` as any)
+    .set({ last_message_at: sql`u.sent_at`, preview: sql`u.body`, updated_at: sql`now()` })
+    .whereRef('chats.id' as any, '=', sql`u.chat_id` as any)
+    .where(sql<boolean>`(chats.last_message_at is null or chats.last_message_at <= u.sent_at)
+      and (chats.last_message_at, chats.preview) is distinct from (u.sent_at, u.body)`)
+    .returning('chats.id')
+    .execute();
+  return rows.map((r) => String(r.id));
+}
+
+async function labelsOf(db: SliceDb, chatIds: string[]): Promise<Map<string, LabelOut[]>> {
+  const out = new Map<string, LabelOut[]>();
+  if (chatIds.length === 0) return out;
+  const rows = await db
+    .selectFrom('chat_labels as cl')
+    .innerJoin('labels as l', 'l.id', 'cl.label_id')
+    .select(['cl.chat_id', 'l.id', 'l.name', 'l.color'])
+    .where('cl.chat_id', 'in', chatIds)
+    .orderBy('l.name')
+    .execute();
+  for (const r of rows) {
+    const key = String(r.chat_id);
+    const list = out.get(key) ?? [];
+    list.push({ id: r.id, name: r.name, color: r.color });
+    out.set(key, list);
+  }
+  return out;
+}
+
+const CHAT_COLUMNS = ['c.id', 'c.wa_id', 'c.name', 'c.phone', 'c.is_group', 'c.preview', 'c.last_message_at', 'c.unread_count', 'c.stage_id', 'c.contact_id'] as const;
+
+export async function getChatsByIds(db: SliceDb, ids: string[]): Promise<ChatOut[]> {
+  if (ids.length === 0) return [];
+  const rows = await db.selectFrom('chats as c').select(CHAT_COLUMNS).where('c.id', 'in', ids).orderBy('c.id').execute();
+  const labels = await labelsOf(db, rows.map((r) => String(r.id)));
+  return rows.map((r) => toChatOut(r, labels.get(String(r.id)) ?? []));
+}
+
+export async function getChat(db: SliceDb, id: string | number): Promise<ChatOut | undefined> {
+  return (await getChatsByIds(db, [String(id)]))[0];
+}
+
+export async function getChatRow(db: SliceDb, id: string | number) {
+  return db.selectFrom('chats').selectAll().where('id', '=', String(id)).executeTakeFirst();
+}
+
+export interface ChatListQuery {
+  cursor?: string | undefined;
+  limit: number;
+  q?: string | undefined;
+  label?: number | undefined;
+  stage?: number | undefined;
+  unread?: boolean | undefined;
+}
+
+export class BadCursor extends Error {}
+
+/** The inbox, newest activity first; keyset on (coalesce(last_message_at, -infinity), id) desc. */
+export async function listChats(db: SliceDb, q: ChatListQuery): Promise<{ items: ChatOut[]; nextCursor: string | null }> {
+  const activity = sql<string>`coalesce(c.last_message_at, '-infinity'::timestamptz)`;
+  let query = db.selectFrom('chats as c').select(CHAT_COLUMNS).select(sql<string>`${activity}::text`.as('activity_key'));
+  if (q.cursor !== undefined) {
+    const parts = decodeCursor(q.cursor, 2);
+    if (!parts || typeof parts[0] !== 'string' || typeof parts[1] !== 'string' || !/^\d+$/.test(parts[1])) throw new BadCursor('cursor');
+    query = query.where(sql<boolean>`(${activity}, c.id) < (${parts[0]}::timestamptz, ${parts[1]}::bigint)`);
+  }
+  if (q.q) {
+    const like = `%${q.q.replace(/[\\%_]/g, (m) => `\\${m}`)}%`;
+    query = query.where((eb) => eb.or([eb('c.name', 'ilike', like), eb('c.phone', 'ilike', like), eb('c.preview', 'ilike', like)]));
+  }
+  if (q.label !== undefined) {
+    const label = q.label;
+    query = query.where((eb) =>
+      eb.exists(eb.selectFrom('chat_labels as cl').select('cl.chat_id').whereRef('cl.chat_id', '=', 'c.id').where('cl.label_id', '=', label)),
+    );
+  }
+  if (q.stage !== undefined) query = query.where('c.stage_id', '=', q.stage);
+  if (q.unread === true) query = query.where('c.unread_count', '>', 0);
+  if (q.unread === false) query = query.where('c.unread_count', '=', 0);
+  const rows = await query
+    .orderBy(sql`${activity} desc`)
+    .orderBy('c.id', 'desc')
+    .limit(q.limit + 1)
+    .execute();
+  const page = rows.slice(0, q.limit);
+  const labels = await labelsOf(db, page.map((r) => String(r.id)));
+  const last = page.at(-1);
+  return {
+    items: page.map((r) => toChatOut(r, labels.get(String(r.id)) ?? [])),
+    nextCursor: rows.length > q.limit && last ? encodeCursor([last.activity_key, String(last.id)]) : null,
+  };
+}
+
+export async function setChatStage(db: SliceDb, chatId: string | number, stageId: number | null): Promise<boolean> {
+  const r = await db
+    .updateTable('chats')
+    .set({ stage_id: stageId, updated_at: sql`now()` as any })
+    .where('id', '=', String(chatId))
+    .where(sql<boolean>`stage_id is distinct from ${stageId}::integer`)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) > 0;
+}
+
+export async function markChatRead(db: SliceDb, chatId: string | number): Promise<boolean> {
+  const r = await db
+    .updateTable('chats')
+    .set({ unread_count: 0, updated_at: sql`now()` as any })
+    .where('id', '=', String(chatId))
+    .where('unread_count', '>', 0)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) > 0;
+}
+
+export async function addChatLabel(db: SliceDb, chatId: string | number, labelId: number): Promise<boolean> {
+  const r = await db
+    .insertInto('chat_labels')
+    .values({ chat_id: String(chatId), label_id: labelId })
+    .onConflict((oc) => oc.columns(['chat_id', 'label_id']).doNothing())
+    .executeTakeFirst();
+  return Number(r.numInsertedOrUpdatedRows ?? 0) > 0;
+}
+
+export async function removeChatLabel(db: SliceDb, chatId: string | number, labelId: number): Promise<boolean> {
+  const r = await db.deleteFrom('chat_labels').where('chat_id', '=', String(chatId)).where('label_id', '=', labelId).executeTakeFirst();
+  return Number(r.numDeletedRows) > 0;
+}
+
+export async function chatIdsWithLabel(db: SliceDb, labelId: number): Promise<string[]> {
+  const rows = await db.selectFrom('chat_labels').select('chat_id').where('label_id', '=', labelId).execute();
+  return rows.map((r) => String(r.chat_id));
+}

@@ -1,0 +1,175 @@
+// The API's shapes (DESIGN.md "API shapes"): TypeBox schemas used by the routes for validation and
+// serialisation, and the functions that turn database rows into them. SSE payloads use the same
+// shapes, so a client renders a live event exactly like a fetched row.
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+
+const Id = Type.Integer({ minimum: 1 });
+const IsoTime = Type.String({ format: 'date-time' });
+const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
+
+export const LabelShape = Type.Object({
+  id: Id,
+  name: Type.String(),
+  color: Type.String(),
+});
+export type LabelOut = Static<typeof LabelShape>;
+
+export const ChatShape = Type.Object({
+  id: Id,
+  waId: Type.String(),
+  name: Type.String(),
+  phone: Nullable(Type.String()),
+  isGroup: Type.Boolean(),
+  preview: Nullable(Type.String()),
+  lastMessageAt: Nullable(IsoTime),
+  unreadCount: Type.Integer({ minimum: 0 }),
+  labels: Type.Array(LabelShape),
+  stageId: Nullable(Id),
+  contactId: Nullable(Id),
+});
+export type ChatOut = Static<typeof ChatShape>;
+
+export const MessageShape = Type.Object({
+  id: Id,
+  waId: Type.String(),
+  chatId: Id,
+  direction: Type.Union([Type.Literal('in'), Type.Literal('out')]),
+  author: Nullable(Type.String()),
+  body: Type.String(),
+  sentAt: IsoTime,
+  ack: Type.Integer({ minimum: -1, maximum: 4 }),
+  mediaKind: Nullable(Type.String()),
+  /** Our id of the quoted message when we hold it. */
+  quotedId: Nullable(Id),
+  quotedBody: Nullable(Type.String()),
+  recalled: Type.Boolean(),
+});
+export type MessageOut = Static<typeof MessageShape>;
+
+export const ContactShape = Type.Object({
+  id: Id,
+  waId: Type.String(),
+  name: Nullable(Type.String()),
+  phone: Nullable(Type.String()),
+  email: Nullable(Type.String()),
+  company: Nullable(Type.String()),
+  customFields: Type.Record(Type.String(), Type.String()),
+  /** The pipeline stage of the contact's chat (a contact's stage lives on its chat). */
+  stageId: Nullable(Id),
+  chatId: Nullable(Id),
+});
+export type ContactOut = Static<typeof ContactShape>;
+
+export const NoteShape = Type.Object({
+  id: Id,
+  chatId: Id,
+  body: Type.String(),
+  createdAt: IsoTime,
+  updatedAt: IsoTime,
+});
+export type NoteOut = Static<typeof NoteShape>;
+
+export const StageShape = Type.Object({
+  id: Id,
+  name: Type.String(),
+  position: Type.Integer(),
+  color: Type.String(),
+});
+export type StageOut = Static<typeof StageShape>;
+
+export const WaShape = Type.Object({
+  state: Type.String(),
+  qr: Nullable(Type.String()),
+  since: IsoTime,
+  detail: Nullable(Type.String()),
+});
+
+export function ListOf<T extends TSchema>(item: T) {
+  return Type.Object({ items: Type.Array(item), nextCursor: Nullable(Type.String()) });
+}
+
+// ---- row → shape ----------------------------------------------------------------------------------
+
+export function iso(value: Date | string | null): string | null {
+  if (value === null) return null;
+  return (value instanceof Date ? value : new Date(value)).toISOString();
+}
+
+export interface MessageRowLike {
+  id: string | number;
+  wa_id: string;
+  chat_id: string | number;
+  direction: 'in' | 'out' | string;
+  author: string | null;
+  body: string;
+  sent_at: Date | string;
+  ack: number;
+  media_kind: string | null;
+  quoted_id?: string | number | null;
+  quoted_body: string | null;
+  recalled: boolean;
+}
+
+export function toMessageOut(r: MessageRowLike): MessageOut {
+  return {
+    id: Number(r.id),
+    waId: r.wa_id,
+    chatId: Number(r.chat_id),
+    direction: r.direction === 'out' ? 'out' : 'in',
+    author: r.author,
+    body: r.body,
+    sentAt: iso(r.sent_at)!,
+    ack: Number(r.ack),
+    mediaKind: r.media_kind,
+    quotedId: r.quoted_id == null ? null : Number(r.quoted_id),
+    quotedBody: r.quoted_body,
+    recalled: r.recalled,
+  };
+}
+
+export interface ChatRowLike {
+  id: string | number;
+  wa_id: string;
+  name: string;
+  phone: string | null;
+  is_group: boolean;
+  preview: string | null;
+  last_message_at: Date | string | null;
+  unread_count: number;
+  stage_id: number | null;
+  contact_id: string | number | null;
+}
+
+export function toChatOut(r: ChatRowLike, labels: LabelOut[]): ChatOut {
+  return {
+    id: Number(r.id),
+    waId: r.wa_id,
+    name: r.name,
+    phone: r.phone,
+    isGroup: r.is_group,
+    preview: r.preview,
+    lastMessageAt: iso(r.last_message_at),
+    unreadCount: r.unread_count,
+    labels,
+    stageId: r.stage_id,
+    contactId: r.contact_id == null ? null : Number(r.contact_id),
+  };
+}
+
+// ---- opaque keyset cursors ------------------------------------------------------------------------
+
+export function encodeCursor(parts: (string | number | null)[]): string {
+  return Buffer.from(JSON.stringify(parts)).toString('base64url');
+}
+
+/** null when the cursor is not one of ours (the route turns that into 400). */
+export function decodeCursor(cursor: string, arity: number): (string | number | null)[] | null {
+  try {
+    const parts = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
+    if (!Array.isArray(parts) || parts.length !== arity) return null;
+    if (!parts.every((p) => p === null || typeof p === 'string' || typeof p === 'number')) return null;
+    return parts as (string | number | null)[];
+  } catch {
+    return null;
+  }
+}
