@@ -13,5 +13,7 @@ export default defineConfig({
     setupFiles: ['test/setup.ts'],
     reporters: ['default'],
     css: false,
+    // The tests exercise the SaaS build (accounts, CSRF header); the self-hosted paths share the code.
+    env: { VITE_SAAS: '1' },
   },
 });

@@ -56,20 +56,18 @@ export function applyEvent(qc: QueryClient, ev: ServerEvent, ctx: ApplyContext =
       const msg = ev.data as Message;
       qc.setQueryData<Pages<Message>>(keys.messages(msg.chatId), (data) => addMessage(data, msg));
       // The chat moves to the top with the new preview (a chat.updated usually follows; this makes
-      // the list right even before it does).
-      let known = false;
-      for (const [key, filters] of chatLists(qc)) {
-        qc.setQueryData<Pages<Chat>>(key, (data) => {
-          const chat = findChat(data, msg.chatId);
-          if (!chat) return data;
-          known = true;
-          const unread = msg.direction === 'in' && ctx.openChatId !== msg.chatId ? chat.unreadCount + 1 : chat.unreadCount;
-          const next: Chat = { ...chat, preview: previewOf(msg), lastMessageAt: msg.sentAt, unreadCount: unread };
-          return upsertChat(data, next, { insertIfAbsent: true, remove: !chatMatches(next, filters) });
-        });
+      // the lists right even before it does), in every list whose filters it matches.
+      const current = findCachedChat(qc, msg.chatId);
+      if (!current) {
+        void qc.invalidateQueries({ queryKey: keys.chatsAll });
+        return;
       }
-      qc.setQueryData<Chat>(keys.chat(msg.chatId), (c) => (c ? { ...c, preview: previewOf(msg), lastMessageAt: msg.sentAt } : c));
-      if (!known && !qc.getQueryData(keys.chat(msg.chatId))) void qc.invalidateQueries({ queryKey: keys.chatsAll });
+      const unread = msg.direction === 'in' && ctx.openChatId !== msg.chatId ? current.unreadCount + 1 : current.unreadCount;
+      const next: Chat = { ...current, preview: previewOf(msg), lastMessageAt: msg.sentAt, unreadCount: unread };
+      for (const [key, filters] of chatLists(qc)) {
+        qc.setQueryData<Pages<Chat>>(key, (data) => upsertChat(data, next, { insertIfAbsent: true, remove: !chatMatches(next, filters) }));
+      }
+      qc.setQueryData<Chat>(keys.chat(msg.chatId), (c) => (c ? { ...c, preview: next.preview, lastMessageAt: next.lastMessageAt, unreadCount: next.unreadCount } : c));
       return;
     }
     case 'message.updated': {
@@ -96,6 +94,15 @@ export function applyEvent(qc: QueryClient, ev: ServerEvent, ctx: ApplyContext =
     default:
       return;
   }
+}
+
+/** The freshest copy of a chat in the cache: from a list (events keep them current), else the single query. */
+export function findCachedChat(qc: QueryClient, chatId: string): Chat | undefined {
+  for (const [, data] of qc.getQueriesData<Pages<Chat>>({ queryKey: keys.chatsAll })) {
+    const c = findChat(data, chatId);
+    if (c) return c;
+  }
+  return qc.getQueryData<Chat>(keys.chat(chatId));
 }
 
 export function previewOf(msg: Pick<Message, 'body' | 'mediaKind'>): string {

@@ -1,0 +1,47 @@
+// Test helpers: a fake fetch answering by method and path, and a render with the app's providers.
+import type { ReactElement, ReactNode } from 'react';
+import { render } from '@testing-library/react';
+import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
+import { MemoryRouter } from 'react-router';
+import { vi } from 'vitest';
+
+export interface FakeCall {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body: unknown;
+}
+
+export type Handler = (call: FakeCall) => { status: number; body?: unknown } | undefined;
+
+/** Replaces global fetch; unknown routes answer 404 in the API's error shape. */
+export function fakeFetch(handler: Handler) {
+  const calls: FakeCall[] = [];
+  const fn = vi.fn(async (input: RequestInfo | URL, init?: RequestInit) => {
+    const url = new URL(String(input), 'http://localhost');
+    const call: FakeCall = {
+      method: init?.method ?? 'GET',
+      path: url.pathname + url.search,
+      headers: (init?.headers ?? {}) as Record<string, string>,
+      body: init?.body ? JSON.parse(String(init.body)) : undefined,
+    };
+    calls.push(call);
+    const res = handler(call) ?? { status: 404, body: { error: { kind: 'NotFound', code: 'NOT_FOUND', message: `no route ${call.path}` } } };
+    return new Response(res.body === undefined ? null : JSON.stringify(res.body), { status: res.status, headers: { 'content-type': 'application/json' } });
+  });
+  vi.stubGlobal('fetch', fn);
+  return calls;
+}
+
+export function testClient(): QueryClient {
+  return new QueryClient({ defaultOptions: { queries: { retry: false, gcTime: Infinity }, mutations: { retry: false } } });
+}
+
+export function renderWith(ui: ReactElement, { client = testClient(), route = '/' }: { client?: QueryClient; route?: string } = {}) {
+  const wrapper = ({ children }: { children: ReactNode }) => (
+    <QueryClientProvider client={client}>
+      <MemoryRouter initialEntries={[route]}>{children}</MemoryRouter>
+    </QueryClientProvider>
+  );
+  return { client, ...render(ui, { wrapper }) };
+}
