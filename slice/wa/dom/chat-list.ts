@@ -37,7 +37,9 @@ export async function collectChatList(page: Page, settleMs = 40): Promise<RawCha
 export async function openChat(page: Page, title: string, opts: { settleMs?: number; timeoutMs?: number } = {}): Promise<void> {
   const current = await page.evaluate(() => (window as unknown as { __qn: { openChatTitle(): string | null } }).__qn.openChatTitle());
   if (current === title) return;
-  const handle = await page.evaluateHandle(
+  // Find the row (scrolling the virtualised list), bring it into view, let the list re-render,
+  // then click its centre with the mouse: rows are re-created on scroll, so no handle is kept.
+  const box = await page.evaluate(
     async (S: Record<string, string>, title: string, settleMs: number) => {
       const pane = document.querySelector(S.chatList!) as HTMLElement | null;
       if (!pane) return null;
@@ -60,23 +62,20 @@ export async function openChat(page: Page, title: string, opts: { settleMs?: num
           if (pane.scrollTop === before) break;
         }
       }
-      if (row) (row as HTMLElement).scrollIntoView({ block: 'center' });
-      return row;
+      if (!row) return null;
+      (row as HTMLElement).scrollIntoView({ block: 'center' });
+      await wait(settleMs);
+      row = find();
+      if (!row) return null;
+      const r = row.getBoundingClientRect();
+      return { x: r.left + r.width / 2, y: r.top + r.height / 2 };
     },
     S,
     title,
     opts.settleMs ?? 40,
   );
-  const el = handle.asElement();
-  if (!el) {
-    await handle.dispose();
-    throw new Error(`chat "${title}" not found in the chat list`);
-  }
-  try {
-    await (el as import('puppeteer-core').ElementHandle<Element>).click();
-  } finally {
-    await handle.dispose();
-  }
+  if (!box) throw new Error(`chat "${title}" not found in the chat list`);
+  await page.mouse.click(box.x, box.y);
   await page.waitForFunction(
     (t: string) => (window as unknown as { __qn: { openChatTitle(): string | null } }).__qn.openChatTitle() === t,
     { timeout: opts.timeoutMs ?? 10_000, polling: 25 },

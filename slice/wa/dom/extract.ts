@@ -32,22 +32,34 @@ export interface PageApi {
 export function pageModule(S: Record<string, string>, required: Record<string, string[]>): PageApi {
   const norm = (s: string | null | undefined): string => (s ?? '').replace(/\s+/g, ' ').trim();
 
-  /** Text of a node with emoji images turned back into their characters. */
+  /** Whether an element keeps line breaks as typed (WhatsApp styles message text pre-wrap). */
+  const keepsBreaks = (el: Element): boolean => {
+    try {
+      return /pre|break-spaces/.test(getComputedStyle(el).whiteSpace);
+    } catch {
+      return false;
+    }
+  };
+
+  /** Text of a node as a person reads it: emoji images turned back into their characters, <br>
+   * and pre-wrap newlines kept, the indentation of markup collapsed, aria-hidden parts skipped. */
   const textOf = (el: Element | null): string => {
     if (!el) return '';
     let out = '';
-    const walk = (n: Node): void => {
-      if (n.nodeType === 3) out += n.nodeValue ?? '';
+    const walk = (n: Node, pre: boolean): void => {
+      if (n.nodeType === 3) out += pre ? n.nodeValue ?? '' : (n.nodeValue ?? '').replace(/\s+/g, ' ');
       else if (n.nodeType === 1) {
         const e = n as Element;
         if (e.tagName === 'IMG') out += e.getAttribute('data-plain-text') ?? e.getAttribute('alt') ?? '';
         else if (e.tagName === 'BR') out += '\n';
         else if (e.getAttribute('aria-hidden') === 'true') return;
-        else e.childNodes.forEach(walk);
+        else {
+          const p = keepsBreaks(e);
+          e.childNodes.forEach((c) => walk(c, p));
+        }
       }
     };
-    walk(el);
-    // Keep line breaks (messages have them), squeeze the indentation that markup adds.
+    walk(el, keepsBreaks(el));
     return out
       .split('\n')
       .map((l) => l.replace(/[ \t\r\f\v]+/g, ' ').trim())

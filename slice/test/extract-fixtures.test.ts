@@ -1,0 +1,157 @@
+// Each extractor against every captured WhatsApp Web fixture, in real Chromium: the fixture HTML is
+// loaded into a page, the in-page extraction module is installed exactly as in a session, and the
+// rows it reads are compared field by field with what a person reads in the capture.
+import t from 'tap';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import { pageModuleSource, extractMessagesIn, missingSelectorsIn } from '../wa/dom/extract.ts';
+import type { ExtractedMessage } from '../wa/types.ts';
+import { CHROMIUM, requireChromium } from './wa-support.ts';
+
+const FIX = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'whatsapp-web');
+const GROUP = '120363403498637789@g.us';
+
+requireChromium(t);
+let browser: Browser;
+t.before(async () => {
+  browser = await puppeteer.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--lang=en-US'] });
+});
+t.teardown(async () => browser?.close());
+
+async function load(file: string): Promise<Page> {
+  const page = await browser.newPage();
+  // data-pre-plain-text is local time: fix the zone so the expected instants are exact.
+  await page.emulateTimezone('UTC');
+  await page.setContent(fs.readFileSync(path.join(FIX, file), 'utf8'), { waitUntil: 'load' });
+  await page.evaluate(pageModuleSource());
+  return page;
+}
+
+type Expect = Partial<ExtractedMessage> & { waId: string };
+
+function check(t: Tap.Test, got: ExtractedMessage[], want: Expect[]): void {
+  t.same(got.map((m) => m.waId), want.map((w) => w.waId), 'every row, in page order');
+  for (const w of want) {
+    const m = got.find((g) => g.waId === w.waId);
+    if (!m) continue;
+    for (const [k, v] of Object.entries(w)) t.same((m as unknown as Record<string, unknown>)[k], v, `${w.waId}.${k}`);
+  }
+}
+declare namespace Tap {
+  type Test = typeof t;
+}
+
+t.test('the fixtures are in the repo with their licence', async (t) => {
+  for (const f of ['LICENSE', 'README.md', 'conversation-2025-12.html', 'messages-2026-03.html', 'messages-2026-04.html']) {
+    t.ok(fs.existsSync(path.join(FIX, f)), f);
+  }
+  t.match(fs.readFileSync(path.join(FIX, 'LICENSE'), 'utf8'), /MIT/);
+});
+
+t.test('conversation-2025-12: packed data-id, no direction classes, rows without a date', async (t) => {
+  const page = await load('conversation-2025-12.html');
+  const got = await extractMessagesIn(page, null);
+  check(t, got, [
+    {
+      waId: 'AC186CE91CBE1B7EA49A2127E5DDE29D',
+      chatWaId: GROUP,
+      direction: 'in',
+      author: '+00 10000 00000',
+      sentAt: '2025-12-10T09:12:00.000Z',
+      body: 'As far as US dairy argument is concerned, I found very little of the subsidies being discussed. US govt heavily subsidizes dairy farming that enables the producers to sell products at aggressively low prices especially in foreign countries',
+      mediaKind: null,
+      quotedBody: null,
+      quotedWaId: null,
+      recalled: false,
+      ack: 0,
+    },
+    {
+      waId: '3EB036C7035BE6F5227333',
+      direction: 'in',
+      author: '100000000001@lid',
+      // "9:34 pm" on the date of the nearest dated row above.
+      sentAt: '2025-12-10T21:34:00.000Z',
+      body: 'I\'ve posted @~Member Beta\'s question and my answer to the "Discussing Recent Episodes" group. It would be better to continue the conversation there: https://chat.whatsapp.com/example-invite',
+      recalled: false,
+    },
+    { waId: 'RECALLEDMSG1', recalled: true, body: 'This message was deleted', author: '100000000000@lid', mediaKind: null },
+    {
+      waId: '3EB0E63CFC6AC65FD9BF6E',
+      author: '+00 10000 00001',
+      // lower-case "am": the en-GB/en-IN order, day first.
+      sentAt: '2025-10-12T04:32:00.000Z',
+      body: 'US productivity (per cow) is far higher than India, and that is not directly related to subsidies. This is something that, over time, India needs to adopt/adapt to and competition can spur that.',
+      quotedBody: 'As far as US dairy argument is concerned, I found very little of the subsidies being discussed.',
+      quotedWaId: 'AC186CE91CBE1B7EA49A2127E5DDE29D',
+    },
+    {
+      waId: 'GIFMSG1',
+      author: 'Member Delta',
+      body: '',
+      mediaKind: 'video',
+      quotedBody: 'Corn fields look impressive on camera!',
+      quotedWaId: null,
+      sentAt: '2025-10-12T21:34:00.000Z',
+    },
+  ]);
+  t.same(await missingSelectorsIn(page, 'chat'), ['mainHeaderTitle', 'composer'], 'the self-check names what a capture of messages lacks');
+  await page.close();
+});
+
+t.test('messages-2026-03: groups, quotes, emoji, recalled, link, picture, voice', async (t) => {
+  const page = await load('messages-2026-03.html');
+  const got = await extractMessagesIn(page, null);
+  check(t, got, [
+    { waId: 'MSG001', chatWaId: GROUP, direction: 'in', author: '+65 9000 0001', sentAt: '2026-03-22T13:52:00.000Z', body: 'Very sad to hear this. May he rest in peace 🙏', mediaKind: null },
+    { waId: 'MSG002', author: '+65 9000 0001', sentAt: '2026-03-22T14:28:00.000Z', body: 'Golden Village did not agree to a full hall screening for Dhurandhar 2 in the first weekend, so we could not organise it.' },
+    { waId: 'MSG003', author: '+65 9000 0002', sentAt: '2026-03-24T15:24:00.000Z', body: 'Thanks Anand, and hello everyone. Great to be part of this community.' },
+    {
+      waId: 'MSG004',
+      author: '+65 9000 0003',
+      sentAt: '2026-03-24T15:28:00.000Z',
+      body: 'Welcome!',
+      quotedBody: 'Thanks Anand, and hello everyone. Great to be part of this community.',
+      quotedWaId: 'MSG003',
+    },
+    {
+      waId: 'MSG005',
+      direction: 'out',
+      author: 'Jordan Poe',
+      sentAt: '2025-12-14T20:05:00.000Z',
+      body: '22 Dec lunch or evening works well for me. 23 Dec evening works too.',
+      quotedBody: 'Hi Jordan Back on the 22nd. Lunch on the 22nd or 23rd would work. Others?',
+      quotedWaId: null,
+      ack: 1,
+    },
+    { waId: 'MSG006', recalled: true, body: 'This message was deleted', sentAt: '2025-12-14T20:07:00.000Z', author: '+65 9000 0004' },
+    { waId: 'MSG007', body: 'Worth a read https://cookbook.openai.com/articles/openai-harmony#receiving-tool-calls', mediaKind: null, sentAt: '2025-12-14T21:12:00.000Z' },
+    { waId: 'MSG008', mediaKind: 'image', body: '', author: '+65 9000 0099', sentAt: '2026-03-24T14:20:00.000Z' },
+    { waId: 'MSG009', mediaKind: 'voice', body: '', author: '+65 9777 7777', sentAt: '2026-03-25T11:20:00.000Z' },
+  ]);
+  await page.close();
+});
+
+t.test('messages-2026-04: bare data-id, direction only from .message-in/.message-out', async (t) => {
+  const page = await load('messages-2026-04.html');
+  const got = await extractMessagesIn(page, 'chat@g.us');
+  check(t, got, [
+    { waId: '3EB0041865291286CF6A5D', chatWaId: 'chat@g.us', direction: 'in', author: '+91 70928 62522', sentAt: '2026-04-18T13:32:00.000Z', body: 'need to try out https://specstory.com/', ack: 0 },
+    { waId: '3AOUTGOINGAPR2026', chatWaId: 'chat@g.us', direction: 'out', author: 'Jordan Poe', sentAt: '2026-04-19T20:05:00.000Z', body: 'Will try this tonight.', ack: 1 },
+  ]);
+  t.same((await extractMessagesIn(page, null)).map((m) => m.chatWaId), ['', ''], 'a bare id carries no chat: the caller supplies it');
+  await page.close();
+});
+
+t.test('data-pre-plain-text forms: 24-hour, 12-hour, D/M/Y, M/D/Y', async (t) => {
+  const page = await load('messages-2026-04.html');
+  const parse = (s: string) => page.evaluate((x) => (window as unknown as { __qn: { parsePrePlain(s: string): unknown } }).__qn.parsePrePlain(x), s);
+  t.same(await parse('[13:52, 22/03/2026] +65 9000 0001: '), { at: '2026-03-22T13:52:00.000Z', author: '+65 9000 0001' });
+  t.same(await parse('[9:12 AM, 3/4/2026] Ana: '), { at: '2026-03-04T09:12:00.000Z', author: 'Ana' }, 'en-US: month first');
+  t.same(await parse('[9:12 am, 3/4/2026] Ana: '), { at: '2026-04-03T09:12:00.000Z', author: 'Ana' }, 'en-GB: day first');
+  t.same(await parse('[12:05 AM, 11/25/2026] Bob: '), { at: '2026-11-25T00:05:00.000Z', author: 'Bob' }, 'midnight, impossible month decides');
+  t.same(await parse('[12:30 PM, 25/11/2026] Bob: '), { at: '2026-11-25T12:30:00.000Z', author: 'Bob' });
+  t.same(await parse('no brackets'), { at: null, author: null });
+  await page.close();
+});

@@ -1,0 +1,75 @@
+// Shared by the WhatsApp-side tests: the real Chromium binary (tests FAIL without it), a sink that
+// records what the WhatsApp side reports, and a quiet logger.
+import fs from 'node:fs';
+import pino from 'pino';
+import type { ExtractedChat, ExtractedContact, ExtractedMessage, WaSink, WaStatus } from '../wa/types.ts';
+
+export const CHROMIUM = process.env.CHROMIUM_PATH && !process.env.CHROMIUM_PATH.startsWith('/usr/bin/') ? process.env.CHROMIUM_PATH : '/usr/lib/chromium/chromium';
+
+export function requireChromium(t: { fail(msg: string): void; bailout?(msg: string): void }): void {
+  if (!fs.existsSync(CHROMIUM)) {
+    const msg = `Chromium is missing at ${CHROMIUM}: install it (apt-get install -y chromium); these tests need a real browser`;
+    t.fail(msg);
+    throw new Error(msg);
+  }
+}
+
+export const quietLog = () => pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+
+/** The WhatsApp side's collaborator, recording every call (the unit under test is the WhatsApp side). */
+export class RecordingSink implements WaSink {
+  statuses: WaStatus[] = [];
+  chatsById = new Map<string, ExtractedChat>();
+  messagesById = new Map<string, ExtractedMessage>();
+  messageCalls: ExtractedMessage[][] = [];
+  contactsById = new Map<string, ExtractedContact>();
+  cursors = new Map<string, { cursor: Record<string, unknown>; complete: boolean }>();
+  private waiters: Array<() => void> = [];
+
+  status(s: WaStatus): void {
+    this.statuses.push(s);
+    this.wake();
+  }
+  async chats(c: ExtractedChat[]): Promise<void> {
+    for (const x of c) this.chatsById.set(x.waId, x);
+    this.wake();
+  }
+  async messages(m: ExtractedMessage[]): Promise<void> {
+    this.messageCalls.push(m);
+    for (const x of m) this.messagesById.set(x.waId, { ...x });
+    this.wake();
+  }
+  async contacts(c: ExtractedContact[]): Promise<void> {
+    for (const x of c) this.contactsById.set(x.waId, x);
+  }
+  async loadSyncCursor(scope: string): Promise<Record<string, unknown> | null> {
+    const c = this.cursors.get(scope);
+    return c ? { ...c.cursor, complete: c.complete } : null;
+  }
+  async saveSyncCursor(scope: string, cursor: Record<string, unknown>, complete: boolean): Promise<void> {
+    this.cursors.set(scope, { cursor, complete });
+  }
+  states(): string[] {
+    return this.statuses.map((s) => s.state);
+  }
+  private wake(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+  }
+  /** Waits until pred() holds, re-checking after each sink call; rejects after timeoutMs. */
+  async until(pred: () => boolean, timeoutMs: number, what: string): Promise<void> {
+    const t0 = Date.now();
+    while (!pred()) {
+      const left = timeoutMs - (Date.now() - t0);
+      if (left <= 0) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+      await new Promise<void>((r) => {
+        const timer = setTimeout(r, Math.min(left, 100));
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          r();
+        });
+      });
+    }
+  }
+}
