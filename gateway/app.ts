@@ -4,7 +4,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify';
 import helmet from '@fastify/helmet';
 import fastifyStatic from '@fastify/static';
 import { AppError, isAppError, kindOfHttpStatus, toAppError, toHttpError, type ErrorCode, type ErrorKind } from '../lib/errors.ts';
@@ -84,7 +84,8 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
   const { config } = options;
   const app = Fastify({
     logger: options.logger === false ? false : loggerOptions('gateway', config.LOG_LEVEL),
-    disableRequestLogging: true,
+    // No log line per request: the proxy path is the hot one (errors are still logged).
+    logController: new LogController({ disableRequestLogging: true }),
     // Behind nginx on the same machine: the client address comes from X-Forwarded-For, only when
     // the direct peer is loopback.
     trustProxy: config.TRUST_PROXY ? 'loopback' : false,
