@@ -87,6 +87,17 @@ export function Conversation({ chat, onBack, onToggleContact, contactOpen }: { c
     }
   }, [list, pageCount]);
 
+  // Panels opening or the composer growing change the height: stay at the bottom if we were.
+  useEffect(() => {
+    const el = scrollRef.current;
+    if (!el || typeof ResizeObserver === 'undefined') return;
+    const ro = new ResizeObserver(() => {
+      if (stickToBottom.current) el.scrollTop = el.scrollHeight;
+    });
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, []);
+
   const { hasNextPage, isFetchingNextPage, fetchNextPage } = messages;
   const onScroll = () => {
     const el = scrollRef.current;
