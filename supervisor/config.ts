@@ -11,6 +11,26 @@ export const SupervisorConfigSchema = Type.Object({
   MAX_SLICES: Type.Integer({ minimum: 1, maximum: 30000, default: 200, description: 'the highest slice id' }),
   WA_MODE: Fields.oneOf(['wwebjs', 'sim'], 'wwebjs'),
   LOG_LEVEL: Fields.oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
+  STATE_DIR: Type.String({ minLength: 1, default: '/var/lib/wank/supervisor', description: 'where per-slice records (token, desired state) are kept, mode 0600' }),
+  // supervisord's knobs (small values in tests)
+  STARTSECS: Type.Number({ minimum: 0, maximum: 600, default: 3, description: 'seconds a slice must answer /health ok before RUNNING' }),
+  STARTRETRIES: Type.Integer({ minimum: 0, maximum: 100, default: 3, description: 'failed start retries before FATAL' }),
+  STOPWAITSECS: Type.Number({ minimum: 0, maximum: 600, default: 10, description: 'seconds between SIGTERM and SIGKILL' }),
+  STARTTIMEOUTSECS: Type.Number({ minimum: 1, maximum: 3600, default: 120, description: 'seconds a starting slice has to become healthy' }),
+  HEALTH_INTERVAL_MS: Type.Integer({ minimum: 50, maximum: 60000, default: 500, description: 'probe interval while STARTING' }),
+  // the docker runtime
+  SLICE_NETWORK: Type.String({ minLength: 1, default: 'wank-slices', description: 'the bridge network of the slice containers' }),
+  SLICE_DB_HOST: Type.String({ minLength: 1, default: 'auto', description: "PostgreSQL's address as containers see it; auto: the slice network's gateway" }),
+  SLICE_PIDS_LIMIT: Type.Integer({ minimum: 64, maximum: 100000, default: 1024, description: 'pids limit per slice container' }),
+  SLICE_SHM_MB: Type.Integer({ minimum: 64, maximum: 8192, default: 512, description: '/dev/shm size per slice container in MB' }),
+  SLICE_CONTAINER_COMMAND: Type.Optional(Type.String({ minLength: 1, description: "overrides the image's command (space-separated), e.g. a stand-in slice" })),
+  // the process runtime
+  SLICE_COMMAND: Type.String({ minLength: 1, default: 'node --import tsx slice/main.ts', description: 'the slice command, run from the repo root (node means this node)' }),
+  CHROMIUM_PATH: Type.String({ minLength: 1, default: '/usr/lib/chromium/chromium', description: 'the Chromium binary process-runtime slices use' }),
+  LOG_LINES: Type.Integer({ minimum: 10, maximum: 100000, default: 2000, description: 'output lines kept per process-runtime slice' }),
+  // handed to every slice
+  SIM_SCENARIO: Type.Optional(Type.String({ minLength: 1, description: 'simulator scenario for WA_MODE=sim slices' })),
+  SIM_SCAN_AFTER_MS: Type.Optional(Type.Integer({ minimum: 0, maximum: 3600000, description: 'simulated QR scan delay for WA_MODE=sim slices' })),
 });
 
 export type SupervisorConfig = ReturnType<typeof loadSupervisorConfig>;

@@ -1,0 +1,88 @@
+// The docker runtime's decisions as data: pure functions from a slice id and the daemon's settings
+// to the options dockerode sends to the Engine API. Tested field by field.
+import { sliceName, slicePort } from '../protocol.ts';
+
+export const MANAGED_LABEL = 'com.queunir.managed';
+export const SLICE_LABEL = 'com.queunir.slice';
+/** Where the session volume is mounted inside the container (the image's WA_AUTH_DIR). */
+export const CONTAINER_AUTH_DIR = '/data/auth';
+export const CONTAINER_PORT = 3000;
+
+export interface ContainerSpecInput {
+  id: number;
+  image: string;
+  network: string;
+  memoryMb: number;
+  pidsLimit: number;
+  shmMb: number;
+  /** The slice's whole environment, already with the DB host as containers see it. */
+  env: Record<string, string>;
+  /** Overrides the image's command (a stand-in slice in tests). */
+  command: string[] | null;
+}
+
+export function volumeName(id: number): string {
+  return `${sliceName(id)}-auth`;
+}
+
+export function managedLabels(id?: number): Record<string, string> {
+  return id === undefined ? { [MANAGED_LABEL]: 'true' } : { [MANAGED_LABEL]: 'true', [SLICE_LABEL]: String(id) };
+}
+
+/** Options for POST /containers/create (dockerode's createContainer). */
+export function containerSpec(input: ContainerSpecInput) {
+  const { id } = input;
+  const env = { ...input.env, SLICE_PORT: String(CONTAINER_PORT), SLICE_HOST: '0.0.0.0', WA_AUTH_DIR: CONTAINER_AUTH_DIR };
+  return {
+    name: sliceName(id),
+    Image: input.image,
+    ...(input.command ? { Cmd: input.command } : {}),
+    Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
+    Labels: managedLabels(id),
+    ExposedPorts: { [`${CONTAINER_PORT}/tcp`]: {} },
+    StopSignal: 'SIGTERM',
+    HostConfig: {
+      // Reachable from this host only: the gateway proxies, nothing else may.
+      PortBindings: { [`${CONTAINER_PORT}/tcp`]: [{ HostIp: '127.0.0.1', HostPort: String(slicePort(id)) }] },
+      Mounts: [{ Type: 'volume' as const, Source: volumeName(id), Target: CONTAINER_AUTH_DIR, ReadOnly: false }],
+      // The supervisor owns restarts (state machine, backoff, FATAL).
+      RestartPolicy: { Name: 'no', MaximumRetryCount: 0 },
+      Memory: input.memoryMb * 1024 * 1024,
+      MemorySwap: input.memoryMb * 1024 * 1024, // no swap beyond the limit
+      PidsLimit: input.pidsLimit,
+      CapDrop: ['ALL'],
+      SecurityOpt: ['no-new-privileges'],
+      ReadonlyRootfs: true,
+      Tmpfs: { '/tmp': 'rw,nosuid,nodev,size=256m' },
+      // Chromium keeps shared memory in /dev/shm; Docker's 64 MB default crashes tabs.
+      ShmSize: input.shmMb * 1024 * 1024,
+      // tini-like init as PID 1: reaps Chromium's zombies, forwards SIGTERM.
+      Init: true,
+      NetworkMode: input.network,
+      LogConfig: { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '3' } },
+    },
+  };
+}
+
+/** Options for POST /networks/create: a bridge of its own, no traffic between slices. */
+export function networkSpec(name: string) {
+  return {
+    Name: name,
+    Driver: 'bridge',
+    CheckDuplicate: true,
+    Labels: managedLabels(),
+    Options: { 'com.docker.network.bridge.enable_icc': 'false' },
+  };
+}
+
+/** Options for POST /volumes/create. */
+export function volumeSpec(id: number) {
+  return { Name: volumeName(id), Labels: managedLabels(id) };
+}
+
+/** The slice's DATABASE_URL as a container sees it: same role, password, port, database; other host. */
+export function containerDatabaseUrl(url: string, dbHost: string): string {
+  const u = new URL(url);
+  u.hostname = dbHost;
+  return u.toString();
+}

@@ -1,0 +1,56 @@
+// What the registry needs from a place to run slices. Two implementations: docker (production)
+// and process (children of the daemon). The registry owns every decision (restarts, backoff,
+// health); a runtime only launches, signals, watches and reports.
+
+/** The environment every slice gets, whatever the runtime; the runtime adds host, port, auth dir. */
+export interface SliceLaunch {
+  id: number;
+  token: string;
+  /** Admin-side view of the slice role's URL (host as the daemon sees it; docker rewrites it). */
+  databaseUrl: string;
+  /** WA_MODE, SIM_* and the like. */
+  env: Record<string, string>;
+}
+
+export interface RuntimeExit {
+  id: number;
+  /** The instance that ended: a container id, or a pid. Exits of older instances are ignored. */
+  instanceId: string;
+  /** "exit code 1", "killed by SIGKILL", "out of memory" … */
+  reason: string;
+}
+
+export interface RunningInstance {
+  id: number;
+  instanceId: string;
+}
+
+export interface SliceRuntime {
+  readonly kind: 'docker' | 'process';
+  /** Prepare shared things (the docker network) and clean leftovers. */
+  init(): Promise<void>;
+  /** Called by slice.create: the WhatsApp session store (volume or directory). Idempotent. */
+  prepare(id: number): Promise<void>;
+  /** Launch a new instance (replacing a dead one). Resolves with its id once launched. */
+  start(launch: SliceLaunch): Promise<string>;
+  /** SIGTERM (terminate) or SIGKILL (kill) the current instance; no error when none runs. */
+  signal(id: number, how: 'terminate' | 'kill'): Promise<void>;
+  /** The instances running now (for adoption at daemon start). */
+  listRunning(): Promise<RunningInstance[]>;
+  /** Whether this instance still runs (a check after adoption or a missed event). */
+  isRunning(id: number, instanceId: string): Promise<boolean>;
+  /** Memory in use by the slice (container cgroup, or the process group's RSS); null if unknown. */
+  memoryBytes(id: number): Promise<number | null>;
+  /** The last lines of output. */
+  tailLog(id: number, lines: number): Promise<string[]>;
+  /** Forget the slice's instance (remove the container); keeps the session store. */
+  remove(id: number): Promise<void>;
+  /** Delete the session store (volume or directory). */
+  purge(id: number): Promise<void>;
+  /** Exits as they happen (docker events die/oom, child exit). */
+  onExit(listener: (exit: RuntimeExit) => void): void;
+  /** Base URL at which the daemon reaches the slice's HTTP API. */
+  baseUrl(id: number): string;
+  /** Daemon shutdown: docker keeps containers running; process stops its children. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,212 @@
+// The lifecycle suite, run once per runtime (process-lifecycle.test.ts, docker-lifecycle.test.ts):
+// the real daemon as a child process, the real slice program in WA_MODE=sim (real Chromium, the
+// simulator standing in for WhatsApp's servers), a real PostgreSQL cluster of the file's own.
+import os from 'node:os';
+import path from 'node:path';
+import fs from 'node:fs';
+import net from 'node:net';
+import pg from 'pg';
+import type { Test } from 'tap';
+import { SupervisorClient } from '../client.ts';
+import { slicePort, type SliceStateChanged } from '../protocol.ts';
+import { sleep, startDaemon, waitForState, type DaemonChild } from './helpers.ts';
+
+export interface LifecycleOptions {
+  runtime: 'docker' | 'process';
+  adminUrl: string;
+  stateDir: string;
+  extraEnv?: Record<string, string>;
+  /** Kill slice N's current instance from outside, as a crash would. */
+  killFromOutside(id: number): void;
+  /** The runtime's id of slice N's instance (container id or pid), null when none runs. */
+  instanceId(id: number): string | null;
+  /** The session store of slice N exists (volume or directory). */
+  authStoreExists(id: number): boolean;
+}
+
+/** An address of this machine other than loopback (the slice port must not answer there). */
+export function otherAddress(): string {
+  for (const list of Object.values(os.networkInterfaces())) {
+    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  throw new Error('this machine has no non-loopback IPv4 address to test against');
+}
+
+export function connects(host: string, port: number, timeoutMs = 1500): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.createConnection({ host, port });
+    const done = (ok: boolean) => {
+      s.destroy();
+      resolve(ok);
+    };
+    s.once('connect', () => done(true));
+    s.once('error', () => done(false));
+    setTimeout(() => done(false), timeoutMs).unref();
+  });
+}
+
+export async function lifecycleSuite(t: Test, o: LifecycleOptions): Promise<void> {
+  const socketPath = path.join(o.stateDir, 'run', 'supervisor.sock');
+  const env: Record<string, string> = {
+    SUPERVISOR_SOCKET: socketPath,
+    STATE_DIR: path.join(o.stateDir, 'state'),
+    DATABASE_URL: o.adminUrl,
+    RUNTIME: o.runtime,
+    WA_MODE: 'sim',
+    STARTSECS: '1',
+    STARTRETRIES: '2',
+    STOPWAITSECS: '5',
+    STARTTIMEOUTSECS: '90',
+    HEALTH_INTERVAL_MS: '200',
+    MAX_SLICES: '50',
+    ...o.extraEnv,
+  };
+  let daemon: DaemonChild = await startDaemon(env);
+  let client = new SupervisorClient({ socketPath, timeoutMs: 120_000 });
+  t.teardown(async () => {
+    await client.close();
+    await daemon.stop('SIGTERM');
+  });
+  const events: SliceStateChanged[] = [];
+  let sub = await client.subscribe((e) => events.push(e));
+
+  t.test('socket: directory 0750, socket 0660', async (t) => {
+    t.equal(fs.statSync(socketPath).mode & 0o777, 0o660);
+    t.equal(fs.statSync(path.dirname(socketPath)).mode & 0o777, 0o750);
+  });
+
+  let token = '';
+  t.test('slice.create provisions and returns the token the first time only', async (t) => {
+    const first = await client.call('slice.create', { id: 1 });
+    t.equal(first.created, true);
+    t.equal(first.name, 'wank-slice-1');
+    t.equal(first.port, 5001);
+    t.equal(first.state, 'STOPPED');
+    t.match(first.token, /^[A-Za-z0-9_-]{43}$/, '32 random bytes, base64url');
+    token = first.token!;
+    const again = await client.call('slice.create', { id: 1 });
+    t.equal(again.created, false);
+    t.notOk('token' in again, 'no token the second time');
+    t.ok(o.authStoreExists(1), 'session store created');
+    const recordFile = path.join(env.STATE_DIR!, 'slices', 'slice-1.json');
+    t.equal(fs.statSync(recordFile).mode & 0o777, 0o600, 'record file is 0600');
+    t.notMatch(fs.readFileSync(recordFile, 'utf8'), /password/i, 'no DB password stored');
+    const admin = new pg.Client({ connectionString: o.adminUrl });
+    await admin.connect();
+    const r = await admin.query("select 1 from pg_namespace where nspname = 'slice_1'");
+    await admin.end();
+    t.equal(r.rowCount, 1, 'schema slice_1 exists');
+  });
+
+  t.test('start → RUNNING; the port answers on 127.0.0.1 only', async (t) => {
+    const info = await client.call('slice.start', { id: 1 });
+    t.equal(info.state, 'STARTING');
+    const running = await waitForState(client, 1, 'RUNNING', 90_000);
+    t.equal(running.restarts, 0);
+    const states = events.filter((e) => e.id === 1).map((e) => e.to);
+    t.same(states.slice(-2), ['STARTING', 'RUNNING'], 'stateChanged notifications received');
+    const res = await fetch(`http://127.0.0.1:${slicePort(1)}/health`, { headers: { authorization: `Bearer ${token}` } });
+    t.equal(res.status, 200, '/health with the token');
+    const noToken = await fetch(`http://127.0.0.1:${slicePort(1)}/health`);
+    t.equal(noToken.status, 401, '/health without the token');
+    const other = otherAddress();
+    t.equal(await connects(other, slicePort(1)), false, `port ${slicePort(1)} does not answer on ${other}`);
+  });
+
+  t.test('slice.health joins /health with the runtime', async (t) => {
+    const h = await client.call('slice.health', { id: 1 });
+    t.equal(h.state, 'RUNNING');
+    t.type(h.wa?.state, 'string');
+    t.ok(h.rssBytes !== null && h.rssBytes > 10 * 1024 * 1024, `memory reported (${h.rssBytes} bytes)`);
+    t.equal(h.ok, (h.slice as { ok: boolean }).ok === true, 'ok follows the slice once RUNNING');
+    t.ok(Date.parse(h.checkedAt) > Date.now() - 60_000);
+  });
+
+  t.test('slice.tailLog returns the slice output', async (t) => {
+    const r = await client.call('slice.tailLog', { id: 1, lines: 20 });
+    t.ok(r.lines.length > 0 && r.lines.length <= 20, `${r.lines.length} lines`);
+  });
+
+  t.test('a crash is noticed within 2 s and the slice is RUNNING again with restarts=1', async (t) => {
+    const before = o.instanceId(1);
+    t.ok(before, 'an instance runs');
+    const killedAt = Date.now();
+    o.killFromOutside(1);
+    const deadline = killedAt + 2000;
+    let noticed: SliceStateChanged | undefined;
+    while (!noticed && Date.now() < deadline) {
+      noticed = events.find((e) => e.id === 1 && e.from === 'RUNNING' && Date.parse(e.at) >= killedAt - 50);
+      if (!noticed) await sleep(20);
+    }
+    t.ok(noticed, `noticed within 2 s (${noticed ? Date.parse(noticed.at) - killedAt : '-'} ms)`);
+    t.equal(noticed?.to, 'EXITED');
+    const info = await waitForState(client, 1, 'RUNNING', 90_000, (i) => i.restarts === 1);
+    t.equal(info.restarts, 1);
+    t.not(o.instanceId(1), before, 'a new instance');
+  });
+
+  t.test('a slice that exits at once (its DB role cannot log in) → BACKOFF → FATAL; start leaves FATAL', async (t) => {
+    await client.call('slice.create', { id: 2 });
+    const admin = new pg.Client({ connectionString: o.adminUrl });
+    await admin.connect();
+    await admin.query('alter role slice_2 nologin');
+    const from = events.length;
+    await client.call('slice.start', { id: 2 });
+    const fatal = await waitForState(client, 2, 'FATAL', 120_000);
+    const seen = events.slice(from).filter((e) => e.id === 2).map((e) => e.to);
+    t.same(seen, ['STARTING', 'BACKOFF', 'STARTING', 'BACKOFF', 'STARTING', 'FATAL'], 'startretries=2: two retries, then FATAL');
+    t.match(fatal.lastError, /exit code/);
+    const log = await client.call('slice.tailLog', { id: 2, lines: 50 });
+    t.match(log.lines.join('\n'), /slice_2|password|login|not permitted/i, 'the slice said why');
+    await sleep(1500);
+    t.equal((await client.call('slice.getInfo', { id: 2 })).state, 'FATAL', 'stays FATAL');
+    await admin.query('alter role slice_2 login');
+    await admin.end();
+    const restarted = await client.call('slice.start', { id: 2 });
+    t.equal(restarted.state, 'STARTING', 'an explicit start leaves FATAL');
+    await waitForState(client, 2, 'RUNNING', 90_000);
+    const stopped = await client.call('slice.stop', { id: 2 });
+    t.equal(stopped.state, 'STOPPED');
+  });
+
+  t.test('daemon stopped and started again', async (t) => {
+    const before = o.instanceId(1);
+    sub.close();
+    await client.close();
+    const code = await daemon.stop('SIGTERM');
+    t.equal(code, 0, 'SIGTERM: exit 0');
+    t.notOk(fs.existsSync(socketPath), 'socket removed');
+    const stillRunning = o.instanceId(1);
+    if (o.runtime === 'docker') {
+      t.equal(stillRunning, before, 'the container kept running');
+    } else {
+      t.equal(stillRunning, null, 'process-runtime children stopped with the daemon');
+    }
+    daemon = await startDaemon(env);
+    client = new SupervisorClient({ socketPath, timeoutMs: 120_000 });
+    sub = await client.subscribe((e) => events.push(e));
+    const info = await waitForState(client, 1, 'RUNNING', 90_000);
+    if (o.runtime === 'docker') {
+      t.equal(o.instanceId(1), before, 'adopted: same container id');
+      t.equal(info.restarts, 0);
+    } else {
+      t.ok(o.instanceId(1), 'started again (desired state was running)');
+    }
+    t.equal((await client.call('slice.getInfo', { id: 2 })).state, 'STOPPED', 'slice 2 stays stopped');
+  });
+
+  t.test('stop, then remove with purgeData drops schema, role and session store', async (t) => {
+    const stopped = await client.call('slice.stop', { id: 1 });
+    t.equal(stopped.state, 'STOPPED');
+    t.equal(await connects('127.0.0.1', slicePort(1)), false, 'port closed');
+    t.same(await client.call('slice.remove', { id: 1, purgeData: true }), {});
+    await t.rejects(client.call('slice.getInfo', { id: 1 }), { code: 'SLICE_NOT_FOUND' });
+    t.notOk(o.authStoreExists(1), 'session store removed');
+    const admin = new pg.Client({ connectionString: o.adminUrl });
+    await admin.connect();
+    const r = await admin.query("select (select count(*) from pg_namespace where nspname = 'slice_1')::int as s, (select count(*) from pg_roles where rolname = 'slice_1')::int as r");
+    await admin.end();
+    t.same(r.rows[0], { s: 0, r: 0 }, 'schema and role dropped');
+    await client.call('slice.remove', { id: 2, purgeData: true });
+  });
+}
