@@ -233,3 +233,19 @@ export function fakeWebBuild(dir: string): { asset: string } {
   fs.writeFileSync(path.join(dir, asset), 'console.log("queunir");\n');
   return { asset };
 }
+
+/** The [Service]/[Unit]/[Install] settings of a unit file; repeated keys keep every value. */
+export function parseUnit(file: string): { get(key: string): string | undefined; all(key: string): string[] } {
+  const values = new Map<string, string[]>();
+  for (const raw of fs.readFileSync(file, 'utf8').split('\n')) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#') || line.startsWith(';') || line.startsWith('[')) continue;
+    const eq = line.indexOf('=');
+    if (eq < 0) continue;
+    const key = line.slice(0, eq).trim();
+    const list = values.get(key) ?? [];
+    list.push(line.slice(eq + 1).trim());
+    values.set(key, list);
+  }
+  return { get: (k) => values.get(k)?.at(-1), all: (k) => values.get(k) ?? [] };
+}
