@@ -5,6 +5,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import authPlugin from './plugins/auth.ts';
 import contextPlugin from './plugins/context.ts';
 import errorsPlugin from './plugins/errors.ts';
+import validationPlugin from './plugins/validation.ts';
 import type { SliceSession } from './plugins/session-types.ts';
 import chatsRoutes from './routes/chats.ts';
 import contactsRoutes from './routes/contacts.ts';
@@ -28,13 +29,10 @@ export interface BuildSliceAppOptions {
 }
 
 export async function buildSliceApp(opts: BuildSliceAppOptions) {
-  const app = Fastify({
-    ...opts.fastify,
-    // Unknown body fields are an error naming the field, not silently dropped.
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
-  }).withTypeProvider<TypeBoxTypeProvider>();
+  const app = Fastify(opts.fastify).withTypeProvider<TypeBoxTypeProvider>();
 
   await app.register(contextPlugin, { store: opts.store, session: opts.session, waMode: opts.waMode });
+  await app.register(validationPlugin);
   await app.register(errorsPlugin);
   await app.register(authPlugin, { token: opts.token });
 
