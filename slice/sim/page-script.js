@@ -82,7 +82,7 @@
       '<div tabindex="-1" role="gridcell" aria-colindex="2" class="_ak72"><div class="_ak8l">' +
       '<div class="_ak8o">' + title + '</div>' +
       '<div class="_ak8i" data-testid="cell-frame-secondary">' + (t ? esc(clock(t)) : '') + '</div></div>' +
-      '<div class="_ak8j"><div class="_ak8k"><span dir="ltr" title="' + esc(preview) + '">' + esc(preview) + '</span></div>' +
+      '<div class="_ak8j"><div class="_ak8k"><span dir="ltr" ' + (broken.chatTitle ? 'data-t' : 'title') + '="' + esc(preview) + '">' + esc(preview) + '</span></div>' +
       (c.unread > 0 ? '<div><span aria-label="' + c.unread + ' unread message' + (c.unread > 1 ? 's' : '') + '" class="x1rg5ohu">' + c.unread + '</span></div>' : '') +
       '</div></div></div>';
   }

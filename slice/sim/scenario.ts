@@ -141,8 +141,15 @@ export function generateScenario(opts: { chats: number; messages: number; seed?:
     const n = counts[c]!;
     const chatEnd = end - c * 3_600_000 * (1 + rand() * 5);
     const messages: SimMessage[] = [];
+    // Gaps of 5 minutes to 4 hours, walking back from the chat's last activity.
+    const times: number[] = [];
+    let tt = chatEnd;
     for (let k = 0; k < n; k++) {
-      const at = new Date(chatEnd - (n - 1 - k) * 60_000 * Math.floor(5 + rand() * 240));
+      times.unshift(tt);
+      tt -= 60_000 * Math.floor(5 + rand() * 240);
+    }
+    for (let k = 0; k < n; k++) {
+      const at = new Date(times[k]!);
       at.setUTCSeconds(0, 0);
       const fromMe = rand() < 0.4;
       const member = isGroup ? pick(members) : null;
@@ -166,7 +173,6 @@ export function generateScenario(opts: { chats: number; messages: number; seed?:
       }
       messages.push(m);
     }
-    messages.sort((a, b) => a.at.localeCompare(b.at));
     chats.push({ jid, name: title, isGroup, messages });
   }
   const incoming: SimScenario['incoming'] = [];

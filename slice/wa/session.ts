@@ -63,9 +63,9 @@ export class DomWaSession implements WaSession {
     return { ...this.st };
   }
 
-  private setState(state: WaState, extra: { qr?: string | null; detail?: string | null } = {}): void {
+  private setState(state: WaState, extra: { qr?: string | null; detail?: string | null } = {}, force = false): void {
     const qr = extra.qr ?? null;
-    if (this.st.state === state && this.st.qr === qr && this.st.detail === (extra.detail ?? null)) return;
+    if (!force && this.st.state === state && this.st.qr === qr && this.st.detail === (extra.detail ?? null)) return;
     this.st = { state, qr, since: new Date().toISOString(), detail: extra.detail ?? null };
     this.o.log.info({ state, detail: this.st.detail }, 'whatsapp state');
     Promise.resolve(this.o.sink.status(this.status())).catch((err) => this.o.log.warn({ err }, 'sink.status failed'));
@@ -79,7 +79,7 @@ export class DomWaSession implements WaSession {
   /** One browser + client generation. Errors schedule a restart under backoff. */
   private async launch(): Promise<void> {
     const gen = ++this.generation;
-    this.setState('STARTING');
+    this.setState('STARTING', {}, true);
     try {
       this.o.beforeStart?.();
       const userDataDir = path.join(path.resolve(this.o.authDir), 'session');

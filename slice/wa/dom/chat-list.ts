@@ -81,4 +81,10 @@ export async function openChat(page: Page, title: string, opts: { settleMs?: num
     { timeout: opts.timeoutMs ?? 10_000, polling: 25 },
     title,
   );
+  // Back to the top of the list, where WhatsApp moves a chat with new activity: the observer sees
+  // only the rows that exist, and those are the ones near the viewport.
+  await page.evaluate((css: string) => {
+    const pane = document.querySelector(css);
+    if (pane) pane.scrollTop = 0;
+  }, S.chatList!);
 }

@@ -206,6 +206,12 @@ export function pageModule(S: Record<string, string>, required: Record<string, s
     if (q) {
       const qt = q.querySelector(`${S.quotedText}, ${S.selectableText}`);
       quotedBody = norm(textOf(qt)).replace(/^["“]|["”]$/g, '') || null;
+      // The quote's header names its author ("You" for one's own messages): it tells apart
+      // earlier messages with the same text.
+      const qa = Array.from(q.querySelectorAll('[role=""] span[dir="auto"], [role=""] span[aria-label]'))[0];
+      const quotedAuthor = qa ? norm(qa.getAttribute('aria-label')?.replace(/^Maybe /, '') ?? qa.textContent) : null;
+      const sameAuthor = (m: ExtractedMessage): boolean =>
+        !quotedAuthor || (quotedAuthor === 'You' ? m.direction === 'out' : m.author === quotedAuthor || (m.author ?? '').includes(quotedAuthor));
       if (quotedBody) {
         const want = norm(quotedBody);
         let prev = row.previousElementSibling;
@@ -213,7 +219,7 @@ export function pageModule(S: Record<string, string>, required: Record<string, s
           const pidEl = prev.matches('[data-id]') ? prev : prev.querySelector('[data-id]');
           if (pidEl) {
             const m = extractRow(pidEl, chatWaId);
-            if (m && m.body && norm(m.body).startsWith(want)) quotedWaId = m.waId;
+            if (m && m.body && norm(m.body).startsWith(want) && sameAuthor(m)) quotedWaId = m.waId;
           }
           prev = prev.previousElementSibling;
         }

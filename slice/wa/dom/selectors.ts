@@ -16,7 +16,7 @@ export const SELECTORS = {
   qrRef: { css: 'div[data-ref]', requiredWhen: 'qr', doc: 'holds the QR payload in data-ref' },
   chatList: { css: '#pane-side', requiredWhen: 'ready', doc: 'the chat list pane (virtualised)' },
   chatRow: { css: '#pane-side [role="row"], #pane-side [role="listitem"]', requiredWhen: 'ready', doc: 'a chat list row' },
-  chatTitle: { css: 'span[title]', requiredWhen: 'ready', doc: 'the chat name inside a row' },
+  chatTitle: { css: '#pane-side [role="row"] span[title], #pane-side [role="listitem"] span[title]', requiredWhen: 'ready', doc: 'the chat name inside a row' },
   chatUnread: { css: '[aria-label*="unread message" i]', requiredWhen: 'never', doc: 'the unread badge of a row' },
   chatTime: { css: '[data-testid="cell-frame-secondary"], ._ak8i', requiredWhen: 'never', doc: 'the last activity time of a row' },
   chatPreview: { css: '[data-testid="last-msg-status"] span[title], span[dir="ltr"][title], [data-testid="cell-frame-secondary"] ~ * span[title]', requiredWhen: 'never', doc: 'the last message preview' },
