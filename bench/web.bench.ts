@@ -4,6 +4,7 @@
 // a local static server whose /api answers synthetic data (a benchmark fixture).
 //   npx tsx bench/web.bench.ts            (or: npm run bench -- web)
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { fileURLToPath } from 'node:url';
@@ -73,6 +74,7 @@ try {
     }
     await context.close();
   }
+  console.log(`# load average during the runs: ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} on ${os.cpus().length} cores (others' work slows the figures)`);
   console.log(`# first render runs (ms): ${firstRender.map((x) => x.toFixed(0)).join(', ')}`);
   console.log(`web.inboxFirstRenderMs=${median(firstRender).toFixed(0)} (median of ${RUNS}, ${CHATS} chats, first row painted after navigation start)`);
   console.log(`web.inboxScrollTo10kMs=${scrollAll} (load every page and reach chat ${CHATS})`);

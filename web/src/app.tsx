@@ -5,7 +5,9 @@ import { createBrowserRouter, Navigate, Outlet, RouterProvider } from 'react-rou
 import { QueryClient, QueryClientProvider, useQueryClient } from '@tanstack/react-query';
 import { SAAS } from './env.ts';
 import { getSliceToken, isApiError, onUnauthenticated, setSliceToken } from './api/http.ts';
-import { keys } from './api/keys.ts';
+import { keys, normaliseFilters } from './api/keys.ts';
+import { getMe } from './api/auth.ts';
+import { listChats } from './api/chats.ts';
 import { useMe, useWaStatus } from './session.ts';
 import { AppShell } from './components/app-shell.tsx';
 import { ErrorState, LoadingState } from './components/ui.tsx';
@@ -23,6 +25,15 @@ export function createQueryClient(): QueryClient {
       queries: { refetchOnWindowFocus: false, retry: (n, err) => !isApiError(err) || (err.status >= 500 && n < 2) },
     },
   });
+}
+
+/** Starts the first screen's requests at once instead of one after the other. */
+export function warmUp(client: QueryClient, pathname: string): void {
+  if (SAAS) void client.prefetchQuery({ queryKey: keys.me, queryFn: ({ signal }) => getMe(signal), retry: false });
+  if (pathname.startsWith('/inbox') && (SAAS || getSliceToken())) {
+    const f = normaliseFilters({});
+    void client.prefetchInfiniteQuery({ queryKey: keys.chats(f), queryFn: ({ pageParam, signal }) => listChats(f, pageParam as string | null, signal), initialPageParam: null as string | null, retry: false });
+  }
 }
 
 /** A 401 anywhere: the session is gone. Re-check /api/me (SaaS) or drop the token (self-hosted). */

@@ -5,9 +5,10 @@ import '@fontsource/ibm-plex-sans/latin-500.css';
 import '@fontsource/ibm-plex-sans/latin-600.css';
 import '@fontsource/ibm-plex-mono/latin-400.css';
 import './styles.css';
-import { App, createQueryClient } from './app.tsx';
+import { App, createQueryClient, warmUp } from './app.tsx';
 
 const client = createQueryClient();
+warmUp(client, window.location.pathname);
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
     <App client={client} />

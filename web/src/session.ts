@@ -30,7 +30,14 @@ export function useWaStatus(opts: { poll?: boolean } = {}) {
     enabled: hasSlice,
     initialData: SAAS ? (me.data?.wa ?? undefined) : undefined,
     staleTime: 5_000,
-    refetchInterval: (q) => (opts.poll && q.state.data?.state !== 'READY' ? 15_000 : false),
+    // Events carry every change; the poll only covers a stream that is not up yet (a slice still
+    // starting) or a missed event.
+    refetchInterval: (q) => {
+      if (!opts.poll) return false;
+      const s = q.state.data?.state;
+      if (s === 'READY') return false;
+      return !s || s === 'STARTING' || q.state.status === 'error' ? 2_000 : 15_000;
+    },
     retry: 1,
   });
   const status: WaStatus | null = wa.data ?? (SAAS ? (me.data?.wa ?? null) : null);

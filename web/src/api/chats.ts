@@ -1,5 +1,6 @@
 // Chats: the list (cursor paged, filtered), one chat, read marks, labels and stage of a chat.
 import { api } from './http.ts';
+import { mapPage, toChat } from './normalise.ts';
 import type { Chat, Page } from './types.ts';
 
 export interface ChatFilters {
@@ -11,19 +12,20 @@ export interface ChatFilters {
 
 export const CHAT_PAGE_SIZE = 200;
 
-export function listChats(filters: ChatFilters, cursor: string | null, signal?: AbortSignal, limit = CHAT_PAGE_SIZE): Promise<Page<Chat>> {
-  return api<Page<Chat>>('/api/chats', {
+export async function listChats(filters: ChatFilters, cursor: string | null, signal?: AbortSignal, limit = CHAT_PAGE_SIZE): Promise<Page<Chat>> {
+  const page = await api<Page<unknown>>('/api/chats', {
     query: { cursor, limit, q: filters.q?.trim() || undefined, label: filters.label, stage: filters.stage, unread: filters.unread ? 'true' : undefined },
     signal,
   });
+  return mapPage(page, toChat);
 }
 
-export function getChat(id: string, signal?: AbortSignal): Promise<Chat> {
-  return api<Chat>(`/api/chats/${encodeURIComponent(id)}`, { signal });
+export async function getChat(id: string, signal?: AbortSignal): Promise<Chat> {
+  return toChat(await api<unknown>(`/api/chats/${encodeURIComponent(id)}`, { signal }));
 }
 
-export function markRead(id: string): Promise<void> {
-  return api<void>(`/api/chats/${encodeURIComponent(id)}/read`, { method: 'POST' });
+export async function markRead(id: string): Promise<void> {
+  await api<unknown>(`/api/chats/${encodeURIComponent(id)}/read`, { method: 'POST' });
 }
 
 export function addChatLabel(chatId: string, labelId: number): Promise<unknown> {

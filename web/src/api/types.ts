@@ -65,6 +65,9 @@ export interface Message {
   ack: number;
   mediaKind: string | null;
   quotedId: string | null;
+  /** The quoted text, when the slice has it (the quoted message itself may not be loaded). */
+  quotedBody?: string | null;
+  recalled?: boolean;
 }
 
 export interface Contact {
@@ -75,6 +78,7 @@ export interface Contact {
   company: string | null;
   customFields: Record<string, string>;
   stageId?: number | null;
+  chatId?: string | null;
 }
 
 export interface Note {

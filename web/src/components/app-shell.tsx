@@ -4,7 +4,7 @@ import type { ReactNode } from 'react';
 import { Link, NavLink, useLocation } from 'react-router';
 import { EventStream, useStreamStatus } from '../events/event-stream.tsx';
 import { describeWaState } from '../lib/wa-state.ts';
-import { useWaStatus } from '../session.ts';
+import { useMe, useWaStatus } from '../session.ts';
 import { cx } from './ui.tsx';
 
 const icons: Record<string, string> = {
@@ -30,8 +30,9 @@ function Icon({ name }: { name: string }) {
 }
 
 export function AppShell({ children }: { children: ReactNode }) {
+  const me = useMe();
   return (
-    <EventStream>
+    <EventStream generation={me.data?.slice?.id ?? null}>
       <div className="flex h-full flex-col md:flex-row">
         <nav aria-label="Main" className="order-last flex shrink-0 justify-around border-t border-stone-200 bg-white md:order-first md:w-16 md:flex-col md:justify-start md:gap-1 md:border-t-0 md:border-r md:bg-stone-900 md:py-3">
           <div className="mb-3 hidden justify-center md:flex">
@@ -64,12 +65,12 @@ export function AppShell({ children }: { children: ReactNode }) {
 }
 
 function StatusBanner() {
-  const { status, hasSlice } = useWaStatus();
+  const { status } = useWaStatus();
   const stream = useStreamStatus();
   const { pathname } = useLocation();
   if (pathname.startsWith('/link')) return null;
   const state = status?.state;
-  if (state === 'READY' || (!state && !hasSlice && false)) {
+  if (state === 'READY') {
     return stream === 'reconnecting' ? (
       <div role="status" className="bg-amber-50 px-4 py-1 text-xs text-amber-800">
         Live updates paused, reconnecting…

@@ -19,12 +19,12 @@ const LABEL_COLORS = ['#2563eb', '#16a34a', '#d97706', '#dc2626', '#7c3aed', '#0
 export function ContactPanel({ chat, onClose }: { chat: Chat; onClose: () => void }) {
   const qc = useQueryClient();
   const contactId = contactIdOf(chat);
-  const contact = useQuery({ queryKey: keys.contact(contactId), queryFn: ({ signal }) => getContact(contactId, signal) });
+  const contact = useQuery({ queryKey: keys.contact(contactId ?? 'none'), queryFn: ({ signal }) => getContact(contactId!, signal), enabled: contactId !== null });
 
   const save = useMutation({
-    mutationFn: (patch: ContactPatch) => updateContact(contactId, patch),
+    mutationFn: (patch: ContactPatch) => updateContact(contactId!, patch),
     onSuccess: (updated, patch) => {
-      qc.setQueryData<Contact>(keys.contact(contactId), (c) => ({ ...c, ...updated }) as Contact);
+      qc.setQueryData<Contact>(keys.contact(contactId!), (c) => ({ ...c, ...updated }) as Contact);
       if (patch.name) patchChat(qc, chat.id, (c) => ({ ...c, name: patch.name! }));
     },
   });
@@ -40,7 +40,13 @@ export function ContactPanel({ chat, onClose }: { chat: Chat; onClose: () => voi
         </button>
       </header>
       <div className="scrollbar-thin min-h-0 flex-1 space-y-6 overflow-y-auto px-4 py-4">
-        {contact.isPending ? (
+        {contactId === null ? (
+          <section className="flex flex-col items-center gap-2 pb-2 text-center">
+            <Avatar name={chat.name} size="lg" />
+            <div className="text-[15px] font-medium">{chat.name}</div>
+            <p className="text-sm text-stone-500">{chat.isGroup ? 'A group chat: it has no single contact record.' : 'No contact record for this chat yet.'}</p>
+          </section>
+        ) : contact.isPending ? (
           <LoadingState label="Loading contact…" />
         ) : contact.isError ? (
           <ErrorState title="Could not load the contact" error={contact.error} onRetry={() => void contact.refetch()} />
@@ -70,7 +76,7 @@ function ContactFields({ contact, chat, onSave }: { contact: Contact; chat: Chat
           {contact.phone ?? chat.phone ?? 'No phone number'}
         </div>
       </div>
-      <EditableField label="Name" testId="contact-name" value={contact.name ?? chat.name} onSave={(v) => onSave({ name: v })} />
+      <EditableField label="Name" testId="contact-name" value={contact.name ?? chat.name} onSave={(v) => onSave({ name: v || null })} />
       <EditableField label="Email" testId="contact-email" type="email" value={contact.email} onSave={(v) => onSave({ email: v || null })} />
       <EditableField label="Company" testId="contact-company" value={contact.company} onSave={(v) => onSave({ company: v || null })} />
       <div className="space-y-2">

@@ -18,13 +18,15 @@ export const MessageBubble = memo(function MessageBubble({ message, quoted, show
         className={cx('relative my-0.5 max-w-[85%] rounded-lg px-2.5 pt-1.5 pb-1 text-[14px] leading-[19px] shadow-[0_1px_0.5px_rgba(0,0,0,0.13)] md:max-w-[65%]', out ? 'bg-bubble-out' : 'bg-white')}
       >
         {showAuthor && !out && message.author ? <div className="mb-0.5 text-xs font-medium text-brand-700">{message.author}</div> : null}
-        {message.quotedId ? (
+        {message.quotedId || message.quotedBody ? (
           <div className="mb-1 rounded border-l-4 border-brand-500 bg-black/5 px-2 py-1 text-xs text-stone-600">
             {quoted ? (
               <>
                 <div className="font-medium text-brand-700">{quoted.direction === 'out' ? 'You' : (quoted.author ?? 'Them')}</div>
                 <div className="line-clamp-2">{quoted.body || (quoted.mediaKind ? mediaLabel(quoted.mediaKind) : '')}</div>
               </>
+            ) : message.quotedBody ? (
+              <div className="line-clamp-2">{message.quotedBody}</div>
             ) : (
               <span className="italic">Quoted message</span>
             )}
@@ -36,7 +38,13 @@ export const MessageBubble = memo(function MessageBubble({ message, quoted, show
             <span>{mediaLabel(message.mediaKind)}</span>
           </div>
         ) : null}
-        {message.body ? <span data-testid="message-body" className="whitespace-pre-wrap break-words">{message.body}</span> : null}
+        {message.recalled ? (
+          <span className="italic text-stone-500">This message was deleted</span>
+        ) : message.body ? (
+          <span data-testid="message-body" className="whitespace-pre-wrap break-words">
+            {message.body}
+          </span>
+        ) : null}
         <span className="float-right ml-2 mt-1.5 inline-flex translate-y-0.5 items-center gap-1 text-[11px] text-stone-500">
           <time dateTime={message.sentAt}>{timeOfDay(message.sentAt)}</time>
           {out ? <Ticks ack={message.ack} /> : null}

@@ -4,6 +4,7 @@ import type { QueryClient } from '@tanstack/react-query';
 import { keys } from '../api/keys.ts';
 import type { ChatFilters } from '../api/chats.ts';
 import type { Chat, Contact, Me, Message, WaStatus } from '../api/types.ts';
+import { toChat, toContact, toMessage } from '../api/normalise.ts';
 import { addMessage, chatMatches, findChat, updateMessage, upsertChat, type Pages } from './cache.ts';
 
 export interface ServerEvent {
@@ -50,10 +51,12 @@ export function applyEvent(qc: QueryClient, ev: ServerEvent, ctx: ApplyContext =
       const state = d.state ?? d.to;
       if (!state) return;
       qc.setQueryData<Me>(keys.me, (me) => (me && me.slice ? { ...me, slice: { ...me.slice, state } } : me));
+      // A slice that (re)started has a new WhatsApp session to ask about.
+      if (state === 'RUNNING') void qc.invalidateQueries({ queryKey: keys.wa });
       return;
     }
     case 'message.created': {
-      const msg = ev.data as Message;
+      const msg = toMessage(ev.data);
       qc.setQueryData<Pages<Message>>(keys.messages(msg.chatId), (data) => addMessage(data, msg));
       // The chat moves to the top with the new preview (a chat.updated usually follows; this makes
       // the lists right even before it does), in every list whose filters it matches.
@@ -71,12 +74,12 @@ export function applyEvent(qc: QueryClient, ev: ServerEvent, ctx: ApplyContext =
       return;
     }
     case 'message.updated': {
-      const msg = ev.data as Message;
+      const msg = toMessage(ev.data);
       qc.setQueryData<Pages<Message>>(keys.messages(msg.chatId), (data) => updateMessage(data, msg));
       return;
     }
     case 'chat.updated': {
-      const chat = ev.data as Chat;
+      const chat = toChat(ev.data);
       for (const [key, filters] of chatLists(qc)) {
         qc.setQueryData<Pages<Chat>>(key, (data) => {
           const listed = chat.labels ? chat : { ...chat, labels: findChat(data, chat.id)?.labels ?? [] };
@@ -87,7 +90,7 @@ export function applyEvent(qc: QueryClient, ev: ServerEvent, ctx: ApplyContext =
       return;
     }
     case 'contact.updated': {
-      const contact = ev.data as Contact;
+      const contact = toContact(ev.data);
       qc.setQueryData<Contact>(keys.contact(contact.id), (c) => (c ? { ...c, ...contact } : c));
       return;
     }

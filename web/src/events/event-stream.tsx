@@ -25,7 +25,8 @@ export function eventsUrl(): string {
   return token ? `/events?token=${encodeURIComponent(token)}` : '/events';
 }
 
-export function EventStream({ children }: { children: ReactNode }) {
+/** `generation` reopens the stream when it changes (the user's slice appeared or changed). */
+export function EventStream({ children, generation }: { children: ReactNode; generation?: string | number | null }) {
   const qc = useQueryClient();
   const [status, setStatus] = useState<StreamStatus>('connecting');
   const hadError = useRef(false);
@@ -72,7 +73,7 @@ export function EventStream({ children }: { children: ReactNode }) {
       if (retry) clearTimeout(retry);
       es?.close();
     };
-  }, [qc]);
+  }, [qc, generation]);
 
   return <StatusContext.Provider value={status}>{children}</StatusContext.Provider>;
 }

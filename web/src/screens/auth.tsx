@@ -24,8 +24,11 @@ export function fieldErrorsOf(err: unknown): FieldErrors {
   if (code.includes('EMAIL')) return { email: msg };
   if (code.includes('PASSWORD')) return { password: msg };
   if (err.kind === 'InvalidArgument' || code === 'INVALID_ARGUMENT') {
+    // Schema errors name the field ("/password must NOT have fewer than 10 characters").
+    const short = /password must NOT have fewer than (\d+) characters/i.exec(msg);
+    if (short) return { password: `Use at least ${short[1]} characters.` };
     if (/password/i.test(msg)) return { password: msg };
-    if (/e-?mail/i.test(msg)) return { email: msg };
+    if (/e-?mail/i.test(msg)) return { email: /pattern|format/i.test(msg) ? 'Enter a valid email address, like name@company.com.' : msg };
   }
   if (code === 'RATE_LIMITED') return { form: msg || 'Too many attempts. Wait a minute and try again.' };
   return { form: msg };

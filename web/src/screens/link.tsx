@@ -202,7 +202,7 @@ function PairingCode() {
       onSubmit={(e) => {
         e.preventDefault();
         const digits = phone.replace(/[^\d]/g, '');
-        if (digits.length < 8) return setError('Enter the full number with the country code, digits only (e.g. 4915123456789).');
+        if (digits.length < 7) return setError('Enter the full number with the country code, digits only (e.g. 4915123456789).');
         mut.mutate(digits);
       }}
     >
