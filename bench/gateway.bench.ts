@@ -1,0 +1,214 @@
+// The gateway's costs, on loopback, in one run, against a real slice (sim mode: real Chromium on
+// the simulator page, real PostgreSQL):
+//   1. GET /api/chats through the gateway vs straight to the slice: requests/s, p50, p99
+//      (autocannon, same connections and duration, the gateway in its own process);
+//   2. 2,000 concurrent /api/events streams held by the gateway: its memory (RSS, PSS) and the
+//      latency the relay adds, slice → client (each event's arrival on a direct slice stream vs on
+//      every gateway stream, one clock).
+// Run alone: npx tsx bench/gateway.bench.ts   (STREAMS=… CONNECTIONS=… DURATION=… to change)
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { startTestCluster, freePort } from '../test-support/pg.ts';
+import { provisionGatewayUrl } from '../gateway/lib/database-url.ts';
+import { SseParser } from '../gateway/lib/sse.ts';
+import { assertChromium, reserveSliceIds, sleep, sliceRow, Supervisor, tempDir, waitUntil } from '../gateway/test/system.ts';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+
+// autocannon ships no types: the part used here.
+interface CannonResult {
+  requests: { average: number };
+  latency: { p50: number; p99: number };
+  non2xx: number;
+  errors: number;
+}
+const autocannon = createRequire(import.meta.url)('autocannon') as (opts: Record<string, unknown>) => Promise<CannonResult>;
+const STREAMS = Number(process.env.STREAMS ?? 2000);
+const CONNECTIONS = Number(process.env.CONNECTIONS ?? 32);
+const DURATION = Number(process.env.DURATION ?? 8);
+const EVENTS = Number(process.env.EVENTS ?? 20);
+
+function note(line: string): void {
+  process.stderr.write(`# ${line}\n`);
+}
+
+function memoryOf(pid: number): { rss: number; pss: number } {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const rss = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024;
+  let pss = 0;
+  try {
+    pss = Number(/Pss:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1] ?? 0) * 1024;
+  } catch {
+    /* older kernels */
+  }
+  return { rss, pss };
+}
+
+const mb = (b: number) => (b / 2 ** 20).toFixed(1);
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+async function cannon(url: string, headers: Record<string, string>, duration: number): Promise<CannonResult> {
+  return autocannon({ url, headers, connections: CONNECTIONS, duration, pipelining: 1 });
+}
+
+assertChromium();
+const dir = tempDir('bench');
+const cluster = await startTestCluster('bench-gateway');
+const cleanups: (() => Promise<void> | void)[] = [() => cluster.stop(), () => fs.rmSync(dir, { recursive: true, force: true })];
+async function cleanup(): Promise<void> {
+  for (const c of cleanups.reverse()) await Promise.resolve(c()).catch(() => {});
+}
+
+try {
+  const gatewayUrl = await provisionGatewayUrl(cluster.adminUrl, dir);
+  await reserveSliceIds(cluster.adminUrl, 81); // slice 81, port 5161: clear of the test files' slices
+  const supervisor = new Supervisor(dir, cluster.adminUrl);
+  await supervisor.start();
+  cleanups.push(() => supervisor.stop());
+
+  const port = await freePort();
+  const gw = spawn(process.execPath, ['--import', 'tsx', 'gateway/main.ts'], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH!,
+      DATABASE_URL: gatewayUrl,
+      SUPERVISOR_SOCKET: supervisor.socket,
+      PORT: String(port),
+      PUBLIC_URL: `http://localhost:${port}`,
+      SESSION_SECRET: 'bench-session-secret-at-least-32-characters',
+      DATA_DIR: dir,
+      WEB_DIR: path.join(dir, 'no-web'),
+      LOG_LEVEL: 'warn',
+      LOGIN_LIMIT_PER_ADDRESS: '1000',
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  cleanups.push(
+    () =>
+      new Promise<void>((resolve) => {
+        if (gw.exitCode !== null) return resolve();
+        gw.once('exit', () => resolve());
+        gw.kill('SIGTERM');
+      }),
+  );
+  const base = `http://127.0.0.1:${port}`;
+  await waitUntil('the gateway', 60_000, async () => (await fetch(`${base}/healthz`)).ok);
+
+  // One user, connected, READY.
+  const origin = `http://localhost:${port}`;
+  const reg = await fetch(`${base}/api/auth/register`, {
+    method: 'POST',
+    headers: { origin, 'content-type': 'application/json' },
+    body: JSON.stringify({ email: 'bench@example.com', password: 'bench password 123' }),
+  });
+  const cookie = reg.headers.get('set-cookie')!.split(';')[0]!;
+  const csrf = ((await reg.json()) as { csrfToken: string }).csrfToken;
+  const conn = await fetch(`${base}/api/connect`, { method: 'POST', headers: { origin, cookie, 'x-csrf-token': csrf } });
+  const sliceId = ((await conn.json()) as { slice: { id: number } }).slice.id;
+  note(`slice ${sliceId} connecting (Chromium with the simulator)…`);
+  await waitUntil('READY', 240_000, async () => {
+    const me = (await (await fetch(`${base}/api/me`, { headers: { cookie } })).json()) as { slice?: { state: string }; wa?: { state: string } };
+    return me.slice?.state === 'RUNNING' && me.wa?.state === 'READY';
+  });
+  await waitUntil('chats', 60_000, async () => {
+    const r = await fetch(`${base}/api/chats`, { headers: { cookie } });
+    return r.ok && ((await r.json()) as { items: unknown[] }).items.length === 3;
+  });
+  await sleep(3_000);
+  const row = await sliceRow(cluster.adminUrl, sliceId);
+  const direct = `http://127.0.0.1:${row.port}`;
+  const bearer = { authorization: `Bearer ${row.token}` };
+
+  // ---- 1. proxy throughput ---------------------------------------------------------------------
+  note('warming up');
+  await cannon(`${direct}/api/chats`, bearer, 2);
+  await cannon(`${base}/api/chats`, { cookie }, 2);
+  note(`GET /api/chats, ${CONNECTIONS} connections, ${DURATION} s each`);
+  const d = await cannon(`${direct}/api/chats`, bearer, DURATION);
+  const g = await cannon(`${base}/api/chats`, { cookie }, DURATION);
+  if (d.non2xx > 0 || g.non2xx > 0 || d.errors > 0 || g.errors > 0) note(`non-2xx: direct ${d.non2xx}, gateway ${g.non2xx}; errors: ${d.errors}, ${g.errors}`);
+  const ratio = g.requests.average / d.requests.average;
+  console.log(
+    `gateway proxy rps=${g.requests.average.toFixed(0)} direct rps=${d.requests.average.toFixed(0)} ratio=${ratio.toFixed(2)} ` +
+      `p50 added=${(g.latency.p50 - d.latency.p50).toFixed(1)} ms`,
+  );
+  console.log(`gateway proxy p50=${g.latency.p50} ms p99=${g.latency.p99} ms; direct p50=${d.latency.p50} ms p99=${d.latency.p99} ms`);
+
+  // ---- 2. event streams -------------------------------------------------------------------------
+  const before = memoryOf(gw.pid!);
+  const arrivals = new Map<string, number[]>();
+  const directArrival = new Map<string, number>();
+  const agent = new http.Agent({ keepAlive: false, maxSockets: Infinity });
+  let opened = 0;
+  const requests: http.ClientRequest[] = [];
+  const openOne = () =>
+    new Promise<void>((resolve, reject) => {
+      const req = http.get(`${base}/api/events`, { agent, headers: { cookie, accept: 'text/event-stream' } }, (res) => {
+        if (res.statusCode !== 200) return reject(new Error(`stream answered ${res.statusCode}`));
+        opened++;
+        res.setEncoding('utf8');
+        const parser = new SseParser((e) => {
+          if (e.event === 'message.created' && e.id) {
+            const at = performance.now();
+            let list = arrivals.get(e.id);
+            if (!list) arrivals.set(e.id, (list = []));
+            list.push(at);
+          }
+        });
+        res.on('data', (c: string) => parser.push(c));
+        resolve();
+      });
+      req.on('error', reject);
+      requests.push(req);
+    });
+  note(`opening ${STREAMS} event streams`);
+  for (let i = 0; i < STREAMS; i += 100) await Promise.all(Array.from({ length: Math.min(100, STREAMS - i) }, openOne));
+  await sleep(2_000);
+  const held = memoryOf(gw.pid!);
+  console.log(
+    `gateway event streams=${opened} rss=${mb(held.rss)} MB pss=${mb(held.pss)} MB (before streams rss=${mb(before.rss)} MB, per stream ≈ ${(((held.rss - before.rss) / opened) / 1024).toFixed(1)} KiB)`,
+  );
+
+  // The slice's own stream, read directly, is the reference clock for "the slice sent it".
+  const directReq = http.get(`${direct}/events`, { headers: { ...bearer, accept: 'text/event-stream' } }, (res) => {
+    res.setEncoding('utf8');
+    const parser = new SseParser((e) => {
+      if (e.event === 'message.created' && e.id) directArrival.set(e.id, performance.now());
+    });
+    res.on('data', (c: string) => parser.push(c));
+  });
+  await sleep(500);
+  note(`${EVENTS} incoming messages through the simulator`);
+  for (let i = 0; i < EVENTS; i++) {
+    await fetch(`${direct}/sim/incoming`, {
+      method: 'POST',
+      headers: { ...bearer, 'content-type': 'application/json' },
+      body: JSON.stringify({ chatWaId: '5511920000001@c.us', body: `bench message ${i} ${Date.now()}` }),
+    });
+    await sleep(300);
+  }
+  await waitUntil('events delivered', 60_000, () => directArrival.size >= EVENTS && [...directArrival.keys()].every((id) => (arrivals.get(id)?.length ?? 0) >= opened)).catch(
+    (err: Error) => note(err.message),
+  );
+  const added: number[] = [];
+  for (const [id, t0] of directArrival) for (const t of arrivals.get(id) ?? []) added.push(t - t0);
+  added.sort((a, b) => a - b);
+  const delivered = [...directArrival.keys()].reduce((n, id) => n + (arrivals.get(id)?.length ?? 0), 0);
+  console.log(
+    `gateway event latency streams=${opened} events=${directArrival.size} deliveries=${delivered}/${directArrival.size * opened} ` +
+      `p50=${percentile(added, 50).toFixed(1)} ms p99=${percentile(added, 99).toFixed(1)} ms max=${percentile(added, 100).toFixed(1)} ms (added by the relay, slice → client)`,
+  );
+  directReq.destroy();
+  for (const r of requests) r.destroy();
+  agent.destroy();
+} finally {
+  await cleanup();
+}
+process.exit(0);
