@@ -140,6 +140,15 @@ try {
       `p50 added=${(g.latency.p50 - d.latency.p50).toFixed(1)} ms`,
   );
   console.log(`gateway proxy p50=${g.latency.p50} ms p99=${g.latency.p99} ms; direct p50=${d.latency.p50} ms p99=${d.latency.p99} ms`);
+  // The same through a route the slice answers from memory (GET /api/wa): the proxy's own cost
+  // shows when the slice is not the bottleneck.
+  const dw = await cannon(`${direct}/api/wa`, bearer, DURATION);
+  const gw2 = await cannon(`${base}/api/wa`, { cookie }, DURATION);
+  console.log(
+    `gateway proxy /api/wa rps=${gw2.requests.average.toFixed(0)} direct rps=${dw.requests.average.toFixed(0)} ratio=${(gw2.requests.average / dw.requests.average).toFixed(2)} ` +
+      `p50 added=${(gw2.latency.p50 - dw.latency.p50).toFixed(1)} ms`,
+  );
+  note(`load average while measuring: ${fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} on ${(await import('node:os')).cpus().length} cores`);
 
   // ---- 2. event streams -------------------------------------------------------------------------
   const before = memoryOf(gw.pid!);

@@ -244,3 +244,19 @@ t.test('healthz, metrics only on loopback, unknown routes, helmet headers', asyn
   t.equal(nothing.statusCode, 404);
   t.match(nothing.json(), { error: { kind: 'NotFound' } });
 });
+
+t.test('behind TLS (PUBLIC_URL https, nginx on loopback): the cookie is Secure', async (t) => {
+  const tls = await build(t, db, { env: { PUBLIC_URL: 'https://app.example' } });
+  const res = await tls.inject({
+    method: 'POST',
+    url: '/api/auth/register',
+    remoteAddress: '127.0.0.1',
+    headers: { origin: 'https://app.example', 'x-forwarded-proto': 'https', 'x-forwarded-for': '198.51.100.77' },
+    payload: { email: 'tls@example.com', password: 'correct horse battery' },
+  });
+  t.equal(res.statusCode, 200, res.body);
+  const cookie = res.cookies.find((c) => c.name === 'queunir_sid');
+  t.equal(cookie?.secure, true);
+  t.equal(cookie?.httpOnly, true);
+  t.ok(res.headers['strict-transport-security'], 'HSTS behind TLS');
+});
