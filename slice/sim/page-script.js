@@ -82,7 +82,7 @@
       '<div tabindex="-1" role="gridcell" aria-colindex="2" class="_ak72"><div class="_ak8l">' +
       '<div class="_ak8o">' + title + '</div>' +
       '<div class="_ak8i" data-testid="cell-frame-secondary">' + (t ? esc(clock(t)) : '') + '</div></div>' +
-      '<div class="_ak8j"><div class="_ak8k"><span dir="ltr" ' + (broken.chatTitle ? 'data-t' : 'title') + '="' + esc(preview) + '">' + esc(preview) + '</span></div>' +
+      '<div class="_ak8j"><div class="_ak8k">' + (m && m.fromMe ? ackIconHtml(m.ack) : '') + '<span dir="ltr" ' + (broken.chatTitle ? 'data-t' : 'title') + '="' + esc(preview) + '">' + esc(preview) + '</span></div>' +
       (c.unread > 0 ? '<div><span aria-label="' + c.unread + ' unread message' + (c.unread > 1 ? 's' : '') + '" class="x1rg5ohu">' + c.unread + '</span></div>' : '') +
       '</div></div></div>';
   }
@@ -120,11 +120,7 @@
     if (m.media === 'image') media = '<div role="button" aria-label="Open picture" style="width:330px;height:248px"><img alt="" width="330" height="248" src="data:image/gif;base64,R0lGODlhAQABAAAAACw="></div>';
     if (m.media === 'voice') media = '<button aria-label="Play voice message"></button><span aria-label="Voice message"></span><div role="slider" aria-valuetext="0:00/0:12"></div>';
     if (m.media === 'document') media = '<div role="button" title="Download &quot;file.pdf&quot;"><span data-icon="audio-document"></span><span>file.pdf</span></div>';
-    var ackIcon = '';
-    if (m.fromMe) {
-      ackIcon = m.ack <= 0 ? '<span data-icon="msg-time" aria-label=" Pending "></span>' : m.ack === 1 ? '<span data-icon="msg-check" aria-label=" Sent "></span>' :
-        m.ack === 2 ? '<span data-icon="msg-dblcheck" aria-label=" Delivered "></span>' : m.ack === 3 ? '<span data-icon="msg-dblcheck" aria-label=" Read "></span>' : '<span data-icon="msg-dblcheck" aria-label=" Played "></span>';
-    }
+    var ackIcon = m.fromMe ? ackIconHtml(m.ack) : '';
     var text = m.recalled ? '<span aria-hidden="true" data-icon="recalled"></span><span>This message was deleted</span>' :
       (m.body ? (broken.selectableText ? '<span dir="ltr">' : '<span data-testid="selectable-text" dir="ltr" class="_ao3e selectable-text copyable-text">') + '<span>' + esc(m.body).replace(/\n/g, '<br>') + '</span></span>' : '');
     return '<div role="row"><div tabindex="-1" class="_amjv" data-id="' + esc(dataId) + '"><div class="x78zum5 xdt5ytf" data-virtualized="false"><div>' +
@@ -134,6 +130,11 @@
       '<div class="_ahy5"><div class="_ahwq">' + text + '<span aria-hidden="true"><span>' + esc(clock(d)) + '</span></span></div></div></div>' +
       '<div class="_ak4o"><span dir="auto">' + esc(clock(d)) + '</span>' + ackIcon + '</div>' +
       '</div></div></div></div></div></div></div>';
+  }
+
+  function ackIconHtml(ack) {
+    return ack <= 0 ? '<span data-icon="msg-time" aria-label=" Pending "></span>' : ack === 1 ? '<span data-icon="msg-check" aria-label=" Sent "></span>' :
+      ack === 2 ? '<span data-icon="msg-dblcheck" aria-label=" Delivered "></span>' : ack === 3 ? '<span data-icon="msg-dblcheck" aria-label=" Read "></span>' : '<span data-icon="msg-dblcheck" aria-label=" Played "></span>';
   }
 
   function scroller() { return document.getElementById('sim-msgs'); }
@@ -232,6 +233,7 @@
     var f = findMsg(id);
     if (!f || f.msg.ack >= ack) return !!f;
     f.msg.ack = ack;
+    if (last(f.chat) === f.msg) renderRows();
     if (open && open.chat === f.chat) {
       var el = Array.prototype.filter.call(document.querySelectorAll('#main [data-id]'), function (e) { return e.getAttribute('data-id').indexOf('_' + id) >= 0; })[0];
       if (el) {

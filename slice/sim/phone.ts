@@ -208,7 +208,8 @@ export class SimPhone implements SimControl {
     this.state.linkedDevices = [];
     this.save();
     const page = this.requirePage();
-    await page.evaluate(() => (window as unknown as { __sim: { remoteLogout(): void } }).__sim.remoteLogout());
+    // The page reacts at once (whatsapp-web.js closes the browser), so the call may not return.
+    await page.evaluate(() => void setTimeout(() => (window as unknown as { __sim: { remoteLogout(): void } }).__sim.remoteLogout(), 0));
   }
 
   dispose(): void {

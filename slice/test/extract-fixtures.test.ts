@@ -1,7 +1,7 @@
 // Each extractor against every captured WhatsApp Web fixture, in real Chromium: the fixture HTML is
 // loaded into a page, the in-page extraction module is installed exactly as in a session, and the
 // rows it reads are compared field by field with what a person reads in the capture.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,16 +31,13 @@ async function load(file: string): Promise<Page> {
 
 type Expect = Partial<ExtractedMessage> & { waId: string };
 
-function check(t: Tap.Test, got: ExtractedMessage[], want: Expect[]): void {
+function check(t: Test, got: ExtractedMessage[], want: Expect[]): void {
   t.same(got.map((m) => m.waId), want.map((w) => w.waId), 'every row, in page order');
   for (const w of want) {
     const m = got.find((g) => g.waId === w.waId);
     if (!m) continue;
     for (const [k, v] of Object.entries(w)) t.same((m as unknown as Record<string, unknown>)[k], v, `${w.waId}.${k}`);
   }
-}
-declare namespace Tap {
-  type Test = typeof t;
 }
 
 t.test('the fixtures are in the repo with their licence', async (t) => {

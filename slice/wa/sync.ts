@@ -17,6 +17,7 @@ interface KnownChat {
   isGroup: boolean;
   unread: number;
   preview: string | null;
+  previewAck: string | null;
   timeText: string | null;
   lastMessageAt: string | null;
 }
@@ -121,6 +122,7 @@ export class DomSync {
       isGroup,
       unread: row.unreadCount,
       preview: row.preview,
+      previewAck: row.previewAck,
       timeText: row.timeText,
       lastMessageAt: newest?.sentAt ?? known?.lastMessageAt ?? null,
     };
@@ -195,8 +197,17 @@ export class DomSync {
     if (r.chats) {
       for (const row of r.chats) {
         const known = this.byTitle.get(row.title);
-        if (row.title === this.openTitle) continue;
-        const changed = !known || known.preview !== row.preview || known.timeText !== row.timeText || (row.unreadCount > 0 && row.unreadCount !== known.unread);
+        if (row.title === this.openTitle) {
+          // The open chat's rows are observed directly; keep its list snapshot current.
+          if (known) Object.assign(known, { preview: row.preview, previewAck: row.previewAck, timeText: row.timeText });
+          continue;
+        }
+        const changed =
+          !known ||
+          known.preview !== row.preview ||
+          known.previewAck !== row.previewAck ||
+          known.timeText !== row.timeText ||
+          (row.unreadCount > 0 && row.unreadCount !== known.unread);
         if (changed) this.scheduleRefresh(row);
       }
     }

@@ -13,6 +13,8 @@ export interface RawChatRow {
   timeText: string | null;
   lastMessageAt: string | null;
   unreadCount: number;
+  /** The ticks shown before the preview when the last message is one's own ("msg-dblcheck: Read"). */
+  previewAck: string | null;
   /** translateY or DOM order: the row's position in the (virtualised) list. */
   position: number;
   selected: boolean;
@@ -307,9 +309,12 @@ export function pageModule(S: Record<string, string>, required: Record<string, s
       const timeEl = row.querySelector(S.chatTime!);
       const timeText = timeEl ? norm(timeEl.textContent) || null : null;
       const dt = timeEl?.getAttribute('datetime') ?? timeEl?.querySelector('[datetime]')?.getAttribute('datetime') ?? null;
+      const tick = row.querySelector(S.ackIcon!);
+      const previewAck = tick ? `${tick.getAttribute('data-icon') ?? ''}:${norm(tick.getAttribute('aria-label'))}` : null;
       return {
         title,
         preview,
+        previewAck,
         timeText,
         lastMessageAt: dt,
         unreadCount: Number.isFinite(unread) ? unread : 0,
