@@ -25,7 +25,7 @@ export interface PageApi {
   listVisibleChats(): RawChatRow[];
   openChatTitle(): string | null;
   extractMessages(chatWaId: string | null): ExtractedMessage[];
-  extractRow(el: Element, chatWaId: string | null): ExtractedMessage | null;
+  extractRow(el: Element, chatWaId: string | null, shallow?: boolean): ExtractedMessage | null;
   chatJidFromMessages(): string | null;
   missingSelectors(phase: string): string[];
 }
@@ -177,7 +177,7 @@ export function pageModule(S: Record<string, string>, required: Record<string, s
     return null;
   };
 
-  const extractRow = (idEl: Element, chatWaId: string | null): ExtractedMessage | null => {
+  const extractRow = (idEl: Element, chatWaId: string | null, shallow = false): ExtractedMessage | null => {
     const rawId = idEl.getAttribute('data-id');
     if (!rawId) return null;
     const pid = parseDataId(rawId);
@@ -204,27 +204,36 @@ export function pageModule(S: Record<string, string>, required: Record<string, s
     // Quoted message: its text, and the id of the row above whose text it starts (the page shows no id).
     let quotedBody: string | null = null;
     let quotedWaId: string | null = null;
-    const q = bubble.querySelector(S.quoted!);
+    const q = shallow ? null : bubble.querySelector(S.quoted!);
     if (q) {
       const qt = q.querySelector(`${S.quotedText}, ${S.selectableText}`);
       quotedBody = norm(textOf(qt)).replace(/^["“]|["”]$/g, '') || null;
       // The quote's header names its author ("You" for one's own messages): it tells apart
       // earlier messages with the same text.
-      const qa = Array.from(q.querySelectorAll('[role=""] span[dir="auto"], [role=""] span[aria-label]'))[0];
-      const quotedAuthor = qa ? norm(qa.getAttribute('aria-label')?.replace(/^Maybe /, '') ?? qa.textContent) : null;
+      const names = new Set<string>();
+      q.querySelectorAll('[role=""] span').forEach((e) => {
+        const txt = norm(e.textContent);
+        if (txt) names.add(txt);
+        const label = e.getAttribute('aria-label');
+        if (label) names.add(norm(label.replace(/^Maybe /, '')));
+      });
       const sameAuthor = (m: ExtractedMessage): boolean =>
-        !quotedAuthor || (quotedAuthor === 'You' ? m.direction === 'out' : m.author === quotedAuthor || (m.author ?? '').includes(quotedAuthor));
+        names.size === 0 || (names.has('You') && m.direction === 'out') || (m.author !== null && names.has(m.author));
       if (quotedBody) {
         const want = norm(quotedBody);
+        const candidates: ExtractedMessage[] = [];
         let prev = row.previousElementSibling;
-        while (prev && !quotedWaId) {
+        while (prev) {
           const pidEl = prev.matches('[data-id]') ? prev : prev.querySelector('[data-id]');
           if (pidEl) {
-            const m = extractRow(pidEl, chatWaId);
-            if (m && m.body && norm(m.body).startsWith(want) && sameAuthor(m)) quotedWaId = m.waId;
+            const m = extractRow(pidEl, chatWaId, true);
+            if (m && m.body && norm(m.body).startsWith(want)) candidates.push(m);
+            if (m && candidates[candidates.length - 1] === m && sameAuthor(m)) break;
           }
           prev = prev.previousElementSibling;
         }
+        // Nearest earlier message with that text, by the quoted author when the header tells.
+        quotedWaId = (candidates.find(sameAuthor) ?? candidates[0])?.waId ?? null;
       }
     }
 
