@@ -1,5 +1,5 @@
 // Small shared pieces: buttons, fields, and the loading / empty / error states every screen uses.
-import type { ButtonHTMLAttributes, InputHTMLAttributes, ReactNode } from 'react';
+import { useEffect, useState, type ButtonHTMLAttributes, type InputHTMLAttributes, type ReactNode } from 'react';
 import { errorMessage } from '../api/http.ts';
 
 export function cx(...parts: Array<string | false | null | undefined>): string {
@@ -114,5 +114,54 @@ export function Avatar({ name, size = 'md' }: { name: string; size?: 'sm' | 'md'
     <span aria-hidden className={cx('inline-flex shrink-0 items-center justify-center rounded-full font-medium text-white', dim)} style={{ backgroundColor: `hsl(${h} 28% 52%)` }}>
       {initials}
     </span>
+  );
+}
+
+/** A destructive action in two clicks (no window.confirm: it blocks, and automation dismisses it). */
+export function ConfirmButton({
+  label,
+  confirmLabel,
+  onConfirm,
+  disabled,
+  testId,
+  variant = 'danger',
+  className,
+}: {
+  label: ReactNode;
+  confirmLabel: ReactNode;
+  onConfirm: () => void;
+  disabled?: boolean;
+  testId?: string;
+  variant?: Variant;
+  className?: string;
+}) {
+  const [armed, setArmed] = useState(false);
+  useEffect(() => {
+    if (!armed) return;
+    const t = setTimeout(() => setArmed(false), 5000);
+    return () => clearTimeout(t);
+  }, [armed]);
+  return armed ? (
+    <span className="inline-flex items-center gap-1">
+      <Button
+        variant={variant}
+        data-testid={testId ? `${testId}-confirm` : undefined}
+        className={className}
+        disabled={disabled}
+        onClick={() => {
+          setArmed(false);
+          onConfirm();
+        }}
+      >
+        {confirmLabel}
+      </Button>
+      <Button variant="ghost" className={className} onClick={() => setArmed(false)}>
+        Cancel
+      </Button>
+    </span>
+  ) : (
+    <Button variant={variant} data-testid={testId} className={className} disabled={disabled} onClick={() => setArmed(true)}>
+      {label}
+    </Button>
   );
 }

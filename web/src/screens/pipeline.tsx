@@ -191,6 +191,7 @@ function StageColumn({ stage, index, stages, onError }: { stage: Stage; index: n
   const chats = useMemo(() => list.data?.pages.flatMap((p) => p.items) ?? [], [list.data]);
   const qc = useQueryClient();
   const [renaming, setRenaming] = useState(false);
+  const [confirmDelete, setConfirmDelete] = useState(false);
   const [name, setName] = useState(stage.name);
   const rename = useMutation({
     mutationFn: (n: string) => updateStage(stage.id, { name: n }),
@@ -235,16 +236,15 @@ function StageColumn({ stage, index, stages, onError }: { stage: Stage; index: n
       <button type="button" aria-label={`Rename ${stage.name}`} onClick={() => setRenaming(true)} className="rounded px-1 text-xs hover:bg-stone-200 hover:text-stone-700">
         ✎
       </button>
-      <button
-        type="button"
-        aria-label={`Delete ${stage.name}`}
-        onClick={() => {
-          if (window.confirm(`Delete the stage “${stage.name}”? Its chats keep their data and move to “No stage”.`)) remove.mutate();
-        }}
-        className="rounded px-1 hover:bg-stone-200 hover:text-red-700"
-      >
-        ×
-      </button>
+      {confirmDelete ? (
+        <button type="button" aria-label={`Confirm deleting ${stage.name}`} onClick={() => remove.mutate()} onBlur={() => setConfirmDelete(false)} autoFocus className="rounded bg-red-50 px-1.5 text-xs text-red-700 hover:bg-red-100">
+          Delete?
+        </button>
+      ) : (
+        <button type="button" aria-label={`Delete ${stage.name}`} title="Delete the stage (its chats move to No stage)" onClick={() => setConfirmDelete(true)} className="rounded px-1 hover:bg-stone-200 hover:text-red-700">
+          ×
+        </button>
+      )}
     </span>
   );
   return (

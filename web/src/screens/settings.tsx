@@ -12,7 +12,7 @@ import type { Label } from '../api/types.ts';
 import { logoutWa } from '../api/wa.ts';
 import { describeWaState } from '../lib/wa-state.ts';
 import { useMe, useWaStatus } from '../session.ts';
-import { Button, ErrorState, LoadingState } from '../components/ui.tsx';
+import { Button, ConfirmButton, ErrorState, LoadingState } from '../components/ui.tsx';
 import { EditableField } from '../components/editable-field.tsx';
 
 function Section({ title, children, testId }: { title: string; children: ReactNode; testId?: string }) {
@@ -104,16 +104,13 @@ export function SettingsScreen() {
               {status?.state === 'READY' ? 'Linking details' : 'Link WhatsApp'}
             </Link>
             {status && status.state !== 'LOGGED_OUT' ? (
-              <Button
-                variant="danger"
-                data-testid="wa-logout"
+              <ConfirmButton
+                testId="wa-logout"
                 disabled={waLogout.isPending}
-                onClick={() => {
-                  if (window.confirm('Log out of WhatsApp? You will need to scan a new QR code to link again.')) waLogout.mutate();
-                }}
-              >
-                {waLogout.isPending ? 'Logging out…' : 'Log out of WhatsApp'}
-              </Button>
+                label={waLogout.isPending ? 'Logging out…' : 'Log out of WhatsApp'}
+                confirmLabel="Unlink: a new QR scan is needed to link again"
+                onConfirm={() => waLogout.mutate()}
+              />
             ) : null}
           </div>
           {waLogout.isError ? <p className="text-sm text-red-700">{errorMessage(waLogout.error)}</p> : null}
@@ -162,9 +159,7 @@ function LabelsSettings() {
               <div className="min-w-0 flex-1">
                 <EditableField label="Label" value={l.name} onSave={(name) => save(l.id, { name })} />
               </div>
-              <Button variant="ghost" onClick={() => del.mutate(l.id)}>
-                Delete
-              </Button>
+              <ConfirmButton variant="ghost" label="Delete" confirmLabel={`Delete “${l.name}”`} onConfirm={() => del.mutate(l.id)} />
             </li>
           ))}
         </ul>
