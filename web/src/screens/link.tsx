@@ -1,12 +1,12 @@
 // Link WhatsApp: connect (SaaS), then the QR as an image that changes live over events, a
 // countdown to its refresh, the pairing-code alternative, and every state in plain words.
 import { useEffect, useRef, useState } from 'react';
-import { useNavigate } from 'react-router';
+import { Link, useNavigate } from 'react-router';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { SAAS } from '../env.ts';
 import { connect } from '../api/auth.ts';
 import { requestPairingCode } from '../api/wa.ts';
-import { errorMessage } from '../api/http.ts';
+import { errorMessage, isApiError } from '../api/http.ts';
 import { keys } from '../api/keys.ts';
 import type { WaStatus } from '../api/types.ts';
 import { describeWaState } from '../lib/wa-state.ts';
@@ -69,8 +69,16 @@ function ConnectStep({ busy, error, onConnect }: { busy: boolean; error: unknown
         {busy ? 'Starting…' : 'Start linking'}
       </Button>
       {error ? (
-        <p role="alert" className="text-sm text-red-700">
+        <p role="alert" data-testid="connect-error" className="text-sm text-red-700">
           {errorMessage(error)}
+          {isApiError(error) && error.kind === 'PaymentRequired' ? (
+            <>
+              {' '}
+              <Link to="/billing" className="font-medium underline">
+                Choose a plan
+              </Link>
+            </>
+          ) : null}
         </p>
       ) : null}
     </div>
