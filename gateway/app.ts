@@ -5,7 +5,9 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify';
-import helmet from '@fastify/helmet';
+import fastifyHelmet from '@fastify/helmet';
+import helmet from 'helmet';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import fastifyStatic from '@fastify/static';
 import { AppError, isAppError, kindOfHttpStatus, toAppError, toHttpError, type ErrorCode, type ErrorKind } from '../lib/errors.ts';
 import { loggerOptions } from '../lib/logger.ts';
@@ -80,6 +82,19 @@ function asAppError(err: FastifyError): AppError {
 
 export const ROOT = path.resolve(import.meta.dirname, '..');
 
+/** The headers helmet sets with these options, captured once. */
+function staticHelmetHeaders(options: Parameters<typeof helmet>[0]): [string, string | string[]][] {
+  const headers: [string, string | string[]][] = [];
+  const res = {
+    setHeader(name: string, value: string | string[]) {
+      headers.push([name.toLowerCase(), value]);
+    },
+    removeHeader() {},
+  } as unknown as ServerResponse;
+  helmet(options)({} as IncomingMessage, res, () => {});
+  return headers;
+}
+
 export async function build(options: BuildOptions): Promise<FastifyInstance> {
   const { config } = options;
   const app = Fastify({
@@ -105,7 +120,9 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
     reply.code(status).send(body);
   });
 
-  await app.register(helmet, {
+  // Security headers (helmet's). @fastify/helmet builds its middleware again on every request;
+  // the headers never vary here, so they are computed once and set from a plain array.
+  const helmetOptions = {
     contentSecurityPolicy: {
       directives: {
         'default-src': ["'self'"],
@@ -114,9 +131,14 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
         'connect-src': ["'self'"],
       },
     },
-    // A proxied JSON API and an SPA: no cross-origin embedding of either.
     crossOriginEmbedderPolicy: false,
     hsts: config.PUBLIC_URL.startsWith('https:'),
+  };
+  await app.register(fastifyHelmet, { ...helmetOptions, global: false });
+  const securityHeaders = staticHelmetHeaders(helmetOptions);
+  app.addHook('onRequest', (_request, reply, done) => {
+    for (const [name, value] of securityHeaders) reply.raw.setHeader(name, value);
+    done();
   });
   await app.register(dbPlugin, { databaseUrl: options.databaseUrl });
   await app.register(sessionPlugin);
