@@ -109,6 +109,13 @@ t.test('A can never reach B', async (t) => {
   t.same(swapped.json().items, [], "B's token and id sent by A change nothing: the gateway picks the slice");
   const msgs = await A.request('GET', `/api/chats/${chatB.id}/messages?limit=200`);
   t.notMatch(msgs.body, secret, "B's chat id on A's session reads A's own chat");
+  // A writes through the proxy (a body, the CSRF header): it lands in A's slice, never in B's.
+  const chatA = await firstChat(A);
+  const mine = `written-by-A-${crypto.randomUUID()}`;
+  const sent = await A.request('POST', `/api/chats/${chatA.id}/messages`, { body: mine });
+  t.equal(sent.statusCode, 202, sent.body);
+  await waitUntil("A's message stored", 60_000, async () => (await A.request('GET', `/api/search?q=${mine}`)).json().items.length === 1);
+  t.same((await B.request('GET', `/api/search?q=${mine}`)).json().items, [], "B never sees A's message");
   const abs = await A.request('GET', `/api/../../127.0.0.1:5103/api/chats`);
   t.not(abs.statusCode, 200, 'no path trick leaves A\'s slice');
 
