@@ -26,31 +26,43 @@ export function EditableField({
   const [saving, setSaving] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const inputRef = useRef<HTMLInputElement & HTMLTextAreaElement>(null);
+  // Esc (or a finished save) ends editing: a blur that follows must not save the draft again.
+  const done = useRef(false);
+  const inFlight = useRef(false);
 
   useEffect(() => {
     if (!editing) setDraft(value ?? '');
   }, [value, editing]);
   useEffect(() => {
-    if (editing) inputRef.current?.focus();
+    if (editing) {
+      done.current = false;
+      inputRef.current?.focus();
+    }
   }, [editing]);
 
   const commit = async () => {
+    if (done.current || inFlight.current) return;
     if (draft === (value ?? '')) {
+      done.current = true;
       setEditing(false);
       return;
     }
     setSaving(true);
     setError(null);
+    inFlight.current = true;
     try {
       await onSave(draft.trim());
+      done.current = true;
       setEditing(false);
     } catch (err) {
       setError((err as Error).message);
     } finally {
+      inFlight.current = false;
       setSaving(false);
     }
   };
   const cancel = () => {
+    done.current = true;
     setDraft(value ?? '');
     setError(null);
     setEditing(false);
