@@ -4,8 +4,8 @@ import { sql } from 'kysely';
 import { AppError } from '../lib/errors.ts';
 import { createLogger } from '../lib/logger.ts';
 import { runMain } from '../lib/run-main.ts';
-import { checkConnection, createDb } from '../sql/database.ts';
-import { sliceSchemaName, type SliceDatabase } from '../sql/slice/schema.ts';
+import { checkConnection, createSliceDb } from './store/connect.ts';
+import { sliceSchemaName } from '../sql/slice/schema.ts';
 import { buildSliceApp } from './app.ts';
 import { loadSliceConfig } from './config.ts';
 import { SliceStore } from './store/store.ts';
@@ -18,7 +18,7 @@ runMain('slice', async () => {
   const log = createLogger(`slice-${config.SLICE_ID}`, config.LOG_LEVEL);
   const schema = sliceSchemaName(config.SLICE_ID);
 
-  const db = createDb<SliceDatabase>(config.DATABASE_URL, { max: config.DB_POOL_MAX, applicationName: `queunir-${schema}` });
+  const db = createSliceDb(config.DATABASE_URL, { max: config.DB_POOL_MAX, applicationName: `queunir-${schema}` });
   try {
     // A role that cannot log in ends the process at once with one line (the supervisor's FATAL).
     await checkConnection(db, config.DATABASE_URL);
@@ -71,6 +71,7 @@ runMain('slice', async () => {
     force.unref();
     const step = async (name: string, fn: () => Promise<unknown>) => {
       try {
+        log.debug({ step: name }, 'shutdown step');
         await fn();
       } catch (err) {
         log.warn({ err }, `${name} failed during shutdown`);
@@ -82,8 +83,8 @@ runMain('slice', async () => {
     await step('closing the database pool', () => db.destroy());
     process.exit(0);
   };
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
-  process.once('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
 
   log.info({ port: config.SLICE_PORT, mode: config.WA_MODE }, 'slice listening');
   // The session runs in the background: its states reach the store (and /health) as it goes.

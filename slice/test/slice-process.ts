@@ -1,5 +1,6 @@
 // Runs the real slice program (slice/main.ts) as a child process for the flow tests.
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { ROOT } from '../../test-support/pg.ts';
 
@@ -39,4 +40,30 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined |
     if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}${lastErr ? ` (last error: ${(lastErr as Error).message})` : ''}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
+}
+
+/**
+ * SIGKILL every process whose command line names `dir` (the Chromium of a slice that was itself
+ * SIGKILLed: Chromium runs in its own process group, so it outlives its parent). In a container the
+ * kill takes the whole container; here this does the same. Returns the pids it killed.
+ */
+export function killProcessesUsing(dir: string): number[] {
+  const killed: number[] = [];
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+    let cmdline = '';
+    try {
+      cmdline = fs.readFileSync(`/proc/${name}/cmdline`, 'utf8');
+    } catch {
+      continue;
+    }
+    if (!cmdline.includes(dir)) continue;
+    try {
+      process.kill(Number(name), 'SIGKILL');
+      killed.push(Number(name));
+    } catch {
+      /* already gone */
+    }
+  }
+  return killed;
 }
