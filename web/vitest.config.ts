@@ -13,6 +13,8 @@ export default defineConfig({
     setupFiles: ['test/setup.ts'],
     reporters: ['default'],
     css: false,
+    // One jsdom per worker instead of one per file: setting jsdom up dominated the run time.
+    isolate: false,
     // The tests exercise the SaaS build (accounts, CSRF header); the self-hosted paths share the code.
     env: { VITE_SAAS: '1' },
   },

@@ -1,4 +1,4 @@
-import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { act, fireEvent, screen, waitFor } from '@testing-library/react';
 import { Route, Routes } from 'react-router';
 import { InboxScreen } from '../src/screens/inbox.tsx';
@@ -7,7 +7,16 @@ import { syntheticChats } from './fixture-server.ts';
 import { toChat } from '../src/api/normalise.ts';
 import { fakeFetch, renderWith } from './helpers.tsx';
 
-// jsdom has no layout: give scroll containers a size so the virtualiser has a window to fill.
+// jsdom has no layout: give scroll containers a size so the virtualiser has a window to fill
+// (restored afterwards: test files share one jsdom per worker).
+const proto = HTMLElement.prototype;
+const saved = (['offsetHeight', 'offsetWidth', 'clientHeight', 'clientWidth', 'getBoundingClientRect'] as const).map((k) => [k, Object.getOwnPropertyDescriptor(proto, k) ?? Object.getOwnPropertyDescriptor(Element.prototype, k)] as const);
+afterAll(() => {
+  for (const [k, d] of saved) {
+    if (d) Object.defineProperty(proto, k, d);
+    else delete (proto as unknown as Record<string, unknown>)[k];
+  }
+});
 beforeAll(() => {
   Object.defineProperty(HTMLElement.prototype, 'offsetHeight', { configurable: true, get: () => 720 });
   Object.defineProperty(HTMLElement.prototype, 'clientHeight', { configurable: true, get: () => 720 });
