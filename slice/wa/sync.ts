@@ -28,6 +28,7 @@ export class DomSync {
   private byId = new Map<string, KnownChat>();
   /** waId → what was last reported, so repeated observer reports of a row are not re-sent. */
   private reported = new Map<string, string>();
+  private acks = new Map<string, number>();
   private openTitle: string | null = null;
   private stopped = false;
   private refreshPending = new Set<string>();
@@ -165,6 +166,10 @@ export class DomSync {
     for (const m of msgs) {
       if (!m.chatWaId && chatWaId) m.chatWaId = chatWaId;
       if (!m.chatWaId) continue;
+      // Ticks only move forward; reports from the observer and from a send can cross.
+      const prevAck = this.acks.get(m.waId);
+      if (prevAck !== undefined && m.ack >= 0 && m.ack < prevAck) m.ack = prevAck;
+      this.acks.set(m.waId, m.ack);
       const sig = `${m.ack}|${m.recalled}|${m.body}|${m.mediaKind}`;
       // The store is idempotent, but the initial sync re-reports everything anyway (force).
       if (!force && this.reported.get(m.waId) === sig) continue;
@@ -196,6 +201,7 @@ export class DomSync {
     }
     if (r.chats) {
       for (const row of r.chats) {
+        if (!row.title) continue; // a row still rendering
         const known = this.byTitle.get(row.title);
         if (row.title === this.openTitle) {
           // The open chat's rows are observed directly; keep its list snapshot current.
