@@ -129,19 +129,31 @@ export async function startGateway(adminUrl: string, options: { publicUrl: strin
   u.username = 'wank_gateway';
   u.password = password;
   const port = options.env?.PORT ? Number(options.env.PORT) : await freePort();
+  return launchGateway(
+    {
+      DATABASE_URL: u.toString(),
+      SESSION_SECRET: 'test-session-secret-0123456789abcdefghijklmnopqrstuvwxyz',
+      PUBLIC_URL: options.publicUrl,
+      ...options.env,
+      PORT: String(port),
+    },
+    options.cwd,
+  );
+}
+
+/** `node --import tsx gateway/main.ts` with these settings (as from /etc/wank/gateway.env), waited for on /healthz. */
+export async function launchGateway(settings: Record<string, string | undefined>, cwd = ROOT): Promise<Gateway> {
+  const port = settings.PORT ? Number(settings.PORT) : await freePort();
   const env = {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
-    DATABASE_URL: u.toString(),
     SUPERVISOR_SOCKET: path.join(os.tmpdir(), `queunir-no-supervisor-${process.pid}-${port}.sock`),
-    PORT: String(port),
     HOST: '127.0.0.1',
-    SESSION_SECRET: 'test-session-secret-0123456789abcdefghijklmnopqrstuvwxyz',
-    PUBLIC_URL: options.publicUrl,
     LOG_LEVEL: 'warn',
-    ...options.env,
+    ...settings,
+    PORT: String(port),
   };
-  const proc = startProcess(process.execPath, ['--import', 'tsx', 'gateway/main.ts'], { env, cwd: options.cwd ?? ROOT });
+  const proc = startProcess(process.execPath, ['--import', 'tsx', 'gateway/main.ts'], { env, cwd });
   const url = `http://127.0.0.1:${port}`;
   await waitFor(
     'the gateway answering /healthz',
@@ -150,8 +162,8 @@ export async function startGateway(adminUrl: string, options: { publicUrl: strin
       return (await request(`${url}/healthz`)).status === 200;
     },
     60_000,
-  ).catch((err) => {
-    void proc.stop();
+  ).catch(async (err) => {
+    await proc.stop();
     throw err;
   });
   return { ...proc, url, port };
@@ -248,4 +260,70 @@ export function parseUnit(file: string): { get(key: string): string | undefined;
     values.set(key, list);
   }
   return { get: (k) => values.get(k)?.at(-1), all: (k) => values.get(k) ?? [] };
+}
+
+/** Debian's PostgreSQL (the server the installer sets up), a cluster of its own in a temp dir. */
+export interface DebianCluster {
+  dir: string;
+  port: number;
+  socketDir: string;
+  superPassword: string;
+  /** psql as the postgres OS user through the socket; returns stdout. */
+  psql(sqlText: string, db?: string): string;
+  url(role: string, password: string, db?: string): string;
+  start(): void;
+  stop(): void;
+  /** Throw everything away and initdb again: an empty server, as on a new machine. */
+  wipe(): void;
+  destroy(): void;
+}
+
+export async function startDebianCluster(): Promise<DebianCluster> {
+  const versions = fs.existsSync('/usr/lib/postgresql') ? fs.readdirSync('/usr/lib/postgresql').filter((v) => fs.existsSync(`/usr/lib/postgresql/${v}/bin/initdb`)).sort((a, b) => Number(b) - Number(a)) : [];
+  if (versions.length === 0) throw new Error('Debian PostgreSQL is not installed: apt-get install -y postgresql');
+  const bin = `/usr/lib/postgresql/${versions[0]}/bin`;
+  const dir = tempDir('debpg');
+  const socketDir = path.join(dir, 'sock');
+  const data = path.join(dir, 'data');
+  fs.mkdirSync(socketDir);
+  execFileSync('chown', ['postgres:postgres', dir, socketDir]);
+  const port = await freePort();
+  const superPassword = 'su-' + Math.random().toString(36).slice(2);
+  const asPg = (cmd: string, args: string[], input?: string) =>
+    execFileSync('runuser', ['-u', 'postgres', '--', cmd, ...args], { cwd: dir, encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'pipe'] });
+  const init = () => {
+    fs.writeFileSync(path.join(dir, 'pw'), superPassword);
+    execFileSync('chown', ['postgres', path.join(dir, 'pw')]);
+    asPg(`${bin}/initdb`, ['-D', data, '-U', 'postgres', '--auth-local=peer', '--auth-host=scram-sha-256', `--pwfile=${path.join(dir, 'pw')}`, '-E', 'UTF8', '--locale=C.UTF-8']);
+    fs.rmSync(path.join(dir, 'pw'));
+  };
+  const start = () => asPg(`${bin}/pg_ctl`, ['-D', data, '-l', path.join(dir, 'log'), '-w', '-o', `-p ${port} -k ${socketDir} -c listen_addresses=127.0.0.1`, 'start']);
+  const stop = () => {
+    if (fs.existsSync(path.join(data, 'postmaster.pid'))) asPg(`${bin}/pg_ctl`, ['-D', data, '-w', '-m', 'fast', 'stop']);
+  };
+  init();
+  start();
+  return {
+    dir,
+    port,
+    socketDir,
+    superPassword,
+    psql: (sqlText, db = 'postgres') => asPg('psql', ['-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1', '-h', socketDir, '-p', String(port), '-d', db], sqlText).trim(),
+    url: (role, password, db = 'wank_saas') => `postgres://${encodeURIComponent(role)}:${encodeURIComponent(password)}@127.0.0.1:${port}/${db}`,
+    start,
+    stop,
+    wipe: () => {
+      stop();
+      fs.rmSync(data, { recursive: true, force: true });
+      init();
+      start();
+    },
+    destroy: () => {
+      try {
+        stop();
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  };
 }
