@@ -1,0 +1,87 @@
+// The session's lifecycle around the browser, against the simulator (the test double for
+// WhatsApp's servers) in real Chromium: stale profile locks, the flags, the pairing code, the
+// watchdog restarting a crashed page while keeping the login, and logging out.
+import t from 'tap';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createWaSession, type WaSessionHandle } from '../wa/index.ts';
+import { chromiumArgs, launchBrowser, removeStaleProfileLocks } from '../wa/browser.ts';
+import { generateScenario } from '../sim/scenario.ts';
+import { CHROMIUM, RecordingSink, quietLog, requireChromium } from './wa-support.ts';
+
+requireChromium(t);
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'queunir-wa-session-'));
+t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+const scenarioFile = path.join(dir, 'scenario.json');
+fs.writeFileSync(scenarioFile, JSON.stringify({ ...generateScenario({ chats: 4, messages: 30, seed: 3 }), incoming: [] }));
+
+t.test('flags: one renderer, memory savers, pinned language, the profile dir', async (t) => {
+  const args = chromiumArgs('/x/profile');
+  for (const a of ['--user-data-dir=/x/profile', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--renderer-process-limit=1', '--disable-extensions', '--mute-audio', '--lang=en-US', '--disable-quic']) {
+    t.ok(args.includes(a), a);
+  }
+  t.ok(args.some((a) => /^--js-flags=--max-old-space-size=\d+/.test(a)), 'a V8 heap cap');
+});
+
+t.test('stale Singleton* locks from another host are removed and Chromium starts', async (t) => {
+  const profile = path.join(dir, 'stale-profile');
+  fs.mkdirSync(profile, { recursive: true });
+  fs.symlinkSync('otherhost-12345', path.join(profile, 'SingletonLock'));
+  fs.symlinkSync('/tmp/nowhere/SingletonSocket', path.join(profile, 'SingletonSocket'));
+  fs.symlinkSync('1234567890', path.join(profile, 'SingletonCookie'));
+  const launched = await launchBrowser({ chromiumPath: CHROMIUM, userDataDir: profile, log: quietLog() });
+  t.teardown(() => launched.browser.close());
+  t.ok(launched.pid, 'a browser process');
+  t.equal(await launched.browser.version().then((v) => /Chrom/.test(v)), true, 'it answers over DevTools');
+  t.same(removeStaleProfileLocks(path.join(dir, 'empty')), [], 'nothing to remove in a fresh dir');
+});
+
+t.test('a missing Chromium fails with a clear error naming CHROMIUM_PATH', async (t) => {
+  await t.rejects(launchBrowser({ chromiumPath: '/nonexistent/chromium', userDataDir: path.join(dir, 'p2'), log: quietLog() }), /CHROMIUM_PATH=\/nonexistent\/chromium/);
+});
+
+t.test('pairing code, watchdog restart after a renderer crash (login kept), logout', async (t) => {
+  const sink = new RecordingSink();
+  const session: WaSessionHandle = createWaSession({
+    mode: 'sim',
+    authDir: path.join(dir, 'auth'),
+    chromiumPath: CHROMIUM,
+    simScenario: scenarioFile,
+    simScanAfterMs: 0,
+    sink,
+    log: quietLog(),
+    tuning: { watchdogIntervalMs: 1000, backoff: { initialMs: 200, maxMs: 2000 } },
+  });
+  t.teardown(() => session.stop());
+  await session.start();
+  await sink.until(() => session.status().state === 'QR', 60_000, 'QR');
+  await t.rejects(session.requestPairingCode('12'), /8 to 15 digits/);
+  const code = await session.requestPairingCode('+55 11 90000-0000');
+  t.match(code, /^[A-Z0-9]{8}$/, 'a pairing code from the library');
+  await t.rejects(session.sendMessage('x@c.us', 'hi'), /not ready/);
+
+  await session.sim!.scan();
+  await sink.until(() => session.status().state === 'READY', 30_000, 'READY');
+  await session.synced();
+  const before = await session.health();
+  t.equal(before.restarts, 0);
+
+  // Crash the renderer the way a real crash looks to puppeteer.
+  const page = (session as unknown as { page: import('puppeteer-core').Page }).page;
+  const mark = sink.statuses.length;
+  await page.goto('chrome://crash').catch(() => {});
+  await sink.until(() => sink.statuses.slice(mark).some((s) => s.state === 'DISCONNECTED'), 15_000, 'DISCONNECTED after the crash');
+  await sink.until(() => session.status().state === 'READY', 60_000, 'READY again');
+  const after = sink.statuses.slice(mark).map((s) => s.state);
+  t.notOk(after.includes('QR'), `restarted without a new QR: ${after.join(' → ')}`);
+  t.equal((await session.health()).restarts, 1, 'one restart');
+  await session.synced();
+  t.equal(sink.chatsById.size, 4, 'the chats are read again after the restart');
+
+  const mark2 = sink.statuses.length;
+  await session.logout();
+  t.equal(session.status().state, 'LOGGED_OUT', 'LOGGED_OUT');
+  await sink.until(() => session.status().state === 'QR', 60_000, 'a new QR after logout');
+  t.notOk(sink.statuses.slice(mark2).some((s) => s.state === 'READY'), 'the login is gone: the restarted browser needs a scan');
+});
