@@ -76,6 +76,13 @@ if ! docker image inspect "$BASE_TAG" >/dev/null 2>&1; then
     "$TARBALL" "$BASE_TAG" >/dev/null
 fi
 
+# Nothing to do when the image was built from exactly these files (tests call this every run).
+CONTEXT_SUM=$( { sha256sum package-lock.json slice/Dockerfile 2>/dev/null; find lib sql slice supervisor -type f -not -path '*/test/*' -print0 2>/dev/null | sort -z | xargs -0 sha256sum; cat supervisor/test/fixtures/*.ts 2>/dev/null; echo "$BASE_TAG"; } | sha256sum | cut -d' ' -f1)
+if [ "${1:-}" != "--rebuild-base" ] && [ "$(docker image inspect -f '{{index .Config.Labels "com.queunir.context"}}' "$IMAGE" 2>/dev/null)" = "$CONTEXT_SUM" ]; then
+  echo "build-slice-image: $IMAGE is up to date ($(( $(date +%s) - START )) s)"
+  exit 0
+fi
+
 # The build context: the runtime files only, node_modules pruned to production dependencies.
 # The pruned copy is kept and reused while package-lock.json is unchanged.
 mkdir -p "$CTX"
@@ -123,5 +130,6 @@ CMD ["node", "--import", "tsx", "slice/main.ts"]
 DOCKERFILE
 
 echo "build-slice-image: docker build $IMAGE" >&2
-docker build -q -t "$IMAGE" --label com.queunir.image=slice "$CTX" >/dev/null
+docker build -q -t "$IMAGE" --label com.queunir.image=slice --label "com.queunir.context=$CONTEXT_SUM" "$CTX" >/dev/null 2>"$WORK/docker-build.log" \
+  || { echo "build-slice-image: docker build failed, see $WORK/docker-build.log" >&2; tail -n 20 "$WORK/docker-build.log" >&2; exit 1; }
 echo "build-slice-image: built $IMAGE in $(( $(date +%s) - START )) s"

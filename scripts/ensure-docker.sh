@@ -6,7 +6,7 @@
 set -euo pipefail
 
 LOG=${DOCKERD_LOG:-/var/log/queunir-dockerd.log}
-LOCK=/tmp/queunir-ensure-docker.lock
+LOCK=/tmp/queunir-ensure-docker-v2.lock
 
 exec 9>"$LOCK"
 flock -w 600 9 || { echo "ensure-docker: could not take $LOCK" >&2; exit 1; }
@@ -31,7 +31,8 @@ if docker info >/dev/null 2>&1; then exit 0; fi
 if [ ! -S /var/run/docker.sock ] || ! pgrep -x dockerd >/dev/null; then
   echo "ensure-docker: starting dockerd (log: $LOG)" >&2
   rm -f /var/run/docker.pid
-  nohup dockerd >"$LOG" 2>&1 </dev/null &
+  # 9>&-: the daemon must not inherit the lock, or every later run would wait on it forever.
+  nohup dockerd >"$LOG" 2>&1 </dev/null 9>&- &
   disown || true
 fi
 

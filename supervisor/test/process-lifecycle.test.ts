@@ -6,6 +6,7 @@ import { startTestCluster } from '../../test-support/pg.ts';
 import { tempDir } from './helpers.ts';
 import { lifecycleSuite } from './lifecycle.ts';
 
+t.setTimeout(15 * 60_000); // Chromium starts several times on 2 shared cores
 const cluster = await startTestCluster('supervisor-process');
 t.teardown(() => cluster.stop());
 const dir = tempDir('process');
@@ -23,6 +24,7 @@ function pidOf(id: number): number | null {
 
 await lifecycleSuite(t, {
   runtime: 'process',
+  ids: [11, 12],
   adminUrl: cluster.adminUrl,
   stateDir: dir,
   killFromOutside: (id) => process.kill(pidOf(id)!, 'SIGKILL'),

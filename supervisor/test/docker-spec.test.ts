@@ -1,0 +1,79 @@
+// The container, network and volume specs, field by field (pure functions, no Docker needed).
+import t from 'tap';
+import { containerDatabaseUrl, containerSpec, networkSpec, volumeName, volumeSpec } from '../runtimes/docker-spec.ts';
+
+const spec = containerSpec({
+  id: 7,
+  image: 'queunir/slice:test',
+  network: 'wank-slices',
+  memoryMb: 768,
+  pidsLimit: 512,
+  shmMb: 512,
+  env: { DATABASE_URL: 'postgres://slice_7:pw@172.18.0.1:5432/wank_saas', SLICE_ID: '7', SLICE_TOKEN: 'x'.repeat(43), WA_MODE: 'sim' },
+  command: null,
+});
+const hc = spec.HostConfig;
+
+t.test('name, image, labels', async (t) => {
+  t.equal(spec.name, 'wank-slice-7');
+  t.equal(spec.Image, 'queunir/slice:test');
+  t.same(spec.Labels, { 'com.queunir.managed': 'true', 'com.queunir.slice': '7' });
+  t.notOk('Cmd' in spec, "the image's command unless overridden");
+  t.same(containerSpec({ ...baseInput(), command: ['node', 'x.ts'] }).Cmd, ['node', 'x.ts']);
+});
+
+t.test('port 3000/tcp published on 127.0.0.1:(5000 + 2N - 1) only', async (t) => {
+  t.same(spec.ExposedPorts, { '3000/tcp': {} });
+  t.same(hc.PortBindings, { '3000/tcp': [{ HostIp: '127.0.0.1', HostPort: '5013' }] });
+});
+
+t.test('environment: in-container port, host and auth dir; the slice env passed through', async (t) => {
+  const env = Object.fromEntries(spec.Env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
+  t.equal(env.SLICE_PORT, '3000');
+  t.equal(env.SLICE_HOST, '0.0.0.0');
+  t.equal(env.WA_AUTH_DIR, '/data/auth');
+  t.equal(env.SLICE_ID, '7');
+  t.equal(env.WA_MODE, 'sim');
+  t.match(env.DATABASE_URL, /^postgres:\/\/slice_7:/);
+});
+
+t.test('session volume wank-slice-N-auth at the auth dir', async (t) => {
+  t.same(hc.Mounts, [{ Type: 'volume', Source: 'wank-slice-7-auth', Target: '/data/auth', ReadOnly: false }]);
+  t.equal(volumeName(7), 'wank-slice-7-auth');
+  t.same(volumeSpec(7), { Name: 'wank-slice-7-auth', Labels: { 'com.queunir.managed': 'true', 'com.queunir.slice': '7' } });
+});
+
+t.test('restart policy no: the supervisor owns restarts', async (t) => {
+  t.same(hc.RestartPolicy, { Name: 'no', MaximumRetryCount: 0 });
+});
+
+t.test('limits and privileges', async (t) => {
+  t.equal(hc.Memory, 768 * 1024 * 1024);
+  t.equal(hc.MemorySwap, 768 * 1024 * 1024, 'no swap beyond the limit');
+  t.equal(hc.PidsLimit, 512);
+  t.same(hc.CapDrop, ['ALL']);
+  t.same(hc.SecurityOpt, ['no-new-privileges']);
+  t.equal(hc.ReadonlyRootfs, true);
+  t.same(Object.keys(hc.Tmpfs), ['/tmp']);
+  t.ok(hc.ShmSize >= 256 * 1024 * 1024, 'shm Chromium can live with');
+  t.equal(hc.Init, true, 'an init reaps zombies');
+  t.equal(hc.NetworkMode, 'wank-slices');
+});
+
+t.test('network: labelled bridge with inter-container traffic off', async (t) => {
+  t.same(networkSpec('wank-slices'), {
+    Name: 'wank-slices',
+    Driver: 'bridge',
+    CheckDuplicate: true,
+    Labels: { 'com.queunir.managed': 'true' },
+    Options: { 'com.docker.network.bridge.enable_icc': 'false' },
+  });
+});
+
+t.test('database URL rewritten to the host as containers see it', async (t) => {
+  t.equal(containerDatabaseUrl('postgres://slice_7:p%40ss@127.0.0.1:54320/wank_saas', '172.18.0.1'), 'postgres://slice_7:p%40ss@172.18.0.1:54320/wank_saas');
+});
+
+function baseInput() {
+  return { id: 1, image: 'i', network: 'n', memoryMb: 256, pidsLimit: 100, shmMb: 256, env: {}, command: null };
+}
