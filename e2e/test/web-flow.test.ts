@@ -1,0 +1,244 @@
+// The web app end to end, in Debian's Chromium driven by playwright-core, against the real system
+// started here: PostgreSQL, the supervisor (process runtime) with a slice in sim mode (real Chromium
+// on the WhatsApp simulator page, which stands in for WhatsApp's servers only), and the gateway
+// serving the SaaS build. register → link → QR → the simulated phone scans → chats → a live incoming
+// message → reply with ticks → label, note → pipeline drag → reload keeps it all → log out.
+// Screenshots of each screen go to screenshots/e2e/ (ignored by git).
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import t from 'tap';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { assertChromium, CHROMIUM, ROOT, startSystem, waitUntil } from './system.ts';
+
+t.setTimeout(900_000);
+assertChromium(); // fails loudly (never skips) when Chromium is missing
+
+const SHOTS = path.join(ROOT, 'screenshots', 'e2e');
+fs.mkdirSync(SHOTS, { recursive: true });
+
+const sys = await startSystem(t, 'e2e-web-flow');
+const browser: Browser = await chromium.launch({
+  executablePath: CHROMIUM,
+  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+});
+t.teardown(() => browser.close());
+
+const STEP = 60_000; // one UI condition, on a loaded 2-core machine
+const SLOW = 180_000; // the slice starting Chromium and reaching the QR, or its initial sync
+const email = `owner-${crypto.randomUUID().slice(0, 8)}@shop.example`;
+const password = 'correct horse battery staple';
+const contactName = 'Priya Sharma'; // a chat the scenario's timed messages leave alone
+const labelName = `VIP ${crypto.randomUUID().slice(0, 4)}`;
+const noteText = `Wants 20 units by Friday (${crypto.randomUUID().slice(0, 6)})`;
+const replyText = `Thanks Priya, on its way (${crypto.randomUUID().slice(0, 6)})`;
+const incomingText = `Can you confirm the order? (${crypto.randomUUID().slice(0, 6)})`;
+
+async function newPage(viewport: { width: number; height: number }): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({ viewport, locale: 'en-GB', timezoneId: 'UTC' });
+  t.teardown(() => context.close().catch(() => {}));
+  context.setDefaultTimeout(STEP);
+  const page = await context.newPage();
+  return { context, page };
+}
+
+const shot = (page: Page, name: string) => page.screenshot({ path: path.join(SHOTS, name), fullPage: false });
+
+const { context, page } = await newPage({ width: 1280, height: 800 });
+const consoleErrors: string[] = [];
+page.on('pageerror', (e) => consoleErrors.push(e.message));
+
+let sliceId = 0;
+let chatId = '';
+let stageId = '';
+
+t.test('register: a field error beside the password, then an account', async (t) => {
+  await page.goto(`${sys.origin}/`);
+  await page.waitForURL(/\/login$/);
+  t.pass('a visitor is sent to the login screen');
+  await page.getByRole('link', { name: 'Create an account' }).click();
+  await page.waitForURL(/\/register$/);
+  await page.locator('#email').fill(email);
+  await page.locator('#password').fill('short');
+  await page.getByTestId('auth-submit').click();
+  const err = page.getByTestId('password-error');
+  await err.waitFor();
+  t.match(await err.innerText(), /at least 10 characters/i, 'the server refused a short password, shown beside the password field');
+  t.equal(await page.getByTestId('email-error').count(), 0, 'no error beside the email');
+  await shot(page, '01-register-error.png');
+  await page.locator('#password').fill(password);
+  await page.getByTestId('auth-submit').click();
+  await page.waitForURL(/\/link$/);
+  t.pass('registered and sent on to link WhatsApp');
+});
+
+t.test('link: connect through the UI, the QR shown as an image, the phone scans', async (t) => {
+  await page.getByTestId('connect').click();
+  const qr = page.locator('[data-testid="wa-qr"]');
+  await qr.waitFor({ timeout: SLOW });
+  t.equal(await page.getByTestId('wa-state').getAttribute('data-state'), 'QR', 'state: waiting for scan');
+  const payload = await qr.getAttribute('data-qr');
+  t.ok(payload && payload.length > 10, `the QR carries the session's payload (${payload?.slice(0, 24)}…)`);
+  t.equal(await qr.evaluate((el) => el.tagName), 'IMG', 'the QR is an image');
+  const drawn = await qr.evaluate((el) => (el as HTMLImageElement).complete && (el as HTMLImageElement).naturalWidth);
+  t.ok(Number(drawn) > 0, `the image is drawn (${drawn} px wide)`);
+  await page.getByTestId('qr-countdown').waitFor();
+  await shot(page, '02-link-qr.png');
+
+  const me = (await (await context.request.get(`${sys.origin}/api/me`)).json()) as { slice: { id: number } | null };
+  t.ok(me.slice, 'the account has a slice');
+  sliceId = me.slice!.id;
+  const scan = await sys.sim(sliceId, '/sim/scan');
+  t.equal(scan.status, 200, `the simulated phone scanned (${await scan.clone().text()})`);
+  await page.waitForURL(/\/inbox/, { timeout: SLOW });
+  t.pass('connected: the link screen went on to the inbox');
+});
+
+t.test('inbox: the chats from the simulator, one opened, a live incoming message, a reply with ticks', async (t) => {
+  const rows = page.getByTestId('chat-row');
+  await rows.first().waitFor({ timeout: SLOW });
+  // The initial sync reads the scenario's 30 chats; live messages are observed once it is done.
+  await waitUntil('the slice finished its initial sync', SLOW, () => sys.sliceSynced(sliceId));
+  const chats = await sys.sliceGet<{ items: { id: number; name: string; waId: string }[] }>(sliceId, '/api/chats?limit=100');
+  t.equal(chats.items.length, 30, 'the slice stored every chat of the scenario');
+  await waitUntil('the chat list filled', STEP, async () => (await rows.count()) >= 8);
+  t.ok((await rows.count()) >= 8, `the list shows the chats (${await rows.count()} rows rendered)`);
+  const target = chats.items.find((c) => c.name === contactName);
+  t.ok(target, `${contactName} is among the chats`);
+  chatId = String(target!.id);
+
+  await page.getByTestId('chat-search').fill('Priya');
+  const row = page.locator(`[data-testid="chat-row"][data-chat-id="${chatId}"]`);
+  await row.click();
+  await page.waitForURL(new RegExp(`/inbox/${chatId}$`));
+  t.equal((await page.getByTestId('conversation-title').innerText()).trim(), contactName, 'the conversation is open');
+  const messages = page.getByTestId('message');
+  await messages.first().waitFor();
+  t.ok((await messages.count()) >= 5, `its history is shown (${await messages.count()} messages)`);
+  await page.getByTestId('chat-search').fill('');
+
+  const sent = await sys.sim(sliceId, '/sim/incoming', { chatWaId: target!.waId, body: incomingText });
+  t.equal(sent.status, 200, 'the simulated contact wrote');
+  const incoming = page.locator('[data-testid="message"][data-direction="in"]', { hasText: incomingText });
+  await incoming.waitFor();
+  t.pass('the incoming message appeared live, without a reload');
+
+  await page.getByTestId('composer').fill(replyText);
+  await page.getByTestId('composer').press('Enter');
+  const reply = page.locator('[data-testid="message"][data-direction="out"]', { hasText: replyText });
+  await reply.waitFor();
+  t.pass('the reply is shown at once');
+  const ack = reply.getByTestId('ack');
+  await waitUntil('the reply shows sent', STEP, async () => Number(await ack.getAttribute('data-ack')) >= 1);
+  const a = Number(await ack.getAttribute('data-ack'));
+  t.ok(a >= 1, `the reply shows ticks (${await ack.getAttribute('aria-label')})`);
+  t.not(await reply.getAttribute('data-pending'), 'true', 'no longer pending');
+  t.equal(await page.getByTestId('composer').inputValue(), '', 'the composer is empty again');
+  await shot(page, '03-inbox-chat-open.png');
+});
+
+t.test('contact panel: a label and a note', async (t) => {
+  await page.getByTestId('toggle-contact').click();
+  const panel = page.getByTestId('contact-panel');
+  await panel.waitFor();
+  t.match(await panel.getByTestId('contact-phone').innerText(), /\d{4}/, 'the phone number from WhatsApp');
+  await panel.getByTestId('new-label').fill(labelName);
+  await panel.getByTestId('new-label').press('Enter');
+  await panel.getByTestId('chat-labels').getByText(labelName).waitFor();
+  t.pass('the label is on the chat');
+  await panel.getByTestId('new-note').fill(noteText);
+  await panel.getByTestId('add-note').click();
+  await panel.getByTestId('note').filter({ hasText: noteText }).waitFor();
+  t.pass('the note is listed');
+  t.equal(await panel.getByTestId('new-note').inputValue(), '', 'the note box is cleared');
+  await shot(page, '04-contact-panel.png');
+});
+
+t.test('pipeline: drag the chat to a stage', async (t) => {
+  await page.getByTestId('nav-pipeline').click();
+  await page.waitForURL(/\/pipeline$/);
+  const board = page.getByTestId('pipeline-board');
+  await board.waitFor();
+  const card = board.locator(`[data-testid="pipeline-card"][data-chat-id="${chatId}"]`);
+  const unstaged = board.locator('[data-testid="pipeline-column"][data-stage-id="none"]');
+  await unstaged.locator(`[data-chat-id="${chatId}"]`).waitFor();
+  t.pass('the chat starts with no stage');
+  const stages = board.locator('[data-testid="pipeline-column"]:not([data-stage-id="none"])');
+  t.ok((await stages.count()) >= 2, `the default stages are columns (${await stages.count()})`);
+  const column = stages.nth(1);
+  stageId = (await column.getAttribute('data-stage-id'))!;
+  const stageName = (await column.locator('h2').innerText()).trim();
+  const countBefore = Number(await column.getByTestId('column-count').innerText());
+  await card.dragTo(column);
+  await column.locator(`[data-testid="pipeline-card"][data-chat-id="${chatId}"]`).waitFor();
+  t.pass(`the card moved to "${stageName}"`);
+  await waitUntil('the column count', STEP, async () => Number(await column.getByTestId('column-count').innerText()) === countBefore + 1);
+  t.equal(await unstaged.locator(`[data-chat-id="${chatId}"]`).count(), 0, 'and left "No stage"');
+  const stored = await sys.sliceGet<{ items: { id: number; stageId: number | null }[] }>(sliceId, `/api/chats?stage=${stageId}&limit=100`);
+  t.ok(
+    stored.items.some((c) => String(c.id) === chatId),
+    'the slice stored the stage',
+  );
+  await shot(page, '05-pipeline.png');
+});
+
+t.test('reload: the reply, label, note and stage are still there', async (t) => {
+  await page.reload();
+  await page.waitForURL(/\/pipeline$/);
+  await page.locator(`[data-testid="pipeline-column"][data-stage-id="${stageId}"] [data-testid="pipeline-card"][data-chat-id="${chatId}"]`).waitFor();
+  t.pass('the card is in its stage on the reloaded board');
+  await page.goto(`${sys.origin}/inbox/${chatId}`);
+  await page.getByTestId('conversation').waitFor();
+  await page.locator('[data-testid="message"][data-direction="out"]', { hasText: replyText }).waitFor();
+  t.pass('the reply');
+  await page.locator('[data-testid="message"][data-direction="in"]', { hasText: incomingText }).waitFor();
+  t.pass('the incoming message');
+  if ((await page.getByTestId('contact-panel').count()) === 0) await page.getByTestId('toggle-contact').click();
+  const panel = page.getByTestId('contact-panel');
+  await panel.getByTestId('chat-labels').getByText(labelName).waitFor();
+  t.pass('the label');
+  await panel.getByTestId('note').filter({ hasText: noteText }).waitFor();
+  t.pass('the note');
+  await waitUntil('the stage select', STEP, async () => (await panel.getByTestId('contact-stage').inputValue()) === stageId);
+  t.equal(await panel.getByTestId('contact-stage').inputValue(), stageId, 'the stage');
+});
+
+t.test('phone width (390 px): the inbox', async (t) => {
+  const phone = await newPage({ width: 390, height: 844 });
+  await phone.page.goto(`${sys.origin}/login`);
+  await phone.page.locator('#email').fill(email);
+  await phone.page.locator('#password').fill(password);
+  await phone.page.getByTestId('auth-submit').click();
+  await phone.page.waitForURL(/\/inbox/);
+  await phone.page.getByTestId('chat-row').first().waitFor();
+  const width = await phone.page.evaluate(() => document.documentElement.scrollWidth);
+  t.ok(width <= 390, `nothing wider than the screen (${width} px)`);
+  t.ok(await phone.page.getByTestId('chat-list').isVisible(), 'the chat list fills the screen');
+  await shot(phone.page, '07-phone-inbox.png');
+  await phone.page.locator(`[data-testid="chat-row"]`).first().click();
+  await phone.page.getByTestId('conversation').waitFor();
+  t.ok(await phone.page.getByTestId('composer').isVisible(), 'a chat opens with its composer on the phone');
+  await shot(phone.page, '08-phone-conversation.png');
+  await phone.context.close();
+});
+
+t.test('settings, then log out: the inbox is no longer reachable', async (t) => {
+  await page.getByTestId('nav-settings').click();
+  await page.waitForURL(/\/settings$/);
+  t.equal((await page.getByTestId('account-email').innerText()).trim(), email, 'the account');
+  await waitUntil('the WhatsApp state', STEP, async () => (await page.getByTestId('settings-wa-state').getAttribute('data-state')) === 'READY');
+  t.pass('the WhatsApp session is connected');
+  t.ok(await page.getByTestId('billing-link').isVisible(), 'the billing link');
+  await shot(page, '06-settings.png');
+
+  await page.getByTestId('logout').click();
+  await page.waitForURL(/\/login$/);
+  t.pass('logged out to the login screen');
+  await page.goto(`${sys.origin}/inbox/${chatId}`);
+  await page.waitForURL(/\/login$/);
+  t.pass('the inbox redirects to login');
+  const r = await context.request.get(`${sys.origin}/api/chats`);
+  t.equal(r.status(), 401, '/api/chats answers 401');
+  await shot(page, '09-login-after-logout.png');
+  t.same(consoleErrors, [], 'no uncaught errors in the page');
+});
