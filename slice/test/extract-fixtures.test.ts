@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
-import { pageModuleSource, extractMessagesIn, missingSelectorsIn } from '../wa/dom/extract.ts';
+import { pageModuleSource, extractMessagesIn, missingSelectorsIn, listVisibleChatsIn, chatIdFromTitle } from '../wa/dom/extract.ts';
 import type { ExtractedMessage } from '../wa/types.ts';
 import { CHROMIUM, requireChromium } from './wa-support.ts';
 
@@ -150,5 +150,24 @@ t.test('data-pre-plain-text forms: 24-hour, 12-hour, D/M/Y, M/D/Y', async (t) =>
   t.same(await parse('[12:05 AM, 11/25/2026] Bob: '), { at: '2026-11-25T00:05:00.000Z', author: 'Bob' }, 'midnight, impossible month decides');
   t.same(await parse('[12:30 PM, 25/11/2026] Bob: '), { at: '2026-11-25T12:30:00.000Z', author: 'Bob' });
   t.same(await parse('no brackets'), { at: null, author: null });
+  await page.close();
+});
+
+t.test('chat list rows: name, preview, ticks, unread, list order from translateY', async (t) => {
+  const page = await browser.newPage();
+  await page.setContent(fs.readFileSync(path.join(FIX, '..', 'chat-list.html'), 'utf8'), { waitUntil: 'load' });
+  await page.evaluate(pageModuleSource());
+  const rows = (await listVisibleChatsIn(page)).sort((a, b) => a.position - b.position);
+  t.same(
+    rows.map((r) => [r.title, r.preview, r.previewAck, r.unreadCount, r.timeText, r.selected]),
+    [
+      ['Priya Sharma', 'Invoice sent ✅', 'msg-dblcheck:Read', 0, '10:42 AM', true],
+      ['Equipo Ventas', '¿Cuánto cuesta el envío?', null, 3, '9:15 AM', false],
+      ['+55 11 91234-5678', 'Olá! Tudo bem? 😊', null, 0, 'Yesterday', false],
+    ],
+  );
+  t.same(chatIdFromTitle('+55 11 91234-5678'), { waId: '5511912345678@c.us', phone: '+5511912345678' }, 'an unsaved contact: the phone is the id');
+  t.same(chatIdFromTitle('Priya Sharma'), { waId: 'title:Priya Sharma', phone: null });
+  t.same(await missingSelectorsIn(page, 'ready'), [], 'the ready-phase self-check passes on the documented shape');
   await page.close();
 });
