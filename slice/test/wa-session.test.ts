@@ -14,7 +14,10 @@ requireChromium(t);
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'queunir-wa-session-'));
 t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
 const scenarioFile = path.join(dir, 'scenario.json');
-fs.writeFileSync(scenarioFile, JSON.stringify({ ...generateScenario({ chats: 4, messages: 30, seed: 3 }), incoming: [] }));
+const base = generateScenario({ chats: 4, messages: 30, seed: 3 });
+const timelineChat = base.chats.find((c) => !c.isGroup)!;
+// One message from the scenario's timeline, 300 ms after READY.
+fs.writeFileSync(scenarioFile, JSON.stringify({ ...base, incoming: [{ atMs: 300, chatJid: timelineChat.jid, body: 'from the timeline ⏰' }] }));
 
 t.test('flags: one renderer, memory savers, pinned language, the profile dir', async (t) => {
   const args = chromiumArgs('/x/profile');
@@ -64,6 +67,8 @@ t.test('pairing code, watchdog restart after a renderer crash (login kept), logo
   await session.sim!.scan();
   await sink.until(() => session.status().state === 'READY', 30_000, 'READY');
   await session.synced();
+  await sink.until(() => [...sink.messagesById.values()].some((m) => m.body === 'from the timeline ⏰' && m.chatWaId === timelineChat.jid), 10_000, 'the timed incoming message');
+  t.pass('the scenario timeline delivers its incoming message');
   const before = await session.health();
   t.equal(before.restarts, 0);
 
@@ -78,6 +83,7 @@ t.test('pairing code, watchdog restart after a renderer crash (login kept), logo
   t.equal((await session.health()).restarts, 1, 'one restart');
   await session.synced();
   t.equal(sink.chatsById.size, 4, 'the chats are read again after the restart');
+  t.equal([...sink.messagesById.values()].filter((m) => m.body === 'from the timeline ⏰').length, 1, 'the timeline does not deliver twice after a restart');
 
   const mark2 = sink.statuses.length;
   await session.logout();
