@@ -91,3 +91,11 @@ t.test('pairing code, watchdog restart after a renderer crash (login kept), logo
   await sink.until(() => session.status().state === 'QR', 60_000, 'a new QR after logout');
   t.notOk(sink.statuses.slice(mark2).some((s) => s.state === 'READY'), 'the login is gone: the restarted browser needs a scan');
 });
+
+t.test("Debian's /usr/bin/chromium wrapper is replaced by the binary it wraps", async (t) => {
+  const { resolveChromiumBinary } = await import('../wa/browser.ts');
+  const wrapper = path.join(dir, 'chromium-wrapper');
+  fs.writeFileSync(wrapper, '#!/bin/sh\nexec /usr/lib/chromium/chromium "$@"\n');
+  t.equal(resolveChromiumBinary(wrapper), '/usr/lib/chromium/chromium');
+  t.equal(resolveChromiumBinary(CHROMIUM), CHROMIUM, 'a binary stays');
+});

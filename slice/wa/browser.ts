@@ -94,13 +94,15 @@ export async function launchBrowser(options: {
   if (!fs.existsSync(options.chromiumPath)) {
     throw new Error(`Chromium not found at CHROMIUM_PATH=${options.chromiumPath} (install the chromium package)`);
   }
+  const executablePath = resolveChromiumBinary(options.chromiumPath);
+  if (executablePath !== options.chromiumPath) options.log.info({ executablePath }, 'CHROMIUM_PATH is a shell wrapper: launching the binary it wraps');
   fs.mkdirSync(options.userDataDir, { recursive: true });
   removeStaleProfileLocks(options.userDataDir, options.log);
   const puppeteer = addExtra(puppeteerCore as never) as unknown as typeof puppeteerCore;
   const stealth = StealthPlugin();
   (puppeteer as unknown as { use(p: unknown): void }).use(stealth);
   const browser = await puppeteer.launch({
-    executablePath: options.chromiumPath,
+    executablePath,
     headless: options.headless ?? true,
     args: chromiumArgs(options.userDataDir, { jsHeapMb: options.jsHeapMb }),
     defaultViewport: { width: 1280, height: 900 },
@@ -114,6 +116,21 @@ export async function launchBrowser(options: {
   const pid = browser.process()?.pid ?? null;
   options.log.info({ pid }, 'chromium launched');
   return { browser, wsEndpoint: browser.wsEndpoint(), pid };
+}
+
+/** Debian's /usr/bin/chromium is a shell script that adds flags and misbehaves under puppeteer;
+ * when given such a wrapper and the real binary sits in /usr/lib/chromium, use the binary. */
+export function resolveChromiumBinary(p: string): string {
+  try {
+    const fd = fs.openSync(p, 'r');
+    const head = Buffer.alloc(2);
+    fs.readSync(fd, head, 0, 2, 0);
+    fs.closeSync(fd);
+    if (head.toString() === '#!' && fs.existsSync('/usr/lib/chromium/chromium')) return '/usr/lib/chromium/chromium';
+  } catch {
+    /* let the launch report it */
+  }
+  return p;
 }
 
 /** Per-page savers that do not need request interception (whatsapp-web.js owns the page's
