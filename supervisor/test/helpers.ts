@@ -35,8 +35,24 @@ export async function startDaemon(env: Record<string, string>, timeoutMs = 60_00
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
-  proc.stdout!.on('data', (d) => (out = (out + d).slice(-200_000)));
-  proc.stderr!.on('data', (d) => (out = (out + d).slice(-200_000)));
+  // Kept after the test (the state dir is not) so a failure can be read.
+  const logDir = path.join(TEST_DATA, 'logs');
+  fs.mkdirSync(logDir, { recursive: true });
+  const logFile = path.join(logDir, `supervisor-${path.basename(path.dirname(path.dirname(socketPath)))}.log`);
+  const onData = (d: Buffer) => {
+    out = (out + d).slice(-200_000);
+    fs.appendFileSync(logFile, d);
+  };
+  proc.stdout!.on('data', onData);
+  proc.stderr!.on('data', onData);
+  // tap ends a timed-out file with SIGTERM: take the daemon along rather than leave an orphan
+  // that keeps restarting slices.
+  const orphanGuard = () => {
+    if (proc.exitCode === null) proc.kill('SIGKILL');
+    process.exit(143);
+  };
+  process.once('SIGTERM', orphanGuard);
+  proc.once('exit', () => process.off('SIGTERM', orphanGuard));
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
   const deadline = Date.now() + timeoutMs;
   for (;;) {

@@ -22,6 +22,8 @@ export interface LifecycleOptions {
   killFromOutside(id: number): void;
   /** The runtime's id of slice N's instance (container id or pid), null when none runs. */
   instanceId(id: number): string | null;
+  /** When slice N's instance actually ended after `since` (ms), by the runtime's own account. */
+  endedAt?(id: number, since: number): number;
   /** The session store of slice N exists (volume or directory). */
   authStoreExists(id: number): boolean;
 }
@@ -142,8 +144,11 @@ export async function lifecycleSuite(t: Test, o: LifecycleOptions): Promise<void
       noticed = events.find((e) => e.id === A && e.from === 'RUNNING' && Date.parse(e.at) >= killedAt - 50);
       if (!noticed) await sleep(20);
     }
-    const delay = noticed ? Date.parse(noticed.at) - killedAt : Infinity;
-    t.ok(delay <= 2000, `noticed within 2 s of the kill (${delay} ms)`);
+    // Docker itself may take a moment to end a container with Chromium in it: the clock starts when
+    // the instance ended by the runtime's account (Docker's die event), or at the kill.
+    const endedAt = o.endedAt ? o.endedAt(A, killedAt) : killedAt;
+    const delay = noticed ? Date.parse(noticed.at) - endedAt : Infinity;
+    t.ok(delay <= 2000, `noticed within 2 s of its end (${delay} ms; ${noticed ? Date.parse(noticed.at) - killedAt : '-'} ms after the kill command)`);
     t.equal(noticed?.to, 'EXITED');
     const info = await waitForState(client, A, 'RUNNING', 90_000, (i) => i.restarts === 1);
     t.equal(info.restarts, 1);
