@@ -114,15 +114,20 @@ async function buildWeb(): Promise<void> {
     return;
   }
   const index = path.join(ROOT, 'dist', 'web', 'index.html');
-  const built = fs.existsSync(index) ? fs.statSync(index).mtimeMs : 0;
+  // The gateway serves the SaaS build (accounts, billing, linking through the gateway); a
+  // self-hosted build left in dist/web (no VITE_SAAS) would ask for a slice token instead.
+  const flavourFile = path.join(ROOT, 'dist', 'web', '.flavour');
+  const flavour = fs.existsSync(flavourFile) ? fs.readFileSync(flavourFile, 'utf8').trim() : null;
+  const built = fs.existsSync(index) && flavour === 'saas' ? fs.statSync(index).mtimeMs : 0;
   const source = Math.max(newest(path.join(web, 'src')), newest(path.join(web, 'index.html')), newest(path.join(web, 'vite.config.ts')));
   if (built >= source) {
     say('web', 'dist/web is up to date');
     return;
   }
   say('web', built ? 'web/ changed: rebuilding dist/web' : 'building the web app into dist/web (once)');
-  const code = await run('web', 'npx', ['vite', 'build', '--logLevel', 'warn'], { cwd: web });
+  const code = await run('web', 'npx', ['vite', 'build', '--logLevel', 'warn'], { cwd: web, env: { ...process.env, VITE_SAAS: '1' } });
   if (code !== 0) fail(`the web app did not build (exit ${code}): see the [web] lines above, or fix web/ and run again`);
+  fs.writeFileSync(flavourFile, 'saas\n');
   say('web', 'built dist/web');
 }
 
@@ -235,9 +240,10 @@ async function demoAccount(adminUrl: string): Promise<void> {
   const sliceId: number = r.json.slice.id;
   await waitFor('the slice to run', 180_000, async () => (await c.call('GET', '/api/me')).json?.slice?.state === 'RUNNING');
   say('demo', `slice ${sliceId} is RUNNING`);
-  const wa = await waitFor('the WhatsApp state', 120_000, async () => {
+  // A login kept from an earlier run goes straight to READY; a new one stops at QR.
+  const wa = await waitFor('the QR code or READY', 180_000, async () => {
     const me = (await c.call('GET', '/api/me')).json;
-    return me?.wa?.state ? (me.wa as { state: string }) : null;
+    return me?.wa?.state === 'QR' || me?.wa?.state === 'READY' ? (me.wa as { state: string }) : null;
   });
   if (wa.state !== 'READY') {
     // The simulated phone scans the QR through the slice's sim control route (token from the gateway's table).
@@ -248,7 +254,6 @@ async function demoAccount(adminUrl: string): Promise<void> {
     } finally {
       await admin.destroy();
     }
-    await waitFor('the QR code', 120_000, async () => (await c.call('GET', '/api/me')).json?.wa?.state === 'QR');
     const scan = await fetch(`http://127.0.0.1:${row.port}/sim/scan`, { method: 'POST', headers: { authorization: `Bearer ${row.token}` } });
     if (!scan.ok) throw new Error(`the simulated scan failed: ${scan.status} ${await scan.text()}`);
     say('demo', 'the simulated phone scanned the QR code');
