@@ -32,8 +32,6 @@ export class Child {
       cwd: ROOT,
       env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/root', LANG: 'C.UTF-8', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
-      // Its own process group, so a stop reaches whatever it started should it die first.
-      detached: false,
     });
     const keep = (b: Buffer) => {
       this.output.push(b.toString());
@@ -192,6 +190,13 @@ export async function startSystem(t: Tap, name: string): Promise<System> {
     return (await fetch(`http://127.0.0.1:${port}/healthz`)).ok;
   }).catch((err: Error) => {
     throw new Error(`${err.message}\n${gateway.tail()}`);
+  });
+
+  // What the programs said, for whoever reads a failure (ignored by git like the screenshots).
+  t.teardown(() => {
+    const out = path.join(ROOT, 'screenshots', 'e2e', 'system-output.txt');
+    fs.mkdirSync(path.dirname(out), { recursive: true });
+    fs.writeFileSync(out, `== supervisor (and its slices)\n${supervisor.tail(400)}\n== gateway\n${gateway.tail(400)}\n`);
   });
 
   const sliceAuth = async (id: number) => {

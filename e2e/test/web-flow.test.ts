@@ -7,7 +7,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { assertChromium, CHROMIUM, ROOT, startSystem, waitUntil } from './system.ts';
 
@@ -48,11 +48,34 @@ const { context, page } = await newPage({ width: 1280, height: 800 });
 const consoleErrors: string[] = [];
 page.on('pageerror', (e) => consoleErrors.push(e.message));
 
+// The steps build on each other: after a failure the rest fail at once (never skipped) instead of
+// each waiting out its timeouts; the failed step leaves a picture of what the browser showed.
+let broken = '';
+function step(name: string, fn: (t: Test) => Promise<void>): void {
+  t.test(name, async (st) => {
+    if (broken) {
+      st.fail(`not run: the step "${broken}" failed before it`);
+      return;
+    }
+    const failed = () => {
+      broken = name;
+      return shot(page, `failed-${name.replace(/[^a-z0-9]+/gi, '-').slice(0, 40)}.png`).catch(() => {});
+    };
+    try {
+      await fn(st);
+    } catch (err) {
+      await failed();
+      throw err;
+    }
+    if (!st.passing()) await failed();
+  });
+}
+
 let sliceId = 0;
 let chatId = '';
 let stageId = '';
 
-t.test('register: a field error beside the password, then an account', async (t) => {
+step('register: a field error beside the password, then an account', async (t) => {
   await page.goto(`${sys.origin}/`);
   await page.waitForURL(/\/login$/);
   t.pass('a visitor is sent to the login screen');
@@ -72,7 +95,7 @@ t.test('register: a field error beside the password, then an account', async (t)
   t.pass('registered and sent on to link WhatsApp');
 });
 
-t.test('link: connect through the UI, the QR shown as an image, the phone scans', async (t) => {
+step('link: connect through the UI, the QR shown as an image, the phone scans', async (t) => {
   await page.getByTestId('connect').click();
   const qr = page.locator('[data-testid="wa-qr"]');
   await qr.waitFor({ timeout: SLOW });
@@ -94,7 +117,7 @@ t.test('link: connect through the UI, the QR shown as an image, the phone scans'
   t.pass('connected: the link screen went on to the inbox');
 });
 
-t.test('inbox: the chats from the simulator, one opened, a live incoming message, a reply with ticks', async (t) => {
+step('inbox: the chats from the simulator, one opened, a live incoming message, a reply with ticks', async (t) => {
   const rows = page.getByTestId('chat-row');
   await rows.first().waitFor({ timeout: SLOW });
   // The initial sync reads the scenario's 30 chats; live messages are observed once it is done.
@@ -137,7 +160,7 @@ t.test('inbox: the chats from the simulator, one opened, a live incoming message
   await shot(page, '03-inbox-chat-open.png');
 });
 
-t.test('contact panel: a label and a note', async (t) => {
+step('contact panel: a label and a note', async (t) => {
   await page.getByTestId('toggle-contact').click();
   const panel = page.getByTestId('contact-panel');
   await panel.waitFor();
@@ -154,7 +177,7 @@ t.test('contact panel: a label and a note', async (t) => {
   await shot(page, '04-contact-panel.png');
 });
 
-t.test('pipeline: drag the chat to a stage', async (t) => {
+step('pipeline: drag the chat to a stage', async (t) => {
   await page.getByTestId('nav-pipeline').click();
   await page.waitForURL(/\/pipeline$/);
   const board = page.getByTestId('pipeline-board');
@@ -182,7 +205,7 @@ t.test('pipeline: drag the chat to a stage', async (t) => {
   await shot(page, '05-pipeline.png');
 });
 
-t.test('reload: the reply, label, note and stage are still there', async (t) => {
+step('reload: the reply, label, note and stage are still there', async (t) => {
   await page.reload();
   await page.waitForURL(/\/pipeline$/);
   await page.locator(`[data-testid="pipeline-column"][data-stage-id="${stageId}"] [data-testid="pipeline-card"][data-chat-id="${chatId}"]`).waitFor();
@@ -203,7 +226,7 @@ t.test('reload: the reply, label, note and stage are still there', async (t) => 
   t.equal(await panel.getByTestId('contact-stage').inputValue(), stageId, 'the stage');
 });
 
-t.test('phone width (390 px): the inbox', async (t) => {
+step('phone width (390 px): the inbox', async (t) => {
   const phone = await newPage({ width: 390, height: 844 });
   await phone.page.goto(`${sys.origin}/login`);
   await phone.page.locator('#email').fill(email);
@@ -222,7 +245,7 @@ t.test('phone width (390 px): the inbox', async (t) => {
   await phone.context.close();
 });
 
-t.test('settings, then log out: the inbox is no longer reachable', async (t) => {
+step('settings, then log out: the inbox is no longer reachable', async (t) => {
   await page.getByTestId('nav-settings').click();
   await page.waitForURL(/\/settings$/);
   t.equal((await page.getByTestId('account-email').innerText()).trim(), email, 'the account');
