@@ -121,6 +121,13 @@ export interface System {
   sliceSynced(sliceId: number): Promise<boolean>;
 }
 
+/** What the programs said, for whoever reads a failure: beside the screenshots, ignored by git. */
+function writeOutput(name: string, text: string): void {
+  const out = path.join(ROOT, 'screenshots', 'e2e', name);
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  fs.writeFileSync(out, text);
+}
+
 /** This file's slices start at FIRST_SLICE (ports 5000 + 2N − 1 no other test file uses at the same time). */
 export const FIRST_SLICE = 71;
 
@@ -159,15 +166,28 @@ export async function startSystem(t: Tap, name: string): Promise<System> {
     LOG_LEVEL: 'info',
     STARTSECS: '1',
   });
-  t.teardown(() => supervisor.stop());
+  const supervisorClient = new SupervisorClient({ socketPath: socket, timeoutMs: 30_000 });
+  t.teardown(async () => {
+    // The slices' own log lines live in the supervisor (slice.tailLog): read them before it stops.
+    let slices = '';
+    try {
+      for (const s of await supervisorClient.call('slice.list', {})) {
+        const { lines } = await supervisorClient.call('slice.tailLog', { id: s.id, lines: 400 });
+        slices += `== slice ${s.id} (${s.state})\n${lines.join('\n')}\n`;
+      }
+    } catch (err) {
+      slices += `(slice logs unavailable: ${(err as Error).message})\n`;
+    }
+    writeOutput('supervisor-output.txt', `== supervisor\n${supervisor.tail(400)}\n${slices}`);
+    await supervisorClient.close();
+    await supervisor.stop();
+  });
   await waitUntil('the supervisor listening', 60_000, () => {
     if (supervisor.exited) throw new Error(`the supervisor exited:\n${supervisor.tail()}`);
     return fs.existsSync(socket);
   }).catch((err: Error) => {
     throw new Error(`${err.message}\n${supervisor.tail()}`);
   });
-  const supervisorClient = new SupervisorClient({ socketPath: socket, timeoutMs: 30_000 });
-  t.teardown(() => supervisorClient.close());
 
   const port = await freePort();
   const origin = `http://localhost:${port}`;
@@ -192,12 +212,7 @@ export async function startSystem(t: Tap, name: string): Promise<System> {
     throw new Error(`${err.message}\n${gateway.tail()}`);
   });
 
-  // What the programs said, for whoever reads a failure (ignored by git like the screenshots).
-  t.teardown(() => {
-    const out = path.join(ROOT, 'screenshots', 'e2e', 'system-output.txt');
-    fs.mkdirSync(path.dirname(out), { recursive: true });
-    fs.writeFileSync(out, `== supervisor (and its slices)\n${supervisor.tail(400)}\n== gateway\n${gateway.tail(400)}\n`);
-  });
+  t.teardown(() => writeOutput('gateway-output.txt', gateway.tail(400)));
 
   const sliceAuth = async (id: number) => {
     const row = await sliceRow(cluster.adminUrl, id);
