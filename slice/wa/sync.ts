@@ -128,9 +128,18 @@ export class DomSync {
       lastMessageAt: newest?.sentAt ?? known?.lastMessageAt ?? null,
     };
     this.remember(chat);
-    await this.sink.chats([this.toExtracted(chat)]);
-    if (!isGroup) await this.sink.contacts([this.contactOf(chat)]);
-    await this.report(msgs, waId, true);
+    // A refresh (a list row changed) reports only what is new or changed, and the message first:
+    // that is what the user waits for.
+    if (backfill) {
+      await this.sink.chats([this.toExtracted(chat)]);
+      if (!isGroup) await this.sink.contacts([this.contactOf(chat)]);
+      await this.report(msgs, waId, true);
+    } else {
+      if (!known) await this.sink.chats([this.toExtracted(chat)]);
+      await this.report(msgs, waId, false);
+      if (known) await this.sink.chats([this.toExtracted(chat)]);
+      else if (!isGroup) await this.sink.contacts([this.contactOf(chat)]);
+    }
     if (backfill) {
       await this.sink.saveSyncCursor(scope, { newestWaId: newest?.waId ?? null, oldestWaId: msgs[0]?.waId ?? null, complete: true }, true);
     }

@@ -6,7 +6,7 @@ import { selectorMap } from './selectors.ts';
 
 const S = selectorMap();
 
-export async function typeAndSend(page: Page, body: string, opts: { timeoutMs?: number } = {}): Promise<ExtractedMessage> {
+export async function typeAndSend(page: Page, body: string, opts: { timeoutMs?: number; ackTimeoutMs?: number } = {}): Promise<ExtractedMessage> {
   const before: string[] = await page.evaluate(
     (S: Record<string, string>) => Array.from(document.querySelectorAll(`${S.messageRow} [data-id]`)).map((e) => e.getAttribute('data-id') ?? ''),
     S,
@@ -41,7 +41,32 @@ export async function typeAndSend(page: Page, body: string, opts: { timeoutMs?: 
     S,
     before,
   );
-  const msg = (await handle.jsonValue()) as ExtractedMessage;
+  let msg = (await handle.jsonValue()) as ExtractedMessage;
   await handle.dispose();
+  // The bubble shows a clock until WhatsApp's server takes the message: report it sent (one tick)
+  // when the clock goes, or as pending if it has not gone within ackTimeoutMs.
+  if (msg.ack === 0) {
+    const acked = await page
+      .waitForFunction(
+        (id: string) => {
+          const el = Array.from(document.querySelectorAll('#main [data-id]')).find((e) => {
+            const d = e.getAttribute('data-id') ?? '';
+            return d === id || d.includes(`_${id}`);
+          });
+          if (!el) return false;
+          const m = (window as unknown as { __qn: { extractRow(e: Element, c: null): { ack: number } | null } }).__qn.extractRow(el, null);
+          return m && m.ack !== 0 ? m : false;
+        },
+        { timeout: opts.ackTimeoutMs ?? 10_000, polling: 25 },
+        msg.waId,
+      )
+      .then(async (h) => {
+        const v = (await h.jsonValue()) as ExtractedMessage;
+        await h.dispose();
+        return v;
+      })
+      .catch(() => null);
+    if (acked) msg = acked;
+  }
   return msg;
 }
