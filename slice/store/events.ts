@@ -51,12 +51,13 @@ export class EventBus {
 export async function insertEvents(trx: SliceDb, events: PendingEvent[]): Promise<SliceEvent[]> {
   if (events.length === 0) return [];
   const types = events.map((e) => e.type);
-  const payloads = events.map((e) => JSON.stringify(e.data));
+  // One JSON parameter (native JSON.stringify, parsed once by the server) is far cheaper than
+  // arrays of JSON strings, which the driver escapes element by element into an array literal.
   const rows = await trx
     .insertInto('events')
     .columns(['type', 'payload'])
     .expression(
-      sql`select t, p from unnest(${types}::text[], ${payloads}::jsonb[]) with ordinality as u(t, p, n) order by n` as any,
+      sql`select e->>'type', e->'data' from jsonb_array_elements(${JSON.stringify(events)}::jsonb) with ordinality as u(e, n) order by n` as any,
     )
     .returning('id')
     .execute();

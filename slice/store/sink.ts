@@ -1,5 +1,5 @@
 // The WaSink the WhatsApp side writes into. Reports are collected for at most `batchMs` or
-// `batchRows` rows and written in one transaction; each caller's promise settles when its rows
+// `batchRows` rows (or for as long as the previous transaction runs) and written in one transaction; each caller's promise settles when its rows
 // are committed (back-pressure). A batch that fails is retried call by call, so one bad report
 // cannot take the others down with it.
 import type { ExtractedChat, ExtractedContact, ExtractedMessage, WaSink, WaStatus } from '../wa/types.ts';
@@ -25,7 +25,8 @@ export class StoreSink implements WaSink {
   #queue: Entry[] = [];
   #queuedRows = 0;
   #timer: NodeJS.Timeout | null = null;
-  #flushing: Promise<void> = Promise.resolve();
+  /** The transaction being written, if any: at most one at a time. */
+  #current: Promise<void> | null = null;
 
   constructor(store: SliceStore, options: { batchMs: number; batchRows: number }) {
     this.#store = store;
@@ -57,19 +58,16 @@ export class StoreSink implements WaSink {
     return saveSyncCursor(this.#store.db, scope, cursor, complete);
   }
 
-  /** Write whatever is queued now. */
-  flush(): Promise<void> {
+  /** Write everything queued so far; resolves when it is committed (or has failed). */
+  async flush(): Promise<void> {
     if (this.#timer) {
       clearTimeout(this.#timer);
       this.#timer = null;
     }
-    const entries = this.#queue;
-    this.#queue = [];
-    this.#queuedRows = 0;
-    if (entries.length > 0) {
-      this.#flushing = this.#flushing.then(() => this.#write(entries));
+    while (this.#current || this.#queue.length > 0) {
+      if (!this.#current) this.#kick();
+      await this.#current;
     }
-    return this.#flushing;
   }
 
   #enqueue(part: Pick<Entry, 'chats' | 'contacts' | 'messages'>): Promise<void> {
@@ -77,14 +75,37 @@ export class StoreSink implements WaSink {
     return new Promise<void>((resolve, reject) => {
       this.#queue.push({ ...part, resolve, reject });
       this.#queuedRows += rowsOf(part);
-      if (this.#queuedRows >= this.#batchRows) {
-        void this.flush();
-      } else if (!this.#timer) {
+      // While a transaction is running, reports gather and go in the next one as soon as it ends
+      // (group commit); when idle, wait up to batchMs for company unless a batch is already full.
+      if (this.#current) return;
+      if (this.#queuedRows >= this.#batchRows) this.#kick();
+      else if (!this.#timer) {
         this.#timer = setTimeout(() => {
           this.#timer = null;
-          void this.flush();
+          this.#kick();
         }, this.#batchMs);
       }
+    });
+  }
+
+  /** Start one transaction with the queued entries (up to about batchRows rows). */
+  #kick(): void {
+    if (this.#current || this.#queue.length === 0) return;
+    if (this.#timer) {
+      clearTimeout(this.#timer);
+      this.#timer = null;
+    }
+    const entries: Entry[] = [];
+    let rows = 0;
+    while (this.#queue.length > 0 && (entries.length === 0 || rows + rowsOf(this.#queue[0]!) <= this.#batchRows)) {
+      const e = this.#queue.shift()!;
+      rows += rowsOf(e);
+      entries.push(e);
+    }
+    this.#queuedRows -= rows;
+    this.#current = this.#write(entries).finally(() => {
+      this.#current = null;
+      this.#kick();
     });
   }
 
