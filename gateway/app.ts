@@ -5,7 +5,6 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify';
-import fastifyHelmet from '@fastify/helmet';
 import helmet from 'helmet';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import fastifyStatic from '@fastify/static';
@@ -120,8 +119,10 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
     reply.code(status).send(body);
   });
 
-  // Security headers (helmet's). @fastify/helmet builds its middleware again on every request;
-  // the headers never vary here, so they are computed once and set from a plain array.
+  // Security headers (helmet's). @fastify/helmet builds its middleware again on every request and
+  // adds two onRequest hooks (one async) to every request even with global: false; the headers
+  // never vary here (no per-route helmet options, no CSP nonces), so helmet itself computes them
+  // once and one synchronous hook sets them from a plain array.
   const helmetOptions = {
     contentSecurityPolicy: {
       directives: {
@@ -134,7 +135,6 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
     crossOriginEmbedderPolicy: false,
     hsts: config.PUBLIC_URL.startsWith('https:'),
   };
-  await app.register(fastifyHelmet, { ...helmetOptions, global: false });
   const securityHeaders = staticHelmetHeaders(helmetOptions);
   app.addHook('onRequest', (_request, reply, done) => {
     for (const [name, value] of securityHeaders) reply.raw.setHeader(name, value);

@@ -4,6 +4,7 @@
 // (register, login: no session yet) or false (the Stripe webhook, signed by Stripe).
 import crypto from 'node:crypto';
 import fp from 'fastify-plugin';
+import type { FastifyRequest } from 'fastify';
 import { AppError } from '../../lib/errors.ts';
 
 export type CsrfMode = 'full' | 'origin-only' | false;
@@ -29,23 +30,28 @@ function sameToken(a: string, b: string): boolean {
 export default fp(
   async (app) => {
     const origin = new URL(app.config.PUBLIC_URL).origin;
-    app.addHook('onRequest', async (request) => {
-      if (SAFE.has(request.method)) return;
+    // A callback hook, not an async one: safe methods (the proxy's hot path) pass with no promise.
+    app.addHook('onRequest', (request, _reply, done) => {
+      if (SAFE.has(request.method)) return done();
+      done(check(request));
+    });
+    function check(request: FastifyRequest): AppError | undefined {
       const mode = request.routeOptions.config?.csrf ?? 'full';
-      if (mode === false) return;
+      if (mode === false) return undefined;
       const sentOrigin = request.headers.origin;
       if (sentOrigin !== undefined) {
-        if (sentOrigin !== origin) throw new AppError('CSRF_REJECTED', `cross-origin request refused: Origin ${sentOrigin} is not ${origin}`);
+        if (sentOrigin !== origin) return new AppError('CSRF_REJECTED', `cross-origin request refused: Origin ${sentOrigin} is not ${origin}`);
       } else if (request.headers['sec-fetch-site'] !== 'same-origin') {
-        throw new AppError('CSRF_REJECTED', 'cross-origin request refused: no Origin header and no Sec-Fetch-Site: same-origin');
+        return new AppError('CSRF_REJECTED', 'cross-origin request refused: no Origin header and no Sec-Fetch-Site: same-origin');
       }
-      if (mode === 'origin-only') return;
+      if (mode === 'origin-only') return undefined;
       const expected = request.session?.csrfToken;
       const sent = request.headers['x-csrf-token'];
       if (!expected || typeof sent !== 'string' || !sameToken(sent, expected)) {
-        throw new AppError('CSRF_REJECTED', 'missing or wrong x-csrf-token header: send the csrfToken from GET /api/me');
+        return new AppError('CSRF_REJECTED', 'missing or wrong x-csrf-token header: send the csrfToken from GET /api/me');
       }
-    });
+      return undefined;
+    }
   },
   { name: 'csrf', dependencies: ['session'] },
 );

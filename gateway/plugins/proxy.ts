@@ -47,6 +47,14 @@ export default fp(
       reply.code(status).header('retry-after', '5').send(body);
     }
 
+    function attach(request: FastifyRequest, slice: SliceRecord | null): AppError | undefined {
+      if (!slice || !slice.token || slice.desiredState === 'removed') {
+        return new AppError('SLICE_NOT_CONNECTED', 'no WhatsApp workspace yet: connect first (POST /api/connect)');
+      }
+      request.slice = slice;
+      return undefined;
+    }
+
     await app.register(httpProxy, {
       upstream: '',
       prefix: '/api',
@@ -54,13 +62,17 @@ export default fp(
       // The web app and Fastify's 404 handle the rest; only /api/ is a slice's.
       undici: { connections: 128, pipelining: 1, keepAliveTimeout: 60_000, keepAliveMaxTimeout: 600_000 },
       disableRequestLogging: true,
-      preHandler: async (request: FastifyRequest) => {
-        const user = app.users.require(request);
-        const slice = await app.slices.forUser(user.id);
-        if (!slice || !slice.token || slice.desiredState === 'removed') {
-          throw new AppError('SLICE_NOT_CONNECTED', 'no WhatsApp workspace yet: connect first (POST /api/connect)');
+      // A callback hook: with the slice cached (all but one request per user per 10 s) no promise.
+      preHandler: (request: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void) => {
+        let user;
+        try {
+          user = app.users.require(request);
+        } catch (err) {
+          return done(err as Error);
         }
-        request.slice = slice;
+        const cached = app.slices.cachedForUser(user.id);
+        if (cached !== undefined) return done(attach(request, cached));
+        app.slices.forUser(user.id).then((slice) => done(attach(request, slice)), done);
       },
       replyOptions: {
         getUpstream: (request: FastifyRequest) => (request.slice as SliceRecord).upstream,

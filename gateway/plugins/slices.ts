@@ -26,6 +26,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     slices: {
       forUser(userId: string): Promise<SliceRecord | null>;
+      /** The cached record (null: known to have none), or undefined when forUser must ask the database. */
+      cachedForUser(userId: string): SliceRecord | null | undefined;
       byId(id: number): Promise<SliceRecord | null>;
       all(): Promise<SliceRecord[]>;
       invalidate(userId?: string): void;
@@ -165,6 +167,10 @@ export default fp(
 
     app.decorate('slices', {
       forUser,
+      cachedForUser(userId: string) {
+        const hit = byUser.get(userId);
+        return hit && hit.until > Date.now() ? hit.record : undefined;
+      },
       byId,
       async all() {
         const rows = await app.db.selectFrom('slices').selectAll().orderBy('id').execute();
