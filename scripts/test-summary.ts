@@ -1,4 +1,4 @@
-// Counts the results tap kept of the last run (.tap/test-results/*.tap), every assertion flattened,
+// Counts the results tap kept of the last run (.tap/test-results/*.tap), one per top-level test of each file,
 // and prints the one line CI reads: "tests: N passed, N failed[, N skipped]".
 import fs from 'node:fs';
 import path from 'node:path';
@@ -10,7 +10,7 @@ let pass = 0;
 let fail = 0;
 let skip = 0;
 for (const file of files) {
-  const parser = new Parser({ flat: true });
+  const parser = new Parser();
   parser.on('complete', (r) => {
     pass += r.pass - r.skip - r.todo;
     fail += r.fail;

@@ -9,7 +9,7 @@ rm -rf .tap/test-results .tap/vitest.json
 status=0
 npx tap --reporter=base "$@" || status=$?
 if [ $# -eq 0 ] && [ -f web/vitest.config.ts ]; then
-  npx vitest run --config web/vitest.config.ts --reporter=default --reporter=json --outputFile.json=.tap/vitest.json || status=1
+  npx vitest run --config web/vitest.config.ts --reporter=default --reporter=json --outputFile.json="$PWD/.tap/vitest.json" || status=1
 fi
 npx tsx scripts/test-summary.ts || status=1
 exit $status
