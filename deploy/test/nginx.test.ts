@@ -20,7 +20,12 @@ const gatewayPort = await freePort();
 const nginx = await startNginx({ wwwRoot: www, gatewayPort });
 t.teardown(() => nginx.stop());
 const origin = `https://localhost:${nginx.httpsPort}`;
-const gateway = await startGateway(cluster.adminUrl, { publicUrl: origin, env: { PORT: String(gatewayPort) } });
+// A failed start must not leave nginx running (teardowns do not run after a top-level throw).
+const gateway = await startGateway(cluster.adminUrl, { publicUrl: origin, env: { PORT: String(gatewayPort) } }).catch(async (err) => {
+  await nginx.stop();
+  await cluster.stop();
+  throw err;
+});
 t.teardown(() => gateway.stop());
 
 const get = (p: string, headers: Record<string, string> = {}) => request(`${origin}${p}`, { ca: nginx.cert, headers });
