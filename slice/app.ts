@@ -17,6 +17,7 @@ import searchRoutes from './routes/search.ts';
 import simRoutes from './routes/sim.ts';
 import stagesRoutes from './routes/stages.ts';
 import waRoutes from './routes/wa.ts';
+import webAppRoutes from './routes/web-app.ts';
 import type { SliceStore } from './store/store.ts';
 
 export interface BuildSliceAppOptions {
@@ -25,6 +26,8 @@ export interface BuildSliceAppOptions {
   token: string;
   waMode: 'wwebjs' | 'sim';
   heartbeatMs?: number;
+  /** A self-hosted web build (no VITE_SAAS) to serve at /, with the app's routes falling back to index.html. */
+  webDir?: string;
   fastify?: FastifyServerOptions;
 }
 
@@ -34,7 +37,7 @@ export async function buildSliceApp(opts: BuildSliceAppOptions) {
   await app.register(contextPlugin, { store: opts.store, session: opts.session, waMode: opts.waMode });
   await app.register(validationPlugin);
   await app.register(errorsPlugin);
-  await app.register(authPlugin, { token: opts.token });
+  await app.register(authPlugin, { token: opts.token, publicStatic: opts.webDir !== undefined });
 
   await app.register(healthRoutes);
   await app.register(eventsRoutes, { heartbeatMs: opts.heartbeatMs ?? 15_000 });
@@ -51,6 +54,7 @@ export async function buildSliceApp(opts: BuildSliceAppOptions) {
     { prefix: '/api' },
   );
   if (opts.waMode === 'sim') await app.register(simRoutes);
+  if (opts.webDir) await app.register(webAppRoutes, { root: opts.webDir });
   return app;
 }
 

@@ -8,6 +8,7 @@ export const SliceConfigSchema = Type.Object({
   SLICE_HOST: Type.String({ minLength: 1, default: '127.0.0.1', description: 'the address to listen on' }),
   SLICE_TOKEN: Type.String({ minLength: 32, description: 'the bearer token, at least 32 characters' }),
   WA_MODE: Fields.oneOf(['wwebjs', 'sim'], 'wwebjs'),
+  WEB_DIR: Type.Optional(Type.String({ minLength: 1, description: 'a self-hosted web build (built without VITE_SAAS) to serve at /' })),
   WA_AUTH_DIR: Type.String({ minLength: 1, default: '.wwebjs_auth', description: 'the WhatsApp session directory' }),
   CHROMIUM_PATH: Type.String({ minLength: 1, default: '/usr/bin/chromium', description: 'the Chromium binary' }),
   SIM_SCENARIO: Type.Optional(Type.String({ minLength: 1, description: 'a simulator scenario file' })),

@@ -55,7 +55,9 @@ runMain('slice', async () => {
     token: config.SLICE_TOKEN,
     waMode: config.WA_MODE,
     heartbeatMs: config.SSE_HEARTBEAT_MS,
-    fastify: { loggerInstance: log.child({ component: 'http' }) },
+    ...(config.WEB_DIR ? { webDir: config.WEB_DIR } : {}),
+    // Request lines are not logged: GET /events may carry the token in its query (EventSource).
+    fastify: { loggerInstance: log.child({ component: 'http' }), disableRequestLogging: true },
   });
   await app.listen({ host: config.SLICE_HOST, port: config.SLICE_PORT });
 

@@ -16,11 +16,23 @@ export function tokenMatches(expectedDigest: Buffer, presented: string | undefin
   return ok && presented !== undefined;
 }
 
-const auth: FastifyPluginAsync<{ token: string }> = async (app, opts) => {
+/** Paths of the slice's own API: everything else is the self-hosted web app's static files. */
+export const API_PATH = /^\/(api|events|health|sim)(\/|\?|$)/;
+
+/** An EventSource cannot send headers, so GET /events may carry the token as ?token= instead. */
+function queryToken(url: string): string | undefined {
+  if (!url.startsWith('/events?')) return undefined;
+  const value = new URLSearchParams(url.slice('/events?'.length)).get('token');
+  return value ?? undefined;
+}
+
+const auth: FastifyPluginAsync<{ token: string; publicStatic?: boolean }> = async (app, opts) => {
   const expected = digest(opts.token);
   app.addHook('onRequest', async (req) => {
+    // The self-hosted web app's files hold no data; the token is asked for in the browser.
+    if (opts.publicStatic && (req.method === 'GET' || req.method === 'HEAD') && !API_PATH.test(req.url)) return;
     const header = req.headers.authorization;
-    const presented = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
+    const presented = header?.startsWith('Bearer ') ? header.slice(7).trim() : req.method === 'GET' ? queryToken(req.url) : undefined;
     if (!tokenMatches(expected, presented)) {
       throw new AppError('UNAUTHENTICATED', header ? 'the bearer token is not valid' : 'a bearer token is required');
     }

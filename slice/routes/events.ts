@@ -32,7 +32,14 @@ const events: FastifyPluginAsyncTypebox<EventsRouteOptions> = async (app, opts) 
     '/events',
     {
       schema: {
-        querystring: Type.Object({ lastEventId: Type.Optional(Type.String({ pattern: EVENT_ID.source })) }, { additionalProperties: false }),
+        querystring: Type.Object(
+          {
+            lastEventId: Type.Optional(Type.String({ pattern: EVENT_ID.source })),
+            // checked by the auth plugin, for EventSource clients (the self-hosted web app)
+            token: Type.Optional(Type.String({ maxLength: 512 })),
+          },
+          { additionalProperties: false },
+        ),
       },
     },
     async (req, reply) => {
