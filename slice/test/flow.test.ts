@@ -216,9 +216,11 @@ t.test('the slice program against the simulator, end to end', async (t) => {
     t.equal(r.body.ack, 0);
     t.match(r.body.waId, /^pending:/);
     const id = String(r.body.id);
-    const sent = await waitFor('the real id', async () => {
+    // The observer may report the bubble (with its real id) while its clock still shows (ack 0):
+    // the row takes the real id first, and counts as sent once WhatsApp's server took it.
+    const sent = await waitFor('the real id and the clock gone', async () => {
       const row = await db.selectFrom('messages').selectAll().where('id', '=', id).executeTakeFirst();
-      return row && !row.wa_id.startsWith('pending:') ? row : null;
+      return row && !row.wa_id.startsWith('pending:') && row.ack >= 1 ? row : null;
     }, 20_000);
     t.ok(sent.ack >= 1, 'sent');
     const inPhone = () => phoneState().chats.find((x) => x.jid === c.jid)!.messages.find((m) => m.id === sent.wa_id);
