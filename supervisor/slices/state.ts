@@ -167,7 +167,10 @@ export function transition(m: Machine, event: Event, ctx: StateContext): Transit
       }
 
     case 'TIMER':
-      if (m.deadline === null || ctx.now < m.deadline) return stay(m); // early or stale timer
+      if (m.deadline === null) return stay(m); // stale timer: nothing is waiting
+      // A timer may fire a millisecond before the clock reaches its deadline: arm it again, or the
+      // slice would wait in BACKOFF/EXITED/STARTING forever.
+      if (ctx.now < m.deadline) return stay(m, {}, [{ type: 'timer', at: m.deadline }]);
       switch (m.state) {
         // BACKOFF → STARTING: the backoff delay is over; try again (retries kept).
         case 'BACKOFF':

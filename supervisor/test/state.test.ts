@@ -72,7 +72,9 @@ t.test('STARTING → BACKOFF when the runtime cannot spawn at all', async (t) =>
 
 t.test('STARTING → BACKOFF with a kill when never healthy within starttimeoutsecs', async (t) => {
   const m0 = step(machine('STOPPED'), { type: 'START' }, 0).machine;
-  t.equal(step(m0, { type: 'TIMER' }, 29_999).machine.state, 'STARTING', 'an early timer is ignored');
+  const early = step(m0, { type: 'TIMER' }, 29_999);
+  t.equal(early.machine.state, 'STARTING', 'an early timer changes nothing');
+  t.same(early.effects, [{ type: 'timer', at: m0.deadline }], 'but is armed again for the deadline');
   const r = step(m0, { type: 'TIMER' }, 30_000);
   t.equal(r.machine.state, 'BACKOFF');
   t.same(r.effects[0], { type: 'kill' });
@@ -130,7 +132,7 @@ t.test('STARTING and RUNNING → STOPPING: terminate, kill after stopwaitsecs', 
     t.same(r.effects, [{ type: 'terminate' }, { type: 'timer', at: 5100 }]);
   }
   const stopping = step(machine('RUNNING'), { type: 'STOP' }, 100).machine;
-  t.same(step(stopping, { type: 'TIMER' }, 5099).effects, [], 'not before stopwaitsecs');
+  t.same(step(stopping, { type: 'TIMER' }, 5099).effects, [{ type: 'timer', at: 5100 }], 'not killed before stopwaitsecs: the timer is armed again');
   const k = step(stopping, { type: 'TIMER' }, 5100);
   t.equal(k.machine.state, 'STOPPING');
   t.same(k.effects, [{ type: 'kill' }]);
