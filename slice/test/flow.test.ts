@@ -129,6 +129,8 @@ t.test('the slice program against the simulator, end to end', async (t) => {
     await waitFor('a wa.qr event', async () => stream.frames.some((f) => f.event === 'wa.qr'), 5_000);
     t.equal((await api('POST', '/sim/scan')).status, 200);
     await waitFor('state READY', async () => (await waState()) === 'READY', 60_000);
+    // /events follows the events table, so its READY frame may arrive just after GET /api/wa says so.
+    await waitFor('READY on /events', async () => stream.frames.some((f) => f.event === 'wa.state' && f.data.state === 'READY'), 10_000);
     const states = stream.frames.filter((f) => f.event === 'wa.state').map((f) => f.data.state);
     t.same(states.slice(states.indexOf('QR')), ['QR', 'AUTHENTICATING', 'READY'], 'the states on /events');
   });

@@ -98,4 +98,17 @@ describe('inbox', () => {
     fireEvent.change(screen.getByTestId('chat-search'), { target: { value: '' } });
     await screen.findAllByTestId('chat-row');
   });
+
+  it('the open conversation stays mounted while a search filters its chat out of the list', async () => {
+    serve();
+    renderWith(<Harness />, { route: '/inbox' });
+    await screen.findAllByTestId('chat-row');
+    fireEvent.keyDown(window, { key: 'ArrowDown' });
+    await waitFor(() => expect(screen.getByTestId('conversation-title').textContent).toBe(all[0]!.name));
+    const before = screen.getByTestId('conversation');
+    fireEvent.change(screen.getByTestId('chat-search'), { target: { value: 'nobody is called this' } });
+    await screen.findByTestId('chat-list-empty');
+    expect(screen.getByTestId('conversation')).toBe(before);
+    expect(screen.getByTestId('conversation-title').textContent).toBe(all[0]!.name);
+  });
 });

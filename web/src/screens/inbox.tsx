@@ -2,7 +2,7 @@
 // through chats, `/` focuses search, Esc closes the contact panel (then the chat, at phone width).
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { useNavigate, useParams } from 'react-router';
-import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
+import { keepPreviousData, useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { getChat, listChats, type ChatFilters } from '../api/chats.ts';
 import { keys, normaliseFilters } from '../api/keys.ts';
 import { listLabels } from '../api/labels.ts';
@@ -23,6 +23,8 @@ export function useChatList(filters: ChatFilters) {
     initialPageParam: null as string | null,
     getNextPageParam: (last) => last.nextCursor,
     staleTime: 30_000,
+    // While a new filter loads, the old list stays instead of a spinner.
+    placeholderData: keepPreviousData,
   });
 }
 
@@ -65,7 +67,12 @@ export function InboxScreen() {
     queryFn: ({ signal }) => getChat(selectedId!, signal),
     enabled: !!selectedId && !fromList,
   });
-  const selected: Chat | undefined = fromList ?? single.data;
+  // The open conversation stays mounted while the list's filter changes under it (the chat may drop
+  // out of the filtered list until its own query answers): remounting would blank its messages.
+  const lastSelected = useRef<Chat | undefined>(undefined);
+  const found = fromList ?? single.data;
+  if (found) lastSelected.current = found;
+  const selected: Chat | undefined = found ?? (lastSelected.current?.id === selectedId ? lastSelected.current : undefined);
 
   const select = useCallback((id: string) => navigate(`/inbox/${encodeURIComponent(id)}`), [navigate]);
   const { hasNextPage, isFetchingNextPage, fetchNextPage } = chats;
