@@ -1,5 +1,6 @@
 // The gateway's configuration, from the environment, validated at start.
 import { loadConfig, Fields, Type, type Env } from '../lib/config.ts';
+import { AppError } from '../lib/errors.ts';
 
 export const GatewayConfigSchema = Type.Object({
   DATABASE_URL: Type.Optional(Fields.url('the PostgreSQL URL of role wank_gateway; unset: embedded under .data/pg')),
@@ -13,7 +14,12 @@ export const GatewayConfigSchema = Type.Object({
   PUBLIC_URL: Type.String({ pattern: '^https?://[^/]+$', default: 'http://localhost:3000', description: 'the public origin, scheme://host[:port]' }),
   STRIPE_SECRET_KEY: Type.Optional(Type.String({ pattern: '^(sk|rk)_', description: 'a Stripe secret key sk_…' })),
   STRIPE_WEBHOOK_SECRET: Type.Optional(Type.String({ pattern: '^whsec_', description: 'a Stripe webhook secret whsec_…' })),
-  STRIPE_PRICE_ID: Type.Optional(Type.String({ pattern: '^price_', description: 'Stripe price ids price_…, comma-separated' })),
+  STRIPE_PRICE_ID: Type.Optional(Type.String({ pattern: '^price_[A-Za-z0-9_]+(,price_[A-Za-z0-9_]+)*$', description: 'Stripe price ids price_…, comma-separated; the first is the default plan' })),
+  STRIPE_API_URL: Type.Optional(Type.String({ pattern: '^https?://[^/]+$', description: 'where the Stripe client talks, scheme://host:port (tests: the fake Stripe API); default Stripe itself' })),
+  BILLING_TRIAL_DAYS: Type.Integer({ minimum: 0, maximum: 730, default: 14, description: 'free trial days of a new subscription (0: none)' }),
+  BILLING_GRACE_DAYS: Type.Integer({ minimum: 0, maximum: 365, default: 7, description: 'days a past-due account keeps its slice running' }),
+  BILLING_RETENTION_DAYS: Type.Integer({ minimum: 0, maximum: 3650, default: 30, description: 'days data is kept after a subscription ended, then removed' }),
+  BILLING_ENFORCE_INTERVAL_MS: Type.Integer({ minimum: 100, maximum: 86_400_000, default: 300_000, description: 'milliseconds between billing enforcement passes' }),
   MONITOR_INTERVAL_MS: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 60_000, description: 'milliseconds between health checks' }),
   MONITOR_UNHEALTHY_CHECKS: Type.Integer({ minimum: 1, maximum: 100, default: 3, description: 'failed checks in a row before a restart' }),
   MAX_SLICES: Type.Integer({ minimum: 1, maximum: 30000, default: 200, description: 'the highest slice id (as the supervisor has it)' }),
@@ -29,5 +35,15 @@ export const GatewayConfigSchema = Type.Object({
 export type GatewayConfig = ReturnType<typeof loadGatewayConfig>;
 
 export function loadGatewayConfig(env: Env = process.env) {
-  return loadConfig('gateway', GatewayConfigSchema, env);
+  const config = loadConfig('gateway', GatewayConfigSchema, env);
+  // Billing on (a secret key) needs the webhook secret and at least one price: fail naming the key.
+  if (config.STRIPE_SECRET_KEY) {
+    const missing = (['STRIPE_WEBHOOK_SECRET', 'STRIPE_PRICE_ID'] as const).filter((k) => !config[k]);
+    if (missing.length > 0) {
+      throw new AppError('CONFIG_INVALID', `gateway config: ${missing.map((k) => `${k} is required when STRIPE_SECRET_KEY is set`).join('; ')}`, {
+        details: { keys: missing },
+      });
+    }
+  }
+  return config;
 }

@@ -54,6 +54,10 @@ export const ERROR_CODES = {
   CSRF_REJECTED: 'PermissionDenied',
   RATE_LIMITED: 'ResourceExhausted',
   PLAN_REQUIRED: 'PaymentRequired',
+  // billing
+  BILLING_DISABLED: 'FailedPrecondition',
+  WEBHOOK_SIGNATURE_INVALID: 'InvalidArgument',
+  STRIPE_UNAVAILABLE: 'Unavailable',
 } as const satisfies Record<string, ErrorKind>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
