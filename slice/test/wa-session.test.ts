@@ -92,6 +92,40 @@ t.test('pairing code, watchdog restart after a renderer crash (login kept), logo
   t.notOk(sink.statuses.slice(mark2).some((s) => s.state === 'READY'), 'the login is gone: the restarted browser needs a scan');
 });
 
+t.test('a message that comes into a chat the initial sync has already read is not lost', async (t) => {
+  // Enough history that every chat is scrolled back, and a long idle wait: the sync spends seconds
+  // per chat, so "after the first chats, before the observer" is a wide window, not a race.
+  const slow = generateScenario({ chats: 4, messages: 240, seed: 5 });
+  const file = path.join(dir, 'scenario-slow-sync.json');
+  fs.writeFileSync(file, JSON.stringify({ ...slow, incoming: [] }));
+  const sink = new RecordingSink();
+  const session: WaSessionHandle = createWaSession({
+    mode: 'sim',
+    authDir: path.join(dir, 'auth-slow-sync'),
+    chromiumPath: CHROMIUM,
+    simScenario: file,
+    simScanAfterMs: 0,
+    sink,
+    log: quietLog(),
+    tuning: { backfillIdleMs: 1500 },
+  });
+  t.teardown(() => session.stop());
+  await session.start();
+  await sink.until(() => session.status().state === 'QR', 60_000, 'QR');
+  await session.sim!.scan();
+  await sink.until(() => session.status().state === 'READY', 60_000, 'READY');
+  let synced = false;
+  void session.synced().then(() => (synced = true));
+  await sink.until(() => sink.chatsById.size >= 2, 60_000, 'the sync to have read two chats');
+  const firstRead = [...sink.chatsById.keys()][0]!;
+  t.notOk(synced, 'the initial sync is still reading the other chats');
+  const { waId } = await session.sim!.deliverIncoming({ chatWaId: firstRead, body: 'while you were syncing' });
+  await session.synced();
+  await sink.until(() => sink.messagesById.has(waId) || [...sink.messagesById.values()].some((m) => m.body === 'while you were syncing'), 10_000, 'the message that came during the sync');
+  const got = [...sink.messagesById.values()].find((m) => m.body === 'while you were syncing');
+  t.equal(got?.chatWaId, firstRead, 'stored in its chat');
+});
+
 t.test("Debian's /usr/bin/chromium wrapper is replaced by the binary it wraps", async (t) => {
   const { resolveChromiumBinary } = await import('../wa/browser.ts');
   const wrapper = path.join(dir, 'chromium-wrapper');

@@ -88,6 +88,11 @@ export function observerModule(S: Record<string, string>, binding: string, batch
     attributeFilter: ['data-icon', 'aria-label', 'data-id', 'title', 'class'],
   });
   w.__qnObserver = obs;
+  // What changed before the observer existed (a message that came while the initial sync read other
+  // chats) is only caught by comparing now: report the list and the open chat's rows once.
+  chatsDirty = true;
+  document.querySelectorAll('#main [data-id]').forEach((e) => pending.add(e));
+  timer = setTimeout(flush, batchMs);
 }
 
 /** Exposes the report binding (once per page) and installs the observer now. */
