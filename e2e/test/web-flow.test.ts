@@ -136,7 +136,7 @@ step('inbox: the chats from the simulator, one opened, a live incoming message, 
   await page.waitForURL(new RegExp(`/inbox/${chatId}$`));
   t.equal((await page.getByTestId('conversation-title').innerText()).trim(), contactName, 'the conversation is open');
   const messages = page.getByTestId('message');
-  await messages.first().waitFor();
+  await waitUntil('its history shown', STEP, async () => (await messages.count()) >= 5);
   t.ok((await messages.count()) >= 5, `its history is shown (${await messages.count()} messages)`);
   await page.getByTestId('chat-search').fill('');
 
