@@ -44,7 +44,14 @@ prepare_release() {
     printf '+ node_modules: copy %s/node_modules or npm ci; vite build (VITE_SAAS=1) -> dist/web; npm prune --omit=dev\n' "$src" >&2
     return 0
   fi
-  rm -rf "$tmp"
+  # A run that failed half-way (no network for npm ci, say) leaves its .partial copy: a new run
+  # starts clean instead of piling them up.
+  local stale
+  for stale in "$OPT"/releases/*.partial; do
+    [ -d "$stale" ] || continue
+    say "removing $(basename "$stale") (left by a run that did not finish)"
+    rm -rf "$stale"
+  done
   install -d -m 0755 "$tmp"
   release_files "$src" | tar -C "$src" --no-recursion -cf - -T - | tar -C "$tmp" -xf -
   # Dependencies: the checkout's own node_modules when it is current with the lockfile (offline,

@@ -68,17 +68,20 @@ async function createOrUpdateRole(
   password: string | null,
 ): Promise<boolean> {
   const exists = await roleExists(db, role);
-  const attrs = sql.raw(
-    `login nosuperuser nocreatedb nocreaterole noinherit noreplication nobypassrls connection limit ${connectionLimit}`,
-  );
+  const superAdmin = await isSuperuser(db);
+  const common = `login nocreatedb nocreaterole noinherit connection limit ${connectionLimit}`;
+  // PostgreSQL refuses SUPERUSER, REPLICATION and BYPASSRLS in ALTER ROLE from a non-superuser
+  // even to turn them off (the installer's admin role wank_supervisor is CREATEROLE only); a role
+  // it created has none of them, and CREATE ROLE accepts them as the defaults they are.
+  const attrs = sql.raw(`${common} nosuperuser noreplication nobypassrls`);
   if (!exists) {
     await sql`create role ${sql.id(role)} with ${attrs} password ${sql.lit(password ?? newPassword())}`.execute(db);
   } else {
-    await sql`alter role ${sql.id(role)} with ${attrs}`.execute(db);
+    await sql`alter role ${sql.id(role)} with ${superAdmin ? attrs : sql.raw(common)}`.execute(db);
     if (password !== null) await sql`alter role ${sql.id(role)} with password ${sql.lit(password)}`.execute(db);
   }
   // A non-superuser admin needs membership to SET ROLE for migrations and to drop the role later.
-  if (!(await isSuperuser(db))) await sql`grant ${sql.id(role)} to current_user`.execute(db);
+  if (!superAdmin) await sql`grant ${sql.id(role)} to current_user`.execute(db);
   return !exists;
 }
 
