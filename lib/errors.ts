@@ -55,7 +55,7 @@ export const ERROR_CODES = {
   RATE_LIMITED: 'ResourceExhausted',
   PLAN_REQUIRED: 'PaymentRequired',
   // billing
-  BILLING_DISABLED: 'FailedPrecondition',
+  BILLING_DISABLED: 'NotFound',
   WEBHOOK_SIGNATURE_INVALID: 'InvalidArgument',
   STRIPE_UNAVAILABLE: 'Unavailable',
 } as const satisfies Record<string, ErrorKind>;

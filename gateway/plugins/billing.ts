@@ -1,27 +1,527 @@
-// Billing is a later issue (Stripe Checkout, Customer Portal, webhook). Until then: with no
-// STRIPE_SECRET_KEY every account is active; with one, the subscription row says.
+// Billing with Stripe: Checkout and the Customer Portal for the user, the webhook that keeps
+// gateway.subscriptions, and access that follows payment. With no STRIPE_SECRET_KEY billing is off
+// and every account counts as active.
+//
+// Enforcement is one pass over the slices (periodic, and at once for a user after a webhook changed
+// their subscription): a slice whose plan no longer allows it is stopped (desired_state 'stopped',
+// stopped_by 'billing': the monitor leaves it alone; data and WhatsApp login are kept); one billing
+// stopped is started again when payment returns (same volume, so no new QR); an ended subscription's
+// slice is removed with its data after BILLING_RETENTION_DAYS. The clock is injectable so tests move
+// time instead of sleeping days.
 import fp from 'fastify-plugin';
+import type Stripe from 'stripe';
+import type { Transaction } from 'kysely';
+import { AppError, toAppError } from '../../lib/errors.ts';
+import type { GatewayDatabase } from '../../sql/gateway/schema.ts';
+import type { Subscription } from '../../sql/gateway/subscriptions.table.ts';
+import { accessOf, type Access } from '../lib/billing-access.ts';
+import { createStripeClient, fromStripeError, idOf, invoiceSubscriptionId, snapshotOf, type SubscriptionSnapshot } from '../lib/billing-stripe.ts';
+
+export interface PlanInfo {
+  status: string;
+  enabled: boolean;
+  /** The slice may run now. */
+  allowed: boolean;
+  priceId: string | null;
+  currentPeriodEnd: string | null;
+  cancelAtPeriodEnd: boolean;
+  trialEnd: string | null;
+  graceEndsAt: string | null;
+  removeAt: string | null;
+}
+
+export interface EnforceResult {
+  stopped: number[];
+  started: number[];
+  removed: number[];
+}
+
+export interface WebhookResult {
+  id: string;
+  type: string;
+  duplicate: boolean;
+  /** The subscription row changed. */
+  changed: boolean;
+}
 
 declare module 'fastify' {
   interface FastifyInstance {
     billing: {
       enabled: boolean;
+      /** The configured price ids; the first is the default plan. */
+      prices: string[];
       planStatus(userId: string): Promise<string>;
+      plan(userId: string): Promise<PlanInfo>;
+      /** Throws PLAN_REQUIRED (402) when the user's plan does not allow a slice now. */
+      requireAccess(userId: string): Promise<void>;
+      checkout(user: { id: string; email: string }, priceId?: string): Promise<{ url: string }>;
+      portal(userId: string): Promise<{ url: string }>;
+      handleWebhook(rawBody: Buffer, signature: string): Promise<WebhookResult>;
+      /** One enforcement pass (all users, or one). */
+      enforce(userId?: string): Promise<EnforceResult>;
+      now(): Date;
+      /** Tests: the clock enforcement and access read. */
+      setClock(clock: () => Date): void;
     };
   }
 }
 
+type Trx = Transaction<GatewayDatabase>;
+/** Statuses in which a subscription is alive (paid for, or being paid for). */
+const LIVE = new Set(['trialing', 'active', 'past_due', 'unpaid']);
+const DOWN_STATES = new Set(['STOPPED', 'EXITED']);
+
+function iso(d: Date | null | undefined): string | null {
+  return d ? d.toISOString() : null;
+}
+
+function sameTime(a: Date | null | undefined, b: Date | null | undefined): boolean {
+  return (a?.getTime() ?? null) === (b?.getTime() ?? null);
+}
+
 export default fp(
   async (app) => {
-    const enabled = Boolean(app.config.STRIPE_SECRET_KEY);
+    const config = app.config;
+    const enabled = Boolean(config.STRIPE_SECRET_KEY);
+    const prices = (config.STRIPE_PRICE_ID ?? '').split(',').filter(Boolean);
+    const stripe: Stripe | null = enabled ? createStripeClient(config.STRIPE_SECRET_KEY!, config.STRIPE_API_URL) : null;
+    const policy = { graceDays: config.BILLING_GRACE_DAYS, retentionDays: config.BILLING_RETENTION_DAYS };
+    const log = app.log.child({ component: 'billing' });
+    let clock = () => new Date();
+
+    function requireStripe(): Stripe {
+      if (!stripe) throw new AppError('BILLING_DISABLED', 'billing is not enabled on this server (no STRIPE_SECRET_KEY): every account is active');
+      return stripe;
+    }
+
+    async function row(userId: string): Promise<Subscription | undefined> {
+      return app.db.selectFrom('subscriptions').selectAll().where('user_id', '=', userId).executeTakeFirst();
+    }
+
+    async function plan(userId: string): Promise<PlanInfo> {
+      if (!enabled) {
+        return { status: 'active', enabled: false, allowed: true, priceId: null, currentPeriodEnd: null, cancelAtPeriodEnd: false, trialEnd: null, graceEndsAt: null, removeAt: null };
+      }
+      const sub = await row(userId);
+      const access = accessOf(sub, clock(), policy);
+      return {
+        status: sub?.status ?? 'none',
+        enabled: true,
+        allowed: access.allowed,
+        priceId: sub?.price_id ?? null,
+        currentPeriodEnd: iso(sub?.current_period_end),
+        cancelAtPeriodEnd: sub?.cancel_at_period_end ?? false,
+        trialEnd: iso(sub?.trial_end),
+        graceEndsAt: iso(access.graceEndsAt),
+        removeAt: iso(access.removeAt),
+      };
+    }
+
+    async function audit(db: Trx | typeof app.db, actor: string, userId: string | null, action: string, details: Record<string, unknown>): Promise<void> {
+      await db.insertInto('audit_log').values({ actor, user_id: userId, action, details: JSON.stringify(details) }).execute();
+    }
+
+    // ---- Checkout and the portal ----
+
+    async function ensureCustomer(user: { id: string; email: string }): Promise<string> {
+      const existing = await row(user.id);
+      if (existing?.stripe_customer_id) return existing.stripe_customer_id;
+      let customer: Stripe.Customer;
+      try {
+        // The key makes a retried click (or a crash before the insert below) reuse the same customer.
+        customer = await requireStripe().customers.create({ email: user.email, metadata: { user_id: user.id } }, { idempotencyKey: `queunir-customer-${user.id}` });
+      } catch (err) {
+        throw fromStripeError(err, 'creating the customer');
+      }
+      const kept = await app.db
+        .insertInto('subscriptions')
+        .values({ user_id: user.id, stripe_customer_id: customer.id })
+        .onConflict((oc) => oc.column('user_id').doUpdateSet((eb) => ({ stripe_customer_id: eb.fn.coalesce('subscriptions.stripe_customer_id', 'excluded.stripe_customer_id'), updated_at: new Date() })))
+        .returning('stripe_customer_id')
+        .executeTakeFirstOrThrow();
+      if (kept.stripe_customer_id === customer.id) await audit(app.db, `user:${user.id}`, user.id, 'billing.customer.create', { customer: customer.id });
+      return kept.stripe_customer_id!;
+    }
+
+    async function checkout(user: { id: string; email: string }, priceId?: string): Promise<{ url: string }> {
+      const client = requireStripe();
+      const price = priceId ?? prices[0]!;
+      if (!prices.includes(price)) throw new AppError('INVALID_ARGUMENT', `priceId ${price} is not one of this server's plans (${prices.join(', ')})`);
+      const current = await row(user.id);
+      if (current && LIVE.has(current.status)) {
+        throw new AppError('CONFLICT', `you already have a subscription (${current.status}): change or cancel it with "Manage billing"`);
+      }
+      const customer = await ensureCustomer(user);
+      // A trial once per account: not for someone whose earlier subscription ended.
+      const trialDays = config.BILLING_TRIAL_DAYS > 0 && !current?.stripe_subscription_id ? config.BILLING_TRIAL_DAYS : 0;
+      let session: Stripe.Checkout.Session;
+      try {
+        session = await client.checkout.sessions.create({
+          mode: 'subscription',
+          customer,
+          client_reference_id: user.id,
+          line_items: [{ price, quantity: 1 }],
+          success_url: `${config.PUBLIC_URL}/billing?checkout=success`,
+          cancel_url: `${config.PUBLIC_URL}/billing?checkout=canceled`,
+          metadata: { user_id: user.id },
+          subscription_data: { metadata: { user_id: user.id }, ...(trialDays > 0 ? { trial_period_days: trialDays } : {}) },
+        });
+      } catch (err) {
+        throw fromStripeError(err, 'creating the Checkout Session');
+      }
+      if (!session.url) throw new AppError('INTERNAL', 'Stripe returned a Checkout Session without a URL');
+      await audit(app.db, `user:${user.id}`, user.id, 'billing.checkout', { session: session.id, price, trialDays });
+      return { url: session.url };
+    }
+
+    async function portal(userId: string): Promise<{ url: string }> {
+      const client = requireStripe();
+      const customer = (await row(userId))?.stripe_customer_id;
+      if (!customer) throw new AppError('FAILED_PRECONDITION', 'you have no billing account yet: subscribe first');
+      try {
+        const session = await client.billingPortal.sessions.create({ customer, return_url: `${config.PUBLIC_URL}/billing` });
+        return { url: session.url };
+      } catch (err) {
+        throw fromStripeError(err, 'opening the Customer Portal');
+      }
+    }
+
+    // ---- the webhook ----
+
+    interface Change {
+      /** checkout.session.completed: the user it was for (client_reference_id). */
+      userHint: string | null;
+      customerId: string | null;
+      snapshot: SubscriptionSnapshot | null;
+    }
+
+    /** The subscription as Stripe has it now: a re-read makes the order of events irrelevant. */
+    async function current(subscriptionId: string, fallback: Stripe.Subscription | null): Promise<SubscriptionSnapshot | null> {
+      try {
+        return snapshotOf(await requireStripe().subscriptions.retrieve(subscriptionId));
+      } catch (err) {
+        const e = err as { statusCode?: number; code?: string };
+        if (e.statusCode === 404 || e.code === 'resource_missing') return fallback ? snapshotOf(fallback) : null;
+        throw fromStripeError(err, `reading subscription ${subscriptionId}`);
+      }
+    }
+
+    async function resolve(event: Stripe.Event): Promise<Change | null> {
+      const object = event.data.object as unknown as Record<string, unknown>;
+      switch (event.type) {
+        case 'checkout.session.completed': {
+          const session = object as unknown as Stripe.Checkout.Session;
+          if (session.mode !== 'subscription') return null;
+          const ref = session.client_reference_id;
+          const subId = idOf(session.subscription);
+          return {
+            userHint: ref && /^\d+$/.test(ref) ? ref : null,
+            customerId: idOf(session.customer),
+            snapshot: subId ? await current(subId, null) : null,
+          };
+        }
+        case 'customer.subscription.created':
+        case 'customer.subscription.updated':
+        case 'customer.subscription.deleted': {
+          const sub = object as unknown as Stripe.Subscription;
+          return { userHint: null, customerId: idOf(sub.customer), snapshot: await current(sub.id, sub) };
+        }
+        case 'invoice.paid':
+        case 'invoice.payment_failed': {
+          const invoice = object as unknown as Stripe.Invoice;
+          const subId = invoiceSubscriptionId(invoice);
+          if (!subId) return null;
+          return { userHint: null, customerId: idOf(invoice.customer), snapshot: await current(subId, null) };
+        }
+        default:
+          return null;
+      }
+    }
+
+    async function userFor(trx: Trx, change: Change): Promise<string | null> {
+      const candidates = [change.userHint];
+      const s = change.snapshot;
+      if (s || change.customerId) {
+        let q = trx.selectFrom('subscriptions').select('user_id');
+        q = q.where((eb) =>
+          eb.or([
+            ...(s ? [eb('stripe_subscription_id', '=', s.stripe_subscription_id), eb('stripe_customer_id', '=', s.stripe_customer_id)] : []),
+            ...(change.customerId ? [eb('stripe_customer_id', '=', change.customerId)] : []),
+          ]),
+        );
+        const hit = await q.executeTakeFirst();
+        candidates.push(hit ? String(hit.user_id) : null);
+      }
+      candidates.push(s?.userId ?? null);
+      for (const id of candidates) {
+        if (!id) continue;
+        const user = await trx.selectFrom('users').select('id').where('id', '=', id).executeTakeFirst();
+        if (user) return String(user.id);
+      }
+      return null;
+    }
+
+    /** Apply one event's change inside its transaction; true when the row changed. */
+    async function apply(trx: Trx, event: Stripe.Event, change: Change): Promise<{ userId: string | null; changed: boolean }> {
+      const userId = await userFor(trx, change);
+      if (!userId) {
+        log.warn({ event: event.id, type: event.type }, 'Stripe event for no known user: recorded, ignored');
+        return { userId: null, changed: false };
+      }
+      const eventAt = new Date(event.created * 1000);
+      // The row exists from checkout on; insert it for a subscription made elsewhere (the dashboard).
+      await trx.insertInto('subscriptions').values({ user_id: userId }).onConflict((oc) => oc.column('user_id').doNothing()).execute();
+      const before = await trx.selectFrom('subscriptions').selectAll().where('user_id', '=', userId).forUpdate().executeTakeFirstOrThrow();
+      const s = change.snapshot;
+      const lastEventAt = before.last_event_at && before.last_event_at > eventAt ? before.last_event_at : eventAt;
+      if (!s) {
+        if (change.customerId && !before.stripe_customer_id) {
+          await trx.updateTable('subscriptions').set({ stripe_customer_id: change.customerId, last_event_at: lastEventAt, updated_at: new Date() }).where('user_id', '=', userId).execute();
+        }
+        return { userId, changed: false };
+      }
+      const sameSubscription = before.stripe_subscription_id === s.stripe_subscription_id;
+      // An older subscription of this user ending must not end the one that runs now.
+      if (before.stripe_subscription_id && !sameSubscription && LIVE.has(before.status) && !LIVE.has(s.status)) {
+        log.info({ event: event.id, subscription: s.stripe_subscription_id }, 'event about an older subscription: ignored');
+        return { userId, changed: false };
+      }
+      // canceled is final in Stripe: an older event arriving late never revives it.
+      if (sameSubscription && before.status === 'canceled' && s.status !== 'canceled') {
+        log.info({ event: event.id, status: s.status }, 'late event for a canceled subscription: ignored');
+        return { userId, changed: false };
+      }
+      const pastDue = s.status === 'past_due' || s.status === 'unpaid';
+      const wasPastDue = before.status === 'past_due' || before.status === 'unpaid';
+      const pastDueSince = pastDue ? (wasPastDue && before.past_due_since ? before.past_due_since : eventAt) : null;
+      const next = {
+        stripe_customer_id: before.stripe_customer_id ?? s.stripe_customer_id,
+        stripe_subscription_id: s.stripe_subscription_id,
+        status: s.status,
+        price_id: s.price_id,
+        current_period_end: s.current_period_end,
+        cancel_at_period_end: s.cancel_at_period_end,
+        trial_end: s.trial_end,
+        canceled_at: s.canceled_at,
+        past_due_since: pastDueSince,
+      };
+      const changed =
+        before.stripe_subscription_id !== next.stripe_subscription_id ||
+        before.status !== next.status ||
+        before.price_id !== next.price_id ||
+        before.cancel_at_period_end !== next.cancel_at_period_end ||
+        !sameTime(before.current_period_end, next.current_period_end) ||
+        !sameTime(before.trial_end, next.trial_end) ||
+        !sameTime(before.canceled_at, next.canceled_at) ||
+        !sameTime(before.past_due_since, next.past_due_since);
+      await trx
+        .updateTable('subscriptions')
+        .set({ ...next, last_event_at: lastEventAt, updated_at: new Date() })
+        .where('user_id', '=', userId)
+        .execute();
+      if (changed) {
+        await audit(trx, 'stripe', userId, 'billing.subscription', {
+          event: event.id,
+          type: event.type,
+          subscription: s.stripe_subscription_id,
+          from: before.status,
+          to: s.status,
+          currentPeriodEnd: iso(s.current_period_end),
+          cancelAtPeriodEnd: s.cancel_at_period_end,
+        });
+      }
+      return { userId, changed };
+    }
+
+    async function handleWebhook(rawBody: Buffer, signature: string): Promise<WebhookResult> {
+      const client = requireStripe();
+      let event: Stripe.Event;
+      try {
+        event = client.webhooks.constructEvent(rawBody, signature, config.STRIPE_WEBHOOK_SECRET!);
+      } catch (err) {
+        throw new AppError('WEBHOOK_SIGNATURE_INVALID', `the Stripe-Signature header does not match the body: ${(err as Error).message.split('\n')[0]}`);
+      }
+      const known = await app.db.selectFrom('stripe_events').select('id').where('id', '=', event.id).executeTakeFirst();
+      if (known) return { id: event.id, type: event.type, duplicate: true, changed: false };
+      // Asking Stripe happens before the transaction: no row lock is held across the network.
+      const change = await resolve(event);
+      const outcome = await app.db.transaction().execute(async (trx) => {
+        const inserted = await trx
+          .insertInto('stripe_events')
+          .values({ id: event.id, type: event.type, event_created_at: new Date(event.created * 1000) })
+          .onConflict((oc) => oc.column('id').doNothing())
+          .returning('id')
+          .executeTakeFirst();
+        if (!inserted) return { duplicate: true, userId: null, changed: false };
+        const applied = change ? await apply(trx, event, change) : { userId: null, changed: false };
+        return { duplicate: false, ...applied };
+      });
+      if (outcome.userId && outcome.changed) {
+        // Access follows at once, not at the next periodic pass.
+        await enforce(outcome.userId).catch((err) => log.warn({ err: toAppError(err).message, user: outcome.userId }, 'enforcement after a webhook failed'));
+      }
+      return { id: event.id, type: event.type, duplicate: outcome.duplicate, changed: outcome.changed };
+    }
+
+    // ---- enforcement ----
+
+    let pass: Promise<unknown> = Promise.resolve();
+
+    function enforce(userId?: string): Promise<EnforceResult> {
+      // One pass at a time: a webhook's pass waits for the periodic one and the other way round.
+      const next = pass.then(
+        () => enforceNow(userId),
+        () => enforceNow(userId),
+      );
+      pass = next.catch(() => {});
+      return next;
+    }
+
+    async function enforceNow(userId?: string): Promise<EnforceResult> {
+      const result: EnforceResult = { stopped: [], started: [], removed: [] };
+      if (!enabled) return result;
+      const now = clock();
+      let q = app.db
+        .selectFrom('slices')
+        .leftJoin('subscriptions', 'subscriptions.user_id', 'slices.user_id')
+        .select([
+          'slices.id',
+          'slices.user_id',
+          'slices.desired_state',
+          'slices.stopped_by',
+          'slices.observed_state',
+          'subscriptions.status',
+          'subscriptions.current_period_end',
+          'subscriptions.past_due_since',
+          'subscriptions.canceled_at',
+        ])
+        .where('slices.desired_state', '!=', 'removed');
+      if (userId) q = q.where('slices.user_id', '=', userId);
+      for (const s of await q.execute()) {
+        const owner = String(s.user_id);
+        const access = accessOf(s.status === null ? null : (s as typeof s & { status: string }), now, policy);
+        try {
+          if (access.removeAt && now >= access.removeAt) {
+            await remove(s.id, owner, access);
+            result.removed.push(s.id);
+          } else if (!access.allowed && s.desired_state === 'running') {
+            await stop(s.id, owner, access, true);
+            result.stopped.push(s.id);
+          } else if (!access.allowed && s.stopped_by === 'billing' && !DOWN_STATES.has(s.observed_state)) {
+            // Stopped in the table but the supervisor did not confirm it: ask again.
+            await stop(s.id, owner, access, false);
+          } else if (access.allowed && s.desired_state === 'stopped' && s.stopped_by === 'billing') {
+            await start(s.id, owner, access);
+            result.started.push(s.id);
+          }
+        } catch (err) {
+          log.warn({ slice: s.id, err: toAppError(err).message }, 'billing enforcement on a slice failed: tried again next pass');
+        }
+      }
+      return result;
+    }
+
+    function notFound(err: unknown): boolean {
+      const e = toAppError(err);
+      return e.code === 'SLICE_NOT_FOUND' || e.kind === 'NotFound';
+    }
+
+    async function stop(id: number, userId: string, access: Access, mark: boolean): Promise<void> {
+      if (mark) {
+        const marked = await app.db
+          .updateTable('slices')
+          .set({ desired_state: 'stopped', stopped_by: 'billing', updated_at: new Date() })
+          .where('id', '=', id)
+          .where('desired_state', '=', 'running')
+          .executeTakeFirst();
+        if (Number(marked.numUpdatedRows) === 0) return;
+        await audit(app.db, 'billing', userId, 'billing.slice.stop', { id, reason: access.reason });
+        app.slices.invalidate(userId);
+        log.info({ slice: id, user: userId }, 'plan does not allow the slice: stopping it (data and login kept)');
+      }
+      try {
+        const info = await app.supervisor.call('slice.stop', { id });
+        await app.slices.recordObserved(id, info.state);
+        app.events.publish(userId, 'slice.state', { id, state: info.state, reason: 'billing', at: new Date().toISOString() });
+      } catch (err) {
+        if (!notFound(err)) throw err;
+        await app.slices.recordObserved(id, 'STOPPED');
+      }
+      app.slices.invalidate(userId);
+    }
+
+    async function start(id: number, userId: string, access: Access): Promise<void> {
+      const marked = await app.db
+        .updateTable('slices')
+        .set({ desired_state: 'running', stopped_by: null, updated_at: new Date() })
+        .where('id', '=', id)
+        .where('desired_state', '=', 'stopped')
+        .where('stopped_by', '=', 'billing')
+        .executeTakeFirst();
+      if (Number(marked.numUpdatedRows) === 0) return;
+      await audit(app.db, 'billing', userId, 'billing.slice.start', { id, reason: access.reason });
+      app.slices.invalidate(userId);
+      log.info({ slice: id, user: userId }, 'paid again: starting the slice billing stopped');
+      const record = await app.slices.byId(id);
+      if (record) await app.slices.ensureStarted(record);
+      app.slices.invalidate(userId);
+      app.events.sliceChanged(userId);
+    }
+
+    async function remove(id: number, userId: string, access: Access): Promise<void> {
+      // Stopped first, so nothing restarts it while the supervisor removes it.
+      await app.db
+        .updateTable('slices')
+        .set({ desired_state: 'stopped', stopped_by: 'billing', updated_at: new Date() })
+        .where('id', '=', id)
+        .where('desired_state', '=', 'running')
+        .execute();
+      app.slices.invalidate(userId);
+      try {
+        await app.supervisor.call('slice.remove', { id, purgeData: true });
+      } catch (err) {
+        if (!notFound(err)) throw err;
+      }
+      await app.db.updateTable('slices').set({ desired_state: 'removed', stopped_by: 'billing', observed_state: 'REMOVED', updated_at: new Date() }).where('id', '=', id).execute();
+      await audit(app.db, 'billing', userId, 'billing.slice.remove', { id, purgeData: true, removeAt: iso(access.removeAt) });
+      app.slices.invalidate(userId);
+      log.info({ slice: id, user: userId }, 'subscription ended and retention passed: slice and its data removed');
+    }
+
+    let timer: NodeJS.Timeout | null = null;
+    if (enabled) {
+      app.addHook('onReady', async () => {
+        timer = setInterval(() => void enforce().catch((err) => log.warn({ err: toAppError(err).message }, 'billing enforcement pass failed')), config.BILLING_ENFORCE_INTERVAL_MS);
+        timer.unref();
+      });
+    }
+    app.addHook('onClose', async () => {
+      if (timer) clearInterval(timer);
+      await pass.catch(() => {});
+    });
+
     app.decorate('billing', {
       enabled,
+      prices,
       async planStatus(userId: string) {
         if (!enabled) return 'active';
-        const row = await app.db.selectFrom('subscriptions').select('status').where('user_id', '=', userId).executeTakeFirst();
-        return row?.status ?? 'none';
+        return (await row(userId))?.status ?? 'none';
+      },
+      plan,
+      async requireAccess(userId: string) {
+        if (!enabled) return;
+        const access = accessOf(await row(userId), clock(), policy);
+        if (!access.allowed) throw new AppError('PLAN_REQUIRED', `your plan does not allow a WhatsApp session: ${access.reason}`);
+      },
+      checkout,
+      portal,
+      handleWebhook,
+      enforce,
+      now: () => clock(),
+      setClock(next: () => Date) {
+        clock = next;
       },
     });
   },
-  { name: 'billing', dependencies: ['db'] },
+  { name: 'billing', dependencies: ['db', 'slices', 'supervisor', 'events'] },
 );

@@ -59,8 +59,16 @@ export default fp(
       }
     }
 
-    async function act(slice: SliceRecord, health: SliceHealth | null, error: unknown): Promise<void> {
-      if (slice.desiredState !== 'running') return;
+    async function act(listed: SliceRecord, health: SliceHealth | null, error: unknown): Promise<void> {
+      if (listed.desiredState !== 'running') return;
+      if (!error && (!health || health.ok)) {
+        if (health?.ok) failures.delete(listed.id);
+        return;
+      }
+      // About to start or restart: read the row again. Billing (or the user) may have stopped the
+      // slice since this pass listed it, and a slice stopped on purpose is never restarted.
+      const slice = await app.slices.byId(listed.id);
+      if (!slice || slice.desiredState !== 'running') return;
       if (error) {
         const err = toAppError(error);
         if (err.code === 'SLICE_NOT_FOUND' || err.kind === 'NotFound') {

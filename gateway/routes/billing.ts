@@ -1,10 +1,79 @@
-// Billing routes arrive with the billing issue; until then they say so (501), and nothing under
-// /api/billing/ falls through to a slice.
+// /api/billing: the plan (GET), Stripe Checkout and the Customer Portal (POST, a signed-in user
+// and CSRF like every other write), and the webhook Stripe calls (no session, no CSRF: the
+// signature over the raw body is the check). Nothing under /api/billing/ falls through to a slice.
 import type { FastifyInstance } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import { AppError } from '../../lib/errors.ts';
+
+const UrlSchema = Type.Object({ url: Type.String() });
+
+export const PlanSchema = Type.Object({
+  status: Type.String(),
+  enabled: Type.Boolean(),
+  allowed: Type.Boolean(),
+  priceId: Type.Union([Type.String(), Type.Null()]),
+  currentPeriodEnd: Type.Union([Type.String(), Type.Null()]),
+  cancelAtPeriodEnd: Type.Boolean(),
+  trialEnd: Type.Union([Type.String(), Type.Null()]),
+  graceEndsAt: Type.Union([Type.String(), Type.Null()]),
+  removeAt: Type.Union([Type.String(), Type.Null()]),
+});
 
 export default async function billingRoutes(app: FastifyInstance) {
-  app.all('/api/billing/*', { config: { csrf: false } }, async (_request, reply) => {
-    reply.code(501);
-    return { error: { kind: 'Unavailable', code: 'UNAVAILABLE', message: 'billing is not available yet' } };
+  app.get(
+    '/api/billing',
+    { schema: { response: { 200: Type.Object({ plan: PlanSchema, prices: Type.Array(Type.String()), trialDays: Type.Integer() }) } } },
+    async (request) => {
+      const user = app.users.require(request);
+      return { plan: await app.billing.plan(user.id), prices: app.billing.prices, trialDays: app.billing.enabled ? app.config.BILLING_TRIAL_DAYS : 0 };
+    },
+  );
+
+  app.post(
+    '/api/billing/checkout',
+    {
+      schema: {
+        body: Type.Optional(
+          Type.Object({ priceId: Type.Optional(Type.String({ pattern: '^price_[A-Za-z0-9_]+$', description: 'one of STRIPE_PRICE_ID; default the first' })) }, { additionalProperties: false }),
+        ),
+        response: { 200: UrlSchema },
+      },
+    },
+    async (request) => {
+      const user = app.users.require(request);
+      const body = (request.body ?? {}) as { priceId?: string };
+      return app.billing.checkout(user, body.priceId);
+    },
+  );
+
+  app.post('/api/billing/portal', { schema: { response: { 200: UrlSchema } } }, async (request) => {
+    const user = app.users.require(request);
+    return app.billing.portal(user.id);
+  });
+
+  // The webhook in a scope of its own: its JSON parser keeps the raw bytes the signature covers.
+  await app.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: 1024 * 1024 }, (_request, body, done) => done(null, body));
+    scope.post(
+      '/api/billing/webhook',
+      {
+        config: { csrf: false },
+        schema: {
+          headers: Type.Object({ 'stripe-signature': Type.String({ minLength: 1, description: 'the signature Stripe sends' }) }),
+          response: { 200: Type.Object({ received: Type.Boolean(), duplicate: Type.Boolean(), changed: Type.Boolean() }) },
+        },
+      },
+      async (request) => {
+        if (!Buffer.isBuffer(request.body) || request.body.length === 0) throw new AppError('INVALID_ARGUMENT', 'the webhook body is empty: Stripe sends the event as JSON');
+        const result = await app.billing.handleWebhook(request.body, request.headers['stripe-signature'] as string);
+        request.log.info({ event: result.id, type: result.type, duplicate: result.duplicate, changed: result.changed }, 'Stripe event');
+        return { received: true, duplicate: result.duplicate, changed: result.changed };
+      },
+    );
+  });
+
+  app.all('/api/billing/*', { config: { csrf: false } }, async (request) => {
+    throw new AppError('NOT_FOUND', `no billing route ${request.method} ${request.url.split('?', 1)[0]}`);
   });
 }

@@ -2,6 +2,7 @@
 // answers register, login and connect.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
+import { PlanSchema } from './billing.ts';
 
 const Nullable = <T extends ReturnType<typeof Type.Object>>(t: T) => Type.Union([t, Type.Null()]);
 
@@ -10,7 +11,8 @@ export const MeSchema = Type.Object({
   csrfToken: Type.String(),
   slice: Nullable(Type.Object({ id: Type.Integer(), state: Type.String(), health: Type.Union([Type.Unknown(), Type.Null()]) })),
   wa: Nullable(Type.Object({ state: Type.String(), qr: Type.Union([Type.String(), Type.Null()]) })),
-  plan: Type.Object({ status: Type.String() }),
+  // status: 'active' when billing is off; else the Stripe subscription's status or 'none'.
+  plan: PlanSchema,
 });
 export type Me = Static<typeof MeSchema>;
 
@@ -32,14 +34,14 @@ async function waState(upstream: string, authorization: string, requestId: strin
 
 export async function meBody(app: FastifyInstance, request: FastifyRequest): Promise<Me> {
   const user = app.users.require(request);
-  const [slice, plan] = await Promise.all([app.slices.forUser(user.id), app.billing.planStatus(user.id)]);
+  const [slice, plan] = await Promise.all([app.slices.forUser(user.id), app.billing.plan(user.id)]);
   const wa = slice && slice.token && slice.desiredState === 'running' ? await waState(slice.upstream, slice.authorization, request.id) : null;
   return {
     user,
     csrfToken: request.session.csrfToken ?? '',
     slice: slice ? { id: slice.id, state: slice.observedState, health: slice.health } : null,
     wa,
-    plan: { status: plan },
+    plan,
   };
 }
 

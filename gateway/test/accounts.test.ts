@@ -238,8 +238,10 @@ t.test('healthz, metrics only on loopback, unknown routes, helmet headers', asyn
   t.equal(far.statusCode, 403);
   const viaNginx = await app.inject({ method: 'GET', url: '/metrics', remoteAddress: '127.0.0.1', headers: { 'x-forwarded-for': '203.0.113.5' } });
   t.equal(viaNginx.statusCode, 403);
-  const billing = await app.inject({ method: 'POST', url: '/api/billing/checkout', headers: { origin: ORIGIN } });
-  t.equal(billing.statusCode, 501);
+  // Billing is off here (no STRIPE_SECRET_KEY): its routes say so, and never reach a slice.
+  const billing = await app.inject({ method: 'POST', url: '/api/billing/webhook', headers: { origin: ORIGIN, 'content-type': 'application/json', 'stripe-signature': 't=1,v1=x' }, payload: '{}' });
+  t.equal(billing.statusCode, 404);
+  t.match(billing.json(), { error: { code: 'BILLING_DISABLED', message: /billing is not enabled/ } });
   const nothing = await app.inject({ method: 'GET', url: '/nothing-here' });
   t.equal(nothing.statusCode, 404);
   t.match(nothing.json(), { error: { kind: 'NotFound' } });
