@@ -4,6 +4,8 @@ import type { ReactNode } from 'react';
 import { Link, NavLink, useLocation } from 'react-router';
 import { EventStream, useStreamStatus } from '../events/event-stream.tsx';
 import { describeWaState } from '../lib/wa-state.ts';
+import { planOf } from '../api/billing.ts';
+import { formatDay } from '../screens/billing.tsx';
 import { useMe, useWaStatus } from '../session.ts';
 import { cx } from './ui.tsx';
 
@@ -56,11 +58,35 @@ export function AppShell({ children }: { children: ReactNode }) {
           ))}
         </nav>
         <div className="flex min-h-0 min-w-0 flex-1 flex-col">
+          <BillingBanner />
           <StatusBanner />
           <main className="min-h-0 flex-1">{children}</main>
         </div>
       </div>
     </EventStream>
+  );
+}
+
+/** A failed payment (or a plan that no longer allows WhatsApp): said on every screen but Billing. */
+export function BillingBanner() {
+  const me = useMe();
+  const { pathname } = useLocation();
+  const plan = planOf(me.data);
+  if (!plan.enabled || pathname.startsWith('/billing')) return null;
+  const pastDue = plan.status === 'past_due';
+  if (!pastDue && (plan.allowed || !me.data?.slice)) return null;
+  const text = pastDue
+    ? plan.allowed
+      ? `Payment failed: update your payment method before ${formatDay(plan.graceEndsAt)} to keep WhatsApp connected.`
+      : 'Payment failed and the grace period is over: WhatsApp is stopped (your data is kept).'
+    : 'Your plan no longer includes WhatsApp: it is stopped (your data is kept).';
+  return (
+    <div role="alert" data-testid="billing-banner" data-status={plan.status} className="flex items-center gap-3 border-b border-red-200 bg-red-50 px-4 py-1.5 text-sm text-red-900">
+      <span>{text}</span>
+      <Link to="/billing" className="ml-auto shrink-0 font-medium underline">
+        {pastDue ? 'Fix payment' : 'Billing'}
+      </Link>
+    </div>
   );
 }
 

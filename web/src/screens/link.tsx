@@ -11,6 +11,7 @@ import { keys } from '../api/keys.ts';
 import type { WaStatus } from '../api/types.ts';
 import { describeWaState } from '../lib/wa-state.ts';
 import { useWaStatus } from '../session.ts';
+import { planOf } from '../api/billing.ts';
 import { QrImage } from '../components/qr-image.tsx';
 import { Button, cx, Spinner, TextField } from '../components/ui.tsx';
 
@@ -50,7 +51,9 @@ export function LinkScreen() {
           <p className="text-sm text-stone-500">Use WhatsApp on your phone to link this account, as you would WhatsApp Web.</p>
         </div>
         <div className="p-6">
-          {SAAS && !hasSlice ? (
+          {SAAS && !planOf(me.data).allowed && (!hasSlice || me.data?.slice?.state !== 'RUNNING') ? (
+            <SubscribeStep status={planOf(me.data).status} />
+          ) : SAAS && !hasSlice ? (
             <ConnectStep busy={connectMut.isPending} error={connectMut.error} onConnect={() => connectMut.mutate()} />
           ) : (
             <LinkBody status={status} sliceState={sliceState} onRetry={SAAS ? () => connectMut.mutate() : undefined} retrying={connectMut.isPending} onOpenInbox={() => navigate('/inbox')} />
@@ -58,6 +61,24 @@ export function LinkScreen() {
         </div>
       </div>
     </main>
+  );
+}
+
+/** Billing is on and the plan does not allow a WhatsApp session: say so, and offer to subscribe. */
+function SubscribeStep({ status }: { status: string }) {
+  const words =
+    status === 'past_due'
+      ? 'A payment failed and the grace period is over, so your WhatsApp session is stopped. Your data and your WhatsApp login are kept: pay the open invoice and it starts again, with no new QR code.'
+      : status === 'canceled'
+        ? 'Your subscription has ended, so your WhatsApp session is stopped. Subscribe again to start it.'
+        : 'Your plan does not include a WhatsApp session yet. Subscribe to link WhatsApp to Queunir.';
+  return (
+    <div data-testid="plan-required" className="flex flex-col items-center gap-4 py-6 text-center">
+      <p className="max-w-md text-sm text-stone-600">{words}</p>
+      <Link to="/billing" data-testid="go-subscribe" className="rounded-md bg-brand-600 px-5 py-2 text-sm font-medium text-white hover:bg-brand-700">
+        {status === 'past_due' ? 'Fix payment' : 'Subscribe'}
+      </Link>
+    </div>
   );
 }
 
