@@ -112,6 +112,13 @@ export class FakeStripe {
       res.end(JSON.stringify(payload));
     };
     const fail = (status: number, type: string, message: string) => send(status, { error: { type, message } });
+    // The pages a browser is sent to (Checkout, the portal): a plain stand-in, no key needed.
+    if (req.method === 'GET' && /^\/(c\/pay|p\/session)\/[\w-]+$/.test(url.pathname)) {
+      const what = url.pathname.startsWith('/c/') ? 'Checkout' : 'Customer Portal';
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      res.end(`<!doctype html><title>Fake Stripe ${what}</title><h1 data-testid="fake-stripe">Fake Stripe ${what}</h1><p>${url.pathname.split('/').pop()}</p>`);
+      return;
+    }
     this.requests.push({ method: req.method ?? 'GET', path: url.pathname, body });
     if (req.headers.authorization !== `Bearer ${this.secretKey}`) return fail(401, 'invalid_request_error', 'Invalid API Key provided');
     const key = req.headers['idempotency-key'];

@@ -131,7 +131,12 @@ function writeOutput(name: string, text: string): void {
 /** This file's slices start at FIRST_SLICE (ports 5000 + 2N − 1 no other test file uses at the same time). */
 export const FIRST_SLICE = 71;
 
-export async function startSystem(t: Tap, name: string): Promise<System> {
+export interface SystemOptions {
+  /** More environment for the gateway (e.g. billing pointed at the fake Stripe API). */
+  gatewayEnv?: Record<string, string>;
+}
+
+export async function startSystem(t: Tap, name: string, options: SystemOptions = {}): Promise<System> {
   const cluster = await startTestCluster(name);
   t.teardown(() => cluster.stop());
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `e2e-${name}-`));
@@ -203,6 +208,7 @@ export async function startSystem(t: Tap, name: string): Promise<System> {
     MAX_SLICES: maxSlices,
     MONITOR_INTERVAL_MS: '5000',
     LOG_LEVEL: 'warn',
+    ...options.gatewayEnv,
   });
   t.teardown(() => gateway.stop());
   await waitUntil('the gateway answering /healthz', 60_000, async () => {
