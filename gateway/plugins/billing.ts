@@ -70,6 +70,8 @@ type Trx = Transaction<GatewayDatabase>;
 /** Statuses in which a subscription is alive (paid for, or being paid for). */
 const LIVE = new Set(['trialing', 'active', 'past_due', 'unpaid']);
 const DOWN_STATES = new Set(['STOPPED', 'EXITED']);
+/** How long a webhook answer waits for the enforcement it triggered. */
+const ENFORCE_WAIT_MS = 8_000;
 
 function iso(d: Date | null | undefined): string | null {
   return d ? d.toISOString() : null;
@@ -357,8 +359,12 @@ export default fp(
         return { duplicate: false, ...applied };
       });
       if (outcome.userId && outcome.changed) {
-        // Access follows at once, not at the next periodic pass.
-        await enforce(outcome.userId).catch((err) => log.warn({ err: toAppError(err).message, user: outcome.userId }, 'enforcement after a webhook failed'));
+        // Access follows at once, not at the next periodic pass. Stripe waits for the answer only so
+        // long: a slow start or stop goes on in the background after ENFORCE_WAIT_MS.
+        const enforcing = enforce(outcome.userId).catch((err) => log.warn({ err: toAppError(err).message, user: outcome.userId }, 'enforcement after a webhook failed'));
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([enforcing, new Promise((r) => (timer = setTimeout(r, ENFORCE_WAIT_MS)))]);
+        clearTimeout(timer);
       }
       return { id: event.id, type: event.type, duplicate: outcome.duplicate, changed: outcome.changed };
     }

@@ -330,8 +330,12 @@ t.test('payment failed → grace → slice stopped (data, login kept) → invoic
   const after = await admin.selectFrom('gateway.slices').select(['desired_state', 'stopped_by']).where('id', '=', SLICE).executeTakeFirstOrThrow();
   t.match(after, { desired_state: 'running', stopped_by: null }, 'paying again starts the slice');
   await ready(A);
-  const events = await sliceEvents(lastEvent);
-  t.ok(events.some((e) => e.type === 'wa.state' && e.payload.state === 'READY'), 'the restarted session reported READY');
+  // The slice stores its events a moment after its state changes (group commit).
+  const events = await waitUntil('the READY event stored', 60_000, async () => {
+    const all = await sliceEvents(lastEvent);
+    return all.some((e) => e.type === 'wa.state' && e.payload.state === 'READY') ? all : null;
+  });
+  t.pass('the restarted session reported READY');
   t.same(events.filter((e) => e.type === 'wa.qr' || (e.type === 'wa.state' && e.payload.state === 'QR')), [], 'no new QR: the kept login was used');
 });
 
