@@ -38,7 +38,14 @@ set_paths() {
 }
 set_paths
 
-has_systemd() { [ -d /run/systemd/system ] && [ "$(ps -p 1 -o comm= 2>/dev/null)" = systemd ]; }
+# systemd runs this system: PID 1 is systemd (read from /proc: a minimal system may lack ps), and
+# this is not a chroot inside it (PID 1's root is ours), where systemctl would act on the host.
+has_systemd() {
+  [ -d /run/systemd/system ] && [ "$(cat /proc/1/comm 2>/dev/null)" = systemd ] || return 1
+  local pid1_root
+  pid1_root=$(stat -c %d:%i /proc/1/root/. 2>/dev/null) || return 0   # unreadable (not root): trust the above
+  [ "$pid1_root" = "$(stat -c %d:%i /)" ]
+}
 
 # KEY's value in an env file (the last one wins, as with systemd), or nothing.
 env_get() {
