@@ -81,7 +81,7 @@ function step(name: string, fn: (t: Test) => Promise<void>): void {
   });
 }
 
-step('a new account has no plan: the Link screen explains, the Billing page offers to subscribe', async (t) => {
+step('a new account has no plan: the Link screen explains, the Billing page offers to subscribe (fake Stripe API)', async (t) => {
   await page.goto(`${sys.origin}/register`);
   await page.locator('#email').fill(email);
   await page.locator('#password').fill(password);
@@ -103,7 +103,7 @@ step('a new account has no plan: the Link screen explains, the Billing page offe
   await shot('billing-none.png');
 });
 
-step('subscribe: to (fake) Stripe Checkout, the customer pays, the webhook lands → active with the next renewal', async (t) => {
+step('subscribe: to (fake) Stripe Checkout, the customer pays, the webhook lands → active with the next renewal (fake Stripe API)', async (t) => {
   await page.getByTestId('subscribe').click();
   await page.waitForURL(new RegExp(`^${fake.url}/c/pay/cs_test_`));
   await page.getByTestId('fake-stripe').waitFor();
@@ -130,7 +130,7 @@ step('subscribe: to (fake) Stripe Checkout, the customer pays, the webhook lands
   await shot('billing-active.png');
 });
 
-step('a renewal payment fails → past due: the grace date, Update payment method, and the banner elsewhere', async (t) => {
+step('a renewal payment fails → past due: the grace date, Update payment method, and the banner elsewhere (fake Stripe API)', async (t) => {
   await deliver(fake.failPayment(subscriptionId));
   await page.goto(`${sys.origin}/billing`);
   await page.waitForFunction(() => document.querySelector('[data-testid="billing-status"]')?.getAttribute('data-status') === 'past_due', null, { timeout: 30_000 });

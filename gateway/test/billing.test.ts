@@ -113,7 +113,7 @@ t.test('billing off (no STRIPE_SECRET_KEY): every account is active, billing rou
   t.equal(hook.statusCode, 404);
 });
 
-t.test('a user without a plan gets a clear 402 from connect, and no slice', async (t) => {
+t.test('a user without a plan gets a clear 402 from connect, and no slice (fake Stripe API)', async (t) => {
   const b = new Browser(app);
   b.address = '203.0.113.21';
   t.equal((await b.register('noplan@example.com')).statusCode, 200);
@@ -125,11 +125,14 @@ t.test('a user without a plan gets a clear 402 from connect, and no slice', asyn
   t.equal(await count('gateway.slices', ['user_id', '=', me.user.id]), 0, 'no slice was made');
 });
 
-t.test('checkout: one Stripe customer per user, a subscription-mode session for this user with URLs under PUBLIC_URL; portal', async (t) => {
+t.test('checkout: one Stripe customer per user, a subscription-mode session for this user with URLs under PUBLIC_URL; portal (fake Stripe API)', async (t) => {
   const b = new Browser(app);
   b.address = '203.0.113.22';
   t.equal((await b.register('checkout@example.com')).statusCode, 200);
   const userId = String((await b.request('GET', '/api/me')).json().user.id);
+  const overview = await b.request('GET', '/api/billing');
+  t.equal(overview.statusCode, 200, overview.body);
+  t.match(overview.json(), { plan: { status: 'none', enabled: true, allowed: false }, prices: [FAKE_PRICE_ID, PRO_PRICE], trialDays: 14 });
   const portalFirst = await b.request('POST', '/api/billing/portal');
   t.equal(portalFirst.statusCode, 409, 'no customer yet');
   t.match(portalFirst.json().error.message, /subscribe first/);
@@ -172,7 +175,7 @@ t.test('checkout: one Stripe customer per user, a subscription-mode session for 
   t.ok(fake.requests.every((r) => !r.path.includes('..')), 'the real client spoke to the fake');
 });
 
-t.test('webhook: a bad signature is a 400 and changes nothing', async (t) => {
+t.test('webhook: a bad signature is a 400 and changes nothing (fake Stripe API)', async (t) => {
   const b = new Browser(app);
   b.address = '203.0.113.23';
   const done = await subscribe(b, 'badsig@example.com');
@@ -196,7 +199,7 @@ t.test('webhook: a bad signature is a 400 and changes nothing', async (t) => {
   t.equal((await fetch(webhookUrl, { method: 'POST', headers: { 'content-type': 'application/json', 'stripe-signature': header }, body: payload })).status, 200, 'the same event, correctly signed, is accepted');
 });
 
-t.test('the same event delivered twice changes the subscription once', async (t) => {
+t.test('the same event delivered twice changes the subscription once (fake Stripe API)', async (t) => {
   const b = new Browser(app);
   b.address = '203.0.113.24';
   const done = await subscribe(b, 'twice@example.com');
@@ -222,7 +225,7 @@ t.test('the same event delivered twice changes the subscription once', async (t)
   t.equal(await audits(), auditsBefore + 2, 'one more audit row for two concurrent deliveries');
 });
 
-t.test('order does not matter: deleted arriving before an older updated leaves it canceled', async (t) => {
+t.test('order does not matter: deleted arriving before an older updated leaves it canceled (fake Stripe API)', async (t) => {
   const b = new Browser(app);
   b.address = '203.0.113.25';
   const done = await subscribe(b, 'order@example.com');
@@ -264,7 +267,7 @@ async function ready(b: Browser): Promise<void> {
   });
 }
 
-t.test('checkout → webhook → active → connect works (real supervisor, real slice)', async (t) => {
+t.test('checkout → webhook → active → connect works (real supervisor, real slice) (fake Stripe API)', async (t) => {
   const done = await subscribe(A, 'owner@shop.example', 'active');
   subA = done.subscription.id;
   const me = (await A.request('GET', '/api/me')).json();
@@ -290,7 +293,7 @@ t.test('checkout → webhook → active → connect works (real supervisor, real
   t.ok(qr.length >= 1, 'the first link went through a QR (the check below can fail)');
 });
 
-t.test('payment failed → grace → slice stopped (data, login kept) → invoice paid → running and READY with no new QR', async (t) => {
+t.test('payment failed → grace → slice stopped (data, login kept) → invoice paid → running and READY with no new QR (fake Stripe API)', async (t) => {
   const failed = fake.failPayment(subA);
   const results = await deliver(...failed);
   t.same(results.map((r) => r.status), [200, 200]);
@@ -339,7 +342,7 @@ t.test('payment failed → grace → slice stopped (data, login kept) → invoic
   t.same(events.filter((e) => e.type === 'wa.qr' || (e.type === 'wa.state' && e.payload.state === 'QR')), [], 'no new QR: the kept login was used');
 });
 
-t.test('canceled: stopped at period end, then removed with its data after the retention days', async (t) => {
+t.test('canceled: stopped at period end, then removed with its data after the retention days (fake Stripe API)', async (t) => {
   const end = Math.floor((Date.now() + offset) / 1000) + 2 * 86_400;
   const ending = fake.updateSubscription(subA, { cancel_at_period_end: true, periodEnd: end });
   await deliver(ending);
