@@ -40,6 +40,25 @@ t.test('stale Singleton* locks from another host are removed and Chromium starts
   t.same(removeStaleProfileLocks(path.join(dir, 'empty')), [], 'nothing to remove in a fresh dir');
 });
 
+t.test('a browser an earlier slice left running on the profile is ended before a new one starts', async (t) => {
+  const profile = path.join(dir, 'leftover-profile');
+  const first = await launchBrowser({ chromiumPath: CHROMIUM, userDataDir: profile, log: quietLog() });
+  t.teardown(() => first.browser.close().catch(() => {}));
+  t.ok(first.pid, 'the first browser runs');
+  // The slice dies hard: nothing closes the first browser (it leads a process group of its own).
+  const second = await launchBrowser({ chromiumPath: CHROMIUM, userDataDir: profile, log: quietLog() });
+  t.teardown(() => second.browser.close().catch(() => {}));
+  let firstAlive = true;
+  try {
+    process.kill(first.pid!, 0);
+  } catch {
+    firstAlive = false;
+  }
+  t.notOk(firstAlive, 'the leftover browser is gone');
+  const page = await second.browser.newPage();
+  t.equal(await page.evaluate(() => 1 + 1), 2, 'the new browser works on the profile');
+});
+
 t.test('a missing Chromium fails with a clear error naming CHROMIUM_PATH', async (t) => {
   await t.rejects(launchBrowser({ chromiumPath: '/nonexistent/chromium', userDataDir: path.join(dir, 'p2'), log: quietLog() }), /CHROMIUM_PATH=\/nonexistent\/chromium/);
 });

@@ -6,6 +6,7 @@ import puppeteerCore, { type Browser, type Page } from 'puppeteer-core';
 import { addExtra } from 'puppeteer-extra';
 import StealthPlugin from 'puppeteer-extra-plugin-stealth';
 import type { Logger } from 'pino';
+import { endProcesses, processesWithArg } from '../../lib/leftover-processes.ts';
 
 export const BROWSER_LANG = 'en-US';
 
@@ -78,6 +79,16 @@ export function removeStaleProfileLocks(userDataDir: string, log?: Logger): stri
   return removed;
 }
 
+/** A browser an earlier slice process left running on this profile (it outlives a hard kill of the
+ * slice: Chromium leads a process group of its own) is ended before a new one starts there. */
+export async function endLeftoverBrowsers(userDataDir: string, log?: Logger): Promise<number[]> {
+  const pids = processesWithArg(`--user-data-dir=${userDataDir}`);
+  if (pids.length === 0) return pids;
+  log?.warn({ pids }, 'a browser from an earlier run still uses the profile: ending it first');
+  await endProcesses(pids, 3000);
+  return pids;
+}
+
 export interface LaunchedBrowser {
   browser: Browser;
   wsEndpoint: string;
@@ -97,6 +108,7 @@ export async function launchBrowser(options: {
   const executablePath = resolveChromiumBinary(options.chromiumPath);
   if (executablePath !== options.chromiumPath) options.log.info({ executablePath }, 'CHROMIUM_PATH is a shell wrapper: launching the binary it wraps');
   fs.mkdirSync(options.userDataDir, { recursive: true });
+  await endLeftoverBrowsers(options.userDataDir, options.log);
   removeStaleProfileLocks(options.userDataDir, options.log);
   const puppeteer = addExtra(puppeteerCore as never) as unknown as typeof puppeteerCore;
   const stealth = StealthPlugin();

@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../../lib/logger.ts';
+import { endProcesses, processesWithAnyArg } from '../../lib/leftover-processes.ts';
 import { slicePort } from '../protocol.ts';
 import type { RunningInstance, RuntimeExit, SliceLaunch, SliceRuntime } from './runtime.ts';
 
@@ -130,8 +131,12 @@ export class ProcessRuntime implements SliceRuntime {
     ring.write(`[supervisor] started pid ${pid}\n`);
     proc.once('exit', (code, signal) => {
       child.exited = true;
-      // Whatever the slice left behind in its group (a Chromium helper) goes with it.
+      // Whatever the slice left behind in its group goes with it; its Chromium leads a group of its
+      // own, so it is found by its profile under the slice's auth dir and asked to end (it writes
+      // the login to disk on SIGTERM).
       killGroup(pid, 'SIGKILL');
+      const authPrefix = `--user-data-dir=${path.resolve(this.authDir(id))}/`;
+      void endProcesses(processesWithAnyArg((a) => a.startsWith(authPrefix)), 3000);
       if (this.children.get(id) === child) fs.rmSync(this.pidFile(id), { force: true });
       const reason = signal ? `killed by ${signal}` : `exit code ${code}`;
       ring.write(`[supervisor] pid ${pid} ${reason}\n`);

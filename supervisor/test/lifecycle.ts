@@ -59,6 +59,20 @@ export async function closesWithin(host: string, port: number, ms: number): Prom
   }
 }
 
+/** Polls the slice's WhatsApp state until pred holds; returns the states seen on the way. */
+async function untilWaState(id: number, token: string, what: string, pred: (s: string) => boolean, ms: number): Promise<string[]> {
+  const seen: string[] = [];
+  const t0 = Date.now();
+  for (;;) {
+    const res = await fetch(`http://127.0.0.1:${slicePort(id)}/api/wa`, { headers: { authorization: `Bearer ${token}` } }).catch(() => null);
+    const state = res?.ok ? ((await res.json()) as { state: string }).state : null;
+    if (state && seen[seen.length - 1] !== state) seen.push(state);
+    if (state && pred(state)) return seen;
+    if (Date.now() - t0 > ms) throw new Error(`timed out after ${ms} ms waiting for ${what} (states seen: ${seen.join(' → ') || 'none'})`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
 export async function lifecycleSuite(t: Test, o: LifecycleOptions): Promise<void> {
   const [A, B] = o.ids;
   const socketPath = path.join(o.stateDir, 'run', 'supervisor.sock');
@@ -128,6 +142,17 @@ export async function lifecycleSuite(t: Test, o: LifecycleOptions): Promise<void
     t.equal(await connects(other, slicePort(A)), false, `port ${slicePort(A)} does not answer on ${other}`);
   });
 
+  t.test('WhatsApp (the simulator, standing in for its servers) reaches READY inside the slice', async (t) => {
+    await untilWaState(A, token, 'a QR', (s) => s === 'QR', 120_000);
+    const scan = await fetch(`http://127.0.0.1:${slicePort(A)}/sim/scan`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+    t.equal(scan.status, 200, 'the simulated phone scans');
+    await untilWaState(A, token, 'READY', (s) => s === 'READY', 120_000);
+    t.pass(`READY in the ${o.runtime} runtime`);
+    // The simulated login lives in the profile's localStorage, which Chromium writes to disk up to
+    // 5 s after a change; the crash test below kills without warning and expects the login kept.
+    await sleep(6000);
+  });
+
   t.test('slice.health joins /health with the runtime', async (t) => {
     const h = await client.call('slice.health', { id: A });
     t.equal(h.state, 'RUNNING');
@@ -163,6 +188,11 @@ export async function lifecycleSuite(t: Test, o: LifecycleOptions): Promise<void
     const info = await waitForState(client, A, 'RUNNING', 90_000, (i) => i.restarts === 1);
     t.equal(info.restarts, 1);
     t.not(o.instanceId(A), before, 'a new instance');
+    const seen = await untilWaState(A, token, 'READY again', (s) => s === 'READY', 120_000).catch(async (err) => {
+      console.error((await client.call('slice.tailLog', { id: A, lines: 200 })).lines.join('\n'));
+      throw err;
+    });
+    t.notOk(seen.includes('QR'), `READY again with the login kept, no new QR (${seen.join(' → ')})`);
   });
 
   t.test('a slice that exits at once (its DB role cannot log in) → BACKOFF → FATAL; start leaves FATAL', async (t) => {
