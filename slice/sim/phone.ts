@@ -12,7 +12,9 @@ import type { Logger } from 'pino';
 import type { SimControl } from '../wa/types.ts';
 import { loadScenario, DEFAULT_SCENARIO_PATH, type SimMessage, type SimScenario } from './scenario.ts';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
+// SIM_ASSETS_DIR: where page-script.js and the scenarios are when this runs from a bundle (the slice
+// image), whose import.meta.url is the bundle's.
+const HERE = process.env.SIM_ASSETS_DIR ?? path.dirname(fileURLToPath(import.meta.url));
 export const SIM_WEB_VERSION = 'sim';
 
 interface PhoneState {

@@ -42,7 +42,7 @@ export interface SimScenario {
   acks: { deliveredAfterMs: number; readAfterMs: number };
 }
 
-export const DEFAULT_SCENARIO_PATH = path.join(path.dirname(fileURLToPath(import.meta.url)), 'scenarios', 'default.json');
+export const DEFAULT_SCENARIO_PATH = path.join(process.env.SIM_ASSETS_DIR ?? path.dirname(fileURLToPath(import.meta.url)), 'scenarios', 'default.json');
 
 export function loadScenario(file: string = DEFAULT_SCENARIO_PATH): SimScenario {
   let raw: unknown;
@@ -186,7 +186,8 @@ export function generateScenario(opts: { chats: number; messages: number; seed?:
 
 // `tsx slice/sim/scenario.ts <chats> <messages> <out.json>` writes a scenario (the default one is
 // `30 500 slice/sim/scenarios/default.json`).
-if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
+// (By file name too: in a bundle every module's import.meta.url is the bundle's.)
+if (process.argv[1] && path.basename(process.argv[1]) === 'scenario.ts' && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
   const [chats, messages, out] = process.argv.slice(2);
   const s = generateScenario({ chats: Number(chats ?? 30), messages: Number(messages ?? 500), incoming: Number(chats ?? 30) > 100 ? 0 : 3 });
   const json = JSON.stringify(s, null, 1);
