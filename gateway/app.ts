@@ -29,6 +29,7 @@ import eventsRoutes from './routes/events.ts';
 import adminRoutes from './routes/admin.ts';
 import healthRoutes from './routes/health.ts';
 import billingRoutes from './routes/billing.ts';
+import { repoRootFrom } from '../lib/repo-root.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -79,7 +80,7 @@ function asAppError(err: FastifyError): AppError {
   return toAppError(err);
 }
 
-export const ROOT = path.resolve(import.meta.dirname, '..');
+export const ROOT = repoRootFrom(import.meta.url);
 
 /** The headers helmet sets with these options, captured once. */
 function staticHelmetHeaders(options: Parameters<typeof helmet>[0]): [string, string | string[]][] {

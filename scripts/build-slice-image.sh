@@ -129,7 +129,7 @@ COPY --chown=root:root supervisor /app/supervisor
 COPY --chown=root:root slice /app/slice
 COPY --chown=root:root dist /app/dist
 ENV NODE_ENV=production SLICE_HOST=0.0.0.0 SLICE_PORT=3000 WA_AUTH_DIR=/data/auth \\
-    CHROMIUM_PATH=/usr/lib/chromium/chromium HOME=/tmp TSX_DISABLE_CACHE=1 SIM_ASSETS_DIR=/app/slice/sim
+    CHROMIUM_PATH=/usr/lib/chromium/chromium HOME=/tmp TSX_DISABLE_CACHE=1
 USER slice
 EXPOSE 3000
 ENTRYPOINT ["/usr/bin/tini", "--"]

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Kysely } from 'kysely';
 import { AppError } from '../lib/errors.ts';
+import { repoRootFrom } from '../lib/repo-root.ts';
 import { createLogger, maskUrl, type Logger } from '../lib/logger.ts';
 import { checkConnection, createDb, resolveAdminDatabaseUrl } from '../sql/database.ts';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../sql/embedded.ts';
@@ -17,7 +18,7 @@ import type { SliceRuntime } from './runtimes/runtime.ts';
 import { RecordStore } from './slices/records.ts';
 import { SliceRegistry } from './slices/registry.ts';
 
-export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const REPO_ROOT = repoRootFrom(import.meta.url);
 
 function packageVersion(): string {
   try {

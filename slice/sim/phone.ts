@@ -6,15 +6,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import type { Page } from 'puppeteer-core';
 import type { Logger } from 'pino';
 import type { SimControl } from '../wa/types.ts';
+import { repoRootFrom } from '../../lib/repo-root.ts';
 import { loadScenario, DEFAULT_SCENARIO_PATH, type SimMessage, type SimScenario } from './scenario.ts';
 
-// SIM_ASSETS_DIR: where page-script.js and the scenarios are when this runs from a bundle (the slice
-// image), whose import.meta.url is the bundle's.
-const HERE = process.env.SIM_ASSETS_DIR ?? path.dirname(fileURLToPath(import.meta.url));
+// From the release root, not from this module's URL: in a compiled bundle that is the bundle's.
+const HERE = path.join(repoRootFrom(import.meta.url), 'slice', 'sim');
 export const SIM_WEB_VERSION = 'sim';
 
 interface PhoneState {

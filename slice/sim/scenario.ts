@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { repoRootFrom } from '../../lib/repo-root.ts';
 
 export interface SimMessage {
   id: string;
@@ -42,7 +43,7 @@ export interface SimScenario {
   acks: { deliveredAfterMs: number; readAfterMs: number };
 }
 
-export const DEFAULT_SCENARIO_PATH = path.join(process.env.SIM_ASSETS_DIR ?? path.dirname(fileURLToPath(import.meta.url)), 'scenarios', 'default.json');
+export const DEFAULT_SCENARIO_PATH = path.join(repoRootFrom(import.meta.url), 'slice', 'sim', 'scenarios', 'default.json');
 
 export function loadScenario(file: string = DEFAULT_SCENARIO_PATH): SimScenario {
   let raw: unknown;

@@ -27,9 +27,11 @@ export interface DaemonChild {
 }
 
 /** `npm run supervisor` as a child, resolved once its socket answers. */
-export async function startDaemon(env: Record<string, string>, timeoutMs = 60_000): Promise<DaemonChild> {
+/** The daemon from its TypeScript sources, or with `nodeArgs` as production runs it (the compiled
+ * dist/server/supervisor.mjs and the unit's node flags). */
+export async function startDaemon(env: Record<string, string>, timeoutMs = 60_000, nodeArgs?: string[]): Promise<DaemonChild> {
   const socketPath = env.SUPERVISOR_SOCKET!;
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'supervisor/main.ts'], {
+  const proc = spawn(process.execPath, nodeArgs ?? ['--import', 'tsx', 'supervisor/main.ts'], {
     cwd: ROOT,
     env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/root', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
