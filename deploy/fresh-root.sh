@@ -9,7 +9,8 @@
 #   deploy/fresh-root.sh run ROOT CMD…    run CMD inside ROOT as root (a login-like environment)
 #   deploy/fresh-root.sh destroy ROOT     kill what runs inside ROOT, unmount, delete ROOT
 #   deploy/fresh-root.sh stale            destroy the roots of earlier runs whose owner is gone
-#   deploy/fresh-root.sh base             make the cached base tarball now (debootstrap, ~2 min)
+#   deploy/fresh-root.sh base             make the cached base tarball now (debootstrap, ~1-3 min)
+#   deploy/fresh-root.sh mounts DIR       list what is mounted at or under DIR (deepest first)
 #
 # What makes it differ from a real fresh machine, on purpose (all said again where they happen):
 # - Node: the host's own node binary and npm are copied in (the README's premise is "a fresh

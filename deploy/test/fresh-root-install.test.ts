@@ -279,14 +279,14 @@ function databaseState(): string {
 const services: Service[] = [];
 let created = false;
 
-async function teardown() {
+async function teardown(): Promise<string> {
   for (const s of services.reverse()) {
     const t0 = Date.now();
     await s.stop().catch(() => {});
     timings.push(`stop ${s.name} ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   }
   services.length = 0;
-  if (!created) return;
+  if (!created) return '';
   // PostgreSQL was started by the installer inside the root; stop it cleanly, then let
   // fresh-root.sh stop whatever else still runs in there, unmount and delete the root.
   let t0 = Date.now();
@@ -297,8 +297,11 @@ async function teardown() {
   timings.push(`destroy the root ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   if (r.status !== 0) console.error(`fresh-root destroy failed:\n${r.stdout}${r.stderr}`);
   created = false;
+  return `${r.stdout ?? ''}${r.stderr ?? ''}`.trim();
 }
-t.teardown(teardown);
+t.teardown(async () => {
+  await teardown();
+});
 // A killed run (tap's timeout) still unmounts: synchronously, on the way out.
 process.once('exit', () => {
   if (created) spawnSync('bash', [FRESH, 'destroy', root], { timeout: 120_000 });
@@ -414,6 +417,13 @@ t.test('a fresh Debian 12 root: scripts/install for real, then the services as t
   t.ok(gwCreds.groups.includes(gidOf('wank-sock')), 'the gateway process is in wank-sock');
   t.ok(credentials(supervisor.child.pid!).groups.includes(gidOf('docker')), 'the supervisor process is in docker');
 
+  // slicectl as the README sets it up: root may use the supervisor socket, a user outside
+  // wank-sock may not (exit 7: cannot connect).
+  inside(['ln', '-sf', '/opt/queunir/current/supervisor/cli/slicectl.js', '/usr/local/bin/slicectl']);
+  t.ok(Array.isArray(JSON.parse(inside(['slicectl', '--json', 'status']))), 'slicectl --json status answers through the socket');
+  const nobody = spawnSync('env', [...CLEAN, 'chroot', '--userspec=65534:65534', '--groups=65534', root, '/usr/bin/env', 'HOME=/tmp', '/usr/local/bin/slicectl', 'status'], { encoding: 'utf8' });
+  t.equal(nobody.status, 7, `a user outside wank-sock cannot reach the supervisor (slicectl exit 7): ${nobody.stderr}`);
+
   // The gateway's identity cannot open the Docker socket; the supervisor's can (so the check can fail).
   const probe = `const s=require('net').connect('/run/docker.sock');s.on('connect',()=>{s.write('GET /_ping HTTP/1.0\\r\\n\\r\\n')});s.on('data',d=>{console.log('open '+String(d).split('\\r\\n')[0]);process.exit(0)});s.on('error',e=>{console.log(e.code);process.exit(0)})`;
   const as = (svc: Service) => sh('env', [...CLEAN, 'chroot', `--userspec=${svc.uid}:${svc.groups[0]}`, `--groups=${svc.groups.join(',')}`, root, '/usr/bin/node', '-e', probe]).trim();
@@ -488,7 +498,8 @@ t.test('a fresh Debian 12 root: scripts/install for real, then the services as t
 t.test('teardown: nothing left running or mounted in the root, the root gone', async (t) => {
   if (!created) return t.pass('no root was made');
   const t0 = Date.now();
-  await teardown();
+  const said = await teardown();
+  if (said) t.comment(said);
   timings.push(`teardown ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   t.equal(sh('bash', [FRESH, 'mounts', path.dirname(root)]).trim().split('\n').filter((m) => m.startsWith(root)).join(','), '', 'no mount left under the root');
   t.notOk(fs.existsSync(root), 'the root is deleted');
