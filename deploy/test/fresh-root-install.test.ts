@@ -61,8 +61,8 @@ function sh(cmd: string, args: string[], options: { timeoutMs?: number; env?: No
 /** A command inside the root, as root. */
 const inside = (args: string[], timeoutMs?: number) => sh('bash', [FRESH, 'run', root, ...args], { timeoutMs });
 
-function install(): { status: number | null; out: string } {
-  const r = spawnSync('bash', [FRESH, 'run', root, 'bash', '/root/queunir/scripts/install', '--domain', DOMAIN, '--no-start'], { encoding: 'utf8', timeout: 900_000, maxBuffer: 64 << 20 });
+function install(...extra: string[]): { status: number | null; out: string } {
+  const r = spawnSync('bash', [FRESH, 'run', root, 'bash', '/root/queunir/scripts/install', '--domain', DOMAIN, ...extra], { encoding: 'utf8', timeout: 900_000, maxBuffer: 64 << 20 });
   return { status: r.status, out: `${r.stdout}${r.stderr}` };
 }
 
@@ -330,8 +330,16 @@ t.test('a fresh Debian 12 root: scripts/install for real, then the services as t
   t.notOk(fs.existsSync(inRoot('usr/lib/postgresql')), 'no PostgreSQL before the installer');
   t.notOk(fs.existsSync(inRoot('usr/sbin/nginx')), 'no nginx before the installer');
 
+  // ---- the README's order: a dry run first, on the bare system ----
+  const dry = timed('install --dry-run', () => install('--dry-run'));
+  t.equal(dry.status, 0, 'the dry run succeeds on a bare system');
+  if (dry.status !== 0) t.comment(dry.out.slice(-6000));
+  t.match(dry.out, /apt-get install .*postgresql nginx openssl ca-certificates debootstrap docker\.io/, 'it would install the packages');
+  t.match(dry.out, /dry run: nothing was changed/, 'it ends saying so');
+  t.notOk(fs.existsSync(inRoot('etc/wank')) || fs.existsSync(inRoot('opt/queunir')) || fs.existsSync(inRoot('usr/sbin/nginx')), 'and changed nothing');
+
   // ---- the installer, first run ----
-  const first = timed('install (first run)', install);
+  const first = timed('install (first run)', () => install('--no-start'));
   t.equal(first.status, 0, 'the first install succeeds');
   if (first.status !== 0) {
     t.comment(first.out.slice(-6000));
@@ -339,6 +347,7 @@ t.test('a fresh Debian 12 root: scripts/install for real, then the services as t
   }
   t.match(first.out, /systemd is not running: starting the cluster with pg_ctlcluster/, 'it says how it starts PostgreSQL without systemd');
   t.match(first.out, /systemd is not running \(a container or chroot\?\): the units are installed; start the services yourself/);
+  t.match(first.out, /the services are not started \(--no-start\)/, 'it ends saying the services are not started');
   t.match(first.out, /build-slice-image: (queunir\/slice:latest is up to date|built queunir\/slice:latest)/, 'the slice image step ran against the host engine');
   t.notMatch(first.out, /SESSION_SECRET=|postgres:\/\/[^:\s]+:(?!\*\*\*)[^@\s]+@/, 'no secret in the output');
   for (const bin of ['usr/lib/postgresql', 'usr/sbin/nginx', 'usr/bin/docker', 'usr/sbin/debootstrap']) t.ok(fs.existsSync(inRoot(bin)), `${bin} installed from the mirror`);
@@ -350,7 +359,7 @@ t.test('a fresh Debian 12 root: scripts/install for real, then the services as t
   t.match(dbBefore, /role:wank_supervisor:truefalsetruefalsefalse/, 'wank_supervisor: login, createrole, not superuser');
   t.match(dbBefore, /schema:gateway:wank_gateway/);
   t.match(dbBefore, /db:wank_saas:wank_supervisor/);
-  const second = timed('install (second run)', install);
+  const second = timed('install (second run)', () => install('--no-start'));
   t.equal(second.status, 0, 'the second install succeeds');
   if (second.status !== 0) t.comment(second.out.slice(-6000));
   t.match(second.out, /all present: postgresql nginx/);
