@@ -6,11 +6,12 @@
 //      latency the relay adds, slice → client (each event's arrival on a direct slice stream vs on
 //      every gateway stream, one clock).
 // Run alone: npx tsx bench/gateway.bench.ts   (STREAMS=… CONNECTIONS=… DURATION=… to change)
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
 import { startTestCluster, freePort } from '../test-support/pg.ts';
 import { provisionGatewayUrl } from '../gateway/lib/database-url.ts';
 import { SseParser } from '../gateway/lib/sse.ts';
@@ -74,7 +75,9 @@ try {
   cleanups.push(() => supervisor.stop());
 
   const port = await freePort();
-  const gw = spawn(process.execPath, ['--import', 'tsx', 'gateway/main.ts'], {
+  // The gateway as production runs it: compiled (scripts/build-server.sh), no TypeScript loader.
+  execFileSync('bash', ['scripts/build-server.sh'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+  const gw = spawn(process.execPath, ['dist/server/gateway.mjs'], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH!,
@@ -154,10 +157,14 @@ try {
   const before = memoryOf(gw.pid!);
   const arrivals = new Map<string, number[]>();
   const directArrival = new Map<string, number>();
+  // The streams are held in two places so the client's own work does not count as the relay's: a
+  // worker thread holds most of them and drains them unread (a browser's share of the work is its
+  // own machine's), and this thread parses the PROBES streams, whose arrival times are measured.
+  const PROBES = Math.min(STREAMS, Number(process.env.PROBES ?? 50));
   const agent = new http.Agent({ keepAlive: false, maxSockets: Infinity });
   let opened = 0;
   const requests: http.ClientRequest[] = [];
-  const openOne = () =>
+  const openProbe = () =>
     new Promise<void>((resolve, reject) => {
       const req = http.get(`${base}/api/events`, { agent, headers: { cookie, accept: 'text/event-stream' } }, (res) => {
         if (res.statusCode !== 200) return reject(new Error(`stream answered ${res.statusCode}`));
@@ -177,12 +184,45 @@ try {
       req.on('error', reject);
       requests.push(req);
     });
-  note(`opening ${STREAMS} event streams`);
-  for (let i = 0; i < STREAMS; i += 100) await Promise.all(Array.from({ length: Math.min(100, STREAMS - i) }, openOne));
+  note(`opening ${STREAMS} event streams (${STREAMS - PROBES} drained by a worker thread, ${PROBES} measured here, spread among them)`);
+  const holder = new Worker(
+    `const http = require('node:http');
+     const { parentPort, workerData } = require('node:worker_threads');
+     const agent = new http.Agent({ keepAlive: false, maxSockets: Infinity });
+     let open = 0;
+     const one = () => new Promise((resolve, reject) => {
+       const req = http.get(workerData.url, { agent, headers: { cookie: workerData.cookie, accept: 'text/event-stream' } }, (res) => {
+         if (res.statusCode !== 200) return reject(new Error('stream answered ' + res.statusCode));
+         open++; res.resume(); resolve();
+       });
+       req.on('error', reject);
+     });
+     parentPort.on('message', async (n) => {
+       try {
+         for (let i = 0; i < n; i += 100) await Promise.all(Array.from({ length: Math.min(100, n - i) }, one));
+         parentPort.postMessage(open);
+       } catch (err) { parentPort.postMessage('error: ' + err.message); }
+     });`,
+    { eval: true, workerData: { url: `${base}/api/events`, cookie } },
+  );
+  // The relay writes to streams in the order they came: a probe after every (STREAMS / PROBES - 1)
+  // held streams samples every position of that order alike, not only the last ones.
+  const holdMore = (n: number) =>
+    new Promise<number>((resolve, reject) => {
+      holder.once('message', (m: number | string) => (typeof m === 'number' ? resolve(m) : reject(new Error(`the worker could not open its streams: ${m}`))));
+      holder.postMessage(n);
+    });
+  let held0 = 0;
+  const per = Math.floor((STREAMS - PROBES) / PROBES);
+  for (let i = 0; i < PROBES; i++) {
+    held0 = await holdMore(i === PROBES - 1 ? STREAMS - PROBES - held0 : per);
+    await openProbe();
+  }
+  const totalOpen = held0 + opened;
   await sleep(2_000);
   const held = memoryOf(gw.pid!);
   console.log(
-    `gateway event streams=${opened} rss=${mb(held.rss)} MB pss=${mb(held.pss)} MB (before streams rss=${mb(before.rss)} MB, per stream ≈ ${(((held.rss - before.rss) / opened) / 1024).toFixed(1)} KiB)`,
+    `gateway event streams=${totalOpen} rss=${mb(held.rss)} MB pss=${mb(held.pss)} MB (before streams rss=${mb(before.rss)} MB, per stream ≈ ${(((held.rss - before.rss) / totalOpen) / 1024).toFixed(1)} KiB)`,
   );
 
   // The slice's own stream, read directly, is the reference clock for "the slice sent it".
@@ -211,12 +251,13 @@ try {
   added.sort((a, b) => a - b);
   const delivered = [...directArrival.keys()].reduce((n, id) => n + (arrivals.get(id)?.length ?? 0), 0);
   console.log(
-    `gateway event latency streams=${opened} events=${directArrival.size} deliveries=${delivered}/${directArrival.size * opened} ` +
+    `gateway event latency streams=${totalOpen} (measured on ${opened}) events=${directArrival.size} deliveries=${delivered}/${directArrival.size * opened} ` +
       `p50=${percentile(added, 50).toFixed(1)} ms p99=${percentile(added, 99).toFixed(1)} ms max=${percentile(added, 100).toFixed(1)} ms (added by the relay, slice → client)`,
   );
   directReq.destroy();
   for (const r of requests) r.destroy();
   agent.destroy();
+  await holder.terminate();
 } finally {
   await cleanup();
 }

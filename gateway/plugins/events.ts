@@ -49,7 +49,8 @@ class UserHub {
     if (event.id) this.lastId = event.id;
     this.buffer.push(event);
     if (this.buffer.length > BUFFER_SIZE) this.buffer.shift();
-    const wire = formatSse(event);
+    // Encoded once, not once per stream: with thousands of streams this loop is the relay's cost.
+    const wire = Buffer.from(formatSse(event));
     for (const sub of this.subscribers) {
       if (sub.own) continue;
       if (event.id) sub.lastSliceId = event.id;
@@ -87,7 +88,7 @@ class UserHub {
   }
 }
 
-function write(sub: Subscriber, chunk: string): void {
+function write(sub: Subscriber, chunk: string | Buffer): void {
   if (sub.res.writableEnded || sub.res.destroyed) return;
   if (sub.res.writableLength > MAX_PENDING_BYTES) {
     sub.res.destroy();
