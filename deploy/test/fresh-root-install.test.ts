@@ -347,6 +347,11 @@ t.test('a fresh Debian 12 root: scripts/install for real, then the services as t
   }
   t.match(first.out, /systemd is not running: starting the cluster with pg_ctlcluster/, 'it says how it starts PostgreSQL without systemd');
   t.match(first.out, /systemd is not running \(a container or chroot\?\): the units are installed; start the services yourself/);
+  // The root uses the host's engine, whose wank-slices network other tests may have made first
+  // (Docker's default subnet): the installer must notice a network that PostgreSQL does not serve.
+  const hostNet = sh('docker', ['network', 'inspect', '-f', '{{range .IPAM.Config}}{{.Subnet}} {{.Gateway}}{{end}}', 'wank-slices']).trim();
+  if (hostNet === '172.30.77.0/24 172.30.77.1') t.notMatch(first.out, /warning: the Docker network wank-slices/, 'the slice network is the installer\'s: no warning');
+  else t.match(first.out, new RegExp(`warning: the Docker network wank-slices has subnet/gateway '${hostNet.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}'`), `the installer warns that wank-slices (${hostNet}) is not the subnet PostgreSQL serves`);
   t.match(first.out, /the services are not started \(--no-start\)/, 'it ends saying the services are not started');
   t.match(first.out, /build-slice-image: (queunir\/slice:latest is up to date|built queunir\/slice:latest)/, 'the slice image step ran against the host engine');
   t.notMatch(first.out, /SESSION_SECRET=|postgres:\/\/[^:\s]+:(?!\*\*\*)[^@\s]+@/, 'no secret in the output');
