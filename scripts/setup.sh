@@ -17,7 +17,9 @@ fi
 node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=19)?0:1)' || {
   say "Node $(node -v) is too old: Node 20.19 or newer is needed (nvm install 20)"; exit 1; }
 
-packages=(chromium)
+# acl: as root, the embedded PostgreSQL (run as the postgres user) is let through a private
+# project directory such as /root by an ACL entry.
+packages=(chromium acl)
 case "$profile" in
   start) ;;
   test) packages+=(docker.io debootstrap nginx-light openssl ca-certificates procps iproute2) ;;

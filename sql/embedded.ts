@@ -82,6 +82,15 @@ function postgresIds(): { uid: number; gid: number } | null {
   }
 }
 
+/** The directories above `dir`, nearest first, up to /. */
+function ancestorsOf(dir: string): string[] {
+  const out: string[] = [];
+  for (let d = path.dirname(dir); ; d = path.dirname(d)) {
+    out.push(d);
+    if (d === path.dirname(d)) return out;
+  }
+}
+
 function readOrCreatePassword(file: string): string {
   try {
     return fs.readFileSync(file, 'utf8').trim();
@@ -149,6 +158,19 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
       throw dataDirError(dataDir, (err as NodeJS.ErrnoException).code ?? 'cannot create');
     }
     // The server runs as the postgres user: every directory above the data must let it through.
+    // A project in a private directory (root's /root, a 0700 temporary directory) lets that one
+    // user through, to traverse only (an ACL entry), rather than opening the directory to everyone.
+    const blocked = ancestorsOf(dataDir).filter((d) => spawnSync('test', ['-x', d], { uid: ids.uid, gid: ids.gid }).status !== 0);
+    if (blocked.length > 0) {
+      for (const d of blocked) {
+        const r = spawnSync('setfacl', ['-m', `u:${EMBEDDED_SUPERUSER}:x`, d], { encoding: 'utf8' });
+        if (r.error || r.status !== 0) {
+          const why = r.error ? 'setfacl is missing: apt-get install -y acl' : `setfacl on ${d} failed: ${String(r.stderr).trim()}`;
+          throw dataDirError(dataDir, `the postgres user cannot reach it and could not be let through (${why})`);
+        }
+      }
+      log(`let the postgres user through ${blocked.join(', ')} (traverse only, by ACL)`);
+    }
     const probe = spawnSync('test', ['-w', dataDir], { uid: ids.uid, gid: ids.gid });
     if (probe.status !== 0) throw dataDirError(dataDir, 'the postgres user cannot reach it');
   }

@@ -13,7 +13,7 @@ import { processesWithAnyArg } from '../../lib/leftover-processes.ts';
 import { assertChromium, ROOT } from './system.ts';
 
 t.setTimeout(15 * 60_000);
-assertChromium(t);
+assertChromium();
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'queunir-npm-demo-'));
 const clone = path.join(dir, 'queunir');

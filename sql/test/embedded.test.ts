@@ -63,17 +63,33 @@ t.test('port in use: one line naming the port and what to do', async (t) => {
   t.match(r.stderr, new RegExp(`port ${port} .*already in use.*PG_EMBEDDED_PORT`));
 });
 
+if (os.userInfo().uid === 0) {
+  t.test('as root, a project in a private directory (the /root case) works: postgres may traverse it, nothing more', async (t) => {
+    const priv = path.join(work, 'private-home');
+    fs.mkdirSync(priv, { recursive: true });
+    fs.chmodSync(priv, 0o700);
+    t.teardown(() => fs.chmodSync(priv, 0o755));
+    const r = openDatabase({ TEST_ROOT: priv, PG_EMBEDDED_PORT: String(await freePort()) });
+    t.equal(r.status, 0, `opened (${r.stderr.trim()})`);
+    t.match(r.stdout, /connected/);
+    const acl = spawnSync('getfacl', ['-p', priv], { encoding: 'utf8' }).stdout;
+    t.match(acl, /^user:postgres:--x$/m, 'an ACL entry lets postgres traverse');
+    t.match(acl, /^other::---$/m, 'the directory stays closed to everyone else');
+  });
+}
+
 t.test('data directory not writable: one line naming the directory', async (t) => {
   const locked = path.join(work, 'locked');
   fs.mkdirSync(locked, { recursive: true });
-  // As root, a 0700 directory owned by root keeps the postgres user out (the /root case); as
-  // anyone else, a read-only directory keeps the owner out.
-  fs.chmodSync(locked, os.userInfo().uid === 0 ? 0o700 : 0o500);
+  fs.chmodSync(locked, 0o500);
   t.teardown(() => fs.chmodSync(locked, 0o755));
-  const r = openDatabase({ TEST_ROOT: locked, PG_EMBEDDED_PORT: String(await freePort()) });
-  t.equal(r.status, EXIT.NOT_RUNNING);
-  oneLine(t, r.stderr);
-  t.match(r.stderr, /data directory .*locked.* is not writable/);
+  if (os.userInfo().uid !== 0) {
+    // A read-only directory keeps its owner out (root writes anywhere: the case below stands for it).
+    const r = openDatabase({ TEST_ROOT: path.join(locked, 'project'), PG_EMBEDDED_PORT: String(await freePort()) });
+    t.equal(r.status, EXIT.NOT_RUNNING);
+    oneLine(t, r.stderr);
+    t.match(r.stderr, /data directory .*locked.* is not writable/);
+  }
 
   const underFile = path.join(work, 'a-file');
   fs.writeFileSync(underFile, 'not a directory');
