@@ -61,9 +61,32 @@ function sh(cmd: string, args: string[], options: { timeoutMs?: number; env?: No
 /** A command inside the root, as root. */
 const inside = (args: string[], timeoutMs?: number) => sh('bash', [FRESH, 'run', root, ...args], { timeoutMs });
 
-function install(...extra: string[]): { status: number | null; out: string } {
-  const r = spawnSync('bash', [FRESH, 'run', root, 'bash', '/root/queunir/scripts/install', '--domain', DOMAIN, ...extra], { encoding: 'utf8', timeout: 900_000, maxBuffer: 64 << 20 });
-  return { status: r.status, out: `${r.stdout}${r.stderr}` };
+/** scripts/install inside the root; notes how long each of its steps took. */
+async function install(label: string, ...extra: string[]): Promise<{ status: number | null; out: string }> {
+  const t0 = Date.now();
+  const child = spawn('bash', [FRESH, 'run', root, 'bash', '/root/queunir/scripts/install', '--domain', DOMAIN, ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  const steps: [string, number][] = [];
+  let partial = '';
+  const keep = (c: Buffer) => {
+    const text = c.toString();
+    out += text;
+    const lines = (partial + text).split('\n');
+    partial = lines.pop()!;
+    for (const line of lines) {
+      const m = /^==> (\d+)\/12 /.exec(line);
+      if (m) steps.push([m[1]!, Date.now()]);
+    }
+  };
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  const killer = setTimeout(() => child.kill('SIGKILL'), 900_000);
+  const status = await new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+  clearTimeout(killer);
+  const end = Date.now();
+  const perStep = steps.map(([n, at], i) => `${n}:${(((steps[i + 1]?.[1] ?? end) - at) / 1000).toFixed(0)}`).join(' ');
+  timings.push(`${label} ${((end - t0) / 1000).toFixed(1)} s (seconds per step ${perStep})`);
+  return { status, out };
 }
 
 // ---- the root's users and groups (the test reads them; lookups by name would use the host's) ----
@@ -331,7 +354,7 @@ t.test('a fresh Debian 12 root: scripts/install for real, then the services as t
   t.notOk(fs.existsSync(inRoot('usr/sbin/nginx')), 'no nginx before the installer');
 
   // ---- the README's order: a dry run first, on the bare system ----
-  const dry = timed('install --dry-run', () => install('--dry-run'));
+  const dry = await install('install --dry-run', '--dry-run');
   t.equal(dry.status, 0, 'the dry run succeeds on a bare system');
   if (dry.status !== 0) t.comment(dry.out.slice(-6000));
   t.match(dry.out, /apt-get install .*postgresql nginx openssl ca-certificates debootstrap docker\.io/, 'it would install the packages');
@@ -339,7 +362,7 @@ t.test('a fresh Debian 12 root: scripts/install for real, then the services as t
   t.notOk(fs.existsSync(inRoot('etc/wank')) || fs.existsSync(inRoot('opt/queunir')) || fs.existsSync(inRoot('usr/sbin/nginx')), 'and changed nothing');
 
   // ---- the installer, first run ----
-  const first = timed('install (first run)', () => install('--no-start'));
+  const first = await install('install (first run)', '--no-start');
   t.equal(first.status, 0, 'the first install succeeds');
   if (first.status !== 0) {
     t.comment(first.out.slice(-6000));
@@ -364,7 +387,7 @@ t.test('a fresh Debian 12 root: scripts/install for real, then the services as t
   t.match(dbBefore, /role:wank_supervisor:truefalsetruefalsefalse/, 'wank_supervisor: login, createrole, not superuser');
   t.match(dbBefore, /schema:gateway:wank_gateway/);
   t.match(dbBefore, /db:wank_saas:wank_supervisor/);
-  const second = timed('install (second run)', () => install('--no-start'));
+  const second = await install('install (second run)', '--no-start');
   t.equal(second.status, 0, 'the second install succeeds');
   if (second.status !== 0) t.comment(second.out.slice(-6000));
   t.match(second.out, /all present: postgresql nginx/);
