@@ -74,6 +74,14 @@ async function ctrlC(run: Run): Promise<number[]> {
   return left;
 }
 
+function commandOf(pid: number): string {
+  try {
+    return `${pid} ${fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').slice(0, 160)}`;
+  } catch {
+    return `${pid} (gone)`;
+  }
+}
+
 const PORT = await freePort();
 const PG_PORT = await freePort();
 const env = { PORT: String(PORT), PG_EMBEDDED_PORT: String(PG_PORT), PUBLIC_URL: `http://localhost:${PORT}` };
@@ -111,8 +119,8 @@ t.test('npm run demo on a fresh clone: READY, chats through /api/chats, the app 
   t.match(await page.text(), /<div id="root">/, 'the built web app is served at /');
 
   const left = await ctrlC(run);
-  t.same(left, [], 'after Ctrl-C no process of the clone keeps running (gateway, supervisor, slice, Chromium, PostgreSQL)');
-  t.match(run.output(), /\[start\]\s+stopped/, 'it says it stopped');
+  t.same(left.map(commandOf), [], 'after Ctrl-C no process of the clone keeps running (gateway, supervisor, slice, Chromium, PostgreSQL)');
+  t.match(run.output(), /\[start\]\s+stopped/, `it says it stopped: ${run.output().slice(-1500)}`);
   t.notOk(await fetch(`${base}/healthz`).then(() => true, () => false), 'the port is free again');
 });
 
@@ -125,5 +133,5 @@ t.test('npm start on the same clone: the app again, with the data kept', async (
   t.equal(me.user?.email, account.email, 'the account made by the demo run is still there');
   const page = await fetch(`${base}/`);
   t.match(await page.text(), /<div id="root">/, 'the app is served');
-  t.same(await ctrlC(run), [], 'after Ctrl-C nothing is left running');
+  t.same((await ctrlC(run)).map(commandOf), [], 'after Ctrl-C nothing is left running');
 });
