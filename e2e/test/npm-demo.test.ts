@@ -23,8 +23,22 @@ execFileSync('git', ['clone', '--quiet', ROOT, clone]);
 fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(clone, 'node_modules'));
 const old = new Date('2000-01-01T00:00:00Z');
 fs.utimesSync(path.join(clone, 'package-lock.json'), old, old);
+/** Every process of the clone: started in it (its working directory) or naming it (PostgreSQL, Chromium). */
+function cloneProcesses(): number[] {
+  const pids = new Set(processesWithAnyArg((a) => a.includes(clone)));
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const cwd = fs.readlinkSync(`/proc/${name}/cwd`);
+      if (cwd === clone || cwd.startsWith(`${clone}/`)) pids.add(Number(name));
+    } catch {}
+  }
+  pids.delete(process.pid);
+  return [...pids];
+}
+
 t.teardown(() => {
-  for (const pid of processesWithAnyArg((a) => a.includes(clone))) {
+  for (const pid of cloneProcesses()) {
     try {
       process.kill(pid, 'SIGKILL');
     } catch {}
@@ -66,10 +80,10 @@ async function ctrlC(run: Run): Promise<number[]> {
   const code = await Promise.race([run.exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 60_000))]);
   if (code === 'hung') throw new Error(`npm still running 60 s after Ctrl-C:\n${run.output().slice(-2000)}`);
   const deadline = Date.now() + 30_000;
-  let left = processesWithAnyArg((a) => a.includes(clone));
+  let left = cloneProcesses();
   while (left.length > 0 && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 250));
-    left = processesWithAnyArg((a) => a.includes(clone));
+    left = cloneProcesses();
   }
   return left;
 }
