@@ -235,7 +235,13 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     port: options.port,
     dataDir,
     reused: false,
-    stop: () => server.stop(),
+    stop: async () => {
+      // The package waits for its server's exit event, which never comes when the server has ended
+      // already (Ctrl-C reaches it too): then there is nothing to stop.
+      const proc = (server as unknown as { process?: { exitCode: number | null; signalCode: string | null } }).process;
+      if (proc && (proc.exitCode !== null || proc.signalCode !== null)) return;
+      await server.stop();
+    },
   };
 }
 

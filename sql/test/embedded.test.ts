@@ -60,6 +60,17 @@ t.test("loading the embedded server leaves Ctrl-C to the program (the package's 
   t.ok(before !== undefined && before === after, `no SIGINT, SIGTERM or SIGHUP listener added (${r.stdout.trim()} ${r.stderr.trim()})`);
 });
 
+t.test('stop() returns when the server has already ended (Ctrl-C reaches it first)', async (t) => {
+  const dataDir = path.join(work, 'ended', 'pg');
+  const server = await startEmbeddedPostgres({ dataDir, port: await freePort() });
+  const pid = Number(fs.readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  process.kill(pid, 'SIGINT');
+  for (let i = 0; i < 100 && fs.existsSync(path.join(dataDir, 'postmaster.pid')); i++) await new Promise((r) => setTimeout(r, 100));
+  await new Promise((r) => setTimeout(r, 200));
+  const result = await Promise.race([server.stop().then(() => 'returned'), new Promise((r) => setTimeout(() => r('hung'), 10_000))]);
+  t.equal(result, 'returned');
+});
+
 t.test('port in use: one line naming the port and what to do', async (t) => {
   const blocker = net.createServer();
   const port = await freePort();
