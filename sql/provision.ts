@@ -69,15 +69,16 @@ async function createOrUpdateRole(
 ): Promise<boolean> {
   const exists = await roleExists(db, role);
   const superAdmin = await isSuperuser(db);
-  const common = `login nocreatedb nocreaterole noinherit connection limit ${connectionLimit}`;
+  const common = `login noinherit connection limit ${connectionLimit}`;
   // PostgreSQL refuses SUPERUSER, REPLICATION and BYPASSRLS in ALTER ROLE from a non-superuser
-  // even to turn them off (the installer's admin role wank_supervisor is CREATEROLE only); a role
-  // it created has none of them, and CREATE ROLE accepts them as the defaults they are.
-  const attrs = sql.raw(`${common} nosuperuser noreplication nobypassrls`);
+  // even to turn them off, and (16 and later) CREATEDB from a role without it (the installer's
+  // admin role wank_supervisor is CREATEROLE only); a role it created has none of them, and
+  // CREATE ROLE accepts them as the defaults they are.
+  const attrs = sql.raw(`${common} nocreatedb nocreaterole nosuperuser noreplication nobypassrls`);
   if (!exists) {
     await sql`create role ${sql.id(role)} with ${attrs} password ${sql.lit(password ?? newPassword())}`.execute(db);
   } else {
-    await sql`alter role ${sql.id(role)} with ${superAdmin ? attrs : sql.raw(common)}`.execute(db);
+    await sql`alter role ${sql.id(role)} with ${superAdmin ? attrs : sql.raw(`${common} nocreaterole`)}`.execute(db);
     if (password !== null) await sql`alter role ${sql.id(role)} with password ${sql.lit(password)}`.execute(db);
   }
   // A non-superuser admin needs membership to SET ROLE for migrations and to drop the role later.

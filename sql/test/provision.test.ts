@@ -2,7 +2,7 @@ import t from 'tap';
 import { sql } from 'kysely';
 import { startTestCluster } from '../../test-support/pg.ts';
 import { createDb, urlForRole } from '../database.ts';
-import { dropSlice, provisionSlice, rotateSlicePassword, sliceSchemaExists } from '../provision.ts';
+import { dropSlice, provisionGateway, provisionSlice, rotateSlicePassword, sliceSchemaExists } from '../provision.ts';
 
 const cluster = await startTestCluster('provision');
 const admin = createDb<any>(cluster.adminUrl, { max: 12 });
@@ -67,4 +67,25 @@ t.test('ids that are not positive integers are refused before any SQL', async (t
   await t.rejects(provisionSlice(admin, 0), RangeError);
   await t.rejects(provisionSlice(admin, 1.5), RangeError);
   await t.rejects(dropSlice(admin, -3), RangeError);
+});
+
+t.test('an admin that is not a superuser (the installer: CREATEROLE, owner of the database) provisions twice', async (t) => {
+  await sql`create role wank_supervisor_test with login createrole nosuperuser nocreatedb noreplication password 'admin-pw-for-tests'`.execute(admin);
+  await sql`create database provision_nonsuper owner wank_supervisor_test`.execute(admin);
+  const url = new URL(urlForRole(cluster.adminUrl, 'wank_supervisor_test', 'admin-pw-for-tests'));
+  url.pathname = '/provision_nonsuper';
+  const limited = createDb<any>(url.toString(), { max: 2 });
+  t.teardown(() => limited.destroy());
+  const first = await provisionSlice(limited, 31);
+  t.equal(first.created, true, 'created by the limited admin');
+  const again = await provisionSlice(limited, 31, { rotatePassword: true });
+  t.equal(again.created, false, 'provisioned again (ALTER ROLE) without superuser rights');
+  t.ok(again.password, 'with a new password');
+  const asSlice = createDb<any>(urlForRole(url.toString(), 'slice_31', again.password!), { max: 1 });
+  await sql`select 1 from slice_31.chats`.execute(asSlice);
+  await asSlice.destroy();
+  const gw1 = await provisionGateway(limited, { password: 'gateway-pw-1-for-tests' });
+  const gw2 = await provisionGateway(limited, { password: 'gateway-pw-2-for-tests' });
+  t.ok(gw1 && gw2, 'the gateway role twice too');
+  await dropSlice(limited, 31);
 });
