@@ -7,11 +7,20 @@
 // - 20 slices: process-runtime slices running the stand-in supervisor/test/fixtures/minimal-slice.ts
 //   (the daemon's own memory is what is measured; 20 Chromiums would not fit 2 cores).
 import fs from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { startTestCluster } from '../test-support/pg.ts';
 import { SupervisorClient } from '../supervisor/client.ts';
 import { createLogger } from '../lib/logger.ts';
 import { ensureDocker, ensureSliceImage, startDaemon, startReachableCluster, tempDir, waitForState } from '../supervisor/test/helpers.ts';
+
+// The daemon as production runs it (systemd/wank-supervisor.service's ExecStart): compiled once
+// (scripts/build-server.sh), no TypeScript loader, a small young generation.
+execFileSync('bash', ['scripts/build-server.sh'], { stdio: 'inherit' });
+const unit = fs.readFileSync('systemd/wank-supervisor.service', 'utf8');
+const execStart = /^ExecStart=\S*node (.+)$/m.exec(unit)?.[1]?.trim().split(/\s+/);
+if (!execStart?.includes('dist/server/supervisor.mjs')) throw new Error('systemd/wank-supervisor.service does not run dist/server/supervisor.mjs');
+const DAEMON = execStart;
 
 const STARTSECS = '1';
 
@@ -54,7 +63,7 @@ async function main() {
       LOG_LEVEL: 'warn',
       ...extra,
     });
-    const d1 = await startDaemon(env('proc'));
+    const d1 = await startDaemon({ ...env('proc'), SLICE_COMMAND: 'node dist/server/slice.mjs' }, 60_000, DAEMON);
     const c1 = new SupervisorClient({ socketPath: d1.socketPath, timeoutMs: 180_000 });
     try {
       await new Promise((r) => setTimeout(r, 1000));
@@ -77,7 +86,7 @@ async function main() {
     }
 
     // ---- 20 process-runtime slices (stand-in) -----------------------------------------------------
-    const d2 = await startDaemon(env('twenty', { SLICE_COMMAND: 'node --import tsx supervisor/test/fixtures/minimal-slice.ts' }));
+    const d2 = await startDaemon(env('twenty', { SLICE_COMMAND: 'node --import tsx supervisor/test/fixtures/minimal-slice.ts' }), 60_000, DAEMON);
     const c2 = new SupervisorClient({ socketPath: d2.socketPath, timeoutMs: 180_000 });
     try {
       const ids = Array.from({ length: 20 }, (_, i) => i + 1);
@@ -85,7 +94,10 @@ async function main() {
       await Promise.all(ids.map((id) => c2.call('slice.start', { id })));
       await Promise.all(ids.map((id) => waitForState(c2, id, 'RUNNING', 180_000)));
       await new Promise((r) => setTimeout(r, 2000));
-      say(`supervisor daemon with 20 slices rss=${rssMb(d2.proc.pid!)} MB (process runtime, stand-in slices)`);
+      const peak = rssMb(d2.proc.pid!);
+      // Steady state: what it holds once the starts (20 provisionings, 20 spawns) are behind it.
+      await new Promise((r) => setTimeout(r, 15_000));
+      say(`supervisor daemon with 20 slices rss=${rssMb(d2.proc.pid!)} MB steady (${peak} MB 2 s after the 20 starts; process runtime, stand-in slices)`);
     } finally {
       await c2.close();
       await d2.stop();
@@ -105,7 +117,7 @@ async function main() {
     const net = await probe.networkAddress();
     await probe.close();
     const reachable = await startReachableCluster('bench-docker', net.gateway, net.subnet);
-    const d3 = await startDaemon({ ...env('docker'), RUNTIME: 'docker', DATABASE_URL: reachable.adminUrl, SLICE_MEMORY_MB: '1024' });
+    const d3 = await startDaemon({ ...env('docker'), RUNTIME: 'docker', DATABASE_URL: reachable.adminUrl, SLICE_MEMORY_MB: '1024' }, 60_000, DAEMON);
     const c3 = new SupervisorClient({ socketPath: d3.socketPath, timeoutMs: 180_000 });
     try {
       const id = 48;

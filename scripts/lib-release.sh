@@ -41,7 +41,7 @@ prepare_release() {
   local tmp=$RELEASE.partial
   printf '+ copy %s (%s files) -> %s\n' "$src" "$(release_files "$src" | wc -l)" "$RELEASE" >&2
   if [ "$DRY_RUN" = 1 ]; then
-    printf '+ node_modules: copy %s/node_modules or npm ci; vite build (VITE_SAAS=1) -> dist/web; npm prune --omit=dev\n' "$src" >&2
+    printf '+ node_modules: copy %s/node_modules or npm ci; vite build (VITE_SAAS=1) -> dist/web; scripts/build-server.sh -> dist/server; npm prune --omit=dev\n' "$src" >&2
     return 0
   fi
   # A run that failed half-way (no network for npm ci, say) leaves its .partial copy: a new run
@@ -67,6 +67,11 @@ prepare_release() {
   if [ -f "$tmp/web/vite.config.ts" ]; then
     run_sh "cd '$tmp' && VITE_SAAS=1 '${NODE_BIN:-node}' node_modules/vite/bin/vite.js build --config web/vite.config.ts --logLevel warn"
     [ -f "$tmp/dist/web/index.html" ] || die "the web build left no dist/web/index.html"
+  fi
+  # The server programs compiled once: the units run dist/server/*.mjs, with no TypeScript loader.
+  if [ -f "$tmp/scripts/build-server.sh" ]; then
+    run_sh "cd '$tmp' && bash scripts/build-server.sh"
+    [ -f "$tmp/dist/server/gateway.mjs" ] || die "the server build left no dist/server/gateway.mjs"
   fi
   run_sh "cd '$tmp' && npm prune --omit=dev --no-audit --no-fund --offline --loglevel=error"
   # The slice image build keeps its (large) base root filesystem cache outside the releases.

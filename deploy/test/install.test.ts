@@ -99,7 +99,7 @@ t.test('a real run into --prefix, twice: same secrets, same release, the files i
 
   const current = fs.realpathSync(path.join(prefix, 'opt/queunir/current'));
   t.match(path.basename(current), /^\d+\.\d+\.\d+-\d{14}$/);
-  for (const f of ['gateway/main.ts', 'supervisor/protocol.ts', 'scripts/db-migrate.ts', 'node_modules/tsx/package.json', 'node_modules/fastify/package.json', 'dist/web/index.html']) {
+  for (const f of ['gateway/main.ts', 'dist/server/gateway.mjs', 'dist/server/supervisor.mjs', 'supervisor/protocol.ts', 'scripts/db-migrate.ts', 'node_modules/tsx/package.json', 'node_modules/fastify/package.json', 'dist/web/index.html']) {
     t.ok(fs.existsSync(path.join(current, f)), `the release has ${f}`);
   }
   t.notOk(fs.existsSync(path.join(current, 'node_modules/vite')), 'dev dependencies are pruned');
@@ -115,7 +115,7 @@ t.test('a real run into --prefix, twice: same secrets, same release, the files i
   const certText = spawnSync('openssl', ['x509', '-in', path.join(prefix, 'etc/wank/tls/crm.example.com.crt'), '-noout', '-subject', '-ext', 'subjectAltName'], { encoding: 'utf8' }).stdout;
   t.match(certText, /DNS:crm\.example\.com/);
   const unit = fs.readFileSync(path.join(prefix, 'etc/systemd/system/wank-gateway.service'), 'utf8');
-  t.match(unit, new RegExp(`^ExecStart=${fs.realpathSync(process.execPath).replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} --import tsx gateway/main\\.ts$`, 'm'), 'the unit runs this machine\'s node');
+  t.match(unit, new RegExp(`^ExecStart=${fs.realpathSync(process.execPath).replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} dist/server/gateway\\.mjs$`, 'm'), 'the unit runs this machine\'s node');
 
   t.ok(fs.existsSync(path.join(ROOT, 'node_modules/vite/package.json')), 'the source\'s node_modules was not pruned');
   const second = runInstall(['--prefix', prefix, '--domain', 'crm.example.com', '--no-start'], {}, srcInstall);

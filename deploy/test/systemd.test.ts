@@ -38,7 +38,7 @@ t.test('the gateway: unprivileged, outside the docker group, reaching the socket
   t.same(u.all('SupplementaryGroups').join(' ').split(/\s+/), ['wank-sock']);
   t.notMatch(u.all('SupplementaryGroups').join(' '), /docker/);
   t.equal(u.get('EnvironmentFile'), '/etc/wank/gateway.env');
-  t.match(u.get('ExecStart'), /^\/usr\/bin\/node --import tsx gateway\/main\.ts$/);
+  t.match(u.get('ExecStart'), /^\/usr\/bin\/node dist\/server\/gateway\.mjs$/);
   t.match(u.get('Environment'), /PORT=3000/);
   t.match(u.get('Environment'), /HOST=127\.0\.0\.1/);
   t.equal(u.get('RuntimeDirectory'), undefined, 'the socket directory is the supervisor\'s');

@@ -71,7 +71,9 @@ fi
 cd "$P/opt/queunir/current"
 set -a; . "$P/etc/wank/gateway.env"; set +a
 export NODE_ENV=production HOST=127.0.0.1 SUPERVISOR_SOCKET=$P/no-supervisor.sock LOG_LEVEL=warn
-setsid ${process.execPath} --import tsx gateway/main.ts >>"$P/gateway.log" 2>&1 </dev/null &
+# The unit's own ExecStart arguments, from the release being started.
+args=$(sed -n 's|^ExecStart=[^ ]*node ||p' systemd/wank-gateway.service)
+setsid ${process.execPath} $args >>"$P/gateway.log" 2>&1 </dev/null &
 echo $! >"$P/gateway.pid"
 `,
   { mode: 0o755 },
