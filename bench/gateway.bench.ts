@@ -143,6 +143,31 @@ try {
       `p50 added=${(g.latency.p50 - d.latency.p50).toFixed(1)} ms`,
   );
   console.log(`gateway proxy p50=${g.latency.p50} ms p99=${g.latency.p99} ms; direct p50=${d.latency.p50} ms p99=${d.latency.p99} ms`);
+  // The hop's own latency, unsaturated: one request at a time on a kept-alive connection (at 32
+  // connections on two cores the added p50 above is queueing behind CPU, not the hop).
+  const sequential = async (url: string, headers: Record<string, string>, n: number): Promise<number[]> => {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const out: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const t0 = performance.now();
+      await new Promise<void>((resolve, reject) => {
+        http.get(url, { agent, headers }, (res) => {
+          res.resume();
+          res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`${url} answered ${res.statusCode}`))));
+        }).on('error', reject);
+      });
+      out.push(performance.now() - t0);
+    }
+    agent.destroy();
+    return out.sort((a, b) => a - b);
+  };
+  await sequential(`${base}/api/chats`, { cookie }, 200);
+  const sd = await sequential(`${direct}/api/chats`, bearer, 2000);
+  const sg = await sequential(`${base}/api/chats`, { cookie }, 2000);
+  console.log(
+    `gateway proxy one-at-a-time GET /api/chats: p50 added=${(percentile(sg, 50) - percentile(sd, 50)).toFixed(2)} ms ` +
+      `(gateway p50=${percentile(sg, 50).toFixed(2)} p99=${percentile(sg, 99).toFixed(2)} ms; direct p50=${percentile(sd, 50).toFixed(2)} p99=${percentile(sd, 99).toFixed(2)} ms)`,
+  );
   // The same through a route the slice answers from memory (GET /api/wa): the proxy's own cost
   // shows when the slice is not the bottleneck.
   const dw = await cannon(`${direct}/api/wa`, bearer, DURATION);
