@@ -11,6 +11,7 @@
 import fs from 'node:fs';
 import { sql } from 'kysely';
 import { AppError } from '../lib/errors.ts';
+import { parseEnvFile } from '../lib/env-file.ts';
 import { runMain } from '../lib/run-main.ts';
 import { checkConnection, createDb } from '../sql/database.ts';
 import { provisionGateway, provisionSlice } from '../sql/provision.ts';
@@ -24,17 +25,7 @@ export function readEnvFile(file: string): Record<string, string> {
   } catch (err) {
     throw new AppError('INVALID_ARGUMENT', `cannot read ${file}: ${(err as Error).message}`);
   }
-  const out: Record<string, string> = {};
-  for (const raw of text.split('\n')) {
-    const line = raw.trim();
-    if (line === '' || line.startsWith('#')) continue;
-    const m = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line);
-    if (!m) continue;
-    let value = m[2]!;
-    if ((value.startsWith('"') && value.endsWith('"')) || (value.startsWith("'") && value.endsWith("'"))) value = value.slice(1, -1);
-    out[m[1]!] = value;
-  }
-  return out;
+  return parseEnvFile(text);
 }
 
 function argValue(args: string[], name: string): string | undefined {

@@ -168,7 +168,9 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     // The server runs as the postgres user: every directory above the data must let it through.
     // A project in a private directory (root's /root, a 0700 temporary directory) lets that one
     // user through, to traverse only (an ACL entry), rather than opening the directory to everyone.
-    const blocked = ancestorsOf(dataDir).filter((d) => spawnSync('test', ['-x', d], { uid: ids.uid, gid: ids.gid }).status !== 0);
+    const reachable = () => spawnSync('test', ['-w', dataDir], { uid: ids.uid, gid: ids.gid }).status === 0;
+    const firstTry = reachable();
+    const blocked = firstTry ? [] : ancestorsOf(dataDir).filter((d) => spawnSync('test', ['-x', d], { uid: ids.uid, gid: ids.gid }).status !== 0);
     if (blocked.length > 0) {
       for (const d of blocked) {
         const r = spawnSync('setfacl', ['-m', `u:${EMBEDDED_SUPERUSER}:x`, d], { encoding: 'utf8' });
@@ -179,8 +181,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
       }
       log(`let the postgres user through ${blocked.join(', ')} (traverse only, by ACL)`);
     }
-    const probe = spawnSync('test', ['-w', dataDir], { uid: ids.uid, gid: ids.gid });
-    if (probe.status !== 0) throw dataDirError(dataDir, 'the postgres user cannot reach it');
+    if (!firstTry && !reachable()) throw dataDirError(dataDir, 'the postgres user cannot reach it');
   }
 
   const output: string[] = [];

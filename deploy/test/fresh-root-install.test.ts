@@ -25,6 +25,7 @@ import net from 'node:net';
 import path from 'node:path';
 import t from 'tap';
 import { freePort, parseUnit, request, ROOT, waitFor } from './helpers.ts';
+import { parseEnvFile } from '../../lib/env-file.ts';
 
 // The first run downloads the base system, the packages and the npm dependencies.
 t.setTimeout(25 * 60_000);
@@ -112,20 +113,8 @@ function gidOf(name: string): number {
   return g.gid;
 }
 
-/** KEY=VALUE lines the way systemd's EnvironmentFile= reads them. */
-function readEnvFile(file: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const raw of fs.readFileSync(file, 'utf8').split('\n')) {
-    const line = raw.trim();
-    if (line === '' || line.startsWith('#') || line.startsWith(';')) continue;
-    const m = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line);
-    if (!m) continue;
-    let v = m[2]!;
-    if ((v.startsWith('"') && v.endsWith('"')) || (v.startsWith("'") && v.endsWith("'"))) v = v.slice(1, -1);
-    out[m[1]!] = v;
-  }
-  return out;
-}
+/** An env file the way systemd's EnvironmentFile= reads it. */
+const readEnvFile = (file: string) => parseEnvFile(fs.readFileSync(file, 'utf8'));
 
 interface Service {
   name: string;

@@ -1,8 +1,8 @@
 // Runs the real slice program (slice/main.ts) as a child process for the flow tests.
 import { spawn, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
 import { ROOT } from '../../test-support/pg.ts';
+import { processesWithAnyArg } from '../../lib/leftover-processes.ts';
 
 export interface SliceProcess {
   child: ChildProcess;
@@ -49,18 +49,10 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined |
  */
 export function killProcessesUsing(dir: string): number[] {
   const killed: number[] = [];
-  for (const name of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
-    let cmdline = '';
+  for (const pid of processesWithAnyArg((a) => a.includes(dir))) {
     try {
-      cmdline = fs.readFileSync(`/proc/${name}/cmdline`, 'utf8');
-    } catch {
-      continue;
-    }
-    if (!cmdline.includes(dir)) continue;
-    try {
-      process.kill(Number(name), 'SIGKILL');
-      killed.push(Number(name));
+      process.kill(pid, 'SIGKILL');
+      killed.push(pid);
     } catch {
       /* already gone */
     }
