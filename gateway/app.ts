@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify';
 import helmet from 'helmet';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import fastifyStatic from '@fastify/static';
 import { AppError, isAppError, kindOfHttpStatus, toAppError, toHttpError, type ErrorCode, type ErrorKind } from '../lib/errors.ts';
 import { loggerOptions } from '../lib/logger.ts';
@@ -97,7 +97,28 @@ function staticHelmetHeaders(options: Parameters<typeof helmet>[0]): [string, st
 
 export async function build(options: BuildOptions): Promise<FastifyInstance> {
   const { config } = options;
+  // The proxy's fast path (plugins/proxy.ts) sees each request before Fastify does; it is set
+  // once the app is ready. app.inject() goes to Fastify directly.
+  let fastPath: ((req: IncomingMessage, res: ServerResponse) => boolean) | null = null;
   const app = Fastify({
+    serverFactory: (handler) => {
+      const server = http.createServer((req, res) => {
+        if (fastPath !== null) {
+          try {
+            if (fastPath(req, res)) return;
+          } catch (err) {
+            // Nothing was sent yet (it throws before forwarding or not at all): Fastify answers.
+            app.log.error({ err, url: req.url }, 'proxy fast path failed; answered by Fastify');
+          }
+        }
+        handler(req, res);
+      });
+      // What Fastify sets on a server it creates itself (its defaults).
+      server.keepAliveTimeout = 72_000;
+      server.requestTimeout = 0;
+      server.setTimeout(0);
+      return server;
+    },
     logger: options.logger === false ? false : loggerOptions('gateway', config.LOG_LEVEL),
     // No log line per request: the proxy path is the hot one (errors are still logged).
     logController: new LogController({ disableRequestLogging: true }),
@@ -152,6 +173,12 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
   await app.register(metricsPlugin);
   await app.register(billingPlugin);
 
+  // The /api/ path segments the gateway's own routes use: the proxy's fast path leaves them to Fastify.
+  const gatewaySegments = new Set<string>();
+  app.addHook('onRoute', (route) => {
+    const segment = /^\/api\/([^/:*]+)/.exec(route.url)?.[1];
+    if (segment) gatewaySegments.add(segment);
+  });
   await app.register(authRoutes);
   await app.register(meRoutes);
   await app.register(connectRoutes);
@@ -159,7 +186,11 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
   await app.register(adminRoutes);
   await app.register(billingRoutes);
   await app.register(healthRoutes);
-  await app.register(proxyPlugin);
+  await app.register(proxyPlugin, { gatewaySegments, securityHeaders });
+  app.addHook('onReady', (done) => {
+    fastPath = app.proxyFastPath;
+    done();
+  });
 
   const webDir = options.webDir === undefined ? (config.WEB_DIR ?? path.join(ROOT, 'dist', 'web')) : options.webDir;
   const hasWeb = webDir !== null && fs.existsSync(path.join(webDir, 'index.html'));

@@ -11,6 +11,8 @@ type GetCallback = (err: any, session?: any) => void;
 interface Cached {
   data: Record<string, unknown> | null;
   until: number;
+  /** when the session itself ends (its cookie's expiry), ms since the epoch */
+  expiresAt: number;
 }
 
 export class PgSessionStore {
@@ -61,6 +63,18 @@ export class PgSessionStore {
       }, (err) => callback(err));
   }
 
+  /**
+   * The session's data when this process holds a fresh, unexpired copy; undefined otherwise (then
+   * get() asks the database, and @fastify/session deals with an expired one). Never a round trip:
+   * the proxy's fast path calls it on every request.
+   */
+  peek(sid: string): Record<string, unknown> | undefined {
+    const hit = this.cache.get(sid);
+    if (!hit || hit.data === null) return undefined;
+    const now = Date.now();
+    return hit.until > now && hit.expiresAt > now ? hit.data : undefined;
+  }
+
   destroy(sid: string, callback: Callback): void {
     this.cache.delete(sid);
     this.db
@@ -89,6 +103,9 @@ export class PgSessionStore {
       const oldest = this.cache.keys().next().value;
       if (oldest !== undefined) this.cache.delete(oldest);
     }
-    this.cache.set(sid, { data, until: Date.now() + this.ttlMs });
+    // As @fastify/session decides on restore: the stored cookie's expires is when it ends.
+    const ends = (data?.cookie as { expires?: string } | undefined)?.expires;
+    const expiresAt = ends ? Date.parse(ends) : Infinity;
+    this.cache.set(sid, { data, until: Date.now() + this.ttlMs, expiresAt: Number.isNaN(expiresAt) ? 0 : expiresAt });
   }
 }

@@ -25,6 +25,12 @@ declare module 'fastify' {
     users: {
       /** The signed-in user, or an Unauthenticated error. */
       require(request: FastifyRequest): AuthUser;
+      /**
+       * The user a session's data signs in, when this process has that user in its cache: null
+       * for none (no user id, a deleted account, a revoked session), undefined when only the
+       * database can say. Never a round trip; the proxy's fast path calls it.
+       */
+      peek(session: { userId?: unknown; issuedAt?: unknown }): AuthUser | null | undefined;
       forget(userId: string): void;
       /** End every session of the user: the row's sessions_valid_after moves to now. */
       revokeSessions(userId: string): Promise<void>;
@@ -56,11 +62,14 @@ export default fp(
 
     app.decorateRequest('user', null);
     const DIGITS = /^\d{1,19}$/;
-    function accept(request: FastifyRequest, entry: CachedUser): void {
-      if (!entry.user) return;
+    function signedIn(issuedAt: unknown, entry: CachedUser): AuthUser | null {
+      if (!entry.user) return null;
       // timestamptz has microseconds, Date ms: a login in the same millisecond as a revocation counts as revoked.
-      if ((request.session.issuedAt ?? 0) <= entry.validAfter) return;
-      request.user = entry.user;
+      if ((typeof issuedAt === 'number' ? issuedAt : 0) <= entry.validAfter) return null;
+      return entry.user;
+    }
+    function accept(request: FastifyRequest, entry: CachedUser): void {
+      request.user = signedIn(request.session.issuedAt, entry);
     }
     // A callback hook: a cached user (every request but one per user per USER_CACHE_MS) costs no
     // promise and no database round trip.
@@ -83,6 +92,12 @@ export default fp(
       require(request: FastifyRequest): AuthUser {
         if (!request.user) throw new AppError('UNAUTHENTICATED', 'sign in first');
         return request.user;
+      },
+      peek(session) {
+        const userId = session.userId;
+        if (typeof userId !== 'string' || !DIGITS.test(userId)) return null;
+        const hit = cache.get(userId);
+        return hit && hit.until > Date.now() ? signedIn(session.issuedAt, hit) : undefined;
       },
       forget(userId: string) {
         cache.delete(userId);

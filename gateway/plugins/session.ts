@@ -1,7 +1,7 @@
 // Login sessions: @fastify/session with its store in gateway.sessions (see lib/session-store.ts).
 // The cookie is HttpOnly, SameSite=Lax, and Secure when the public origin is https.
 import fp from 'fastify-plugin';
-import fastifyCookie from '@fastify/cookie';
+import fastifyCookie, { Signer, type FastifyCookie } from '@fastify/cookie';
 import fastifySession from '@fastify/session';
 import { PgSessionStore } from '../lib/session-store.ts';
 
@@ -16,6 +16,43 @@ declare module 'fastify' {
   }
   interface FastifyInstance {
     sessionStore: PgSessionStore;
+    sessionCookie: {
+      /** The verified session id a Cookie header carries, or null (none, or a bad signature). */
+      sessionIdOf(cookieHeader: string): string | null;
+    };
+  }
+}
+
+type Unsigned = ReturnType<Signer['unsign']>;
+
+/**
+ * @fastify/cookie's signer, remembering the signed values it has verified: a browser sends the
+ * same cookie on every request, and the HMAC is then paid once per cookie, not per request. Only
+ * valid results are kept (bounded), so forged values cannot fill the memory.
+ */
+export class RememberingSigner {
+  private readonly signer: Signer;
+  private readonly verified = new Map<string, Unsigned>();
+
+  constructor(secret: string, private readonly maxEntries = 20_000) {
+    // @fastify/session checks this itself only when it is given the secret, not a signer.
+    if (secret.length < 32) throw new Error('the session secret must have 32 characters or more');
+    this.signer = new Signer(secret);
+  }
+
+  sign(value: string): string {
+    return this.signer.sign(value);
+  }
+
+  unsign(signedValue: string): Unsigned {
+    const hit = this.verified.get(signedValue);
+    if (hit) return hit;
+    const result = this.signer.unsign(signedValue);
+    if (result.valid) {
+      if (this.verified.size >= this.maxEntries) this.verified.delete(this.verified.keys().next().value!);
+      this.verified.set(signedValue, result);
+    }
+    return result;
   }
 }
 
@@ -23,10 +60,19 @@ export default fp(
   async (app) => {
     const { config } = app;
     const store = new PgSessionStore(app.db);
+    const signer = new RememberingSigner(app.sessionSecret);
     app.decorate('sessionStore', store);
+    app.decorate('sessionCookie', {
+      sessionIdOf(cookieHeader: string) {
+        const value = (fastifyCookie as unknown as FastifyCookie).parse(cookieHeader)[SESSION_COOKIE];
+        if (!value) return null;
+        const unsigned = signer.unsign(value);
+        return unsigned.valid && unsigned.value ? unsigned.value : null;
+      },
+    });
     await app.register(fastifyCookie);
     await app.register(fastifySession, {
-      secret: app.sessionSecret,
+      secret: signer,
       cookieName: SESSION_COOKIE,
       store,
       saveUninitialized: false,

@@ -19,6 +19,8 @@ export interface SliceRecord {
   unhealthySince: Date | null;
   /** http://127.0.0.1:{port}, built once */
   upstream: string;
+  /** 127.0.0.1:{port}, the Host header a slice receives */
+  host: string;
   authorization: string;
 }
 
@@ -56,6 +58,7 @@ function toRecord(row: SliceRow): SliceRecord {
     healthCheckedAt: row.health_checked_at,
     unhealthySince: row.unhealthy_since,
     upstream: `http://127.0.0.1:${row.port}`,
+    host: `127.0.0.1:${row.port}`,
     authorization: `Bearer ${row.token}`,
   };
 }

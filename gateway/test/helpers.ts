@@ -1,5 +1,7 @@
 // Test helpers: a database of the test file's own with the gateway role provisioned, build() for
-// the app (app.inject), and a tiny cookie-keeping browser that speaks our CSRF rules.
+// the app (app.inject), and a tiny cookie-keeping browser that speaks our CSRF rules, through
+// app.inject() or, given the listening address, real HTTP on loopback (then the proxy's fast
+// path answers the GETs it can, as in production).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -58,22 +60,65 @@ export async function build(
 
 type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
+/** The part of an inject() response the tests read, also built from a real HTTP response. */
+export type TestResponse = Pick<LightMyRequestResponse, 'statusCode' | 'body' | 'headers' | 'json'> & {
+  cookies: { name: string; value: string; httpOnly?: boolean; sameSite?: string; secure?: boolean }[];
+};
+
+/** A request over real HTTP, answered in inject()'s shape. */
+export async function httpRequest(base: string, method: string, url: string, headers: Record<string, string>, body?: unknown): Promise<TestResponse> {
+  const h = { ...headers };
+  if (body !== undefined) h['content-type'] = 'application/json';
+  const r = await fetch(`${base}${url}`, { method, headers: h, redirect: 'manual', ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+  const text = await r.text();
+  const out: Record<string, string | string[]> = {};
+  r.headers.forEach((value, name) => {
+    if (name !== 'set-cookie') out[name] = value;
+  });
+  const setCookies = r.headers.getSetCookie();
+  if (setCookies.length > 0) out['set-cookie'] = setCookies;
+  return {
+    statusCode: r.status,
+    body: text,
+    headers: out,
+    json: () => JSON.parse(text),
+    cookies: setCookies.map((line) => {
+      const [pair, ...attributes] = line.split(';').map((part) => part.trim());
+      const at = pair!.indexOf('=');
+      const attribute = (name: string) => attributes.find((a) => a.toLowerCase().split('=')[0] === name.toLowerCase());
+      return {
+        name: pair!.slice(0, at),
+        value: pair!.slice(at + 1),
+        httpOnly: attribute('HttpOnly') !== undefined,
+        secure: attribute('Secure') !== undefined,
+        sameSite: attribute('SameSite')?.split('=')[1],
+      };
+    }),
+  };
+}
+
 /** One browser: keeps the session cookie, sends our Origin and the CSRF token it was given. */
 export class Browser {
   cookie: string | null = null;
   csrfToken: string | null = null;
   address = '203.0.113.10';
 
-  constructor(private readonly app: FastifyInstance) {}
+  /** base: the gateway's http://127.0.0.1:port to speak real HTTP to; none: app.inject(). */
+  constructor(
+    private readonly app: FastifyInstance,
+    private readonly base?: string,
+  ) {}
 
-  async request(method: Method, url: string, body?: unknown, headers: Record<string, string> = {}): Promise<LightMyRequestResponse> {
+  async request(method: Method, url: string, body?: unknown, headers: Record<string, string> = {}): Promise<TestResponse> {
     const h: Record<string, string> = { 'x-forwarded-for': this.address, ...headers };
     if (method !== 'GET') {
       if (!('origin' in h)) h.origin = ORIGIN;
       if (this.csrfToken && !('x-csrf-token' in h)) h['x-csrf-token'] = this.csrfToken;
     }
     if (this.cookie && !('cookie' in h)) h.cookie = this.cookie;
-    const res = await this.app.inject({ method, url, headers: h, ...(body === undefined ? {} : { payload: body as object }) });
+    const res: TestResponse = this.base
+      ? await httpRequest(this.base, method, url, h, body)
+      : await this.app.inject({ method, url, headers: h, ...(body === undefined ? {} : { payload: body as object }) });
     const setCookie = res.cookies.find((c) => c.name === 'queunir_sid');
     if (setCookie) this.cookie = setCookie.value ? `queunir_sid=${setCookie.value}` : null;
     if (res.headers['content-type']?.toString().includes('json') && res.statusCode < 300) {
@@ -83,11 +128,11 @@ export class Browser {
     return res;
   }
 
-  async register(email: string, password = 'correct horse battery'): Promise<LightMyRequestResponse> {
+  async register(email: string, password = 'correct horse battery'): Promise<TestResponse> {
     return this.request('POST', '/api/auth/register', { email, password });
   }
 
-  async login(email: string, password = 'correct horse battery'): Promise<LightMyRequestResponse> {
+  async login(email: string, password = 'correct horse battery'): Promise<TestResponse> {
     return this.request('POST', '/api/auth/login', { email, password });
   }
 }

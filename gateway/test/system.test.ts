@@ -4,6 +4,7 @@
 // killed, the supervisor stopped and started again, all without restarting the gateway.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import http from 'node:http';
 import t from 'tap';
 import { Browser, build, ORIGIN, startDb } from './helpers.ts';
 import { assertChromium, EventStream, reserveSliceIds, sleep, sliceRow, Supervisor, tempDir, waitUntil } from './system.ts';
@@ -26,9 +27,10 @@ const app = await build(t, db, {
 await app.listen({ port: 0, host: '127.0.0.1' });
 const base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
 
-const A = new Browser(app);
+// Real HTTP on loopback, as a browser behind nginx: the proxy's fast path answers what it can.
+const A = new Browser(app, base);
 A.address = '203.0.113.1';
-const B = new Browser(app);
+const B = new Browser(app, base);
 B.address = '203.0.113.2';
 let sliceA = 0;
 let sliceB = 0;
@@ -118,18 +120,36 @@ t.test('A can never reach B', async (t) => {
   t.same((await B.request('GET', `/api/search?q=${mine}`)).json().items, [], "B never sees A's message");
   const abs = await A.request('GET', `/api/../../127.0.0.1:5103/api/chats`);
   t.not(abs.statusCode, 200, 'no path trick leaves A\'s slice');
+  // fetch() normalises paths; a raw request line reaches the fast path as sent.
+  const raw = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+    http
+      .get(`${base}/api/../../127.0.0.1:5103/api/chats`, { headers: { cookie: A.cookie! } }, (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c));
+        res.on('end', () => resolve({ status: res.statusCode!, body }));
+      })
+      .on('error', reject);
+  });
+  t.notMatch(raw.body, secret, 'nor does a raw ../ path: the request stays on A\'s slice');
+  t.not(raw.status, 200);
 
   // B's session cookie forged from its unsigned id, and A's cookie replayed after logout.
   const sid = decodeURIComponent(B.cookie!.split('=')[1]!).split('.')[0];
   const forged = await app.inject({ method: 'GET', url: '/api/chats', headers: { cookie: `queunir_sid=${sid}.forgedsignature` } });
   t.equal(forged.statusCode, 401);
-  const A2 = new Browser(app);
+  const forgedHttp = await fetch(`${base}/api/chats`, { headers: { cookie: `queunir_sid=${sid}.forgedsignature` } });
+  t.equal(forgedHttp.status, 401, 'a forged cookie over HTTP too');
+  const A2 = new Browser(app, base);
   A2.address = A.address;
   await A2.login('a@tenant.example');
   const stolen = A2.cookie!;
+  t.equal((await A2.request('GET', '/api/chats')).statusCode, 200, 'the new session reads A\'s chats');
+  t.equal((await A2.request('GET', '/api/chats')).statusCode, 200);
   t.equal((await A2.request('POST', '/api/auth/logout')).statusCode, 204);
   const replay = await app.inject({ method: 'GET', url: `/api/search?q=${encodeURIComponent(secret)}`, headers: { cookie: stolen } });
   t.equal(replay.statusCode, 401, 'a replayed cookie after logout is refused');
+  const replayHttp = await fetch(`${base}/api/search?q=${encodeURIComponent(secret)}`, { headers: { cookie: stolen } });
+  t.equal(replayHttp.status, 401, 'over HTTP too, right after a request on it was answered from memory');
   const write = await app.inject({
     method: 'POST',
     url: `/api/chats/${chatB.id}/messages`,
@@ -148,6 +168,37 @@ t.test('A can never reach B', async (t) => {
   t.equal(wrong.status, 401, "A's token on B's slice");
   const ev = await fetch(`http://127.0.0.1:${rowB.port}/events`, { headers: { authorization: `Bearer ${rowA.token}` } });
   t.equal(ev.status, 401, "A's token on B's event stream");
+});
+
+t.test('proxied GETs answered from memory (the fast path) match those answered by Fastify', async (t) => {
+  const metric = async () => {
+    const m = await app.inject({ method: 'GET', url: '/metrics', remoteAddress: '127.0.0.1' });
+    const count = (way: string) => Number(new RegExp(`gateway_proxied_requests_total\\{way="${way}"\\} (\\d+)`).exec(m.body)?.[1] ?? 0);
+    return { fast: count('fast'), fastify: count('fastify') };
+  };
+  await A.request('GET', '/api/chats'); // the session, user and slice now in this process's memory
+  const before = await metric();
+  const viaHttp = await A.request('GET', '/api/chats?limit=5');
+  const viaFastify = await app.inject({ method: 'GET', url: '/api/chats?limit=5', headers: { cookie: A.cookie! } });
+  const after = await metric();
+  t.equal(after.fast - before.fast, 1, 'the HTTP request took the fast path');
+  t.equal(after.fastify - before.fastify, 1, 'the injected one went through Fastify');
+  t.equal(viaHttp.statusCode, 200);
+  t.same(viaHttp.json(), viaFastify.json(), 'the same answer');
+  for (const r of [viaHttp, viaFastify]) {
+    t.equal(r.headers['x-content-type-options'], 'nosniff');
+    t.match(r.headers['content-security-policy'], /default-src 'self'/);
+    t.equal(r.headers['set-cookie'], undefined, 'no cookie from a proxied answer');
+    t.match(r.headers['content-type'], /application\/json/);
+  }
+  const head = await fetch(`${base}/api/chats`, { method: 'HEAD', headers: { cookie: A.cookie! } });
+  t.equal(head.status, 200, 'HEAD too');
+  t.equal(await head.text(), '');
+  // What the fast path leaves to Fastify: the gateway's own routes, writes, no session.
+  const me = await A.request('GET', '/api/me');
+  t.equal(me.json().user.email, 'a@tenant.example', "/api/me is the gateway's, not a slice's");
+  t.equal((await fetch(`${base}/api/chats`)).status, 401, 'no cookie: 401 from Fastify');
+  t.equal((await metric()).fast - after.fast, 1, 'only the HEAD went the fast way');
 });
 
 t.test("an incoming message reaches A's /api/events and never B's", async (t) => {
@@ -214,7 +265,11 @@ t.test('the supervisor stopped: 503 with a clear body; started again: recovery w
     return r.statusCode === 503 ? r : null;
   });
   t.match(chats.json(), { error: { kind: 'Unavailable', code: 'SLICE_UNAVAILABLE', message: /not answering/ } });
-  const C = new Browser(app);
+  t.equal(chats.headers['retry-after'], '5');
+  const injected = await app.inject({ method: 'GET', url: '/api/chats', headers: { cookie: A.cookie! } });
+  t.equal(injected.statusCode, 503, 'through Fastify too');
+  t.match(injected.json(), { error: { code: 'SLICE_UNAVAILABLE', message: /not answering/ } }, 'the same error both ways');
+  const C = new Browser(app, base);
   C.address = '203.0.113.3';
   await C.register('c@tenant.example');
   const connect = await C.request('POST', '/api/connect');

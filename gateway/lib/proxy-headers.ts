@@ -1,0 +1,72 @@
+// What crosses the proxy, in both directions. Pure functions shared by the two ways a proxied
+// request is answered (Fastify with @fastify/http-proxy, and the in-memory fast path in
+// plugins/proxy.ts), so that both strip and add exactly the same headers.
+
+type HeaderValue = string | string[] | number | undefined;
+export type Headers = Record<string, HeaderValue>;
+
+/** Hop-by-hop headers (RFC 9110 §7.6.1): they describe one connection, never the next one. */
+const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade'];
+
+/**
+ * Never forwarded to a slice: the browser's credentials for the gateway (the session cookie, any
+ * Authorization), the CSRF token, a request id the browser made up, and hop-by-hop headers.
+ */
+export const STRIPPED_REQUEST_HEADERS: ReadonlySet<string> = new Set([...HOP_BY_HOP, 'cookie', 'authorization', 'x-csrf-token', 'x-request-id', 'host']);
+
+/** Never passed back to the browser: a slice cannot set cookies on our origin. */
+export const STRIPPED_RESPONSE_HEADERS: ReadonlySet<string> = new Set([...HOP_BY_HOP, 'set-cookie']);
+
+/** Header names a Connection header lists are hop-by-hop too (RFC 9110 §7.6.1). */
+function connectionListed(headers: Headers): string[] {
+  const connection = headers.connection;
+  if (typeof connection !== 'string') return [];
+  return connection
+    .toLowerCase()
+    .split(',')
+    .map((name) => name.trim())
+    .filter((name) => name !== '');
+}
+
+/**
+ * The headers a slice receives: the browser's, minus what is stripped, plus the slice's own
+ * bearer token, the gateway's request id and the slice's host. Header names are lower case.
+ */
+export function sliceRequestHeaders(incoming: Headers, slice: { authorization: string; host: string }, requestId: string): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  const listed = connectionListed(incoming);
+  for (const name in incoming) {
+    const value = incoming[name];
+    if (value === undefined || STRIPPED_REQUEST_HEADERS.has(name) || (listed.length > 0 && listed.includes(name))) continue;
+    out[name] = typeof value === 'number' ? String(value) : value;
+  }
+  out.host = slice.host;
+  out.authorization = slice.authorization;
+  out['x-request-id'] = requestId;
+  return out;
+}
+
+/** The slice's response headers as the browser gets them. */
+export function browserResponseHeaders(upstream: Headers): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  const listed = connectionListed(upstream);
+  for (const name in upstream) {
+    const value = upstream[name];
+    if (value === undefined || STRIPPED_RESPONSE_HEADERS.has(name) || (listed.length > 0 && listed.includes(name))) continue;
+    out[name] = typeof value === 'number' ? String(value) : value;
+  }
+  return out;
+}
+
+/**
+ * browserResponseHeaders plus the gateway's security headers, as the flat [name, value, …] list
+ * ServerResponse.writeHead takes. A header the slice set wins over the gateway's default, as it
+ * does on the Fastify path (reply headers set after the onRequest hook's).
+ */
+export function browserResponseHeaderList(upstream: Headers, securityHeaders: readonly (readonly [string, string | string[]])[]): (string | string[])[] {
+  const kept = browserResponseHeaders(upstream);
+  const list: (string | string[])[] = [];
+  for (const name in kept) list.push(name, kept[name]!);
+  for (const [name, value] of securityHeaders) if (kept[name] === undefined) list.push(name, value);
+  return list;
+}

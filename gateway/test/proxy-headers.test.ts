@@ -1,0 +1,99 @@
+// The proxy's header rules and the fast path's small parts, as pure functions: what a slice
+// receives, what a browser gets back, which paths are a slice's, and the session cookie's signer.
+import t from 'tap';
+import { Signer } from '@fastify/cookie';
+import { browserResponseHeaderList, browserResponseHeaders, sliceRequestHeaders } from '../lib/proxy-headers.ts';
+import { apiSegment } from '../plugins/proxy.ts';
+import { RememberingSigner } from '../plugins/session.ts';
+
+const slice = { authorization: 'Bearer slice-token', host: '127.0.0.1:5101' };
+
+t.test('a slice receives its token, our request id and its host; never the browser credentials', async (t) => {
+  const out = sliceRequestHeaders(
+    {
+      host: 'app.example',
+      cookie: 'queunir_sid=abc.def',
+      authorization: 'Bearer from-the-browser',
+      'x-csrf-token': 'csrf',
+      'x-request-id': 'made-up-by-the-browser',
+      connection: 'keep-alive, X-Private',
+      'x-private': 'listed in Connection',
+      'keep-alive': 'timeout=5',
+      'transfer-encoding': 'chunked',
+      upgrade: 'websocket',
+      te: 'trailers',
+      'proxy-authorization': 'Basic x',
+      accept: 'application/json',
+      'accept-language': 'pt-BR',
+      'content-length': 12 as unknown as string,
+      'x-forwarded-for': '203.0.113.1',
+      'if-none-match': ['"a"', '"b"'],
+    },
+    slice,
+    'req-1',
+  );
+  t.same(out, {
+    accept: 'application/json',
+    'accept-language': 'pt-BR',
+    'content-length': '12',
+    'x-forwarded-for': '203.0.113.1',
+    'if-none-match': ['"a"', '"b"'],
+    host: '127.0.0.1:5101',
+    authorization: 'Bearer slice-token',
+    'x-request-id': 'req-1',
+  });
+});
+
+t.test('a browser never gets a cookie or hop-by-hop header from a slice; our security headers are added unless the slice set its own', async (t) => {
+  const upstream = {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': '2',
+    'set-cookie': ['queunir_sid=stolen; Path=/'],
+    connection: 'keep-alive, x-hop',
+    'x-hop': 'listed',
+    'keep-alive': 'timeout=72',
+    'transfer-encoding': 'chunked',
+    'cache-control': 'no-store',
+    'x-frame-options': 'DENY',
+  };
+  t.same(browserResponseHeaders(upstream), {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': '2',
+    'cache-control': 'no-store',
+    'x-frame-options': 'DENY',
+  });
+  const list = browserResponseHeaderList(upstream, [
+    ['x-content-type-options', 'nosniff'],
+    ['x-frame-options', 'SAMEORIGIN'],
+  ]);
+  t.same(list, ['content-type', 'application/json; charset=utf-8', 'content-length', '2', 'cache-control', 'no-store', 'x-frame-options', 'DENY', 'x-content-type-options', 'nosniff']);
+});
+
+t.test('which paths are a slice’s: the first segment under /api/', async (t) => {
+  t.equal(apiSegment('/api/chats'), 'chats');
+  t.equal(apiSegment('/api/chats/7/messages?limit=5'), 'chats');
+  t.equal(apiSegment('/api/me?x=1'), 'me');
+  t.equal(apiSegment('/api/events'), 'events');
+  t.equal(apiSegment('/api/'), '');
+  t.equal(apiSegment('/api'), null);
+  t.equal(apiSegment('/apix/chats'), null);
+  t.equal(apiSegment('http://evil.example/api/chats'), null, 'an absolute-form request target is never fast-pathed');
+  t.equal(apiSegment('/'), null);
+});
+
+t.test('the session cookie signer: the same answers as @fastify/cookie, forged values never remembered', async (t) => {
+  const secret = 'a-session-secret-of-at-least-32-characters';
+  const plain = new Signer(secret);
+  const signer = new RememberingSigner(secret, 2);
+  const signed = signer.sign('sid-1');
+  t.equal(signed, plain.sign('sid-1'));
+  t.same(signer.unsign(signed), plain.unsign(signed));
+  t.same(signer.unsign(signed), { valid: true, renew: false, value: 'sid-1' }, 'remembered, same answer');
+  t.same(signer.unsign('sid-1.forged'), { valid: false, renew: false, value: null });
+  t.same(signer.unsign(`${signed.slice(0, -1)}x`), plain.unsign(`${signed.slice(0, -1)}x`), 'one character off: invalid');
+  t.equal((signer as unknown as { verified: Map<string, unknown> }).verified.size, 1, 'only the valid value is kept');
+  signer.unsign(signer.sign('sid-2'));
+  signer.unsign(signer.sign('sid-3'));
+  t.equal((signer as unknown as { verified: Map<string, unknown> }).verified.size, 2, 'bounded');
+  t.throws(() => new RememberingSigner('short'), /32 characters/);
+});
