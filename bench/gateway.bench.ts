@@ -59,6 +59,28 @@ async function cannon(url: string, headers: Record<string, string>, duration: nu
   return autocannon({ url, headers, connections: CONNECTIONS, duration, pipelining: 1 });
 }
 
+/** CPU time (ms) every process has used so far, grouped by what it is. */
+function cpuByGroup(groupOf: (pid: number, comm: string) => string): Map<string, number> {
+  const tick = 1000 / 100; // USER_HZ
+  const out = new Map<string, number>();
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue;
+    }
+    const close = stat.lastIndexOf(')');
+    const comm = stat.slice(stat.indexOf('(') + 1, close);
+    const fields = stat.slice(close + 2).split(' ');
+    const ms = (Number(fields[11]) + Number(fields[12])) * tick;
+    const group = groupOf(Number(entry), comm);
+    out.set(group, (out.get(group) ?? 0) + ms);
+  }
+  return out;
+}
+
 assertChromium();
 const dir = tempDir('bench');
 const cluster = await startTestCluster('bench-gateway');
@@ -77,7 +99,7 @@ try {
   const port = await freePort();
   // The gateway as production runs it: compiled (scripts/build-server.sh), no TypeScript loader.
   execFileSync('bash', ['scripts/build-server.sh'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
-  const gw = spawn(process.execPath, ['dist/server/gateway.mjs'], {
+  const gw = spawn(process.execPath, [...(process.env.GATEWAY_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.GATEWAY_PROFILE_DIR}`] : []), 'dist/server/gateway.mjs'], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH!,
@@ -134,8 +156,33 @@ try {
   await cannon(`${direct}/api/chats`, bearer, 2);
   await cannon(`${base}/api/chats`, { cookie }, 2);
   note(`GET /api/chats, ${CONNECTIONS} connections, ${DURATION} s each`);
-  const d = await cannon(`${direct}/api/chats`, bearer, DURATION);
-  const g = await cannon(`${base}/api/chats`, { cookie }, DURATION);
+  const slicePid = supervisor.slicePid(sliceId);
+  const groupOf = (pid: number, comm: string) =>
+    pid === gw.pid ? 'gateway' : pid === slicePid ? 'slice' : pid === process.pid ? 'client (autocannon)' : comm.startsWith('postgres') ? 'postgres' : /chrom/i.test(comm) ? 'chromium' : 'other';
+  /** Where the CPU went during one measurement: µs per request by process group. */
+  const gatewayTimes = () => {
+    const stat = fs.readFileSync(`/proc/${gw.pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const status = fs.readFileSync(`/proc/${gw.pid}/status`, 'utf8');
+    return { user: Number(f[11]) * 10, sys: Number(f[12]) * 10, switches: Number(/voluntary_ctxt_switches:\s+(\d+)/.exec(status)?.[1] ?? 0) };
+  };
+  const accounted = async (run: () => Promise<CannonResult>): Promise<CannonResult> => {
+    const before = cpuByGroup(groupOf);
+    const gw0 = gatewayTimes();
+    const r = await run();
+    const gw1 = gatewayTimes();
+    const after = cpuByGroup(groupOf);
+    const n0 = r.requests.average * DURATION;
+    note(`  gateway: user ${(((gw1.user - gw0.user) * 1000) / n0).toFixed(0)} µs, sys ${(((gw1.sys - gw0.sys) * 1000) / n0).toFixed(0)} µs, ${((gw1.switches - gw0.switches) / n0).toFixed(2)} voluntary context switches per request`);
+    const n = r.requests.average * DURATION;
+    const parts = [...after].map(([group, ms]) => [group, ((ms - (before.get(group) ?? 0)) * 1000) / n] as const).filter(([, us]) => us >= 1);
+    note(`  CPU µs per request: ${parts.sort((a, b) => b[1] - a[1]).map(([group, us]) => `${group} ${us.toFixed(0)}`).join(', ')}`);
+    return r;
+  };
+  const d = await accounted(() => cannon(`${direct}/api/chats`, bearer, DURATION));
+  const g = await accounted(() => cannon(`${base}/api/chats`, { cookie }, DURATION));
+  const ways = /gateway_proxied_requests_total\{way="fast"\} (\d+)[^]*?way="fastify"\} (\d+)|gateway_proxied_requests_total\{way="fastify"\} (\d+)[^]*?way="fast"\} (\d+)/.exec(await (await fetch(`${base}/metrics`)).text());
+  note(`  proxied so far: ${ways ? `${ways[1] ?? ways[4]} from memory (fast path), ${ways[2] ?? ways[3]} through Fastify` : 'no counts'}`);
   if (d.non2xx > 0 || g.non2xx > 0 || d.errors > 0 || g.errors > 0) note(`non-2xx: direct ${d.non2xx}, gateway ${g.non2xx}; errors: ${d.errors}, ${g.errors}`);
   const ratio = g.requests.average / d.requests.average;
   console.log(

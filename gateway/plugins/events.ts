@@ -45,21 +45,39 @@ class UserHub {
     });
   }
 
+  /** Slice events read but not yet written to the streams (see fromSlice). */
+  private pending: string[] = [];
+  private pendingLastId: string | null = null;
+
   private fromSlice(event: SseEvent): void {
     if (event.id) this.lastId = event.id;
     this.buffer.push(event);
     if (this.buffer.length > BUFFER_SIZE) this.buffer.shift();
+    // The events of one upstream read (a message and its chat, say) go out together, as one write
+    // per stream, once the parser has handed over the whole read.
+    this.pending.push(formatSse(event));
+    if (event.id) this.pendingLastId = event.id;
+    if (this.pending.length === 1) queueMicrotask(() => this.flush());
+  }
+
+  /** Writes the pending slice events to every stream that follows the hub's upstream. */
+  flush(): void {
+    if (this.pending.length === 0) return;
     // Encoded once, not once per stream: with thousands of streams this loop is the relay's cost.
-    const wire = Buffer.from(formatSse(event));
+    const wire = encodeForSockets(this.pending.join(''));
+    const lastId = this.pendingLastId;
+    this.pending = [];
+    this.pendingLastId = null;
     for (const sub of this.subscribers) {
       if (sub.own) continue;
-      if (event.id) sub.lastSliceId = event.id;
-      write(sub, wire);
+      if (lastId) sub.lastSliceId = lastId;
+      writeToSocket(sub, wire);
     }
   }
 
   /** A gateway-own event to every stream of the user. */
   publish(event: string, data: unknown): void {
+    this.flush(); // after the slice events already read, never before them
     this.seq += 1;
     const json = JSON.stringify(data);
     for (const sub of this.subscribers) {
@@ -95,6 +113,36 @@ function write(sub: Subscriber, chunk: string | Buffer): void {
     return;
   }
   sub.res.write(chunk);
+}
+
+interface SocketWire {
+  /** the event as one HTTP/1.1 chunk: size, CRLF, bytes, CRLF */
+  chunked: Buffer;
+  /** the bytes alone, for a response that is not chunked (HTTP/1.0) */
+  plain: Buffer;
+}
+
+function encodeForSockets(text: string): SocketWire {
+  const plain = Buffer.from(text);
+  return { plain, chunked: Buffer.concat([Buffer.from(`${plain.length.toString(16)}\r\n`), plain, Buffer.from('\r\n')]) };
+}
+
+/**
+ * The fan-out's write: one event, already framed, straight onto each stream's socket. Through
+ * ServerResponse.write every stream would cork its socket, queue a tick to uncork it and write
+ * four buffers (size, CRLF, bytes, CRLF); here it is one buffer in one write, shared by all.
+ * The socket keeps the order with anything ServerResponse wrote before (the head, heartbeats), and
+ * res.end() still ends the chunked body.
+ */
+function writeToSocket(sub: Subscriber, wire: SocketWire): void {
+  const { res } = sub;
+  const socket = res.socket;
+  if (!socket || res.writableEnded || res.destroyed || socket.destroyed) return;
+  if (socket.writableLength + res.writableLength > MAX_PENDING_BYTES) {
+    res.destroy();
+    return;
+  }
+  socket.write(res.chunkedEncoding ? wire.chunked : wire.plain);
 }
 
 /** The slice position a browser's Last-Event-ID encodes, or null. */
@@ -171,6 +219,9 @@ export default fp(
       attach(userId, res, lastEventId, initial) {
         const hub = hubOf(userId);
         hub.start();
+        // What is pending is in the buffer already: out to the others first, or this stream would
+        // get it twice (from its replay and from the flush).
+        hub.flush();
         const position = positionOf(lastEventId);
         const sub: Subscriber = { res, lastSliceId: position ?? hub.lastId, own: null };
         res.writeHead(200, {

@@ -5,6 +5,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import t from 'tap';
 import { Browser, build, ORIGIN, startDb } from './helpers.ts';
 import { assertChromium, EventStream, reserveSliceIds, sleep, sliceRow, Supervisor, tempDir, waitUntil } from './system.ts';
@@ -208,6 +209,13 @@ t.test("an incoming message reaches A's /api/events and never B's", async (t) =>
     sa.close();
     sb.close();
   });
+  // An HTTP/1.0 client too (no chunked encoding): the relay writes the same event unframed.
+  const old = net.connect((app.server.address() as { port: number }).port, '127.0.0.1');
+  let oldText = '';
+  old.setEncoding('utf8');
+  old.on('data', (c: string) => (oldText += c));
+  old.write(`GET /api/events HTTP/1.0\r\ncookie: ${A.cookie}\r\naccept: text/event-stream\r\n\r\n`);
+  t.teardown(() => old.destroy());
   await sa.waitFor((e) => e.event === 'slice.state', 10_000);
   await sb.waitFor((e) => e.event === 'slice.state', 10_000);
   t.equal(sa.status, 200);
@@ -216,6 +224,10 @@ t.test("an incoming message reaches A's /api/events and never B's", async (t) =>
   t.equal((await sim(sliceA, '/sim/incoming', { chatWaId: chatA.waId, body: text })).status, 200);
   const got = await sa.waitFor((e) => e.event === 'message.created' && e.data.includes(text), 60_000);
   t.ok(got.id, 'slice events carry an id');
+  await waitUntil('the event on the HTTP/1.0 stream', 10_000, () => oldText.includes(text));
+  t.match(oldText, /^HTTP\/1\.1 200 OK\r\n/);
+  t.notMatch(oldText.toLowerCase(), /transfer-encoding: chunked/, 'not chunked for HTTP/1.0');
+  t.match(oldText, new RegExp(`\nevent: message\\.created\ndata: [^\n]*${text}[^\n]*\n\n`), 'the event, unframed');
   await sleep(2_000);
   t.notOk(sb.events.some((e) => e.data.includes(text)), "B's stream never saw it");
 
