@@ -5,7 +5,7 @@
 //   2. 2,000 concurrent /api/events streams held by the gateway: its memory (RSS, PSS) and the
 //      latency the relay adds, slice → client (each event's arrival on a direct slice stream vs on
 //      every gateway stream, one clock).
-// Run alone: npx tsx bench/gateway.bench.ts   (STREAMS=… CONNECTIONS=… DURATION=… to change)
+// Run alone: npx tsx bench/gateway.bench.ts   (STREAMS=… CONNECTIONS=… DURATION=… ROUNDS=… to change)
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -29,7 +29,8 @@ interface CannonResult {
 const autocannon = createRequire(import.meta.url)('autocannon') as (opts: Record<string, unknown>) => Promise<CannonResult>;
 const STREAMS = Number(process.env.STREAMS ?? 2000);
 const CONNECTIONS = Number(process.env.CONNECTIONS ?? 32);
-const DURATION = Number(process.env.DURATION ?? 8);
+const DURATION = Number(process.env.DURATION ?? 5);
+const ROUNDS = Number(process.env.ROUNDS ?? 4);
 const EVENTS = Number(process.env.EVENTS ?? 20);
 
 function note(line: string): void {
@@ -155,41 +156,61 @@ try {
   note('warming up');
   await cannon(`${direct}/api/chats`, bearer, 2);
   await cannon(`${base}/api/chats`, { cookie }, 2);
-  note(`GET /api/chats, ${CONNECTIONS} connections, ${DURATION} s each`);
+  // Direct and through the gateway in alternating rounds (d g, g d, d g…): the machine's drift
+  // between two long runs was larger than the difference measured.
+  note(`GET /api/chats, ${CONNECTIONS} connections, ${ROUNDS} rounds of ${DURATION} s each way, alternating`);
   const slicePid = supervisor.slicePid(sliceId);
+  // PostgreSQL backends name their role in their process title: the gateway's own queries apart.
+  const postgresGroup = (pid: number) => {
+    try {
+      return /wank_gateway/.test(fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8')) ? 'postgres (gateway role)' : 'postgres';
+    } catch {
+      return 'postgres';
+    }
+  };
   const groupOf = (pid: number, comm: string) =>
-    pid === gw.pid ? 'gateway' : pid === slicePid ? 'slice' : pid === process.pid ? 'client (autocannon)' : comm.startsWith('postgres') ? 'postgres' : /chrom/i.test(comm) ? 'chromium' : 'other';
-  /** Where the CPU went during one measurement: µs per request by process group. */
-  const gatewayTimes = () => {
-    const stat = fs.readFileSync(`/proc/${gw.pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const status = fs.readFileSync(`/proc/${gw.pid}/status`, 'utf8');
-    return { user: Number(f[11]) * 10, sys: Number(f[12]) * 10, switches: Number(/voluntary_ctxt_switches:\s+(\d+)/.exec(status)?.[1] ?? 0) };
-  };
-  const accounted = async (run: () => Promise<CannonResult>): Promise<CannonResult> => {
-    const before = cpuByGroup(groupOf);
-    const gw0 = gatewayTimes();
-    const r = await run();
-    const gw1 = gatewayTimes();
-    const after = cpuByGroup(groupOf);
-    const n0 = r.requests.average * DURATION;
-    note(`  gateway: user ${(((gw1.user - gw0.user) * 1000) / n0).toFixed(0)} µs, sys ${(((gw1.sys - gw0.sys) * 1000) / n0).toFixed(0)} µs, ${((gw1.switches - gw0.switches) / n0).toFixed(2)} voluntary context switches per request`);
-    const n = r.requests.average * DURATION;
-    const parts = [...after].map(([group, ms]) => [group, ((ms - (before.get(group) ?? 0)) * 1000) / n] as const).filter(([, us]) => us >= 1);
-    note(`  CPU µs per request: ${parts.sort((a, b) => b[1] - a[1]).map(([group, us]) => `${group} ${us.toFixed(0)}`).join(', ')}`);
-    return r;
-  };
-  const d = await accounted(() => cannon(`${direct}/api/chats`, bearer, DURATION));
-  const g = await accounted(() => cannon(`${base}/api/chats`, { cookie }, DURATION));
-  const ways = /gateway_proxied_requests_total\{way="fast"\} (\d+)[^]*?way="fastify"\} (\d+)|gateway_proxied_requests_total\{way="fastify"\} (\d+)[^]*?way="fast"\} (\d+)/.exec(await (await fetch(`${base}/metrics`)).text());
-  note(`  proxied so far: ${ways ? `${ways[1] ?? ways[4]} from memory (fast path), ${ways[2] ?? ways[3]} through Fastify` : 'no counts'}`);
-  if (d.non2xx > 0 || g.non2xx > 0 || d.errors > 0 || g.errors > 0) note(`non-2xx: direct ${d.non2xx}, gateway ${g.non2xx}; errors: ${d.errors}, ${g.errors}`);
-  const ratio = g.requests.average / d.requests.average;
+    pid === gw.pid ? 'gateway' : pid === slicePid ? 'slice' : pid === process.pid ? 'client (autocannon)' : comm.startsWith('postgres') ? postgresGroup(pid) : /chrom/i.test(comm) ? 'chromium' : 'other';
+  interface Way {
+    label: string;
+    url: string;
+    headers: Record<string, string>;
+    runs: CannonResult[];
+    /** CPU ms by process group over this way's runs */
+    cpu: Map<string, number>;
+  }
+  const ways: Way[] = [
+    { label: 'direct', url: `${direct}/api/chats`, headers: bearer, runs: [], cpu: new Map() },
+    { label: 'gateway', url: `${base}/api/chats`, headers: { cookie }, runs: [], cpu: new Map() },
+  ];
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const way of round % 2 === 0 ? ways : [...ways].reverse()) {
+      const before = cpuByGroup(groupOf);
+      way.runs.push(await cannon(way.url, way.headers, DURATION));
+      for (const [group, ms] of cpuByGroup(groupOf)) way.cpu.set(group, (way.cpu.get(group) ?? 0) + ms - (before.get(group) ?? 0));
+    }
+  }
+  const mean = (runs: CannonResult[], pick: (r: CannonResult) => number) => runs.reduce((sum, r) => sum + pick(r), 0) / runs.length;
+  for (const way of ways) {
+    const requests = way.runs.reduce((n, r) => n + r.requests.average * DURATION, 0);
+    const parts = [...way.cpu].map(([group, ms]) => [group, (ms * 1000) / requests] as const).filter(([, us]) => us >= 1);
+    note(`  ${way.label}: CPU µs per request: ${parts.sort((a, b) => b[1] - a[1]).map(([group, us]) => `${group} ${us.toFixed(0)}`).join(', ')}`);
+  }
+  const [d, g] = ways.map((way) => ({
+    rps: mean(way.runs, (r) => r.requests.average),
+    p50: mean(way.runs, (r) => r.latency.p50),
+    p99: mean(way.runs, (r) => r.latency.p99),
+    non2xx: mean(way.runs, (r) => r.non2xx + r.errors),
+  })) as [{ rps: number; p50: number; p99: number; non2xx: number }, { rps: number; p50: number; p99: number; non2xx: number }];
+  const counts = await (await fetch(`${base}/metrics`)).text();
+  const count = (way: string) => /\d+/.exec(counts.split(`gateway_proxied_requests_total{way="${way}"} `)[1] ?? '')?.[0] ?? '?';
+  note(`  proxied so far: ${count('fast')} answered from memory (fast path), ${count('fastify')} through Fastify`);
+  if (d.non2xx > 0 || g.non2xx > 0) note(`non-2xx or errors per run: direct ${d.non2xx}, gateway ${g.non2xx}`);
+  const perRound = ways[1]!.runs.map((r, i) => (r.requests.average / ways[0]!.runs[i]!.requests.average).toFixed(2));
   console.log(
-    `gateway proxy rps=${g.requests.average.toFixed(0)} direct rps=${d.requests.average.toFixed(0)} ratio=${ratio.toFixed(2)} ` +
-      `p50 added=${(g.latency.p50 - d.latency.p50).toFixed(1)} ms`,
+    `gateway proxy rps=${g.rps.toFixed(0)} direct rps=${d.rps.toFixed(0)} ratio=${(g.rps / d.rps).toFixed(2)} (rounds: ${perRound.join(', ')}) ` +
+      `p50 added=${(g.p50 - d.p50).toFixed(1)} ms`,
   );
-  console.log(`gateway proxy p50=${g.latency.p50} ms p99=${g.latency.p99} ms; direct p50=${d.latency.p50} ms p99=${d.latency.p99} ms`);
+  console.log(`gateway proxy p50=${g.p50.toFixed(1)} ms p99=${g.p99.toFixed(1)} ms; direct p50=${d.p50.toFixed(1)} ms p99=${d.p99.toFixed(1)} ms (means over the rounds)`);
   // The hop's own latency, unsaturated: one request at a time on a kept-alive connection (at 32
   // connections on two cores the added p50 above is queueing behind CPU, not the hop).
   const sequential = async (url: string, headers: Record<string, string>, n: number): Promise<number[]> => {

@@ -17,6 +17,9 @@ interface Cached {
 
 export class PgSessionStore {
   private readonly cache = new Map<string, Cached>();
+  private readonly loading = new Map<string, Promise<Record<string, unknown> | null>>();
+  /** Bumped by every destroy: a load that began before it must not put an ended session back. */
+  private generation = 0;
   private readonly ttlMs: number;
   private readonly maxEntries: number;
 
@@ -51,16 +54,28 @@ export class PgSessionStore {
       callback(null, hit.data);
       return;
     }
-    this.db
-      .selectFrom('sessions')
-      .select(['data', 'expires_at'])
-      .where('sid', '=', sid)
-      .executeTakeFirst()
-      .then((row) => {
-        const data = row && row.expires_at.getTime() > Date.now() ? row.data : null;
-        this.remember(sid, data);
-        callback(null, data);
-      }, (err) => callback(err));
+    // One query per session however many requests missed at once (every request of a busy
+    // browser misses together when its copy expires).
+    let waiting = this.loading.get(sid);
+    if (!waiting) {
+      const generation = this.generation;
+      waiting = this.db
+        .selectFrom('sessions')
+        .select(['data', 'expires_at'])
+        .where('sid', '=', sid)
+        .executeTakeFirst()
+        .then((row) => {
+          const data = row && row.expires_at.getTime() > Date.now() ? row.data : null;
+          if (generation === this.generation) this.remember(sid, data);
+          return data;
+        })
+        .finally(() => this.loading.delete(sid));
+      this.loading.set(sid, waiting);
+    }
+    waiting.then(
+      (data) => callback(null, data),
+      (err) => callback(err),
+    );
   }
 
   /**
@@ -76,7 +91,9 @@ export class PgSessionStore {
   }
 
   destroy(sid: string, callback: Callback): void {
+    this.generation += 1;
     this.cache.delete(sid);
+    this.loading.delete(sid);
     this.db
       .deleteFrom('sessions')
       .where('sid', '=', sid)
@@ -89,7 +106,9 @@ export class PgSessionStore {
 
   /** Every session of one user ends now (password change, operator action, logout everywhere). */
   async destroyAllOfUser(userId: string): Promise<void> {
+    this.generation += 1;
     await this.db.deleteFrom('sessions').where('user_id', '=', userId).execute();
+    this.generation += 1;
     for (const [sid, entry] of this.cache) if (entry.data?.userId === userId) this.cache.delete(sid);
   }
 

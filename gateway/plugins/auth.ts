@@ -44,9 +44,23 @@ export default fp(
   async (app) => {
     const cache = new Map<string, CachedUser>();
 
-    async function load(userId: string): Promise<CachedUser> {
+    const loading = new Map<string, Promise<CachedUser>>();
+    /** Bumped by forget/revoke: a load that began before must not cache what it read. */
+    let generation = 0;
+    /** The user's row, cached; one query however many requests missed at once. */
+    function load(userId: string): Promise<CachedUser> {
       const hit = cache.get(userId);
-      if (hit && hit.until > Date.now()) return hit;
+      if (hit && hit.until > Date.now()) return Promise.resolve(hit);
+      let waiting = loading.get(userId);
+      if (!waiting) {
+        waiting = query(userId).finally(() => loading.delete(userId));
+        loading.set(userId, waiting);
+      }
+      return waiting;
+    }
+
+    async function query(userId: string): Promise<CachedUser> {
+      const started = generation;
       const row = await app.db
         .selectFrom('users')
         .select(['id', 'email', 'role', 'sessions_valid_after'])
@@ -55,6 +69,7 @@ export default fp(
       const entry: CachedUser = row
         ? { user: { id: String(row.id), email: row.email, role: row.role }, validAfter: row.sessions_valid_after.getTime(), until: Date.now() + USER_CACHE_MS }
         : { user: null, validAfter: 0, until: Date.now() + USER_CACHE_MS };
+      if (started !== generation) return entry;
       if (cache.size > 50_000) cache.clear();
       cache.set(userId, entry);
       return entry;
@@ -100,10 +115,15 @@ export default fp(
         return hit && hit.until > Date.now() ? signedIn(session.issuedAt, hit) : undefined;
       },
       forget(userId: string) {
+        generation += 1;
+        loading.delete(userId);
         cache.delete(userId);
       },
       async revokeSessions(userId: string) {
+        generation += 1;
         await app.db.updateTable('users').set({ sessions_valid_after: new Date(), updated_at: new Date() }).where('id', '=', userId).execute();
+        generation += 1;
+        loading.delete(userId);
         cache.delete(userId);
         await app.sessionStore.destroyAllOfUser(userId);
       },
