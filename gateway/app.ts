@@ -1,7 +1,6 @@
 // The gateway as a Fastify app, in the shape of fastify/demo: plugins first (each named, wrapped
 // in fastify-plugin, its decorators typed), then routes, then one error handler that speaks
 // lib/errors.ts. main.ts listens; tests call build() and app.inject().
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify';
@@ -30,6 +29,7 @@ import adminRoutes from './routes/admin.ts';
 import healthRoutes from './routes/health.ts';
 import billingRoutes from './routes/billing.ts';
 import { repoRootFrom } from '../lib/repo-root.ts';
+import { requestIdOf } from './lib/request-id.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -125,7 +125,8 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
     // Behind nginx on the same machine: the client address comes from X-Forwarded-For, only when
     // the direct peer is loopback.
     trustProxy: config.TRUST_PROXY ? 'loopback' : false,
-    genReqId: () => crypto.randomUUID(),
+    // nginx's X-Request-Id when nginx sent it, so one id finds a request in every log.
+    genReqId: (req) => requestIdOf(req, config.TRUST_PROXY),
     ajv: { customOptions: { removeAdditional: false, allErrors: false } },
     return503OnClosing: true,
     forceCloseConnections: true,
@@ -186,7 +187,7 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
   await app.register(adminRoutes);
   await app.register(billingRoutes);
   await app.register(healthRoutes);
-  await app.register(proxyPlugin, { gatewaySegments, securityHeaders });
+  await app.register(proxyPlugin, { gatewaySegments, securityHeaders, trustLoopback: config.TRUST_PROXY });
   app.addHook('onReady', (done) => {
     fastPath = app.proxyFastPath;
     done();

@@ -57,7 +57,9 @@ runMain('slice', async () => {
     heartbeatMs: config.SSE_HEARTBEAT_MS,
     ...(config.WEB_DIR ? { webDir: config.WEB_DIR } : {}),
     // Request lines are not logged: GET /events may carry the token in its query (EventSource).
-    fastify: { loggerInstance: log.child({ component: 'http' }), disableRequestLogging: true },
+    // The gateway's request id (nginx's, when behind nginx): one id in every log. Only the
+    // gateway can call a slice (its token), so the header is believed.
+    fastify: { loggerInstance: log.child({ component: 'http' }), disableRequestLogging: true, requestIdHeader: 'x-request-id' },
   });
   await app.listen({ host: config.SLICE_HOST, port: config.SLICE_PORT });
 

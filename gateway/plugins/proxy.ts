@@ -13,7 +13,6 @@
 //   It exists because on a small server the proxy's CPU is taken from the slice and PostgreSQL
 //   on the same cores: through Fastify a proxied request cost about 0.3 ms of CPU, this way about
 //   a third of that (bench/gateway-cpu.bench.ts).
-import crypto from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import fp from 'fastify-plugin';
 import httpProxy from '@fastify/http-proxy';
@@ -21,6 +20,7 @@ import { Agent } from 'undici';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, toHttpError } from '../../lib/errors.ts';
 import { browserResponseHeaderList, browserResponseHeaders, sliceRequestHeaders } from '../lib/proxy-headers.ts';
+import { requestIdOf } from '../lib/request-id.ts';
 import type { SliceRecord } from './slices.ts';
 
 declare module 'fastify' {
@@ -38,6 +38,8 @@ export interface ProxyOptions {
   gatewaySegments: ReadonlySet<string>;
   /** The security headers every response carries (app.ts computes them from helmet once). */
   securityHeaders: readonly (readonly [string, string | string[]])[];
+  /** Believe nginx's X-Request-Id from a loopback peer (config TRUST_PROXY), as genReqId does. */
+  trustLoopback: boolean;
 }
 
 const UNDICI_OPTIONS = { connections: 128, pipelining: 1, keepAliveTimeout: 60_000, keepAliveMaxTimeout: 600_000 };
@@ -141,7 +143,7 @@ export default fp<ProxyOptions>(
           origin: slice.upstream,
           path: req.url!,
           method,
-          headers: sliceRequestHeaders(req.headers, slice, crypto.randomUUID()),
+          headers: sliceRequestHeaders(req.headers, slice, requestIdOf(req, options.trustLoopback)),
           headersTimeout: UPSTREAM_TIMEOUT_MS,
           bodyTimeout: UPSTREAM_TIMEOUT_MS,
         },

@@ -5,6 +5,7 @@ import { Signer } from '@fastify/cookie';
 import { browserResponseHeaderList, browserResponseHeaders, sliceRequestHeaders } from '../lib/proxy-headers.ts';
 import { apiSegment } from '../plugins/proxy.ts';
 import { RememberingSigner } from '../plugins/session.ts';
+import { requestIdOf } from '../lib/request-id.ts';
 
 const slice = { authorization: 'Bearer slice-token', host: '127.0.0.1:5101' };
 
@@ -96,4 +97,17 @@ t.test('the session cookie signer: the same answers as @fastify/cookie, forged v
   signer.unsign(signer.sign('sid-3'));
   t.equal((signer as unknown as { verified: Map<string, unknown> }).verified.size, 2, 'bounded');
   t.throws(() => new RememberingSigner('short'), /32 characters/);
+});
+
+t.test("the request id: nginx's from a loopback peer, a new one otherwise", async (t) => {
+  const from = (remoteAddress: string, id?: string) => ({ headers: id === undefined ? {} : { 'x-request-id': id }, socket: { remoteAddress } }) as never;
+  const nginxId = '3f2a9c0d8e7b6a5f4e3d2c1b0a998877';
+  t.equal(requestIdOf(from('127.0.0.1', nginxId), true), nginxId, 'nginx on loopback');
+  t.equal(requestIdOf(from('::ffff:127.0.0.1', nginxId), true), nginxId);
+  const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+  t.match(requestIdOf(from('203.0.113.9', nginxId), true), uuid, 'a remote peer does not choose its id');
+  t.match(requestIdOf(from('127.0.0.1', nginxId), false), uuid, 'TRUST_PROXY off: never believed');
+  t.match(requestIdOf(from('127.0.0.1', 'bad id\nwith newline'), true), uuid, 'a malformed id is replaced');
+  t.match(requestIdOf(from('127.0.0.1', 'x'.repeat(200)), true), uuid, 'so is an overlong one');
+  t.match(requestIdOf(from('127.0.0.1'), true), uuid, 'none sent: a new one');
 });
