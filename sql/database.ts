@@ -14,6 +14,8 @@ export interface CreateDbOptions {
   /** Pool size; keep slices small (their role has a connection limit). */
   max?: number;
   applicationName?: string;
+  /** How long an unused connection stays open (default 30 s). */
+  idleTimeoutMillis?: number;
 }
 
 export function createPool(url: string, options: CreateDbOptions = {}): pg.Pool {
@@ -22,7 +24,7 @@ export function createPool(url: string, options: CreateDbOptions = {}): pg.Pool 
     max: options.max ?? 10,
     application_name: options.applicationName ?? 'queunir',
     connectionTimeoutMillis: 10_000,
-    idleTimeoutMillis: 30_000,
+    idleTimeoutMillis: options.idleTimeoutMillis ?? 30_000,
   });
   // An idle client that loses its server must not crash the process; the next query reconnects.
   pool.on('error', () => {});

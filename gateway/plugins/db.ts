@@ -13,7 +13,14 @@ declare module 'fastify' {
 
 export default fp(
   async (app, opts: { databaseUrl: string }) => {
-    const root = createDb<GatewayDatabase>(opts.databaseUrl, { max: 20, applicationName: 'wank-gateway' });
+    const root = createDb<GatewayDatabase>(opts.databaseUrl, {
+      max: 20,
+      applicationName: 'wank-gateway',
+      // A new connection costs PostgreSQL a process and a SCRAM exchange (milliseconds of CPU); the
+      // gateway's queries come in bursts (every cached session and user expires every few seconds),
+      // so the connections a burst opened are kept for the next ones.
+      idleTimeoutMillis: 600_000,
+    });
     await checkConnection(root, opts.databaseUrl);
     app.decorate('db', root.withSchema(GATEWAY_SCHEMA));
     app.addHook('onClose', async () => {
