@@ -15,6 +15,7 @@ import { Worker } from 'node:worker_threads';
 import { startTestCluster, freePort } from '../test-support/pg.ts';
 import { provisionGatewayUrl } from '../gateway/lib/database-url.ts';
 import { SseParser } from '../gateway/lib/sse.ts';
+import { readProcStats } from '../lib/proc-stat.ts';
 import { assertChromium, reserveSliceIds, sleep, sliceRow, Supervisor, tempDir, waitUntil } from '../gateway/test/system.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -64,19 +65,9 @@ async function cannon(url: string, headers: Record<string, string>, duration: nu
 function cpuByGroup(groupOf: (pid: number, comm: string) => string): Map<string, number> {
   const tick = 1000 / 100; // USER_HZ
   const out = new Map<string, number>();
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    let stat: string;
-    try {
-      stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-    } catch {
-      continue;
-    }
-    const close = stat.lastIndexOf(')');
-    const comm = stat.slice(stat.indexOf('(') + 1, close);
-    const fields = stat.slice(close + 2).split(' ');
+  for (const { pid, comm, fields } of readProcStats()) {
     const ms = (Number(fields[11]) + Number(fields[12])) * tick;
-    const group = groupOf(Number(entry), comm);
+    const group = groupOf(pid, comm);
     out.set(group, (out.get(group) ?? 0) + ms);
   }
   return out;

@@ -33,29 +33,28 @@ function connectionListed(headers: Headers): string[] {
  * bearer token, the gateway's request id and the slice's host. Header names are lower case.
  */
 export function sliceRequestHeaders(incoming: Headers, slice: { authorization: string; host: string }, requestId: string): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {};
-  const listed = connectionListed(incoming);
-  for (const name in incoming) {
-    const value = incoming[name];
-    if (value === undefined || STRIPPED_REQUEST_HEADERS.has(name) || (listed.length > 0 && listed.includes(name))) continue;
-    out[name] = typeof value === 'number' ? String(value) : value;
-  }
+  const out = without(incoming, STRIPPED_REQUEST_HEADERS);
   out.host = slice.host;
   out.authorization = slice.authorization;
   out['x-request-id'] = requestId;
   return out;
 }
 
-/** The slice's response headers as the browser gets them. */
-export function browserResponseHeaders(upstream: Headers): Record<string, string | string[]> {
+/** The headers minus the stripped ones and those the Connection header lists; values as strings. */
+function without(headers: Headers, stripped: ReadonlySet<string>): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
-  const listed = connectionListed(upstream);
-  for (const name in upstream) {
-    const value = upstream[name];
-    if (value === undefined || STRIPPED_RESPONSE_HEADERS.has(name) || (listed.length > 0 && listed.includes(name))) continue;
+  const listed = connectionListed(headers);
+  for (const name in headers) {
+    const value = headers[name];
+    if (value === undefined || stripped.has(name) || (listed.length > 0 && listed.includes(name))) continue;
     out[name] = typeof value === 'number' ? String(value) : value;
   }
   return out;
+}
+
+/** The slice's response headers as the browser gets them. */
+export function browserResponseHeaders(upstream: Headers): Record<string, string | string[]> {
+  return without(upstream, STRIPPED_RESPONSE_HEADERS);
 }
 
 /**

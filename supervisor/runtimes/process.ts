@@ -8,6 +8,7 @@ import type { Logger } from '../../lib/logger.ts';
 import { endProcesses, processesWithAnyArg } from '../../lib/leftover-processes.ts';
 import { slicePort } from '../protocol.ts';
 import type { RunningInstance, RuntimeExit, SliceLaunch, SliceRuntime } from './runtime.ts';
+import { readProcStats } from '../../lib/proc-stat.ts';
 
 export interface ProcessRuntimeOptions {
   root: string;
@@ -227,16 +228,7 @@ export function groupRss(pgid: number): number | null {
   let total = 0;
   let found = false;
   const page = 4096;
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    let stat: string;
-    try {
-      stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-    } catch {
-      continue;
-    }
-    // Fields after the command name (which may contain spaces) in parentheses.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  for (const { fields } of readProcStats()) {
     if (Number(fields[2]) !== pgid) continue; // field 5: pgrp
     found = true;
     total += Number(fields[21]) * page; // field 24: rss in pages
