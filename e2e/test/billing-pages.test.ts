@@ -9,10 +9,10 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import t, { type Test } from 'tap';
+import t from 'tap';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { FakeStripe, FAKE_PRICE_ID, FAKE_STRIPE_KEY, FAKE_WEBHOOK_SECRET, type FakeEvent } from '../../test-support/fake-stripe.ts';
-import { assertChromium, CHROMIUM, ROOT, startSystem } from './system.ts';
+import { assertChromium, CHROMIUM, ROOT, startSystem, stepSequence } from './system.ts';
 
 t.setTimeout(600_000);
 assertChromium(); // fails loudly (never skips) when Chromium is missing
@@ -62,24 +62,7 @@ async function deliver(events: FakeEvent[]): Promise<void> {
 
 const utcDay = (seconds: number) => new Date(seconds * 1000).toLocaleDateString('en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' });
 
-// The steps build on each other: after a failure the rest fail at once (never skipped).
-let broken = '';
-function step(name: string, fn: (t: Test) => Promise<void>): void {
-  t.test(name, async (st) => {
-    if (broken) {
-      st.fail(`not run: the step "${broken}" failed before it`);
-      return;
-    }
-    try {
-      await fn(st);
-    } catch (err) {
-      broken = name;
-      await shot(`failed-billing-${name.replace(/[^a-z0-9]+/gi, '-').slice(0, 40)}.png`).catch(() => {});
-      throw err;
-    }
-    if (!st.passing()) broken = name;
-  });
-}
+const step = stepSequence(t, shot, 'billing-');
 
 step('a new account has no plan: the Link screen explains, the Billing page offers to subscribe (fake Stripe API)', async (t) => {
   await page.goto(`${sys.origin}/register`);

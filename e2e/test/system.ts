@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import type { Test } from 'tap';
 import { startTestCluster, freePort, ROOT } from '../../test-support/pg.ts';
 import { createDb, urlForRole } from '../../sql/database.ts';
 import { provisionGateway, GATEWAY_ROLE } from '../../sql/provision.ts';
@@ -248,5 +249,33 @@ export async function startSystem(t: Tap, name: string, options: SystemOptions =
       const { lines } = await supervisorClient.call('slice.tailLog', { id: sliceId, lines: 2000 });
       return lines.some((l) => l.includes('initial sync done'));
     },
+  };
+}
+
+/**
+ * Steps that build on each other: after a failure the rest fail at once (never skipped) instead of
+ * each waiting out its timeouts, and the failed step leaves a picture of what the browser showed
+ * (`failed-{prefix}{step}.png`, through `picture`).
+ */
+export function stepSequence(t: Test, picture: (file: string) => Promise<unknown>, prefix = ''): (name: string, fn: (t: Test) => Promise<void>) => void {
+  let broken = '';
+  return (name, fn) => {
+    t.test(name, async (st) => {
+      if (broken) {
+        st.fail(`not run: the step "${broken}" failed before it`);
+        return;
+      }
+      const failed = () => {
+        broken = name;
+        return picture(`failed-${prefix}${name.replace(/[^a-z0-9]+/gi, '-').slice(0, 40)}.png`).catch(() => {});
+      };
+      try {
+        await fn(st);
+      } catch (err) {
+        await failed();
+        throw err;
+      }
+      if (!st.passing()) await failed();
+    });
   };
 }

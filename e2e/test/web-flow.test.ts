@@ -7,9 +7,9 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import t, { type Test } from 'tap';
+import t from 'tap';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { assertChromium, CHROMIUM, ROOT, startSystem, waitUntil } from './system.ts';
+import { assertChromium, CHROMIUM, ROOT, startSystem, stepSequence, waitUntil } from './system.ts';
 
 t.setTimeout(900_000);
 assertChromium(); // fails loudly (never skips) when Chromium is missing
@@ -48,28 +48,7 @@ const { context, page } = await newPage({ width: 1280, height: 800 });
 const consoleErrors: string[] = [];
 page.on('pageerror', (e) => consoleErrors.push(e.message));
 
-// The steps build on each other: after a failure the rest fail at once (never skipped) instead of
-// each waiting out its timeouts; the failed step leaves a picture of what the browser showed.
-let broken = '';
-function step(name: string, fn: (t: Test) => Promise<void>): void {
-  t.test(name, async (st) => {
-    if (broken) {
-      st.fail(`not run: the step "${broken}" failed before it`);
-      return;
-    }
-    const failed = () => {
-      broken = name;
-      return shot(page, `failed-${name.replace(/[^a-z0-9]+/gi, '-').slice(0, 40)}.png`).catch(() => {});
-    };
-    try {
-      await fn(st);
-    } catch (err) {
-      await failed();
-      throw err;
-    }
-    if (!st.passing()) await failed();
-  });
-}
+const step = stepSequence(t, (file) => shot(page, file));
 
 let sliceId = 0;
 let chatId = '';
