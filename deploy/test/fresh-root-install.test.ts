@@ -20,11 +20,10 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import https from 'node:https';
 import net from 'node:net';
 import path from 'node:path';
 import t from 'tap';
-import { freePort, parseUnit, request, ROOT, waitFor } from './helpers.ts';
+import { freePort, parseUnit, request, ROOT, waitFor, type Answer } from './helpers.ts';
 import { parseEnvFile } from '../../lib/env-file.ts';
 
 // The first run downloads the base system, the packages and the npm dependencies.
@@ -214,21 +213,9 @@ function credentials(pid: number): { uids: number[]; groups: number[]; root: str
 }
 
 /** HTTPS to the root's nginx on loopback, by the installed name, trusting the installed certificate. */
-function httpsGet(port: number, pathname: string, ca: string): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = https.request(
-      { host: '127.0.0.1', port, path: pathname, servername: DOMAIN, headers: { host: DOMAIN }, ca, agent: false },
-      (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (body += c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-      },
-    );
-    req.on('error', reject);
-    req.setTimeout(15_000, () => req.destroy(new Error(`https://${DOMAIN}${pathname}: no answer within 15 s`)));
-    req.end();
-  });
+/** GET https://DOMAIN{pathname} from nginx in the root, dialled on 127.0.0.1:port. */
+function httpsGet(port: number, pathname: string, ca: string): Promise<Answer> {
+  return request(`https://127.0.0.1:${port}${pathname}`, { ca, servername: DOMAIN, headers: { host: DOMAIN } });
 }
 
 function portIsFree(port: number): Promise<boolean> {

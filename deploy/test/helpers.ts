@@ -56,13 +56,17 @@ export interface Answer {
 }
 
 /** One request; https trusts `ca` and checks the name. */
-export function request(url: string, options: { method?: string; headers?: Record<string, string>; body?: string; ca?: string } = {}): Promise<Answer> {
+/**
+ * One request, its whole answer. `servername`: the TLS name to ask for and check when the URL dials
+ * an address (https://127.0.0.1:port for a site named example.test); default the URL's host.
+ */
+export function request(url: string, options: { method?: string; headers?: Record<string, string>; body?: string; ca?: string; servername?: string } = {}): Promise<Answer> {
   const u = new URL(url);
   const mod = u.protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {
     const req = mod.request(
       u,
-      { method: options.method ?? 'GET', headers: options.headers, ...(options.ca ? { ca: options.ca, servername: u.hostname } : {}), agent: false },
+      { method: options.method ?? 'GET', headers: options.headers, ...(options.ca ? { ca: options.ca, servername: options.servername ?? u.hostname } : {}), agent: false },
       (res) => {
         let body = '';
         res.setEncoding('utf8');
