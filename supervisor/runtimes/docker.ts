@@ -1,7 +1,9 @@
 // The docker runtime: one container per slice, through dockerode (the only module that imports
 // it). Every container, volume and network it creates carries com.queunir.managed=true, and it
 // never touches one without that label. Crashes are seen on Docker's event stream (die, oom) and
-// reported at once; at daemon start the managed containers that run are listed for adoption.
+// reported as soon as the slice's host port is closed; at daemon start the managed containers
+// that run are listed for adoption.
+import net from 'node:net';
 import Docker from 'dockerode';
 import { AppError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/logger.ts';
@@ -32,6 +34,28 @@ export interface DockerRuntimeOptions {
 }
 
 type DockerError = Error & { statusCode?: number; json?: { message?: string } };
+
+const PORT_CLOSE_WAIT_MS = 5_000;
+
+/** Resolves true once nothing accepts on 127.0.0.1:port (polled), false after ms. */
+export async function portClosed(port: number, ms: number): Promise<boolean> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const accepts = await new Promise<boolean>((resolve) => {
+      const socket = net.createConnection({ host: '127.0.0.1', port });
+      const done = (ok: boolean) => {
+        socket.destroy();
+        resolve(ok);
+      };
+      socket.once('connect', () => done(true));
+      socket.once('error', () => done(false));
+      socket.setTimeout(250, () => done(false));
+    });
+    if (!accepts) return true;
+    if (Date.now() >= until) return false;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
 
 function status(err: unknown): number | undefined {
   return (err as DockerError)?.statusCode;
@@ -184,7 +208,12 @@ export class DockerRuntime implements SliceRuntime {
     if (action === 'die') {
       const code = attrs.exitCode;
       const reason = this.oomKilled.delete(containerId) ? `out of memory (exit code ${code})` : `exit code ${code}`;
-      this.report(id, containerId, reason);
+      // Docker takes its port proxy down a moment after the die event: an exit reported (STOPPED,
+      // EXITED) is one whose port no longer answers, as with the process runtime.
+      void portClosed(slicePort(id), PORT_CLOSE_WAIT_MS).then((closed) => {
+        if (!closed) this.opts.log.warn({ slice: id, port: slicePort(id) }, `the port still accepts ${PORT_CLOSE_WAIT_MS} ms after the container died; reporting the exit anyway`);
+        this.report(id, containerId, reason);
+      });
     }
   }
 

@@ -49,16 +49,6 @@ export function connects(host: string, port: number, timeoutMs = 1500): Promise<
   });
 }
 
-/** Polls until nothing accepts on host:port: Docker's port proxy goes a moment after the container's exit event. */
-export async function closesWithin(host: string, port: number, ms: number): Promise<boolean> {
-  const t0 = Date.now();
-  for (;;) {
-    if (!(await connects(host, port, 500))) return true;
-    if (Date.now() - t0 > ms) return false;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 /** Polls the slice's WhatsApp state until pred holds; returns the states seen on the way. */
 async function untilWaState(id: number, token: string, what: string, pred: (s: string) => boolean, ms: number): Promise<string[]> {
   const seen: string[] = [];
@@ -248,7 +238,8 @@ export async function lifecycleSuite(t: Test, o: LifecycleOptions): Promise<void
   t.test('stop, then remove with purgeData drops schema, role and session store', async (t) => {
     const stopped = await client.call('slice.stop', { id: A });
     t.equal(stopped.state, 'STOPPED');
-    t.ok(await closesWithin('127.0.0.1', slicePort(A), 3000), 'port closed within 3 s of STOPPED');
+    // Both runtimes report an exit only once the port is closed (Docker's port proxy lags the container).
+    t.equal(await connects('127.0.0.1', slicePort(A), 1000), false, 'the port is closed once STOPPED');
     t.same(await client.call('slice.remove', { id: A, purgeData: true }), {});
     await t.rejects(client.call('slice.getInfo', { id: A }), { code: 'SLICE_NOT_FOUND' });
     t.notOk(o.authStoreExists(A), 'session store removed');
