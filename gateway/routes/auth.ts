@@ -1,9 +1,14 @@
-// Accounts: register, login, logout. Login and register are throttled per client address and
-// login failures per account; sessions are regenerated at login (no fixation) and destroyed at
+// Accounts: register, login, logout. Login and register are throttled per client address (an IPv6
+// client per /64) and login failures per account; an attempt is counted before its password is
+// checked, so guesses sent in parallel cannot all slip under the limit. A browser that signed in
+// to the account before has a bucket of its own (lib/known-device.ts): failures elsewhere do not
+// lock the owner out of it. Sessions are regenerated at login (no fixation) and destroyed at
 // logout (a replayed cookie finds nothing).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { AppError } from '../../lib/errors.ts';
+import { addressKey } from '../lib/client-address.ts';
+import { DEVICE_COOKIE, DEVICE_COOKIE_MAX_AGE_S, KnownDevices } from '../lib/known-device.ts';
 import { Throttle } from '../lib/throttle.ts';
 import { decoyHash, hashPassword, verifyPassword } from '../lib/passwords.ts';
 import { newCsrfToken } from '../plugins/csrf.ts';
@@ -22,6 +27,7 @@ export default async function authRoutes(app: FastifyInstance) {
   const windowMs = app.config.LOGIN_LIMIT_WINDOW_S * 1000;
   const perAddress = new Throttle(app.config.LOGIN_LIMIT_PER_ADDRESS, windowMs);
   const perAccount = new Throttle(app.config.LOGIN_LIMIT_PER_ACCOUNT, windowMs);
+  const knownDevices = new KnownDevices(app.sessionSecret);
 
   function limited(seconds: number, reply: FastifyReply, what: string): never {
     reply.header('retry-after', String(seconds));
@@ -29,7 +35,7 @@ export default async function authRoutes(app: FastifyInstance) {
   }
 
   function throttleAddress(request: FastifyRequest, reply: FastifyReply): void {
-    const wait = perAddress.hit(`ip:${request.ip}`);
+    const wait = perAddress.hit(`ip:${addressKey(request.ip)}`);
     if (wait > 0) limited(wait, reply, 'attempts from this address');
   }
 
@@ -41,6 +47,16 @@ export default async function authRoutes(app: FastifyInstance) {
     // request.user for the body below; onRequest ran before the login.
     const row = await app.db.selectFrom('users').select(['id', 'email', 'role']).where('id', '=', userId).executeTakeFirstOrThrow();
     request.user = { id: String(row.id), email: row.email, role: row.role };
+  }
+
+  function rememberDevice(reply: FastifyReply, email: string): void {
+    reply.setCookie(DEVICE_COOKIE, knownDevices.issue(email), {
+      path: '/api/auth/',
+      httpOnly: true,
+      sameSite: 'strict',
+      secure: app.config.PUBLIC_URL.startsWith('https:'),
+      maxAge: DEVICE_COOKIE_MAX_AGE_S,
+    });
   }
 
   const opts = {
@@ -62,14 +78,18 @@ export default async function authRoutes(app: FastifyInstance) {
     }
     await app.db.insertInto('audit_log').values({ actor: `user:${id}`, user_id: id, action: 'user.register', details: JSON.stringify({ ip: request.ip }) }).execute();
     await startSession(request, id);
+    rememberDevice(reply, email);
     return meBody(app, request);
   });
 
   app.post<{ Body: Credentials }>('/api/auth/login', opts, async (request, reply) => {
     throttleAddress(request, reply);
     const email = request.body.email.trim().toLowerCase();
-    const accountKey = `account:${email}`;
-    const wait = perAccount.retryAfter(accountKey);
+    // A known browser of this account counts its failures apart from everyone else's.
+    const device = knownDevices.deviceFor(request.cookies[DEVICE_COOKIE], email);
+    const accountKey = device ? `device:${device}:${email}` : `account:${email}`;
+    // Counted now, before the first await: parallel guesses each take one of the attempts.
+    const wait = perAccount.hit(accountKey);
     if (wait > 0) limited(wait, reply, 'failed sign-ins for this account');
     const row = await app.db
       .selectFrom('users')
@@ -78,12 +98,10 @@ export default async function authRoutes(app: FastifyInstance) {
       .executeTakeFirst();
     // Same work whether or not the account exists: no timing oracle for valid emails.
     const ok = await verifyPassword(row?.password_hash ?? (await decoyHash()), request.body.password);
-    if (!row || !ok) {
-      perAccount.hit(accountKey);
-      throw new AppError('BAD_CREDENTIALS', 'wrong email or password');
-    }
+    if (!row || !ok) throw new AppError('BAD_CREDENTIALS', 'wrong email or password');
     perAccount.reset(accountKey);
     await startSession(request, String(row.id));
+    rememberDevice(reply, email);
     return meBody(app, request);
   });
 

@@ -194,6 +194,67 @@ t.test('login throttling per account and per address', async (t) => {
   t.equal((await other.login('nobody@example.com', 'some password')).statusCode, 401, 'other addresses are not');
 });
 
+t.test('parallel guesses from many addresses: the account limit still holds (counted before the password is checked)', async (t) => {
+  const owner = new Browser(app);
+  owner.address = '198.51.100.40';
+  await owner.register('parallel-target@example.com');
+  const guesses = await Promise.all(
+    Array.from({ length: 20 }, (_, i) => {
+      const b = new Browser(app);
+      b.address = `203.0.113.${100 + i}`;
+      return b.login('parallel-target@example.com', `parallel guess ${i}`);
+    }),
+  );
+  const codes = guesses.map((r) => r.statusCode);
+  t.equal(codes.filter((c) => c === 401).length, 3, 'exactly the limit (3) get to try a password');
+  t.equal(codes.filter((c) => c === 429).length, 17, 'the rest are throttled');
+  t.ok(guesses.filter((r) => r.statusCode === 401).every((r) => r.json().error.code === 'BAD_CREDENTIALS'));
+});
+
+t.test('a lock-out from elsewhere does not lock the owner out of a browser they signed in with before', async (t) => {
+  const owner = new Browser(app);
+  owner.address = '198.51.100.41';
+  await owner.register('lockout-target@example.com');
+  t.ok(owner.deviceCookie, 'signing in leaves a known-device cookie');
+  t.equal((await owner.request('POST', '/api/auth/logout')).statusCode, 204);
+  const stranger = new Browser(app);
+  for (let i = 0; i < 5; i++) {
+    stranger.address = `192.0.2.${50 + i}`;
+    await stranger.login('lockout-target@example.com', `wrong password ${i}`);
+  }
+  stranger.address = '192.0.2.60';
+  t.equal((await stranger.login('lockout-target@example.com')).statusCode, 429, 'strangers are locked out, even with the right password');
+  const back = await owner.login('lockout-target@example.com');
+  t.equal(back.statusCode, 200, 'the owner, on a known browser, signs in');
+  const forged = new Browser(app);
+  forged.address = '192.0.2.61';
+  forged.deviceCookie = 'queunir_device=forged.value';
+  t.equal((await forged.login('lockout-target@example.com')).statusCode, 429, 'a forged device cookie counts as a stranger');
+  const otherAccount = new Browser(app);
+  otherAccount.address = '198.51.100.42';
+  await otherAccount.register('someone-else@example.com');
+  otherAccount.address = '192.0.2.62';
+  t.equal((await otherAccount.login('lockout-target@example.com')).statusCode, 429, "another account's device cookie counts as a stranger");
+  // The known browser has a limit of its own: it is not a way around guessing.
+  const codes: number[] = [];
+  for (let i = 0; i < 4; i++) codes.push((await owner.login('lockout-target@example.com', `owner typo ${i}`)).statusCode);
+  t.same(codes, [401, 401, 401, 429]);
+});
+
+t.test('IPv6 clients are throttled per /64', async (t) => {
+  const codes: number[] = [];
+  for (let i = 0; i < 13; i++) {
+    const b = new Browser(app);
+    b.address = `2001:db8:77:1:${(i + 1).toString(16)}::${i + 7}`; // a new address each time, one /64
+    codes.push((await b.login(`v6-nobody${i}@example.com`, 'some password')).statusCode);
+  }
+  t.same(codes.slice(0, 12), Array(12).fill(401));
+  t.equal(codes[12], 429, 'the 13th attempt from the same /64 is throttled');
+  const next = new Browser(app);
+  next.address = '2001:db8:77:2::1';
+  t.equal((await next.login('v6-nobody@example.com', 'some password')).statusCode, 401, 'the next /64 is not');
+});
+
 t.test('admin: 403 for users, every slice for admins', async (t) => {
   const user = new Browser(app);
   user.address = '198.51.100.12';

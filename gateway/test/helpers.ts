@@ -100,6 +100,8 @@ export async function httpRequest(base: string, method: string, url: string, hea
 /** One browser: keeps the session cookie, sends our Origin and the CSRF token it was given. */
 export class Browser {
   cookie: string | null = null;
+  /** The known-device cookie a sign-in leaves (lib/known-device.ts); kept across logouts, as a browser does. */
+  deviceCookie: string | null = null;
   csrfToken: string | null = null;
   address = '203.0.113.10';
 
@@ -115,12 +117,17 @@ export class Browser {
       if (!('origin' in h)) h.origin = ORIGIN;
       if (this.csrfToken && !('x-csrf-token' in h)) h['x-csrf-token'] = this.csrfToken;
     }
-    if (this.cookie && !('cookie' in h)) h.cookie = this.cookie;
+    if (!('cookie' in h)) {
+      const jar = [this.cookie, url.startsWith('/api/auth/') ? this.deviceCookie : null].filter(Boolean);
+      if (jar.length > 0) h.cookie = jar.join('; ');
+    }
     const res: TestResponse = this.base
       ? await httpRequest(this.base, method, url, h, body)
       : await this.app.inject({ method, url, headers: h, ...(body === undefined ? {} : { payload: body as object }) });
     const setCookie = res.cookies.find((c) => c.name === 'queunir_sid');
     if (setCookie) this.cookie = setCookie.value ? `queunir_sid=${setCookie.value}` : null;
+    const device = res.cookies.find((c) => c.name === 'queunir_device');
+    if (device) this.deviceCookie = device.value ? `queunir_device=${device.value}` : null;
     if (res.headers['content-type']?.toString().includes('json') && res.statusCode < 300) {
       const json = res.json() as { csrfToken?: string };
       if (json && typeof json.csrfToken === 'string') this.csrfToken = json.csrfToken;
