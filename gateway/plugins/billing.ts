@@ -276,13 +276,24 @@ export default fp(
       const before = await trx.selectFrom('subscriptions').selectAll().where('user_id', '=', userId).forUpdate().executeTakeFirstOrThrow();
       const s = change.snapshot;
       const lastEventAt = before.last_event_at && before.last_event_at > eventAt ? before.last_event_at : eventAt;
-      if (!s) {
-        if (change.customerId && !before.stripe_customer_id) {
-          await trx.updateTable('subscriptions').set({ stripe_customer_id: change.customerId, last_event_at: lastEventAt, updated_at: new Date() }).where('user_id', '=', userId).execute();
-        }
+      // The customer is stored only by checkout() (ensureCustomer): an event never adopts one.
+      if (!s) return { userId, changed: false };
+      const sameSubscription = before.stripe_subscription_id === s.stripe_subscription_id;
+      // Access is granted only for what this server sold to this user: the subscription must be
+      // the customer's we created for them, and a new one must be on one of this server's plans.
+      // Otherwise a checkout made in the same Stripe account for something else (another product,
+      // another customer naming this user) would unlock a slice.
+      const refusal =
+        before.stripe_customer_id !== s.stripe_customer_id
+          ? `its customer ${s.stripe_customer_id} is not this user's (${before.stripe_customer_id ?? 'none'})`
+          : !sameSubscription && !prices.includes(s.price_id ?? '')
+            ? `its price ${s.price_id ?? 'none'} is not one of STRIPE_PRICE_ID`
+            : null;
+      if (refusal) {
+        log.warn({ event: event.id, type: event.type, subscription: s.stripe_subscription_id, userId }, `Stripe subscription not applied: ${refusal}`);
+        await audit(trx, 'stripe', userId, 'billing.subscription.refused', { event: event.id, subscription: s.stripe_subscription_id, reason: refusal });
         return { userId, changed: false };
       }
-      const sameSubscription = before.stripe_subscription_id === s.stripe_subscription_id;
       // An older subscription of this user ending must not end the one that runs now.
       if (before.stripe_subscription_id && !sameSubscription && LIVE.has(before.status) && !LIVE.has(s.status)) {
         log.info({ event: event.id, subscription: s.stripe_subscription_id }, 'event about an older subscription: ignored');

@@ -5,6 +5,7 @@
 // webhook → active → connect; payment failed → grace → slice stopped → invoice paid → the slice
 // runs again and is READY with no new QR. Time moves through the billing clock, not by sleeping.
 import fs from 'node:fs';
+import Stripe from 'stripe';
 import t from 'tap';
 import { createDb } from '../../sql/database.ts';
 import { FakeStripe, FAKE_PRICE_ID, FAKE_STRIPE_KEY, FAKE_WEBHOOK_SECRET, type FakeEvent } from '../../test-support/fake-stripe.ts';
@@ -247,6 +248,53 @@ t.test('order does not matter: deleted arriving before an older updated leaves i
   t.match(me.plan, { status: 'canceled', allowed: false });
   t.ok(me.plan.removeAt, 'the removal date is shown');
   t.equal((await b.request('POST', '/api/connect')).statusCode, 402, 'a canceled plan cannot connect');
+});
+
+t.test("a checkout is applied only for the user's own customer and one of this server's prices (fake Stripe API)", async (t) => {
+  const b = new Browser(app);
+  b.address = '203.0.113.26';
+  t.equal((await b.register('foreign@example.com')).statusCode, 200);
+  const userId = String((await b.request('GET', '/api/me')).json().user.id);
+  t.equal((await b.request('POST', '/api/billing/checkout', {})).statusCode, 200, 'the user began a checkout: their customer is stored');
+  const own = (await subscriptionRow(userId))!.stripe_customer_id!;
+  // Someone with a session of the same Stripe account (another product, the dashboard) makes
+  // checkouts that name this user: another customer, or another price.
+  const stripe = new Stripe(FAKE_STRIPE_KEY, { host: '127.0.0.1', port: Number(new URL(fake.url).port), protocol: 'http' });
+  const stranger = await stripe.customers.create({ email: 'stranger@example.com' });
+  const foreignCustomer = await stripe.checkout.sessions.create({
+    mode: 'subscription',
+    customer: stranger.id,
+    client_reference_id: userId,
+    line_items: [{ price: FAKE_PRICE_ID, quantity: 1 }],
+    success_url: 'http://elsewhere.invalid/ok',
+    cancel_url: 'http://elsewhere.invalid/no',
+    subscription_data: { metadata: { user_id: userId } },
+  });
+  const foreignPrice = await stripe.checkout.sessions.create({
+    mode: 'subscription',
+    customer: own,
+    client_reference_id: userId,
+    line_items: [{ price: 'price_other_product', quantity: 1 }],
+    success_url: 'http://elsewhere.invalid/ok',
+    cancel_url: 'http://elsewhere.invalid/no',
+    subscription_data: { metadata: { user_id: userId } },
+  });
+  for (const session of [foreignCustomer, foreignPrice]) {
+    const done = fake.completeCheckout(session.id, { status: 'active' });
+    const results = await deliver(...done.events);
+    t.same(results.map((r) => r.status), [200, 200], 'accepted (signed by Stripe) and recorded');
+    const row = await subscriptionRow(userId);
+    t.equal(row?.status, 'none', `still no plan after ${session.id === foreignCustomer.id ? "another customer's" : 'another price\'s'} checkout`);
+    t.equal(row?.stripe_customer_id, own, 'the stored customer is unchanged');
+    t.equal(row?.stripe_subscription_id, null);
+  }
+  t.equal(await count('gateway.audit_log', ['action', '=', 'billing.subscription.refused']) >= 2, true, 'each refusal leaves an audit row');
+  t.equal((await b.request('POST', '/api/connect')).statusCode, 402, 'no access');
+  // The user's own checkout still works.
+  const r = await b.request('POST', '/api/billing/checkout', {});
+  const done = fake.completeCheckout(String(r.json().url).split('/').pop()!, { status: 'active' });
+  await deliver(...done.events);
+  t.equal((await subscriptionRow(userId))?.status, 'active', "the user's own checkout is applied");
 });
 
 // ---- the access cases with the real supervisor and a real slice ----
