@@ -168,6 +168,23 @@ t.test('connect with no supervisor running: 503 saying so', async (t) => {
   t.match(res.json(), { error: { kind: 'Unavailable', code: 'SUPERVISOR_UNAVAILABLE', message: /supervisor is not running/ } });
 });
 
+t.test('connect is rate-limited per user (each call may start a slice)', async (t) => {
+  const b = new Browser(app);
+  b.address = '198.51.100.43';
+  await b.register('connect-flood@example.com');
+  const codes: number[] = [];
+  for (let i = 0; i < 11; i++) codes.push((await b.request('POST', '/api/connect')).statusCode);
+  t.same(codes.slice(0, 10), Array(10).fill(503), 'the first 10 reach the (absent) supervisor');
+  const limited = await b.request('POST', '/api/connect');
+  t.equal(limited.statusCode, 429);
+  t.match(limited.json(), { error: { kind: 'ResourceExhausted', code: 'RATE_LIMITED', message: /connect/ } });
+  t.ok(Number(limited.headers['retry-after']) > 0, 'retry-after says when');
+  const other = new Browser(app);
+  other.address = '198.51.100.43';
+  await other.register('connect-calm@example.com');
+  t.equal((await other.request('POST', '/api/connect')).statusCode, 503, 'another user from the same address is not limited');
+});
+
 t.test('login throttling per account and per address', async (t) => {
   const b = new Browser(app);
   b.address = '198.51.100.11';
