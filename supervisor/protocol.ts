@@ -10,6 +10,10 @@ export const MAX_LINE_BYTES = 1024 * 1024;
 
 export const SLICE_STATES = ['STOPPED', 'STARTING', 'RUNNING', 'BACKOFF', 'STOPPING', 'EXITED', 'FATAL', 'UNKNOWN'] as const;
 export type SliceState = (typeof SLICE_STATES)[number];
+/** supervisord's RUNNING_STATES: up, or on its way up (slicectl status exits 0 for these). */
+export const RUNNING_STATES: readonly SliceState[] = ['RUNNING', 'BACKOFF', 'STARTING'];
+/** supervisord's STOPPED_STATES: nothing runs (slicectl status exits 3 when any slice is in one). */
+export const STOPPED_STATES: readonly SliceState[] = ['STOPPED', 'EXITED', 'FATAL', 'UNKNOWN'];
 
 /** Ids are checked again against the daemon's MAX_SLICES (at most this). */
 export const SLICE_ID_LIMIT = 30000;

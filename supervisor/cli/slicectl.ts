@@ -4,7 +4,7 @@
 // slice, 7 cannot connect. Errors are one line on stderr.
 import { AppError, EXIT, exitCodeOf, isAppError } from '../../lib/errors.ts';
 import { SupervisorClient } from '../client.ts';
-import type { SliceInfo } from '../protocol.ts';
+import { STOPPED_STATES, type SliceInfo } from '../protocol.ts';
 
 const DEFAULT_SOCKET = '/run/wank/supervisor.sock';
 
@@ -12,9 +12,9 @@ const USAGE = `usage: slicectl [-s PATH] [--json] <command> [args]
 
 commands:
   status [N…|all]     state of the given slices (default: all)
-  start N…            start slices (also leaves FATAL)
-  stop N…             stop slices
-  restart N…          stop then start slices
+  start N…|all        start slices (also leaves FATAL)
+  stop N…|all         stop slices
+  restart N…|all      stop then start slices
   create N            provision slice N; prints its token the first time only
   remove N [--purge]  forget slice N; --purge also drops its schema, role and session volume
   health N            ask slice N's /health, with state and memory
@@ -144,14 +144,15 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv = process.env, 
           list = results.flatMap((r) => (r.value ? [r.value] : []));
         }
         print(list, () => (list.length ? table(infoRows(list)) : 'no slices'));
-        // supervisorctl: status exits 3 when something is not running.
-        if (code === EXIT.OK && list.some((i) => i.state !== 'RUNNING')) code = EXIT.NOT_RUNNING;
+        if (code === EXIT.OK) code = statusExitCode(list);
         break;
       }
       case 'start':
       case 'stop':
       case 'restart': {
-        const which = ids(p.args, { min: 1 }) as number[];
+        if (p.args.length === 0) throw new UsageError(`expected slice numbers or all`);
+        const chosen = ids(p.args, { min: 1, allowAll: true });
+        const which = chosen === 'all' ? (await client.call('slice.list', {})).map((i) => i.id) : chosen;
         const method = `slice.${p.command}` as 'slice.start' | 'slice.stop' | 'slice.restart';
         const results = await each(which, (id) => client.call(method, { id }));
         print(results.map((r) => r.value ?? { id: r.id, error: r.error?.toJSON() }), () =>
@@ -230,6 +231,11 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv = process.env, 
     await client.close();
   }
   return code;
+}
+
+/** supervisorctl's rule: status exits 3 when any slice is in a stopped state (BACKOFF and STARTING count as running). */
+export function statusExitCode(list: Pick<SliceInfo, 'state'>[]): number {
+  return list.some((i) => STOPPED_STATES.includes(i.state)) ? EXIT.NOT_RUNNING : EXIT.OK;
 }
 
 /** How many leading lines of `next` were already printed as the trailing lines of `prev`. */

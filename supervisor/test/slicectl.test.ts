@@ -6,7 +6,7 @@ import path from 'node:path';
 import t from 'tap';
 import { createLogger } from '../../lib/logger.ts';
 import { startTestCluster } from '../../test-support/pg.ts';
-import { run, overlap, table } from '../cli/slicectl.ts';
+import { run, overlap, statusExitCode, table } from '../cli/slicectl.ts';
 import { loadSupervisorConfig } from '../config.ts';
 import { startSupervisor } from '../daemon.ts';
 import { ROOT, tempDir } from './helpers.ts';
@@ -66,6 +66,23 @@ t.test('status of three slices: an aligned table; exit 3 when not all are runnin
   t.ok(lines.slice(1).every((l) => l.indexOf('STOPPED') === col), 'columns aligned');
   const some = await ctl('status', '32', '33');
   t.equal(some.out.split('\n').length, 3);
+});
+
+t.test("status exits 3 only for supervisord's stopped states", async (t) => {
+  for (const state of ['RUNNING', 'BACKOFF', 'STARTING'] as const) t.equal(statusExitCode([{ state }]), 0, `${state} counts as running`);
+  for (const state of ['STOPPED', 'EXITED', 'FATAL', 'UNKNOWN'] as const) t.equal(statusExitCode([{ state: 'RUNNING' }, { state }]), 3, `${state} is not running`);
+  t.equal(statusExitCode([]), 0, 'no slices: nothing is down');
+});
+
+t.test('start all / stop all act on every slice', async (t) => {
+  const started = await ctl('start', 'all');
+  t.equal(started.code, 0, started.err);
+  t.match(started.out, /^31: started → (STARTING|RUNNING)\n32: started → (STARTING|RUNNING)\n33: started → (STARTING|RUNNING)$/);
+  t.equal((await ctl('status')).code, 0, 'all starting or running: status exits 0');
+  const stopped = await ctl('stop', 'all');
+  t.equal(stopped.code, 0, stopped.err);
+  t.match(stopped.out, /31: stopped → STOPPED\n32: stopped → STOPPED\n33: stopped → STOPPED/);
+  t.equal((await ctl('stop')).code, 2, 'stop with nothing named is a usage error, not all');
 });
 
 t.test('--json', async (t) => {
