@@ -26,7 +26,7 @@ export const GatewayConfigSchema = Type.Object({
   LOGIN_LIMIT_PER_ADDRESS: Type.Integer({ minimum: 1, maximum: 100_000, default: 30, description: 'login/register attempts per address per window' }),
   LOGIN_LIMIT_PER_ACCOUNT: Type.Integer({ minimum: 1, maximum: 100_000, default: 5, description: 'failed logins per account per window' }),
   LOGIN_LIMIT_WINDOW_S: Type.Integer({ minimum: 1, maximum: 86_400, default: 900, description: 'seconds of the login rate-limit window' }),
-  CONNECT_LIMIT_PER_MINUTE: Type.Integer({ minimum: 1, maximum: 10_000, default: 10, description: 'POST /api/connect calls per user per minute (each may create or start a slice)' }),
+  CONNECT_LIMIT_PER_MINUTE: Type.Integer({ minimum: 1, maximum: 10_000, default: 30, description: 'POST /api/connect calls per user per minute (each may create or start a slice)' }),
   WEB_DIR: Type.Optional(Type.String({ minLength: 1, description: 'the built web app to serve (default dist/web when it exists)' })),
   DATA_DIR: Type.Optional(Type.String({ minLength: 1, description: 'where dev secrets are kept (default .data)' })),
   TRUST_PROXY: Type.Boolean({ default: true, description: 'true behind nginx on loopback: take the client address from X-Forwarded-For' }),
