@@ -15,10 +15,11 @@ import sessionPlugin from './plugins/session.ts';
 import authPlugin from './plugins/auth.ts';
 import csrfPlugin from './plugins/csrf.ts';
 import supervisorPlugin, { type SupervisorApi } from './plugins/supervisor.ts';
-import slicesPlugin from './plugins/slices.ts';
 import eventsPlugin from './plugins/events.ts';
+import sliceLifecyclePlugin from './plugins/slice-lifecycle.ts';
 import monitorPlugin from './plugins/monitor.ts';
 import metricsPlugin from './plugins/metrics.ts';
+import billingPolicyPlugin from './plugins/billing-policy.ts';
 import billingPlugin from './plugins/billing.ts';
 import proxyPlugin from './plugins/proxy.ts';
 import authRoutes from './routes/auth.ts';
@@ -168,10 +169,11 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
   await app.register(authPlugin);
   await app.register(csrfPlugin);
   await app.register(supervisorPlugin, options.supervisor ? { supervisor: options.supervisor } : {});
-  await app.register(slicesPlugin);
   await app.register(eventsPlugin);
+  await app.register(sliceLifecyclePlugin);
   await app.register(monitorPlugin, { startTimer: options.monitor !== false });
   await app.register(metricsPlugin);
+  await app.register(billingPolicyPlugin);
   await app.register(billingPlugin);
 
   // The /api/ path segments the gateway's own routes use: the proxy's fast path leaves them to Fastify.

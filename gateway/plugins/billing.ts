@@ -1,40 +1,33 @@
-// Billing with Stripe: Checkout and the Customer Portal for the user, the webhook that keeps
-// gateway.subscriptions, and access that follows payment. With no STRIPE_SECRET_KEY billing is off
-// and every account counts as active.
-//
-// Enforcement is one pass over the slices (periodic, and at once for a user after a webhook changed
-// their subscription): a slice whose plan no longer allows it is stopped (desired_state 'stopped',
-// stopped_by 'billing': the monitor leaves it alone; data and WhatsApp login are kept); one billing
-// stopped is started again when payment returns (same volume, so no new QR); an ended subscription's
-// slice is removed with its data after BILLING_RETENTION_DAYS. The clock is injectable so tests move
-// time instead of sleeping days.
+// Billing, the Stripe side: Checkout and the Customer Portal for the user, and the webhook that
+// keeps gateway.subscriptions. What a subscription allows, and acting on it, is the enforcement
+// policy's (plugins/billing-policy.ts); app.billing is the one face of both for the routes. With no
+// STRIPE_SECRET_KEY billing is off and every account counts as active.
 import fp from 'fastify-plugin';
+import { Type, type Static } from '@sinclair/typebox';
 import type Stripe from 'stripe';
 import type { Transaction } from 'kysely';
 import { AppError, toAppError } from '../../lib/errors.ts';
 import type { GatewayDatabase } from '../../sql/gateway/schema.ts';
 import type { Subscription } from '../../sql/gateway/subscriptions.table.ts';
-import { accessOf, type Access } from '../lib/billing-access.ts';
+import { writeAudit, type AuditActor } from '../lib/audit.ts';
+import type { EnforceResult } from './billing-policy.ts';
 import { createStripeClient, fromStripeError, idOf, invoiceSubscriptionId, snapshotOf, type SubscriptionSnapshot } from '../lib/billing-stripe.ts';
 
-export interface PlanInfo {
-  status: string;
-  enabled: boolean;
-  /** The slice may run now. */
-  allowed: boolean;
-  priceId: string | null;
-  currentPeriodEnd: string | null;
-  cancelAtPeriodEnd: boolean;
-  trialEnd: string | null;
-  graceEndsAt: string | null;
-  removeAt: string | null;
-}
+const OptionalIso = Type.Union([Type.String({ description: 'an ISO 8601 time' }), Type.Null()]);
 
-export interface EnforceResult {
-  stopped: number[];
-  started: number[];
-  removed: number[];
-}
+/** The user's plan as GET /api/me and GET /api/billing show it. */
+export const PlanSchema = Type.Object({
+  status: Type.String({ description: "the subscription's Stripe status, 'none' without one, 'active' with billing off" }),
+  enabled: Type.Boolean({ description: 'billing is on on this server' }),
+  allowed: Type.Boolean({ description: 'the slice may run now' }),
+  priceId: Type.Union([Type.String(), Type.Null()]),
+  currentPeriodEnd: OptionalIso,
+  cancelAtPeriodEnd: Type.Boolean(),
+  trialEnd: OptionalIso,
+  graceEndsAt: OptionalIso,
+  removeAt: OptionalIso,
+});
+export type PlanInfo = Static<typeof PlanSchema>;
 
 export interface WebhookResult {
   id: string;
@@ -69,7 +62,6 @@ declare module 'fastify' {
 type Trx = Transaction<GatewayDatabase>;
 /** Statuses in which a subscription is alive (paid for, or being paid for). */
 const LIVE = new Set(['trialing', 'active', 'past_due', 'unpaid']);
-const DOWN_STATES = new Set(['STOPPED', 'EXITED']);
 /** How long a webhook answer waits for the enforcement it triggered. */
 const ENFORCE_WAIT_MS = 8_000;
 
@@ -87,9 +79,8 @@ export default fp(
     const enabled = Boolean(config.STRIPE_SECRET_KEY);
     const prices = (config.STRIPE_PRICE_ID ?? '').split(',').filter(Boolean);
     const stripe: Stripe | null = enabled ? createStripeClient(config.STRIPE_SECRET_KEY!, config.STRIPE_API_URL) : null;
-    const policy = { graceDays: config.BILLING_GRACE_DAYS, retentionDays: config.BILLING_RETENTION_DAYS };
     const log = app.log.child({ component: 'billing' });
-    let clock = () => new Date();
+    const { enforce } = app.billingPolicy;
 
     function requireStripe(): Stripe {
       if (!stripe) throw new AppError('BILLING_DISABLED', 'billing is not enabled on this server (no STRIPE_SECRET_KEY): every account is active');
@@ -105,7 +96,7 @@ export default fp(
         return { status: 'active', enabled: false, allowed: true, priceId: null, currentPeriodEnd: null, cancelAtPeriodEnd: false, trialEnd: null, graceEndsAt: null, removeAt: null };
       }
       const sub = await row(userId);
-      const access = accessOf(sub, clock(), policy);
+      const access = app.billingPolicy.access(sub);
       return {
         status: sub?.status ?? 'none',
         enabled: true,
@@ -119,8 +110,8 @@ export default fp(
       };
     }
 
-    async function audit(db: Trx | typeof app.db, actor: string, userId: string | null, action: string, details: Record<string, unknown>): Promise<void> {
-      await db.insertInto('audit_log').values({ actor, user_id: userId, action, details: JSON.stringify(details) }).execute();
+    function audit(db: Trx | typeof app.db, actor: AuditActor, userId: string | null, action: string, details: Record<string, unknown>): Promise<void> {
+      return writeAudit(db, { actor, userId, action, details });
     }
 
     // ---- Checkout and the portal ----
@@ -380,143 +371,6 @@ export default fp(
       return { id: event.id, type: event.type, duplicate: outcome.duplicate, changed: outcome.changed };
     }
 
-    // ---- enforcement ----
-
-    let pass: Promise<unknown> = Promise.resolve();
-
-    function enforce(userId?: string): Promise<EnforceResult> {
-      // One pass at a time: a webhook's pass waits for the periodic one and the other way round.
-      const next = pass.then(
-        () => enforceNow(userId),
-        () => enforceNow(userId),
-      );
-      pass = next.catch(() => {});
-      return next;
-    }
-
-    async function enforceNow(userId?: string): Promise<EnforceResult> {
-      const result: EnforceResult = { stopped: [], started: [], removed: [] };
-      if (!enabled) return result;
-      const now = clock();
-      let q = app.db
-        .selectFrom('slices')
-        .leftJoin('subscriptions', 'subscriptions.user_id', 'slices.user_id')
-        .select([
-          'slices.id',
-          'slices.user_id',
-          'slices.desired_state',
-          'slices.stopped_by',
-          'slices.observed_state',
-          'subscriptions.status',
-          'subscriptions.current_period_end',
-          'subscriptions.past_due_since',
-          'subscriptions.canceled_at',
-        ])
-        .where('slices.desired_state', '!=', 'removed');
-      if (userId) q = q.where('slices.user_id', '=', userId);
-      for (const s of await q.execute()) {
-        const owner = String(s.user_id);
-        const access = accessOf(s.status === null ? null : (s as typeof s & { status: string }), now, policy);
-        try {
-          if (access.removeAt && now >= access.removeAt) {
-            await remove(s.id, owner, access);
-            result.removed.push(s.id);
-          } else if (!access.allowed && s.desired_state === 'running') {
-            await stop(s.id, owner, access, true);
-            result.stopped.push(s.id);
-          } else if (!access.allowed && s.stopped_by === 'billing' && !DOWN_STATES.has(s.observed_state)) {
-            // Stopped in the table but the supervisor did not confirm it: ask again.
-            await stop(s.id, owner, access, false);
-          } else if (access.allowed && s.desired_state === 'stopped' && s.stopped_by === 'billing') {
-            await start(s.id, owner, access);
-            result.started.push(s.id);
-          }
-        } catch (err) {
-          log.warn({ slice: s.id, err: toAppError(err).message }, 'billing enforcement on a slice failed: tried again next pass');
-        }
-      }
-      return result;
-    }
-
-    function notFound(err: unknown): boolean {
-      const e = toAppError(err);
-      return e.code === 'SLICE_NOT_FOUND' || e.kind === 'NotFound';
-    }
-
-    async function stop(id: number, userId: string, access: Access, mark: boolean): Promise<void> {
-      if (mark) {
-        const marked = await app.db
-          .updateTable('slices')
-          .set({ desired_state: 'stopped', stopped_by: 'billing', updated_at: new Date() })
-          .where('id', '=', id)
-          .where('desired_state', '=', 'running')
-          .executeTakeFirst();
-        if (Number(marked.numUpdatedRows) === 0) return;
-        await audit(app.db, 'billing', userId, 'billing.slice.stop', { id, reason: access.reason });
-        app.slices.invalidate(userId);
-        log.info({ slice: id, user: userId }, 'plan does not allow the slice: stopping it (data and login kept)');
-      }
-      try {
-        const info = await app.supervisor.call('slice.stop', { id });
-        await app.slices.recordObserved(id, info.state);
-        app.events.publish(userId, 'slice.state', { id, state: info.state, reason: 'billing', at: new Date().toISOString() });
-      } catch (err) {
-        if (!notFound(err)) throw err;
-        await app.slices.recordObserved(id, 'STOPPED');
-      }
-      app.slices.invalidate(userId);
-    }
-
-    async function start(id: number, userId: string, access: Access): Promise<void> {
-      const marked = await app.db
-        .updateTable('slices')
-        .set({ desired_state: 'running', stopped_by: null, updated_at: new Date() })
-        .where('id', '=', id)
-        .where('desired_state', '=', 'stopped')
-        .where('stopped_by', '=', 'billing')
-        .executeTakeFirst();
-      if (Number(marked.numUpdatedRows) === 0) return;
-      await audit(app.db, 'billing', userId, 'billing.slice.start', { id, reason: access.reason });
-      app.slices.invalidate(userId);
-      log.info({ slice: id, user: userId }, 'paid again: starting the slice billing stopped');
-      const record = await app.slices.byId(id);
-      if (record) await app.slices.ensureStarted(record);
-      app.slices.invalidate(userId);
-      app.events.sliceChanged(userId);
-    }
-
-    async function remove(id: number, userId: string, access: Access): Promise<void> {
-      // Stopped first, so nothing restarts it while the supervisor removes it.
-      await app.db
-        .updateTable('slices')
-        .set({ desired_state: 'stopped', stopped_by: 'billing', updated_at: new Date() })
-        .where('id', '=', id)
-        .where('desired_state', '=', 'running')
-        .execute();
-      app.slices.invalidate(userId);
-      try {
-        await app.supervisor.call('slice.remove', { id, purgeData: true });
-      } catch (err) {
-        if (!notFound(err)) throw err;
-      }
-      await app.db.updateTable('slices').set({ desired_state: 'removed', stopped_by: 'billing', observed_state: 'REMOVED', updated_at: new Date() }).where('id', '=', id).execute();
-      await audit(app.db, 'billing', userId, 'billing.slice.remove', { id, purgeData: true, removeAt: iso(access.removeAt) });
-      app.slices.invalidate(userId);
-      log.info({ slice: id, user: userId }, 'subscription ended and retention passed: slice and its data removed');
-    }
-
-    let timer: NodeJS.Timeout | null = null;
-    if (enabled) {
-      app.addHook('onReady', async () => {
-        timer = setInterval(() => void enforce().catch((err) => log.warn({ err: toAppError(err).message }, 'billing enforcement pass failed')), config.BILLING_ENFORCE_INTERVAL_MS);
-        timer.unref();
-      });
-    }
-    app.addHook('onClose', async () => {
-      if (timer) clearInterval(timer);
-      await pass.catch(() => {});
-    });
-
     app.decorate('billing', {
       enabled,
       prices,
@@ -527,18 +381,16 @@ export default fp(
       plan,
       async requireAccess(userId: string) {
         if (!enabled) return;
-        const access = accessOf(await row(userId), clock(), policy);
+        const access = app.billingPolicy.access(await row(userId));
         if (!access.allowed) throw new AppError('PLAN_REQUIRED', `your plan does not allow a WhatsApp session: ${access.reason}`);
       },
       checkout,
       portal,
       handleWebhook,
       enforce,
-      now: () => clock(),
-      setClock(next: () => Date) {
-        clock = next;
-      },
+      now: app.billingPolicy.now,
+      setClock: app.billingPolicy.setClock,
     });
   },
-  { name: 'billing', dependencies: ['db', 'slices', 'supervisor', 'events'] },
+  { name: 'billing', dependencies: ['db', 'billing-policy'] },
 );

@@ -270,5 +270,7 @@ export default fp(
       openStreams: () => open,
     });
   },
-  { name: 'events', dependencies: ['slices'] },
+  // app.slices (slice-lifecycle) is read only when a stream connects; it is registered after this
+  // plugin because it publishes here, so it is not a declared dependency.
+  { name: 'events' },
 );

@@ -1,5 +1,5 @@
 // The health monitor: every MONITOR_INTERVAL_MS it asks the supervisor for each slice's health and
-// records it in gateway.slices. A slice that should run but is not started (the supervisor lost
+// has the slice lifecycle (plugins/slice-lifecycle.ts) record it and act on it. A slice that should run but is not started (the supervisor lost
 // it) is started; one that stays unhealthy for MONITOR_UNHEALTHY_CHECKS checks in a row is
 // restarted, and the supervisor's own backoff applies to what follows. A slice the user, billing
 // or an operator stopped (desired_state 'stopped') is never restarted. The supervisor's
@@ -7,7 +7,7 @@
 import fp from 'fastify-plugin';
 import { isAppError, toAppError } from '../../lib/errors.ts';
 import type { SliceHealth, SliceStateChanged } from '../../supervisor/protocol.ts';
-import type { SliceRecord } from './slices.ts';
+import type { SliceRecord } from './slice-lifecycle.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -35,30 +35,6 @@ export default fp(
     let subscription: { close(): void } | null = null;
     let running: Promise<void> | null = null;
 
-    function publishState(record: SliceRecord, state: string, reason: string): void {
-      app.events.publish(record.userId, 'slice.state', { id: record.id, state, reason, at: new Date().toISOString() });
-    }
-
-    async function record(id: number, values: { state: string; health: unknown; ok: boolean }): Promise<void> {
-      const now = new Date();
-      const before = await app.slices.byId(id);
-      await app.db
-        .updateTable('slices')
-        .set((eb) => ({
-          observed_state: values.state,
-          health: JSON.stringify(values.health),
-          health_checked_at: now,
-          unhealthy_since: values.ok ? null : eb.fn.coalesce('unhealthy_since', eb.val(now)),
-          updated_at: now,
-        }))
-        .where('id', '=', id)
-        .execute();
-      if (before) {
-        app.slices.invalidate(before.userId);
-        if (before.observedState !== values.state) publishState(before, values.state, 'health check');
-      }
-    }
-
     async function act(listed: SliceRecord, health: SliceHealth | null, error: unknown): Promise<void> {
       if (listed.desiredState !== 'running') return;
       if (!error && (!health || health.ok)) {
@@ -73,7 +49,7 @@ export default fp(
         const err = toAppError(error);
         if (err.code === 'SLICE_NOT_FOUND' || err.kind === 'NotFound') {
           log.warn({ slice: slice.id }, 'the supervisor does not know this slice: creating and starting it');
-          await app.slices.ensureStarted(slice);
+          await app.slices.repair(slice);
         }
         return;
       }
@@ -85,7 +61,7 @@ export default fp(
       if (NOT_STARTED.has(health.state)) {
         log.warn({ slice: slice.id, state: health.state }, 'slice should run but is not started: starting it');
         failures.delete(slice.id);
-        await app.slices.ensureStarted(slice);
+        await app.slices.repair(slice);
         return;
       }
       if (IN_HANDS_OF_SUPERVISOR.has(health.state)) return;
@@ -94,12 +70,7 @@ export default fp(
       if (count >= app.config.MONITOR_UNHEALTHY_CHECKS) {
         log.warn({ slice: slice.id, state: health.state, detail: health.detail, checks: count }, 'slice unhealthy: restarting it');
         failures.delete(slice.id);
-        if (health.state === 'FATAL') await app.supervisor.call('slice.start', { id: slice.id });
-        else await app.supervisor.call('slice.restart', { id: slice.id });
-        await app.db
-          .insertInto('audit_log')
-          .values({ actor: 'monitor', user_id: slice.userId, action: 'slice.restart', details: JSON.stringify({ id: slice.id, state: health.state, detail: health.detail }) })
-          .execute();
+        await app.slices.restart(slice, 'monitor', { state: health.state, detail: health.detail });
       }
     }
 
@@ -109,12 +80,12 @@ export default fp(
       let error: unknown = null;
       try {
         health = await app.supervisor.call('slice.health', { id: slice.id });
-        await record(slice.id, { state: health.state, health, ok: health.ok });
+        await app.slices.recordHealth(slice.id, { state: health.state, health, ok: health.ok });
       } catch (err) {
         error = err;
         const e = toAppError(err);
         const state = e.code === 'SUPERVISOR_UNAVAILABLE' ? 'UNKNOWN' : slice.observedState;
-        await record(slice.id, { state, health: { ok: false, detail: e.message, checkedAt: new Date().toISOString() }, ok: false });
+        await app.slices.recordHealth(slice.id, { state, health: { ok: false, detail: e.message, checkedAt: new Date().toISOString() }, ok: false });
         if (e.code === 'SUPERVISOR_UNAVAILABLE') return;
       }
       try {
@@ -152,13 +123,8 @@ export default fp(
     }
 
     async function onStateChanged(e: SliceStateChanged): Promise<void> {
-      const slice = await app.slices.recordObserved(e.id, e.to);
-      if (!slice) return;
-      publishState(slice, e.to, e.reason);
-      if (e.to === 'RUNNING') {
-        failures.delete(e.id);
-        app.events.sliceChanged(slice.userId);
-      }
+      const slice = await app.slices.recordObserved(e.id, e.to, e.reason);
+      if (slice && e.to === 'RUNNING') failures.delete(e.id);
     }
 
     async function subscribe(): Promise<void> {
@@ -199,5 +165,5 @@ export default fp(
 
     app.decorate('monitor', { checkAll, checkSoon, supervisorConnected: () => subscribed });
   },
-  { name: 'monitor', dependencies: ['slices', 'events', 'supervisor'] },
+  { name: 'monitor', dependencies: ['slice-lifecycle', 'supervisor'] },
 );

@@ -21,7 +21,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, toHttpError } from '../../lib/errors.ts';
 import { browserResponseHeaderList, browserResponseHeaders, sliceRequestHeaders } from '../lib/proxy-headers.ts';
 import { requestIdOf } from '../lib/request-id.ts';
-import type { SliceRecord } from './slices.ts';
+import type { SliceRecord } from './slice-lifecycle.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -193,7 +193,7 @@ export default fp<ProxyOptions>(
       return true;
     });
   },
-  { name: 'proxy', dependencies: ['auth', 'slices', 'monitor', 'metrics', 'session'] },
+  { name: 'proxy', dependencies: ['auth', 'slice-lifecycle', 'monitor', 'metrics', 'session'] },
 );
 
 function usable(slice: SliceRecord | null | undefined): slice is SliceRecord {

@@ -7,6 +7,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { AppError } from '../../lib/errors.ts';
+import { writeAudit } from '../lib/audit.ts';
 import { addressKey } from '../lib/client-address.ts';
 import { DEVICE_COOKIE, DEVICE_COOKIE_MAX_AGE_S, KnownDevices } from '../lib/known-device.ts';
 import { Throttle } from '../lib/throttle.ts';
@@ -76,7 +77,7 @@ export default async function authRoutes(app: FastifyInstance) {
       if ((err as { code?: string }).code === '23505') throw new AppError('EMAIL_TAKEN', 'an account with this email exists: sign in instead');
       throw err;
     }
-    await app.db.insertInto('audit_log').values({ actor: `user:${id}`, user_id: id, action: 'user.register', details: JSON.stringify({ ip: request.ip }) }).execute();
+    await writeAudit(app.db, { actor: `user:${id}`, userId: id, action: 'user.register', details: { ip: request.ip } });
     await startSession(request, id);
     rememberDevice(reply, email);
     return meBody(app, request);

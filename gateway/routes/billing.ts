@@ -4,20 +4,9 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { AppError } from '../../lib/errors.ts';
+import { PlanSchema } from '../plugins/billing.ts';
 
 const UrlSchema = Type.Object({ url: Type.String() });
-
-export const PlanSchema = Type.Object({
-  status: Type.String(),
-  enabled: Type.Boolean(),
-  allowed: Type.Boolean(),
-  priceId: Type.Union([Type.String(), Type.Null()]),
-  currentPeriodEnd: Type.Union([Type.String(), Type.Null()]),
-  cancelAtPeriodEnd: Type.Boolean(),
-  trialEnd: Type.Union([Type.String(), Type.Null()]),
-  graceEndsAt: Type.Union([Type.String(), Type.Null()]),
-  removeAt: Type.Union([Type.String(), Type.Null()]),
-});
 
 export default async function billingRoutes(app: FastifyInstance) {
   app.get(

@@ -2,7 +2,7 @@
 // answers register, login and connect.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
-import { PlanSchema } from './billing.ts';
+import { PlanSchema } from '../plugins/billing.ts';
 
 const Nullable = <T extends ReturnType<typeof Type.Object>>(t: T) => Type.Union([t, Type.Null()]);
 

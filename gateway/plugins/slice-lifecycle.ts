@@ -1,0 +1,372 @@
+// The one owner of a slice's lifecycle in the gateway: who has which slice (rows of gateway.slices,
+// cached in memory for the proxy's hot path), and every change to one. Only this module writes
+// gateway.slices, calls the supervisor's slice.create/start/stop/restart/remove, invalidates the
+// cache, writes the slice rows of the audit log and publishes slice.state events. The others ask
+// it to act and say why: the user (connect), the monitor (health), billing (payment), an operator.
+import fp from 'fastify-plugin';
+import { sql } from 'kysely';
+import { AppError, isAppError, toAppError } from '../../lib/errors.ts';
+import { slicePort } from '../../supervisor/protocol.ts';
+import type { SliceRow, StoppedBy } from '../../sql/gateway/slices.table.ts';
+import { writeAudit, type AuditActor } from '../lib/audit.ts';
+
+export interface SliceRecord {
+  id: number;
+  userId: string;
+  port: number;
+  token: string;
+  desiredState: SliceRow['desired_state'];
+  observedState: string;
+  health: Record<string, unknown> | null;
+  healthCheckedAt: Date | null;
+  unhealthySince: Date | null;
+  /** http://127.0.0.1:{port}, built once */
+  upstream: string;
+  /** 127.0.0.1:{port}, the Host header a slice receives */
+  host: string;
+  authorization: string;
+}
+
+/** Who asked for a change; it lands in the audit row (its actor) and, for a stop, in stopped_by. */
+export type LifecycleReason = 'user' | 'monitor' | 'billing' | 'operator';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    slices: {
+      forUser(userId: string): Promise<SliceRecord | null>;
+      /** The cached record (null: known to have none), or undefined when forUser must ask the database. */
+      cachedForUser(userId: string): SliceRecord | null | undefined;
+      byId(id: number): Promise<SliceRecord | null>;
+      all(): Promise<SliceRecord[]>;
+      /** Drop cached records (all, or one user's): the next read asks the database. */
+      invalidate(userId?: string): void;
+      /** The user asks: give them a slice (idempotent) and have it running. */
+      connect(userId: string): Promise<SliceRecord>;
+      /**
+       * Make the supervisor run what the table says should run (it lost the slice, or never
+       * started it): create it when unknown, keep its token, start it. No decision changes, so no
+       * audit row.
+       */
+      repair(record: SliceRecord): Promise<SliceRecord>;
+      /** Restart an unhealthy slice in the given state (a FATAL one is started: the only way out of FATAL). */
+      restart(record: SliceRecord, reason: LifecycleReason, details: { state: string } & Record<string, unknown>): Promise<void>;
+      /**
+       * Stop a slice on purpose (desired_state 'stopped', stopped_by the reason: nothing restarts
+       * it; data and login are kept). Asked again for a slice already stopped for the same
+       * reason, it only asks the supervisor again.
+       */
+      stop(id: number, reason: StoppedBy, details: Record<string, unknown>): Promise<void>;
+      /** Start again a slice that was stopped for this reason (and only then). */
+      resume(id: number, reason: StoppedBy, details: Record<string, unknown>): Promise<void>;
+      /** Remove a slice with its data (schema, role, session volume) through the supervisor. */
+      remove(id: number, reason: StoppedBy, details: Record<string, unknown>): Promise<void>;
+      /** The supervisor said the slice changed state. */
+      recordObserved(id: number, state: string, why: string): Promise<SliceRecord | null>;
+      /** The monitor's health check of one slice. */
+      recordHealth(id: number, values: { state: string; health: unknown; ok: boolean }): Promise<void>;
+    };
+  }
+}
+
+const CACHE_MS = 10_000;
+/** advisory-lock key for slice id allocation (first key: "QGWY") */
+const ALLOCATION_LOCK: [number, number] = [0x5147_5759, 1];
+
+function toRecord(row: SliceRow): SliceRecord {
+  return {
+    id: row.id,
+    userId: String(row.user_id),
+    port: row.port,
+    token: row.token,
+    desiredState: row.desired_state,
+    observedState: row.observed_state,
+    health: row.health,
+    healthCheckedAt: row.health_checked_at,
+    unhealthySince: row.unhealthy_since,
+    upstream: `http://127.0.0.1:${row.port}`,
+    host: `127.0.0.1:${row.port}`,
+    authorization: `Bearer ${row.token}`,
+  };
+}
+
+function actorOf(reason: LifecycleReason, userId: string): AuditActor {
+  return reason === 'user' ? `user:${userId}` : reason;
+}
+
+/**
+ * The audit action of a lifecycle change. Billing's keep their `billing.` prefix: operators'
+ * queries of the audit log already read them under those names.
+ */
+function actionOf(reason: LifecycleReason, verb: 'allocate' | 'start' | 'stop' | 'restart' | 'remove'): string {
+  return reason === 'billing' ? `billing.slice.${verb}` : `slice.${verb}`;
+}
+
+function notFound(err: unknown): boolean {
+  const e = toAppError(err);
+  return e.code === 'SLICE_NOT_FOUND' || e.kind === 'NotFound';
+}
+
+export default fp(
+  async (app) => {
+    const log = app.log.child({ component: 'slices' });
+    const byUser = new Map<string, { record: SliceRecord | null; until: number }>();
+    const inFlight = new Map<string, Promise<SliceRecord>>();
+
+    // ---- reads ----
+
+    async function loadForUser(userId: string): Promise<SliceRecord | null> {
+      const row = await app.db.selectFrom('slices').selectAll().where('user_id', '=', userId).executeTakeFirst();
+      return row ? toRecord(row) : null;
+    }
+
+    async function forUser(userId: string): Promise<SliceRecord | null> {
+      const hit = byUser.get(userId);
+      if (hit && hit.until > Date.now()) return hit.record;
+      const record = await loadForUser(userId);
+      if (byUser.size > 50_000) byUser.clear();
+      byUser.set(userId, { record, until: Date.now() + CACHE_MS });
+      return record;
+    }
+
+    async function byId(id: number): Promise<SliceRecord | null> {
+      const row = await app.db.selectFrom('slices').selectAll().where('id', '=', id).executeTakeFirst();
+      return row ? toRecord(row) : null;
+    }
+
+    function invalidate(userId?: string): void {
+      if (userId === undefined) byUser.clear();
+      else byUser.delete(userId);
+    }
+
+    function publishState(userId: string, id: number, state: string, reason: string): void {
+      app.events.publish(userId, 'slice.state', { id, state, reason, at: new Date().toISOString() });
+    }
+
+    // ---- the user's connect ----
+
+    async function allocate(userId: string): Promise<SliceRecord> {
+      const max = app.config.MAX_SLICES;
+      return app.db.transaction().execute(async (trx) => {
+        await sql`select pg_advisory_xact_lock(${ALLOCATION_LOCK[0]}, ${ALLOCATION_LOCK[1]})`.execute(trx);
+        const existing = await trx.selectFrom('slices').selectAll().where('user_id', '=', userId).executeTakeFirst();
+        if (existing) return toRecord(existing);
+        const free = await sql<{ id: number }>`
+          select g as id from generate_series(1, ${max}::int) g
+          where not exists (select 1 from gateway.slices s where s.id = g) order by g limit 1`.execute(trx);
+        const id = free.rows[0]?.id;
+        if (id === undefined) throw new AppError('RESOURCE_EXHAUSTED', `every slice (1..${max}) is taken: raise MAX_SLICES or free one`);
+        const row = await trx
+          .insertInto('slices')
+          .values({ id, user_id: userId, port: slicePort(id), token: '', desired_state: 'running' })
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        await writeAudit(trx, { actor: actorOf('user', userId), userId, action: actionOf('user', 'allocate'), details: { id } });
+        return toRecord(row);
+      });
+    }
+
+    async function storeToken(id: number, token: string): Promise<void> {
+      await app.db.updateTable('slices').set({ token, updated_at: new Date() }).where('id', '=', id).execute();
+    }
+
+    async function repair(record: SliceRecord): Promise<SliceRecord> {
+      let created = await app.supervisor.call('slice.create', { id: record.id });
+      if (created.token) {
+        await storeToken(record.id, created.token);
+      } else if (!record.token) {
+        // The supervisor made this slice earlier but we never stored its token (a crash between the
+        // two): have it forget the slice, keeping its data, and create it again for a fresh token.
+        await app.supervisor.call('slice.remove', { id: record.id });
+        created = await app.supervisor.call('slice.create', { id: record.id });
+        if (!created.token) throw new AppError('INTERNAL', `the supervisor returned no token for slice ${record.id}`);
+        await storeToken(record.id, created.token);
+      }
+      const info = await app.supervisor.call('slice.start', { id: record.id });
+      const updated = await setObserved(record.id, info.state);
+      return updated ?? record;
+    }
+
+    /** observed_state written and the fresh record cached. */
+    async function setObserved(id: number, state: string): Promise<SliceRecord | null> {
+      const row = await app.db
+        .updateTable('slices')
+        .set({ observed_state: state, updated_at: new Date() })
+        .where('id', '=', id)
+        .returningAll()
+        .executeTakeFirst();
+      if (!row) return null;
+      const record = toRecord(row);
+      byUser.set(record.userId, { record, until: Date.now() + CACHE_MS });
+      return record;
+    }
+
+    async function connectOnce(userId: string): Promise<SliceRecord> {
+      let record = await loadForUser(userId);
+      if (!record) {
+        try {
+          record = await allocate(userId);
+        } catch (err) {
+          // Another gateway process won the race for this user (unique user_id): take its row.
+          if (!isAppError(err) && (err as { code?: string }).code === '23505') record = await loadForUser(userId);
+          if (!record) throw err;
+        }
+      }
+      if (record.desiredState !== 'running') {
+        await app.db.updateTable('slices').set({ desired_state: 'running', stopped_by: null, updated_at: new Date() }).where('id', '=', record.id).execute();
+      }
+      invalidate(userId);
+      try {
+        return await repair(record);
+      } finally {
+        invalidate(userId);
+        app.events.sliceChanged(userId);
+      }
+    }
+
+    // ---- the monitor's, billing's and operators' changes ----
+
+    async function restart(record: SliceRecord, reason: LifecycleReason, details: { state: string } & Record<string, unknown>): Promise<void> {
+      if (details.state === 'FATAL') await app.supervisor.call('slice.start', { id: record.id });
+      else await app.supervisor.call('slice.restart', { id: record.id });
+      await writeAudit(app.db, { actor: actorOf(reason, record.userId), userId: record.userId, action: actionOf(reason, 'restart'), details: { id: record.id, ...details } });
+    }
+
+    async function stop(id: number, reason: StoppedBy, details: Record<string, unknown>): Promise<void> {
+      const marked = await app.db
+        .updateTable('slices')
+        .set({ desired_state: 'stopped', stopped_by: reason, updated_at: new Date() })
+        .where('id', '=', id)
+        .where('desired_state', '=', 'running')
+        .returning('user_id')
+        .executeTakeFirst();
+      let userId: string;
+      if (marked) {
+        userId = String(marked.user_id);
+        await writeAudit(app.db, { actor: actorOf(reason, userId), userId, action: actionOf(reason, 'stop'), details: { id, ...details } });
+        invalidate(userId);
+        log.info({ slice: id, user: userId, reason }, 'stopping the slice on purpose (data and login kept)');
+      } else {
+        // Not running in the table: only a slice already stopped for this reason is asked again
+        // (the supervisor may not have confirmed the first stop); anything else changed under us.
+        const row = await byId(id);
+        if (!row || row.desiredState !== 'stopped' || (await stoppedBy(id)) !== reason) return;
+        userId = row.userId;
+      }
+      try {
+        const info = await app.supervisor.call('slice.stop', { id });
+        await setObserved(id, info.state);
+        publishState(userId, id, info.state, reason);
+      } catch (err) {
+        if (!notFound(err)) throw err;
+        await setObserved(id, 'STOPPED');
+      }
+      invalidate(userId);
+    }
+
+    async function stoppedBy(id: number): Promise<StoppedBy | null> {
+      const row = await app.db.selectFrom('slices').select('stopped_by').where('id', '=', id).executeTakeFirst();
+      return row?.stopped_by ?? null;
+    }
+
+    async function resume(id: number, reason: StoppedBy, details: Record<string, unknown>): Promise<void> {
+      const marked = await app.db
+        .updateTable('slices')
+        .set({ desired_state: 'running', stopped_by: null, updated_at: new Date() })
+        .where('id', '=', id)
+        .where('desired_state', '=', 'stopped')
+        .where('stopped_by', '=', reason)
+        .returning('user_id')
+        .executeTakeFirst();
+      if (!marked) return;
+      const userId = String(marked.user_id);
+      await writeAudit(app.db, { actor: actorOf(reason, userId), userId, action: actionOf(reason, 'start'), details: { id, ...details } });
+      invalidate(userId);
+      log.info({ slice: id, user: userId, reason }, 'starting again the slice that was stopped on purpose');
+      const record = await byId(id);
+      if (record) await repair(record);
+      invalidate(userId);
+      app.events.sliceChanged(userId);
+    }
+
+    async function remove(id: number, reason: StoppedBy, details: Record<string, unknown>): Promise<void> {
+      // Stopped first, so nothing restarts it while the supervisor removes it.
+      const row = await app.db
+        .updateTable('slices')
+        .set((eb) => ({ desired_state: 'stopped', stopped_by: eb.fn.coalesce('stopped_by', eb.val(reason)), updated_at: new Date() }))
+        .where('id', '=', id)
+        .where('desired_state', '!=', 'removed')
+        .returning('user_id')
+        .executeTakeFirst();
+      if (!row) return;
+      const userId = String(row.user_id);
+      invalidate(userId);
+      try {
+        await app.supervisor.call('slice.remove', { id, purgeData: true });
+      } catch (err) {
+        if (!notFound(err)) throw err;
+      }
+      await app.db.updateTable('slices').set({ desired_state: 'removed', stopped_by: reason, observed_state: 'REMOVED', updated_at: new Date() }).where('id', '=', id).execute();
+      await writeAudit(app.db, { actor: actorOf(reason, userId), userId, action: actionOf(reason, 'remove'), details: { id, purgeData: true, ...details } });
+      invalidate(userId);
+      log.info({ slice: id, user: userId, reason }, 'slice and its data removed');
+    }
+
+    async function recordObserved(id: number, state: string, why: string): Promise<SliceRecord | null> {
+      const slice = await setObserved(id, state);
+      if (!slice) return null;
+      publishState(slice.userId, id, state, why);
+      if (state === 'RUNNING') app.events.sliceChanged(slice.userId);
+      return slice;
+    }
+
+    async function recordHealth(id: number, values: { state: string; health: unknown; ok: boolean }): Promise<void> {
+      const now = new Date();
+      const before = await byId(id);
+      await app.db
+        .updateTable('slices')
+        .set((eb) => ({
+          observed_state: values.state,
+          health: JSON.stringify(values.health),
+          health_checked_at: now,
+          unhealthy_since: values.ok ? null : eb.fn.coalesce('unhealthy_since', eb.val(now)),
+          updated_at: now,
+        }))
+        .where('id', '=', id)
+        .execute();
+      if (before) {
+        invalidate(before.userId);
+        if (before.observedState !== values.state) publishState(before.userId, id, values.state, 'health check');
+      }
+    }
+
+    app.decorate('slices', {
+      forUser,
+      cachedForUser(userId: string) {
+        const hit = byUser.get(userId);
+        return hit && hit.until > Date.now() ? hit.record : undefined;
+      },
+      byId,
+      async all() {
+        const rows = await app.db.selectFrom('slices').selectAll().orderBy('id').execute();
+        return rows.map(toRecord);
+      },
+      invalidate,
+      connect(userId: string) {
+        // Ten concurrent clicks make one flow here; the advisory lock covers other processes.
+        const running = inFlight.get(userId);
+        if (running) return running;
+        const p = connectOnce(userId).finally(() => inFlight.delete(userId));
+        inFlight.set(userId, p);
+        return p;
+      },
+      repair,
+      restart,
+      stop,
+      resume,
+      remove,
+      recordObserved,
+      recordHealth,
+    });
+  },
+  { name: 'slice-lifecycle', dependencies: ['db', 'supervisor', 'events'] },
+);
