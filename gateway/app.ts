@@ -7,7 +7,7 @@ import Fastify, { LogController, type FastifyError, type FastifyInstance } from 
 import helmet from 'helmet';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import fastifyStatic from '@fastify/static';
-import { AppError, isAppError, kindOfHttpStatus, toAppError, toHttpError, type ErrorCode, type ErrorKind } from '../lib/errors.ts';
+import { AppError, fromFastifyError, toAppError, toHttpError } from '../lib/errors.ts';
 import { loggerOptions } from '../lib/logger.ts';
 import type { GatewayConfig } from './config.ts';
 import dbPlugin from './plugins/db.ts';
@@ -51,34 +51,6 @@ export interface BuildOptions {
   /** The built web app; null: none. Default: WEB_DIR, else dist/web when it exists. */
   webDir?: string | null;
   logger?: boolean;
-}
-
-const GENERIC_CODE: Record<ErrorKind, ErrorCode> = {
-  NotFound: 'NOT_FOUND',
-  InvalidArgument: 'INVALID_ARGUMENT',
-  AlreadyExists: 'ALREADY_EXISTS',
-  FailedPrecondition: 'FAILED_PRECONDITION',
-  Conflict: 'CONFLICT',
-  PermissionDenied: 'PERMISSION_DENIED',
-  Unauthenticated: 'UNAUTHENTICATED',
-  PaymentRequired: 'PAYMENT_REQUIRED',
-  Unavailable: 'UNAVAILABLE',
-  ResourceExhausted: 'RESOURCE_EXHAUSTED',
-  Internal: 'INTERNAL',
-};
-
-/** Fastify's own errors (validation, body parsing, 404) as AppErrors. */
-function asAppError(err: FastifyError): AppError {
-  if (isAppError(err)) return err;
-  if (err.validation) {
-    const where = err.validationContext ?? 'request';
-    const detail = err.validation.map((v) => `${v.instancePath || '/'} ${v.message ?? 'is invalid'}`).join('; ');
-    return new AppError('INVALID_ARGUMENT', `invalid ${where}: ${detail}`);
-  }
-  if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
-    return new AppError(GENERIC_CODE[kindOfHttpStatus(err.statusCode)], err.message);
-  }
-  return toAppError(err);
 }
 
 export const ROOT = repoRootFrom(import.meta.url);
@@ -137,7 +109,7 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
   app.decorate('sessionSecret', options.sessionSecret);
 
   app.setErrorHandler((err: FastifyError, request, reply) => {
-    const appErr = asAppError(err);
+    const appErr = fromFastifyError(err) ?? toAppError(err);
     const { status, body } = toHttpError(appErr);
     if (status >= 500) request.log.error({ err, code: appErr.code, url: request.url }, appErr.message);
     reply.code(status).send(body);

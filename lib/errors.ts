@@ -136,6 +136,49 @@ export function toHttpError(value: unknown): { status: number; body: HttpErrorBo
   return { status, body: { error: { kind: err.kind, code: err.code, message } } };
 }
 
+/** The generic code of each kind, for errors that come with only an HTTP status. */
+const GENERIC_CODE: Record<ErrorKind, ErrorCode> = {
+  NotFound: 'NOT_FOUND',
+  InvalidArgument: 'INVALID_ARGUMENT',
+  AlreadyExists: 'ALREADY_EXISTS',
+  FailedPrecondition: 'FAILED_PRECONDITION',
+  Conflict: 'CONFLICT',
+  PermissionDenied: 'PERMISSION_DENIED',
+  Unauthenticated: 'UNAUTHENTICATED',
+  PaymentRequired: 'PAYMENT_REQUIRED',
+  Unavailable: 'UNAVAILABLE',
+  ResourceExhausted: 'RESOURCE_EXHAUSTED',
+  Internal: 'INTERNAL',
+};
+
+/** The shape of Fastify's own errors (schema validation, body parsing, 404, 413 …). */
+interface FastifyLikeError {
+  statusCode?: number;
+  message: string;
+  validation?: { instancePath?: string; message?: string }[];
+  validationContext?: string;
+}
+
+/**
+ * Fastify's own errors as AppErrors, for the gateway's and the slice's one error handler each: a
+ * validation failure names the part and field (`invalid body: body/email must match …`), another
+ * 4xx keeps its status's kind; null for anything else (the caller decides what it is).
+ */
+export function fromFastifyError(value: unknown): AppError | null {
+  if (isAppError(value)) return value;
+  const err = value as FastifyLikeError | null;
+  if (!err || typeof err !== 'object') return null;
+  if (Array.isArray(err.validation)) {
+    const where = err.validationContext ?? 'request';
+    const detail = err.validation.map((v) => `${where}${v.instancePath ?? ''} ${v.message ?? 'is invalid'}`).join('; ');
+    return new AppError('INVALID_ARGUMENT', `invalid ${where}: ${detail}`);
+  }
+  if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
+    return new AppError(GENERIC_CODE[kindOfHttpStatus(err.statusCode)], err.message);
+  }
+  return null;
+}
+
 // ---- JSON-RPC -----------------------------------------------------------------------------------
 
 export const JSON_RPC = {

@@ -62,3 +62,14 @@ t.test('CLI exit codes follow supervisorctl', async (t) => {
   t.equal(exitCodeOf(new AppError('FAILED_PRECONDITION', 'x')), EXIT.NOT_RUNNING);
   t.equal(exitCodeOf(new Error('bug')), EXIT.FAILURE);
 });
+
+t.test("fromFastifyError: Fastify's own errors, one mapping for the gateway and the slice", async (t) => {
+  const { fromFastifyError } = await import('../errors.ts');
+  const validation = fromFastifyError({ message: 'body/email must match pattern', validationContext: 'body', validation: [{ instancePath: '/email', message: 'must match pattern "^x$"' }] });
+  t.match(validation, { kind: 'InvalidArgument', code: 'INVALID_ARGUMENT', message: 'invalid body: body/email must match pattern "^x$"' });
+  t.match(fromFastifyError({ statusCode: 413, message: 'Request body is too large' }), { kind: 'InvalidArgument', message: 'Request body is too large' });
+  t.match(fromFastifyError({ statusCode: 404, message: 'Not Found' }), { kind: 'NotFound', code: 'NOT_FOUND' });
+  t.equal(fromFastifyError({ statusCode: 500, message: 'boom' }), null, 'a 5xx is not Fastify saying what is wrong with the request');
+  t.equal(fromFastifyError(new Error('plain')), null);
+  t.equal(fromFastifyError(null), null);
+});

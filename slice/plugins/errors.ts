@@ -2,23 +2,9 @@
 // toHttpError. Validation failures name the field; database constraint failures become the kind
 // they mean; anything unexpected is logged and answered as a bare 500.
 import fp from 'fastify-plugin';
-import type { FastifyError, FastifyPluginAsync } from 'fastify';
-import { AppError, isAppError, kindOfHttpStatus, toHttpError, type ErrorCode, type ErrorKind } from '../../lib/errors.ts';
+import type { FastifyPluginAsync } from 'fastify';
+import { AppError, fromFastifyError, isAppError, toHttpError } from '../../lib/errors.ts';
 import { BadCursor } from '../store/chats.ts';
-
-const GENERIC_CODE: Record<ErrorKind, ErrorCode> = {
-  NotFound: 'NOT_FOUND',
-  InvalidArgument: 'INVALID_ARGUMENT',
-  AlreadyExists: 'ALREADY_EXISTS',
-  FailedPrecondition: 'FAILED_PRECONDITION',
-  Conflict: 'CONFLICT',
-  PermissionDenied: 'PERMISSION_DENIED',
-  Unauthenticated: 'UNAUTHENTICATED',
-  PaymentRequired: 'PAYMENT_REQUIRED',
-  Unavailable: 'UNAVAILABLE',
-  ResourceExhausted: 'RESOURCE_EXHAUSTED',
-  Internal: 'INTERNAL',
-};
 
 interface PgError {
   code?: string;
@@ -51,14 +37,11 @@ function fromPg(err: PgError): AppError | null {
 export function toSliceError(err: unknown): AppError {
   if (isAppError(err)) return err;
   if (err instanceof BadCursor) return new AppError('INVALID_ARGUMENT', 'cursor is not a cursor this API returned');
-  const fe = err as FastifyError & PgError;
-  if (fe && Array.isArray(fe.validation)) return new AppError('INVALID_ARGUMENT', fe.message);
-  const pg = fe && typeof fe.code === 'string' && /^[0-9A-Z]{5}$/.test(fe.code) ? fromPg(fe) : null;
-  if (pg) return pg;
-  if (fe && typeof fe.statusCode === 'number' && fe.statusCode < 500) {
-    return new AppError(GENERIC_CODE[kindOfHttpStatus(fe.statusCode)], fe.message);
-  }
-  return new AppError('INTERNAL', 'internal error', { cause: err });
+  const fastify = fromFastifyError(err);
+  if (fastify) return fastify;
+  const pe = err as PgError | null;
+  const pg = pe && typeof pe.code === 'string' && /^[0-9A-Z]{5}$/.test(pe.code) ? fromPg(pe) : null;
+  return pg ?? new AppError('INTERNAL', 'internal error', { cause: err });
 }
 
 const errors: FastifyPluginAsync = async (app) => {
