@@ -4,8 +4,8 @@ import { sql } from 'kysely';
 import { AppError } from '../lib/errors.ts';
 import { createLogger } from '../lib/logger.ts';
 import { runMain } from '../lib/run-main.ts';
-import { checkConnection, createSliceDb } from './store/connect.ts';
-import { sliceSchemaName } from '../sql/slice/schema.ts';
+import { checkConnection, createDb } from '../sql/database.ts';
+import { sliceSchemaName, type SliceDatabase } from '../sql/slice/schema.ts';
 import { buildSliceApp } from './app.ts';
 import { loadSliceConfig } from './config.ts';
 import { SliceStore } from './store/store.ts';
@@ -18,7 +18,7 @@ runMain('slice', async () => {
   const log = createLogger(`slice-${config.SLICE_ID}`, config.LOG_LEVEL);
   const schema = sliceSchemaName(config.SLICE_ID);
 
-  const db = createSliceDb(config.DATABASE_URL, { max: config.DB_POOL_MAX, applicationName: `queunir-${schema}` });
+  const db = createDb<SliceDatabase>(config.DATABASE_URL, { max: config.DB_POOL_MAX, applicationName: `queunir-${schema}` });
   try {
     // A role that cannot log in ends the process at once with one line (the supervisor's FATAL).
     await checkConnection(db, config.DATABASE_URL);
