@@ -45,6 +45,7 @@ export const ERROR_CODES = {
   SLICE_ID_OUT_OF_RANGE: 'InvalidArgument',
   SLICE_NOT_CONNECTED: 'FailedPrecondition',
   SLICE_UNAVAILABLE: 'Unavailable',
+  WA_CHAT_NOT_CONFIRMED: 'FailedPrecondition',
   SUPERVISOR_UNAVAILABLE: 'Unavailable',
   SUPERVISOR_ACCESS_DENIED: 'PermissionDenied',
   RUNTIME_ERROR: 'Internal',

@@ -5,7 +5,7 @@ import path from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyPluginAsync } from 'fastify';
 import { AppError } from '../../lib/errors.ts';
-import { API_PATH } from '../plugins/auth.ts';
+import { API_PATH, routedPath } from '../plugins/auth.ts';
 
 const webAppRoutes: FastifyPluginAsync<{ root: string }> = async (app, opts) => {
   const root = path.resolve(opts.root);
@@ -16,8 +16,9 @@ const webAppRoutes: FastifyPluginAsync<{ root: string }> = async (app, opts) => 
   // Files are routes of their own (wildcard: false); any other GET that is not the API and not a
   // file name is one of the app's own routes.
   app.get('/*', (req, reply) => {
-    const pathname = req.url.split('?')[0]!;
-    if (API_PATH.test(req.url) || /\.[a-z0-9]+$/i.test(pathname)) {
+    // Judged on the decoded path, as the router matched it: /%61pi/x is the API's, not the app's.
+    const pathname = routedPath(req.url) ?? req.url.split('?')[0]!;
+    if (API_PATH.test(pathname) || /\.[a-z0-9]+$/i.test(pathname)) {
       throw new AppError('NOT_FOUND', `no route GET ${pathname}`);
     }
     return reply.header('cache-control', 'no-cache').sendFile('index.html', { cacheControl: false });

@@ -106,7 +106,7 @@
 
   function msgHtml(c, m) {
     var d = new Date(m.at);
-    var dataId = (m.fromMe ? 'true_' : 'false_') + c.jid + '_' + m.id + (c.isGroup && !m.fromMe && m.authorJid ? '_' + m.authorJid : '');
+    var dataId = boot.bareMessageIds ? m.id : (m.fromMe ? 'true_' : 'false_') + c.jid + '_' + m.id + (c.isGroup && !m.fromMe && m.authorJid ? '_' + m.authorJid : '');
     var pre = '[' + clock(d) + ', ' + date(d) + '] ' + m.author + ': ';
     var preAttr = broken.prePlainText ? 'data-x-pre="' + esc(pre) + '"' : 'data-pre-plain-text="' + esc(pre) + '"';
     var header = c.isGroup && !m.fromMe ? '<div class="_ahxj" role=""><span dir="auto" aria-label="Maybe ' + esc(m.author) + '" class="_ahxy">' + esc(m.author) + '</span></div>' : '';
@@ -147,7 +147,9 @@
     var rows = c.messages.slice(from).map(function (m) { return msgHtml(c, m); }).join('');
     var composer = broken.composer ? '<div role="textbox" aria-label="Type a message"></div>' :
       '<div contenteditable="true" role="textbox" aria-label="Type a message" data-tab="10" tabindex="10" spellcheck="true" style="min-height:20px"></div>';
-    holder.innerHTML = '<div id="main" class="_ajx_"><header class="_amid"><div role="button" title="Profile details"><span dir="auto" title="' + esc(c.name) + '" class="x1iyjqo2">' + esc(c.name) + '</span></div></header>' +
+    // The open chat's id is only in the conversation header (as in today's WhatsApp Web).
+    var idAttr = broken.mainChatId ? '' : ' data-id="' + esc(c.jid) + '"';
+    holder.innerHTML = '<div id="main" class="_ajx_"><header class="_amid" data-testid="conversation-header"><div role="button" title="Profile details"' + idAttr + '><span dir="auto" title="' + esc(c.name) + '" class="x1iyjqo2">' + esc(c.name) + '</span></div></header>' +
       '<div class="copyable-area"><div tabindex="0" role="application" data-tab="8" id="sim-msgs" style="height:600px;overflow-y:auto">' +
       (from > 0 ? '<div class="_ajyq" aria-label="Loading messages…"></div>' : '') + rows + '</div>' +
       '<footer class="_ak1i"><div class="_ak1q">' + composer + '</div></footer></div></div>';
@@ -235,7 +237,7 @@
     f.msg.ack = ack;
     if (last(f.chat) === f.msg) renderRows();
     if (open && open.chat === f.chat) {
-      var el = Array.prototype.filter.call(document.querySelectorAll('#main [data-id]'), function (e) { return e.getAttribute('data-id').indexOf('_' + id) >= 0; })[0];
+      var el = Array.prototype.filter.call(document.querySelectorAll('#main [data-id]'), function (e) { var d = e.getAttribute('data-id'); return d === id || d.indexOf('_' + id) >= 0; })[0];
       if (el) {
         var tmp = document.createElement('div');
         tmp.innerHTML = msgHtml(f.chat, f.msg);
@@ -289,7 +291,7 @@
     /** A WhatsApp Web change: one selector of the selector module stops matching. */
     breakSelector: function (name) {
       broken[name] = true;
-      if (name === 'composer' || name === 'prePlainText' || name === 'selectableText') renderMain();
+      if (name === 'composer' || name === 'prePlainText' || name === 'selectableText' || name === 'mainChatId') renderMain();
       else if (document.getElementById('chat-grid') || document.getElementById('pane-side-x')) renderRows();
       if (name === 'chatList') { var p = document.getElementById('pane-side'); if (p) p.id = 'pane-side-x'; }
       if (name === 'main') { var mm = document.getElementById('main'); if (mm) mm.id = 'main-x'; }

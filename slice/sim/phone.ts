@@ -70,7 +70,7 @@ export class SimPhone implements SimControl {
   writeWebVersion(): { path: string; version: string } {
     const standins = fs.readFileSync(path.join(HERE, 'page-standins.js'), 'utf8');
     const script = fs.readFileSync(path.join(HERE, 'page-script.js'), 'utf8');
-    const bootJson = JSON.stringify({ me: this.state.me, chats: this.state.chats, linkedDevices: this.state.linkedDevices }).replace(/</g, '\\u003c');
+    const bootJson = JSON.stringify({ me: this.state.me, chats: this.state.chats, linkedDevices: this.state.linkedDevices, bareMessageIds: this.scenario.bareMessageIds === true }).replace(/</g, '\\u003c');
     const html =
       '<!doctype html><html lang="en" dir="ltr"><head><meta charset="utf-8"><title>WhatsApp</title>' +
       '<style>body{margin:0;font:14px sans-serif}#app{height:100vh}.two{display:flex}#side{width:420px}#main-holder{flex:1}</style>' +

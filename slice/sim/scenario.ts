@@ -41,6 +41,9 @@ export interface SimScenario {
   /** Messages that arrive after READY, atMs after it. */
   incoming: Array<{ atMs: number; chatJid: string; body: string; author?: string }>;
   acks: { deliveredAfterMs: number; readAfterMs: number };
+  /** Message rows carry the bare message id (WhatsApp Web from 2026-04) instead of the packed
+   * `true|false_<chatJid>_<id>`: then only the conversation header names the open chat. */
+  bareMessageIds?: boolean;
 }
 
 export const DEFAULT_SCENARIO_PATH = path.join(repoRootFrom(import.meta.url), 'slice', 'sim', 'scenarios', 'default.json');
@@ -72,6 +75,7 @@ export function loadScenario(file: string = DEFAULT_SCENARIO_PATH): SimScenario 
     chats: s.chats,
     incoming: s.incoming ?? [],
     acks: s.acks ?? { deliveredAfterMs: 400, readAfterMs: 1200 },
+    bareMessageIds: s.bareMessageIds === true,
   };
 }
 

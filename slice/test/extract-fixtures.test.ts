@@ -93,7 +93,7 @@ t.test('conversation-2025-12: packed data-id, no direction classes, rows without
       sentAt: '2025-10-12T21:34:00.000Z',
     },
   ]);
-  t.same(await missingSelectorsIn(page, 'chat'), ['mainHeaderTitle', 'composer'], 'the self-check names what a capture of messages lacks');
+  t.same(await missingSelectorsIn(page, 'chat'), ['mainHeaderTitle', 'mainChatId', 'composer'], 'the self-check names what a capture of messages lacks');
   await page.close();
 });
 
@@ -169,5 +169,23 @@ t.test('chat list rows: name, preview, ticks, unread, list order from translateY
   t.same(chatIdFromTitle('+55 11 91234-5678'), { waId: '5511912345678@c.us', phone: '+5511912345678' }, 'an unsaved contact: the phone is the id');
   t.same(chatIdFromTitle('Priya Sharma'), { waId: 'title:Priya Sharma', phone: null });
   t.same(await missingSelectorsIn(page, 'ready'), [], 'the ready-phase self-check passes on the documented shape');
+  await page.close();
+});
+
+t.test('the open chat id comes from the conversation header only, never from a title', async (t) => {
+  const page = await browser.newPage();
+  const header = (attrs: string) =>
+    `<div id="main"><header data-testid="conversation-header"><div role="button" title="Profile details" ${attrs}><span dir="auto" title="Alice">Alice</span></div></header>` +
+    fs.readFileSync(path.join(FIX, 'messages-2026-04.html'), 'utf8').replace(/^[\s\S]*?<div id="main">/, '');
+  const idOf = async (html: string) => {
+    await page.setContent(html, { waitUntil: 'load' });
+    await page.evaluate(pageModuleSource());
+    return page.evaluate(() => (window as unknown as { __qn: { openChatId(): string | null } }).__qn.openChatId());
+  };
+  t.equal(await idOf(header('data-id="999@g.us"')), '999@g.us', 'a group');
+  t.equal(await idOf(header('data-id="5511912345678@c.us"')), '5511912345678@c.us', 'a contact');
+  t.equal(await idOf(header('')), null, 'a header naming no id: unknown, not the title');
+  t.equal(await idOf(header('data-id="3EB0041865291286CF6A5D"')), null, 'a message id is not a chat id');
+  t.equal(await idOf(fs.readFileSync(path.join(FIX, 'messages-2026-04.html'), 'utf8')), null, 'a capture without a header');
   await page.close();
 });

@@ -308,6 +308,24 @@ t.test('the slice program against the simulator, end to end', async (t) => {
     t.same(after.missingSelectors, ['composer']);
   });
 
+  await t.test('a send the conversation header cannot confirm is marked failed and reaches no chat', async (t) => {
+    const c = scenario.chats.find((x) => !x.isGroup && x !== scenario.chats[0])!;
+    const chatRow = await db.selectFrom('chats').select('id').where('wa_id', '=', c.jid).executeTakeFirstOrThrow();
+    t.equal((await api('POST', '/sim/remove-selector', { name: 'mainChatId' })).status, 200);
+    const body = 'never typed into an unconfirmed chat';
+    const r = await api('POST', `/api/chats/${chatRow.id}/messages`, { body });
+    t.equal(r.status, 202);
+    const id = String(r.body.id);
+    const failed = await waitFor('the pending message to be marked failed', async () => {
+      const row = await db.selectFrom('messages').selectAll().where('id', '=', id).executeTakeFirst();
+      return row && row.ack === -1 ? row : null;
+    }, 30_000);
+    t.equal(failed.ack, -1, 'failed, not sent');
+    t.notOk(phoneState().chats.some((x) => x.messages.some((m) => m.body === body)), 'no chat on the phone has it');
+    // (The composer is gone too, since the test above: the log shows the send stopped before it.)
+    t.match(slice.output(), `chat ${c.jid} could not be opened`, 'refused for want of the header id, before typing');
+  });
+
   await t.test('SIGTERM: a clean exit 0', async (t) => {
     await stream.close();
     slice.child.kill('SIGTERM');

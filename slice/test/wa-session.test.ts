@@ -8,7 +8,7 @@ import path from 'node:path';
 import { createWaSession, type WaSessionHandle } from '../wa/index.ts';
 import { chromiumArgs, launchBrowser, removeStaleProfileLocks } from '../wa/browser.ts';
 import { generateScenario } from '../sim/scenario.ts';
-import { CHROMIUM, RecordingSink, quietLog, requireChromium } from './wa-support.ts';
+import { CHROMIUM, RecordingSink, quietLog, requireChromium, simSession, startAndScan } from './wa-support.ts';
 
 requireChromium(t);
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'queunir-wa-session-'));
@@ -118,21 +118,9 @@ t.test('a message that comes into a chat the initial sync has already read is no
   const file = path.join(dir, 'scenario-slow-sync.json');
   fs.writeFileSync(file, JSON.stringify({ ...slow, incoming: [] }));
   const sink = new RecordingSink();
-  const session: WaSessionHandle = createWaSession({
-    mode: 'sim',
-    authDir: path.join(dir, 'auth-slow-sync'),
-    chromiumPath: CHROMIUM,
-    simScenario: file,
-    simScanAfterMs: 0,
-    sink,
-    log: quietLog(),
-    tuning: { backfillIdleMs: 1500 },
-  });
+  const session: WaSessionHandle = simSession({ authDir: path.join(dir, 'auth-slow-sync'), scenarioFile: file, sink, tuning: { backfillIdleMs: 1500 } });
   t.teardown(() => session.stop());
-  await session.start();
-  await sink.until(() => session.status().state === 'QR', 60_000, 'QR');
-  await session.sim!.scan();
-  await sink.until(() => session.status().state === 'READY', 60_000, 'READY');
+  await startAndScan(session, sink);
   let synced = false;
   void session.synced().then(() => (synced = true));
   await sink.until(() => sink.chatsById.size >= 2, 60_000, 'the sync to have read two chats');

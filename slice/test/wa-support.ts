@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import pino from 'pino';
 import type { ExtractedChat, ExtractedContact, ExtractedMessage, WaSink, WaStatus } from '../wa/types.ts';
+import { createWaSession, type WaSessionHandle } from '../wa/index.ts';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH && !process.env.CHROMIUM_PATH.startsWith('/usr/bin/') ? process.env.CHROMIUM_PATH : '/usr/lib/chromium/chromium';
 
@@ -72,4 +73,17 @@ export class RecordingSink implements WaSink {
       });
     }
   }
+}
+
+/** A session against the simulator (the test double for WhatsApp's servers) that scans at once. */
+export function simSession(o: { authDir: string; scenarioFile: string; sink: RecordingSink; tuning?: Parameters<typeof createWaSession>[0]['tuning'] }): WaSessionHandle {
+  return createWaSession({ mode: 'sim', authDir: o.authDir, chromiumPath: CHROMIUM, simScenario: o.scenarioFile, simScanAfterMs: 0, sink: o.sink, log: quietLog(), tuning: o.tuning });
+}
+
+/** Starts the session, lets the simulated phone scan the QR, and waits for READY. */
+export async function startAndScan(session: WaSessionHandle, sink: RecordingSink): Promise<void> {
+  await session.start();
+  await sink.until(() => session.status().state === 'QR', 60_000, 'QR');
+  await session.sim!.scan();
+  await sink.until(() => session.status().state === 'READY', 60_000, 'READY');
 }

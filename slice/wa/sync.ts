@@ -5,9 +5,9 @@
 import type { Page } from 'puppeteer-core';
 import type { Logger } from 'pino';
 import type { ExtractedChat, ExtractedContact, ExtractedMessage, WaSink } from './types.ts';
-import { chatIdFromTitle, extractMessagesIn, requiredByPhase, installPageModule, missingSelectorsIn, phoneFromJid, type RawChatRow } from './dom/extract.ts';
+import { chatIdFromTitle, extractMessagesIn, requiredByPhase, installPageModule, missingSelectorsIn, openChatIdIn, phoneFromJid, type RawChatRow } from './dom/extract.ts';
 import { installObserver, type ObserverReport } from './dom/observe.ts';
-import { collectChatList, openChat } from './dom/chat-list.ts';
+import { collectChatList, openChatById, openChatRow } from './dom/chat-list.ts';
 import { scrollToOldest } from './dom/backfill.ts';
 import { typeAndSend } from './dom/send.ts';
 
@@ -24,11 +24,12 @@ interface KnownChat {
 
 export class DomSync {
   private queue: Promise<unknown> = Promise.resolve();
-  private byTitle = new Map<string, KnownChat>();
+  /** By id only: titles repeat (a contact and a group can both be "Alice"). */
   private byId = new Map<string, KnownChat>();
   /** waId → what was last reported, so repeated observer reports of a row are not re-sent. */
   private reported = new Map<string, string>();
   private acks = new Map<string, number>();
+  private openWaId: string | null = null;
   private openTitle: string | null = null;
   private stopped = false;
   private refreshPending = new Set<string>();
@@ -88,7 +89,7 @@ export class DomSync {
         for (const m of miss) chatRequired.add(m);
         for (const p of CHAT_PHASE) if (!miss.includes(p)) chatMatched.add(p);
       } catch (err) {
-        this.log.warn({ err: (err as Error).message, chat: row.title }, 'could not read a chat');
+        this.log.warn({ err: (err as Error).message, chat: row.title, position: row.position }, 'could not read a chat');
       }
     }
     const chatMissing = rows.length > 0 ? [...chatRequired].filter((n) => !chatMatched.has(n)) : [];
@@ -100,13 +101,17 @@ export class DomSync {
 
   /** Opens a chat, backfills it per its cursor, reports chat and messages. Returns messages read. */
   private async syncChat(row: RawChatRow, backfill: boolean): Promise<number> {
-    await openChat(this.page, row.title, { settleMs: this.opts.settleMs });
+    // Which chat the row opened is the header's to say; an older page without it may still name
+    // the chat in its messages' packed ids; only then is the title the id, and only if unique.
+    const headerId = await openChatRow(this.page, row.title, row.position, { settleMs: this.opts.settleMs });
+    const firstJid = headerId
+      ? null
+      : await this.page.evaluate(() => (window as unknown as { __qn: { chatJidFromMessages(): string | null } }).__qn.chatJidFromMessages());
+    const sameTitle = this.titled(row.title);
+    const waId = headerId ?? firstJid ?? (sameTitle.length === 1 ? sameTitle[0]!.waId : chatIdFromTitle(row.title).waId);
+    this.openWaId = waId;
     this.openTitle = row.title;
-    const known = this.byTitle.get(row.title);
-    let waId = known?.waId ?? null;
-    const firstJid = await this.page.evaluate(() => (window as unknown as { __qn: { chatJidFromMessages(): string | null } }).__qn.chatJidFromMessages());
-    if (firstJid) waId = firstJid;
-    if (!waId) waId = chatIdFromTitle(row.title).waId;
+    const known = this.byId.get(waId);
     const scope = `chat:${waId}`;
     if (backfill) {
       const cursor = await this.sink.loadSyncCursor(scope);
@@ -146,10 +151,14 @@ export class DomSync {
     return msgs.length;
   }
 
+  private titled(title: string): KnownChat[] {
+    return [...this.byId.values()].filter((c) => c.title === title);
+  }
+
   private remember(chat: KnownChat): void {
-    const old = this.byTitle.get(chat.title);
-    if (old && old.waId !== chat.waId) this.byId.delete(old.waId);
-    this.byTitle.set(chat.title, chat);
+    // A chat first known by its title alone is this one, now that the page named its id.
+    const byTitle = chatIdFromTitle(chat.title).waId;
+    if (byTitle !== chat.waId) this.byId.delete(byTitle);
     this.byId.set(chat.waId, chat);
   }
 
@@ -192,7 +201,7 @@ export class DomSync {
 
   private async onReport(r: ObserverReport): Promise<void> {
     if (this.stopped) return;
-    const openWaId = this.openTitle ? this.byTitle.get(this.openTitle)?.waId ?? null : null;
+    const openWaId = this.openWaId;
     if (r.messages.length) {
       try {
         await this.report(r.messages, openWaId);
@@ -211,29 +220,34 @@ export class DomSync {
     if (r.chats) {
       for (const row of r.chats) {
         if (!row.title) continue; // a row still rendering
-        const known = this.byTitle.get(row.title);
-        if (row.title === this.openTitle) {
+        const sameTitle = this.titled(row.title);
+        const isOpenRow = row.selected || (row.title === this.openTitle && sameTitle.length <= 1);
+        if (isOpenRow) {
           // The open chat's rows are observed directly; keep its list snapshot current.
+          const known = openWaId ? this.byId.get(openWaId) : undefined;
           if (known) Object.assign(known, { preview: row.preview, previewAck: row.previewAck, timeText: row.timeText });
           continue;
         }
-        const changed =
-          !known ||
-          known.preview !== row.preview ||
-          known.previewAck !== row.previewAck ||
-          known.timeText !== row.timeText ||
-          (row.unreadCount > 0 && row.unreadCount !== known.unread);
-        if (changed) this.scheduleRefresh(row);
+        // Rows carry no id: a row is unchanged when some known chat of its title looks like it.
+        const unchanged = sameTitle.some(
+          (known) =>
+            known.preview === row.preview &&
+            known.previewAck === row.previewAck &&
+            known.timeText === row.timeText &&
+            !(row.unreadCount > 0 && row.unreadCount !== known.unread),
+        );
+        if (!unchanged) this.scheduleRefresh(row);
       }
     }
   }
 
   /** A row changed in the list while another chat is open: open it and read what is new. */
   private scheduleRefresh(row: RawChatRow): void {
-    if (this.refreshPending.has(row.title)) return;
-    this.refreshPending.add(row.title);
+    const key = `${row.title}\u0000${row.position}`;
+    if (this.refreshPending.has(key)) return;
+    this.refreshPending.add(key);
     void this.run(async () => {
-      this.refreshPending.delete(row.title);
+      this.refreshPending.delete(key);
       await this.syncChat(row, false);
     }).catch((err) => this.log.warn({ err: (err as Error).message, chat: row.title }, 'could not refresh a chat'));
   }
@@ -242,8 +256,7 @@ export class DomSync {
     return this.run(async () => {
       const chat = this.byId.get(chatWaId);
       if (!chat) throw new Error(`unknown chat ${chatWaId}`);
-      await openChat(this.page, chat.title, { settleMs: this.opts.settleMs });
-      this.openTitle = chat.title;
+      await this.openById(chat);
       const msg = await typeAndSend(this.page, body);
       msg.chatWaId = chatWaId;
       await this.report([msg], chatWaId);
@@ -255,11 +268,26 @@ export class DomSync {
     return this.run(async () => {
       const chat = this.byId.get(chatWaId);
       if (!chat) throw new Error(`unknown chat ${chatWaId}`);
-      await openChat(this.page, chat.title, { settleMs: this.opts.settleMs });
-      this.openTitle = chat.title;
+      await this.openById(chat);
       chat.unread = 0;
       await this.sink.chats([this.toExtracted(chat)]);
     });
+  }
+
+  /** Opens `chat` and confirms from the header that it is open; throws WA_CHAT_NOT_CONFIRMED otherwise. */
+  private async openById(chat: KnownChat): Promise<void> {
+    this.openWaId = null; // whatever happens now, the chat open before is no longer known
+    this.openTitle = null;
+    try {
+      await openChatById(this.page, chat.title, chat.waId, { settleMs: this.opts.settleMs });
+    } catch (err) {
+      // Another chat may be open now: the observer must file what it sees there under that one.
+      const open = await openChatIdIn(this.page).catch(() => null);
+      if (open && this.byId.has(open)) this.openWaId = open;
+      throw err;
+    }
+    this.openWaId = chat.waId;
+    this.openTitle = chat.title;
   }
 
   /** Re-runs the selector self-check on the page as it is now. */

@@ -1,7 +1,10 @@
 // The chat list is virtualised: only the rows near the viewport exist. Collect them all by scrolling
 // #pane-side, and open a chat by scrolling until its row exists, then clicking it like a person.
+// Titles repeat (a contact and a group can both be "Alice") and rows carry no id: a row is a title
+// at a list position, and which chat it opened is read from the conversation header afterwards.
 import type { Page } from 'puppeteer-core';
-import type { RawChatRow } from './extract.ts';
+import { AppError } from '../../../lib/errors.ts';
+import { listVisibleChatsIn, openChatIdIn, type RawChatRow } from './extract.ts';
 import { selectorMap } from './selectors.ts';
 
 const S = selectorMap();
@@ -35,7 +38,10 @@ async function onePass(page: Page, settleMs: number): Promise<{ rows: RawChatRow
       await frame();
       await wait(settleMs);
       for (let guard = 0; guard < 100000; guard++) {
-        for (const row of qn.listVisibleChats()) if (row.title && !seen.has(row.title)) seen.set(row.title, row);
+        for (const row of qn.listVisibleChats()) {
+          const key = `${row.title}\u0000${row.position}`;
+          if (row.title && !seen.has(key)) seen.set(key, row);
+        }
         if (pane.scrollTop + pane.clientHeight >= pane.scrollHeight - 1) break;
         const before = pane.scrollTop;
         pane.scrollTop = before + Math.max(40, Math.floor(pane.clientHeight * 0.5));
@@ -51,13 +57,17 @@ async function onePass(page: Page, settleMs: number): Promise<{ rows: RawChatRow
   ) as Promise<{ rows: RawChatRow[]; expected: number | null }>;
 }
 
-/** Scrolls the list until the row titled `title` exists, clicks it, waits for #main to show it. */
-export async function openChat(page: Page, title: string, opts: { settleMs?: number; timeoutMs?: number } = {}): Promise<void> {
+type QnOpen = { __qn: { openChatTitle(): string | null; openChatId(): string | null; findChatRow(t: string, p: number | null): Element | null } };
+
+/** Scrolls the list until the row titled `title` (the one nearest `position` when several are)
+ * exists, clicks it, waits for #main to show it, and returns the open chat's id from the header
+ * (null when the header names none). */
+export async function openChatRow(page: Page, title: string, position: number | null, opts: { settleMs?: number; timeoutMs?: number } = {}): Promise<string | null> {
   // A click can land while the list re-renders under it: try a few times, more slowly each time.
   let lastErr: unknown = null;
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      return await openChatOnce(page, title, { settleMs: (opts.settleMs ?? 40) * (1 + attempt * 2), timeoutMs: attempt < 2 ? 3000 : opts.timeoutMs ?? 10_000 });
+      return await openChatRowOnce(page, title, position, { settleMs: (opts.settleMs ?? 40) * (1 + attempt * 2), timeoutMs: attempt < 2 ? 3000 : opts.timeoutMs ?? 10_000 });
     } catch (err) {
       lastErr = err;
       if (/not found in the chat list/.test((err as Error).message) && attempt > 0) break;
@@ -66,21 +76,51 @@ export async function openChat(page: Page, title: string, opts: { settleMs?: num
   throw lastErr;
 }
 
-async function openChatOnce(page: Page, title: string, opts: { settleMs: number; timeoutMs: number }): Promise<void> {
-  const current = await page.evaluate(() => (window as unknown as { __qn: { openChatTitle(): string | null } }).__qn.openChatTitle());
-  if (current === title) return;
+/**
+ * Opens the chat `waId` (titled `title` in the list): every row with that title is a candidate,
+ * and only the header showing `waId` confirms it. Refuses (WA_CHAT_NOT_CONFIRMED) rather than
+ * leave another chat open, so nothing is ever typed into the wrong conversation.
+ */
+export async function openChatById(page: Page, title: string, waId: string, opts: { settleMs?: number; timeoutMs?: number } = {}): Promise<void> {
+  if ((await openChatIdIn(page)) === waId) return;
+  const tried = new Set<number>();
+  const seenIds: string[] = [];
+  const attempt = async (position: number): Promise<boolean> => {
+    if (tried.has(position)) return false;
+    tried.add(position);
+    const id = await openChatRow(page, title, position, opts).catch(() => null);
+    if (id && id !== waId) seenIds.push(id);
+    return id === waId;
+  };
+  // The rows on screen first (the list is kept at the top, where recent chats are), then all.
+  for (const r of (await listVisibleChatsIn(page)).filter((x) => x.title === title)) if (await attempt(r.position)) return;
+  for (const r of (await collectChatList(page, opts.settleMs)).filter((x) => x.title === title)) if (await attempt(r.position)) return;
+  throw new AppError(
+    'WA_CHAT_NOT_CONFIRMED',
+    `chat ${waId} could not be opened: no chat list row titled "${title}" shows that id in the conversation header` +
+      (seenIds.length ? ` (found ${seenIds.join(', ')})` : '') +
+      '; nothing was typed',
+  );
+}
+
+async function openChatRowOnce(page: Page, title: string, position: number | null, opts: { settleMs: number; timeoutMs: number }): Promise<string | null> {
+  const prev = await page.evaluate(() => {
+    const qn = (window as unknown as QnOpen).__qn;
+    return { title: qn.openChatTitle(), id: qn.openChatId() };
+  });
   // Find the row (scrolling the virtualised list), bring it into view, let the list re-render,
   // then click its centre with the mouse: rows are re-created on scroll, so no handle is kept.
   const box = await page.evaluate(
-    async (S: Record<string, string>, title: string, settleMs: number) => {
+    async (S: Record<string, string>, title: string, position: number | null, settleMs: number) => {
+      const qn = (window as unknown as QnOpen).__qn;
       const pane = document.querySelector(S.chatList!) as HTMLElement | null;
       if (!pane) return null;
-      const find = (): Element | null =>
-        Array.from(document.querySelectorAll(S.chatRow!)).find((r) => {
-          const t = r.querySelector(S.chatTitle!);
-          return t && (t.getAttribute('title') ?? t.textContent?.trim()) === title;
-        }) ?? null;
+      const find = (): Element | null => qn.findChatRow(title, position);
       const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+      const at = (r: Element) => {
+        const b = r.getBoundingClientRect();
+        return { x: b.left + b.width / 2, y: b.top + b.height / 2, selected: r.getAttribute('aria-selected') === 'true' };
+      };
       let row = find();
       const visible = (r: Element): boolean => {
         const a = r.getBoundingClientRect();
@@ -88,9 +128,12 @@ async function openChatOnce(page: Page, title: string, opts: { settleMs: number;
         return a.height > 0 && a.top >= b.top && a.bottom <= b.bottom;
       };
       // Already on screen (the list is kept at the top, where new activity lands): click at once.
-      if (row && visible(row)) {
-        const r = row.getBoundingClientRect();
-        return { x: r.left + r.width / 2, y: r.top + r.height / 2 };
+      if (row && visible(row)) return at(row);
+      if (!row && position !== null) {
+        // A position is where the row was: look there first.
+        pane.scrollTop = Math.max(0, position - Math.floor(pane.clientHeight / 2));
+        await wait(settleMs);
+        row = find();
       }
       if (!row) {
         pane.scrollTop = 0;
@@ -108,25 +151,35 @@ async function openChatOnce(page: Page, title: string, opts: { settleMs: number;
       (row as HTMLElement).scrollIntoView({ block: 'center' });
       await wait(settleMs);
       row = find();
-      if (!row) return null;
-      const r = row.getBoundingClientRect();
-      return { x: r.left + r.width / 2, y: r.top + r.height / 2 };
+      return row ? at(row) : null;
     },
     S,
     title,
+    position,
     opts.settleMs ?? 40,
   );
   if (!box) throw new Error(`chat "${title}" not found in the chat list`);
-  await page.mouse.click(box.x, box.y);
-  await page.waitForFunction(
-    (t: string) => (window as unknown as { __qn: { openChatTitle(): string | null } }).__qn.openChatTitle() === t,
-    { timeout: opts.timeoutMs ?? 10_000, polling: 25 },
-    title,
-  );
+  // The row of the open chat is marked selected: clicking it again changes nothing.
+  if (!(box.selected && prev.title === title)) {
+    await page.mouse.click(box.x, box.y);
+    // Same title as before is not the same chat: wait for the header's id to change too.
+    await page.waitForFunction(
+      (t: string, prevTitle: string | null, prevId: string | null) => {
+        const qn = (window as unknown as QnOpen).__qn;
+        if (qn.openChatTitle() !== t) return false;
+        return prevTitle !== t || prevId === null || qn.openChatId() !== prevId;
+      },
+      { timeout: opts.timeoutMs ?? 10_000, polling: 25 },
+      title,
+      prev.title,
+      prev.id,
+    );
+  }
   // Back to the top of the list, where WhatsApp moves a chat with new activity: the observer sees
   // only the rows that exist, and those are the ones near the viewport.
-  await page.evaluate((css: string) => {
+  return page.evaluate((css: string) => {
     const pane = document.querySelector(css);
     if (pane) pane.scrollTop = 0;
+    return (window as unknown as QnOpen).__qn.openChatId();
   }, S.chatList!);
 }

@@ -24,6 +24,10 @@ export interface PageApi {
   parsePrePlain(text: string, dateOrder?: 'DMY' | 'MDY'): { at: string | null; author: string | null };
   listVisibleChats(): RawChatRow[];
   openChatTitle(): string | null;
+  /** The open chat's id, from the conversation header only. */
+  openChatId(): string | null;
+  /** The chat list row titled `title` nearest to `position` (any such row when position is null). */
+  findChatRow(title: string, position: number | null): Element | null;
   extractMessages(chatWaId: string | null): ExtractedMessage[];
   extractRow(el: Element, chatWaId: string | null, shallow?: boolean): ExtractedMessage | null;
   chatJidFromMessages(): string | null;
@@ -339,6 +343,27 @@ export function pageModule(S: Record<string, string>, required: Record<string, s
     return el.getAttribute('title') ?? (norm(el.textContent) || null);
   };
 
+  const openChatId = (): string | null => {
+    const el = document.querySelector(S.mainChatId!);
+    const id = el?.getAttribute('data-id')?.trim();
+    return id && /^[^\s@]+@[a-z.]+$/.test(id) ? id : null;
+  };
+
+  const findChatRow = (title: string, position: number | null): Element | null => {
+    let best: Element | null = null;
+    let bestDist = Infinity;
+    Array.from(document.querySelectorAll(S.chatRow!)).forEach((row, i) => {
+      const t = row.querySelector(S.chatTitle!);
+      if (!t || (t.getAttribute('title') ?? norm(t.textContent)) !== title) return;
+      const dist = position === null ? 0 : Math.abs(rowPosition(row, i) - position);
+      if (dist < bestDist) {
+        best = row;
+        bestDist = dist;
+      }
+    });
+    return best;
+  };
+
   const missingSelectors = (phase: string): string[] =>
     (required[phase] ?? []).filter((name) => {
       try {
@@ -348,7 +373,7 @@ export function pageModule(S: Record<string, string>, required: Record<string, s
       }
     });
 
-  return { parsePrePlain, listVisibleChats, openChatTitle, extractMessages, extractRow, chatJidFromMessages, missingSelectors };
+  return { parsePrePlain, listVisibleChats, openChatTitle, openChatId, findChatRow, extractMessages, extractRow, chatJidFromMessages, missingSelectors };
 }
 
 /** Selector names the self-check expects to match in each phase. */
@@ -386,6 +411,10 @@ export async function extractMessagesIn(page: Page, chatWaId: string | null): Pr
 
 export async function listVisibleChatsIn(page: Page): Promise<RawChatRow[]> {
   return page.evaluate(() => (window as unknown as QnWindow).__qn.listVisibleChats());
+}
+
+export async function openChatIdIn(page: Page): Promise<string | null> {
+  return page.evaluate(() => (window as unknown as QnWindow).__qn.openChatId());
 }
 
 export async function missingSelectorsIn(page: Page, phase: string): Promise<string[]> {

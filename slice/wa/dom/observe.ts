@@ -28,7 +28,8 @@ export function observerModule(S: Record<string, string>, binding: string, batch
     pending.clear();
     const messages: unknown[] = [];
     for (const el of els) {
-      if (!el.isConnected) continue;
+      // The conversation header's data-id is the chat's, not a message's.
+      if (!el.isConnected || el.matches(S.mainChatId!)) continue;
       try {
         const m = w.__qn.extractRow(el, null);
         if (m) messages.push(m);

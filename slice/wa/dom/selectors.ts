@@ -2,7 +2,7 @@
 // Web changes its markup, this file changes and SELECTORS_VERSION moves. Roles, ids, data- and
 // aria- attributes are preferred because WhatsApp's hashed class names (`_ak8q` …) change often.
 
-export const SELECTORS_VERSION = '2026.04-1';
+export const SELECTORS_VERSION = '2026.04-2';
 
 export interface SelectorDef {
   css: string;
@@ -22,6 +22,11 @@ export const SELECTORS = {
   chatPreview: { css: '[data-testid="last-msg-status"] span[title], span[dir="ltr"][title], [data-testid="cell-frame-secondary"] ~ * span[title]', requiredWhen: 'never', doc: 'the last message preview' },
   main: { css: '#main', requiredWhen: 'chat', doc: 'the open conversation' },
   mainHeaderTitle: { css: '#main header span[title], #main header [dir="auto"]', requiredWhen: 'chat', doc: 'the open chat name' },
+  mainChatId: {
+    css: '#main header[data-testid="conversation-header"][data-id], #main header[data-testid="conversation-header"] [data-id]',
+    requiredWhen: 'chat',
+    doc: 'the open chat id (its data-id): the only place the page names the open chat; titles repeat',
+  },
   messageList: { css: '#main [role="application"], #main [data-tab="8"], #main .copyable-area', requiredWhen: 'never', doc: 'the scrollable message list' },
   messageRow: { css: '#main [role="row"]', requiredWhen: 'chat', doc: 'a message row' },
   messageId: { css: '[data-id]', requiredWhen: 'chat', doc: 'the element carrying the message id' },
