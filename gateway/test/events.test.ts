@@ -44,19 +44,24 @@ function stream(b: Browser, headers: Record<string, string> = {}, at = base): Ev
   return new EventStream(`${at}/api/events`, { cookie: b.cookie!, ...headers });
 }
 
+/** Two signed-in sessions of one user (a slice behind a stand-in), each with an open stream. */
+async function twoSessions(t: Tap, email: string, standIn: StandInSlice) {
+  const { browser: one, userId } = await userWithStandIn(t, email, standIn);
+  const two = new Browser(app, base);
+  t.equal((await two.login(email)).statusCode, 200, 'a second session of the same user');
+  const streams = [stream(one), stream(two)] as const;
+  t.teardown(() => streams.forEach((s) => s.close()));
+  for (const s of streams) await s.waitFor((e) => e.event === 'slice.state', 5_000);
+  return { one, two, userId, streams };
+}
+
 t.test('logout ends that session’s streams at once, revokeSessions all of the user’s (stand-in slice)', async (t) => {
   const standIn = new StandInSlice();
-  const { browser: one, userId } = await userWithStandIn(t, 'logout@events.example', standIn);
-  const two = new Browser(app, base);
-  t.equal((await two.login('logout@events.example')).statusCode, 200, 'a second session of the same user');
-  const s1 = stream(one);
-  const s2 = stream(two);
-  t.teardown(() => {
-    s1.close();
-    s2.close();
-  });
-  await s1.waitFor((e) => e.event === 'slice.state', 5_000);
-  await s2.waitFor((e) => e.event === 'slice.state', 5_000);
+  const {
+    one,
+    userId,
+    streams: [s1, s2],
+  } = await twoSessions(t, 'logout@events.example', standIn);
   await waitUntil('the upstream', 5_000, () => standIn.open.size === 1);
 
   t.equal((await one.request('POST', '/api/auth/logout')).statusCode, 204);
@@ -77,17 +82,11 @@ t.test('logout ends that session’s streams at once, revokeSessions all of the 
 
 t.test('a session ended elsewhere or expired: its streams end at the next check (stand-in slice)', async (t) => {
   const standIn = new StandInSlice();
-  const { browser } = await userWithStandIn(t, 'expiry@events.example', standIn);
-  const other = new Browser(app, base);
-  t.equal((await other.login('expiry@events.example')).statusCode, 200);
-  const gone = stream(browser);
-  const expiring = stream(other);
-  t.teardown(() => {
-    gone.close();
-    expiring.close();
-  });
-  await gone.waitFor((e) => e.event === 'slice.state', 5_000);
-  await expiring.waitFor((e) => e.event === 'slice.state', 5_000);
+  const {
+    one: browser,
+    two: other,
+    streams: [gone, expiring],
+  } = await twoSessions(t, 'expiry@events.example', standIn);
   const sidOf = (b: Browser) => decodeURIComponent(b.cookie!.split('=')[1]!).split('.')[0]!;
   // What another gateway process's logout leaves behind: the row is gone, this process was not told.
   await admin.deleteFrom('gateway.sessions').where('sid', '=', sidOf(browser)).execute();
