@@ -104,6 +104,9 @@ try {
       WEB_DIR: path.join(dir, 'no-web'),
       LOG_LEVEL: 'warn',
       LOGIN_LIMIT_PER_ADDRESS: '1000',
+      // All the bench's streams are one user's: above the per-user default of 20.
+      EVENTS_MAX_STREAMS_PER_USER: String(STREAMS + 10),
+      EVENTS_MAX_STREAMS: String(Math.max(10_000, STREAMS + 10)),
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });

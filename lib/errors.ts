@@ -55,6 +55,7 @@ export const ERROR_CODES = {
   CSRF_REJECTED: 'PermissionDenied',
   RATE_LIMITED: 'ResourceExhausted',
   PLAN_REQUIRED: 'PaymentRequired',
+  TOO_MANY_STREAMS: 'ResourceExhausted',
   // billing
   BILLING_DISABLED: 'NotFound',
   WEBHOOK_SIGNATURE_INVALID: 'InvalidArgument',

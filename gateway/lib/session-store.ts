@@ -8,6 +8,9 @@ type Callback = (err?: any) => void;
 // The library's Session type: what get() hands back is a plain copy of what set() stored.
 type GetCallback = (err: any, session?: any) => void;
 
+/** Sessions that ended here: one (logout) or every one of a user (revocation). */
+export type SessionsEnded = { sid: string } | { userId: string };
+
 interface Cached {
   data: Record<string, unknown> | null;
   until: number;
@@ -22,6 +25,7 @@ export class PgSessionStore {
   private generation = 0;
   private readonly ttlMs: number;
   private readonly maxEntries: number;
+  private readonly endedListeners: ((ended: SessionsEnded) => void)[] = [];
 
   constructor(
     private readonly db: Kysely<GatewayDatabase>,
@@ -90,7 +94,17 @@ export class PgSessionStore {
     return hit.until > now && hit.expiresAt > now ? hit.data : undefined;
   }
 
+  /** Told at once when a session ends in this process (what lives on with it, the event streams, ends too). */
+  onEnded(listener: (ended: SessionsEnded) => void): void {
+    this.endedListeners.push(listener);
+  }
+
+  private ended(what: SessionsEnded): void {
+    for (const listener of this.endedListeners) listener(what);
+  }
+
   destroy(sid: string, callback: Callback): void {
+    this.ended({ sid });
     this.generation += 1;
     this.cache.delete(sid);
     this.loading.delete(sid);
@@ -110,6 +124,25 @@ export class PgSessionStore {
     await this.db.deleteFrom('sessions').where('user_id', '=', userId).execute();
     this.generation += 1;
     for (const [sid, entry] of this.cache) if (entry.data?.userId === userId) this.cache.delete(sid);
+    this.ended({ userId });
+  }
+
+  /**
+   * Which of these sessions still exist and have not expired, from the database (not the copy):
+   * what another gateway process ended is seen here.
+   */
+  async live(sids: string[]): Promise<Set<string>> {
+    const out = new Set<string>();
+    for (let i = 0; i < sids.length; i += 1000) {
+      const rows = await this.db
+        .selectFrom('sessions')
+        .select('sid')
+        .where('sid', 'in', sids.slice(i, i + 1000))
+        .where('expires_at', '>', new Date())
+        .execute();
+      for (const row of rows) out.add(row.sid);
+    }
+    return out;
   }
 
   async deleteExpired(): Promise<number> {

@@ -71,13 +71,30 @@ export interface SseUpstreamOptions {
   lastEventId?: string | null;
   onEvent: (event: SseEvent) => void;
   onStatus?: (status: 'open' | 'closed', detail: string) => void;
+  /**
+   * The upstream refused the Last-Event-ID sent (a 4xx other than auth/rate answers): the id is
+   * dropped and the stream goes on live from now, so the owner must tell its readers they lost
+   * their place.
+   */
+  onResumeRefused?: (status: number) => void;
   minDelayMs?: number;
+  /** the longest wait after a dropped connection or a 5xx (the slice restarting) */
   maxDelayMs?: number;
+  /** the longest wait after a 4xx answer: a refusal that will not go away by itself soon */
+  maxRefusedDelayMs?: number;
+}
+
+/** 4xx answers that say nothing about the resume id. */
+const NOT_ABOUT_THE_ID = new Set([401, 403, 407, 408, 429]);
+
+/** Half the delay fixed, half random: readers refused together do not come back together. */
+export function jittered(delayMs: number, random: () => number = Math.random): number {
+  return Math.round(delayMs / 2 + random() * (delayMs / 2));
 }
 
 /**
- * A long-lived reader of one upstream SSE stream that reconnects for ever (with a growing delay,
- * reset once a connection delivered something) and resumes with Last-Event-ID.
+ * A long-lived reader of one upstream SSE stream that reconnects for ever (with a growing,
+ * jittered delay, reset once a connection delivered something) and resumes with Last-Event-ID.
  */
 export class SseUpstream {
   lastEventId: string | null;
@@ -87,11 +104,13 @@ export class SseUpstream {
   private delay: number;
   private readonly minDelay: number;
   private readonly maxDelay: number;
+  private readonly maxRefusedDelay: number;
 
   constructor(private readonly options: SseUpstreamOptions) {
     this.lastEventId = options.lastEventId ?? null;
     this.minDelay = options.minDelayMs ?? 200;
     this.maxDelay = options.maxDelayMs ?? 3_000;
+    this.maxRefusedDelay = Math.max(this.maxDelay, options.maxRefusedDelayMs ?? 60_000);
     this.delay = this.minDelay;
     void this.connect();
   }
@@ -113,12 +132,14 @@ export class SseUpstream {
     this.timer = setTimeout(() => void this.connect(), 0);
   }
 
-  private retry(detail: string): void {
+  private retry(detail: string, refused = false): void {
     if (this.closed) return;
     this.options.onStatus?.('closed', detail);
     if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.connect(), this.delay);
-    this.delay = Math.min(this.maxDelay, this.delay * 2);
+    const cap = refused ? this.maxRefusedDelay : this.maxDelay;
+    const delay = Math.min(cap, this.delay);
+    this.timer = setTimeout(() => void this.connect(), jittered(delay));
+    this.delay = Math.min(cap, delay * 2);
   }
 
   private async connect(): Promise<void> {
@@ -141,11 +162,18 @@ export class SseUpstream {
     const req = http.request(target.url, { method: 'GET', headers, agent: false });
     this.request = req;
     req.on('response', (res) => {
-      if (res.statusCode !== 200) {
+      const status = res.statusCode ?? 0;
+      if (status !== 200) {
         res.resume();
         req.destroy();
         if (this.request === req) this.request = null;
-        this.retry(`upstream answered ${res.statusCode}`);
+        const refused = status >= 400 && status < 500;
+        if (refused && this.lastEventId && !NOT_ABOUT_THE_ID.has(status)) {
+          // Asking again for the same id would be refused for ever: go on from now instead.
+          this.lastEventId = null;
+          this.options.onResumeRefused?.(status);
+        }
+        this.retry(`upstream answered ${status}`, refused);
         return;
       }
       this.options.onStatus?.('open', 'connected');

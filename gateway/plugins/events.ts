@@ -1,40 +1,60 @@
 // The live event relay behind GET /api/events. One hub per user holds ONE upstream SSE stream to
 // the user's slice (whatever number of browser tabs are open) and a ring buffer of its recent
-// events, so a browser that reconnects with Last-Event-ID gets what it missed from memory; a
-// browser further behind gets its own upstream stream resumed from its id (the slice replays from
-// its events table). The gateway's own events (slice.state, billing) go to every stream of the
-// user; they are not replayable, but their ids carry the slice position so resume still works.
+// events, so a browser that reconnects with Last-Event-ID gets what it missed from memory. A
+// browser further behind than the buffer gets a `reset` event (its place is lost: refetch what is
+// on screen) and then follows the shared stream; only the browser that makes the hub starts its
+// upstream from its own position (the slice replays from its events table). When the slice
+// refuses the hub's resume id, the hub goes on live and every stream gets a `reset`. The gateway's
+// own events (slice.state, billing) go to every stream of the user; they are not replayable, but
+// their ids carry the slice position so resume still works.
+//
+// A stream lives no longer than its login session (lib/stream-sessions.ts), and streams are
+// capped per user and per gateway (EVENTS_MAX_STREAMS_PER_USER, EVENTS_MAX_STREAMS).
 //
 // Event ids the browser sees: slice events keep the slice's id X; gateway events are `X~gN`, or
 // `^E~gN` before any slice event (E: the hub's epoch, meaning "from the start of this hub").
 import crypto from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import fp from 'fastify-plugin';
+import { AppError } from '../../lib/errors.ts';
 import { formatSse, SseUpstream, type SseEvent, type UpstreamTarget } from '../lib/sse.ts';
+import { StreamSessions } from '../lib/stream-sessions.ts';
 
 const BUFFER_SIZE = 1_000;
 const HUB_IDLE_MS = 60_000;
 export const HEARTBEAT_MS = 15_000;
 /** A client that lets this much pile up unread is dropped (it reconnects and resumes). */
 const MAX_PENDING_BYTES = 1 << 20;
+/** what a client told TOO_MANY_STREAMS waits before trying again, seconds */
+const STREAMS_RETRY_AFTER_S = 10;
+const SLICE_ID = /^\d{1,19}$/;
+/** The Last-Event-IDs this relay hands out (see the top of this file); '' is none. */
+export const LAST_EVENT_ID_PATTERN = '^(\\d{1,19}|\\^[0-9a-f]{8})?(~g\\d{1,19})?$';
 
 interface Subscriber {
   res: ServerResponse;
   lastSliceId: string | null;
-  /** Set when this browser is on its own upstream stream (it resumed from further back). */
-  own: SseUpstream | null;
+  readonly sessionId: string;
+  end(): void;
 }
 
 class UserHub {
   readonly subscribers = new Set<Subscriber>();
   readonly buffer: SseEvent[] = [];
-  readonly epoch = crypto.randomBytes(4).toString('hex');
-  lastId: string | null = null;
+  epoch = newEpoch();
+  lastId: string | null;
   upstream: SseUpstream | null = null;
   idleTimer: NodeJS.Timeout | null = null;
   seq = 0;
 
-  constructor(readonly userId: string, private readonly target: () => Promise<UpstreamTarget | null>) {}
+  /** startAt: the slice position the upstream resumes from (the first browser's), or null for now */
+  constructor(
+    readonly userId: string,
+    private readonly target: () => Promise<UpstreamTarget | null>,
+    startAt: string | null,
+  ) {
+    this.lastId = startAt;
+  }
 
   start(): void {
     if (this.upstream) return;
@@ -42,7 +62,18 @@ class UserHub {
       target: this.target,
       lastEventId: this.lastId,
       onEvent: (event) => this.fromSlice(event),
+      onResumeRefused: () => this.positionLost(),
     });
+  }
+
+  /** The slice no longer has the hub's position: everything before is unusable for resuming. */
+  private positionLost(): void {
+    this.flush();
+    this.buffer.length = 0;
+    this.lastId = null;
+    this.epoch = newEpoch();
+    for (const sub of this.subscribers) sub.lastSliceId = null;
+    this.publish('reset', { reason: 'the slice no longer has this position' });
   }
 
   /** Slice events read but not yet written to the streams (see fromSlice). */
@@ -69,7 +100,6 @@ class UserHub {
     this.pending = [];
     this.pendingLastId = null;
     for (const sub of this.subscribers) {
-      if (sub.own) continue;
       if (lastId) sub.lastSliceId = lastId;
       writeToSocket(sub, wire);
     }
@@ -78,12 +108,13 @@ class UserHub {
   /** A gateway-own event to every stream of the user. */
   publish(event: string, data: unknown): void {
     this.flush(); // after the slice events already read, never before them
-    this.seq += 1;
     const json = JSON.stringify(data);
-    for (const sub of this.subscribers) {
-      const position = sub.lastSliceId ?? `^${this.epoch}`;
-      write(sub, formatSse({ id: `${position}~g${this.seq}`, event, data: json }));
-    }
+    for (const sub of this.subscribers) this.sendOwn(sub, event, json);
+  }
+
+  sendOwn(sub: Subscriber, event: string, json: string): void {
+    this.seq += 1;
+    write(sub, formatSse({ id: `${sub.lastSliceId ?? `^${this.epoch}`}~g${this.seq}`, event, data: json }));
   }
 
   /** The events after a browser's position, or null when the buffer cannot say. */
@@ -97,13 +128,14 @@ class UserHub {
   close(): void {
     this.upstream?.close();
     this.upstream = null;
-    for (const sub of this.subscribers) {
-      sub.own?.close();
-      sub.res.end();
-    }
+    for (const sub of [...this.subscribers]) sub.end();
     this.subscribers.clear();
     if (this.idleTimer) clearTimeout(this.idleTimer);
   }
+}
+
+function newEpoch(): string {
+  return crypto.randomBytes(4).toString('hex');
 }
 
 function write(sub: Subscriber, chunk: string | Buffer): void {
@@ -152,11 +184,21 @@ export function positionOf(lastEventId: string | undefined): string | null {
   return position === '' ? null : position;
 }
 
+/** Who a stream is for: the user, and the login session it lives no longer than. */
+export interface StreamOwner {
+  userId: string;
+  sessionId: string;
+  /** when the session ends (its cookie's expiry), ms since the epoch; Infinity for never */
+  sessionExpiresAt: number;
+}
+
 declare module 'fastify' {
   interface FastifyInstance {
     events: {
-      /** Serve one browser stream on a hijacked reply. */
-      attach(userId: string, res: ServerResponse, lastEventId: string | undefined, initial: { event: string; data: unknown }[]): void;
+      /** A TOO_MANY_STREAMS error when the user or the gateway holds as many streams as allowed. */
+      admit(userId: string): void;
+      /** Serve one browser stream on a hijacked reply (admit() first). */
+      attach(owner: StreamOwner, res: ServerResponse, lastEventId: string | undefined, initial: { event: string; data: unknown }[]): void;
       publish(userId: string, event: string, data: unknown): void;
       /** The user's slice changed (connected, restarted, token): reconnect its upstream now. */
       sliceChanged(userId: string): void;
@@ -168,7 +210,9 @@ declare module 'fastify' {
 export default fp(
   async (app) => {
     const hubs = new Map<string, UserHub>();
+    const sessions = new StreamSessions<Subscriber>();
     let open = 0;
+    const { EVENTS_MAX_STREAMS: maxStreams, EVENTS_MAX_STREAMS_PER_USER: maxPerUser } = app.config;
 
     const targetFor = (userId: string) => async (): Promise<UpstreamTarget | null> => {
       const slice = await app.slices.forUser(userId);
@@ -176,10 +220,11 @@ export default fp(
       return { url: `${slice.upstream}/events`, headers: { authorization: slice.authorization, 'x-request-id': crypto.randomUUID() } };
     };
 
-    function hubOf(userId: string): UserHub {
+    /** The user's hub; a new one's upstream starts from the slice position given. */
+    function hubOf(userId: string, startAt: string | null): UserHub {
       let hub = hubs.get(userId);
       if (!hub) {
-        hub = new UserHub(userId, targetFor(userId));
+        hub = new UserHub(userId, targetFor(userId), startAt !== null && SLICE_ID.test(startAt) ? startAt : null);
         hubs.set(userId, hub);
       }
       if (hub.idleTimer) {
@@ -190,9 +235,9 @@ export default fp(
     }
 
     function detach(hub: UserHub, sub: Subscriber): void {
+      sessions.remove(sub);
       if (!hub.subscribers.delete(sub)) return;
       open -= 1;
-      sub.own?.close();
       if (hub.subscribers.size === 0 && !hub.idleTimer) {
         // Kept a while so that a reconnecting browser resumes from the buffer.
         hub.idleTimer = setTimeout(() => {
@@ -204,6 +249,17 @@ export default fp(
       }
     }
 
+    // Logout and revocation in this process end the streams at once; the check below catches what
+    // another process ended, within EVENTS_SESSION_CHECK_MS.
+    app.sessionStore.onEnded((ended) => {
+      if ('sid' in ended) sessions.endSession(ended.sid);
+      else for (const sub of [...(hubs.get(ended.userId)?.subscribers ?? [])]) sub.end();
+    });
+    const sessionCheck = setInterval(() => {
+      sessions.check((ids) => app.sessionStore.live(ids)).catch((err) => app.log.warn({ err }, 'event streams: session check failed'));
+    }, app.config.EVENTS_SESSION_CHECK_MS);
+    sessionCheck.unref();
+
     const heartbeat = setInterval(() => {
       for (const hub of hubs.values()) for (const sub of hub.subscribers) write(sub, ': heartbeat\n\n');
     }, HEARTBEAT_MS);
@@ -211,19 +267,37 @@ export default fp(
 
     app.addHook('onClose', async () => {
       clearInterval(heartbeat);
+      clearInterval(sessionCheck);
       for (const hub of hubs.values()) hub.close();
       hubs.clear();
+      sessions.close();
     });
 
+    function tooMany(message: string): never {
+      throw new AppError('TOO_MANY_STREAMS', message, { details: { retryAfterSeconds: STREAMS_RETRY_AFTER_S } });
+    }
+
     app.decorate('events', {
-      attach(userId, res, lastEventId, initial) {
-        const hub = hubOf(userId);
+      admit(userId) {
+        if ((hubs.get(userId)?.subscribers.size ?? 0) >= maxPerUser) tooMany(`at most ${maxPerUser} open event streams per user: close a tab or try again later`);
+        if (open >= maxStreams) tooMany('this server holds as many event streams as it can: try again later');
+      },
+      attach(owner, res, lastEventId, initial) {
+        const position = positionOf(lastEventId);
+        const hub = hubOf(owner.userId, position);
         hub.start();
         // What is pending is in the buffer already: out to the others first, or this stream would
         // get it twice (from its replay and from the flush).
         hub.flush();
-        const position = positionOf(lastEventId);
-        const sub: Subscriber = { res, lastSliceId: position ?? hub.lastId, own: null };
+        const sub: Subscriber = {
+          res,
+          lastSliceId: position ?? hub.lastId,
+          sessionId: owner.sessionId,
+          end() {
+            detach(hub, sub);
+            res.end();
+          },
+        };
         res.writeHead(200, {
           'content-type': 'text/event-stream; charset=utf-8',
           'cache-control': 'no-cache, no-transform',
@@ -238,39 +312,29 @@ export default fp(
               if (e.id) sub.lastSliceId = e.id;
               write(sub, formatSse(e));
             }
-          } else if (!position.startsWith('^')) {
-            // Further back than the buffer: this browser reads its own stream from its position.
-            sub.own = new SseUpstream({
-              target: targetFor(userId),
-              lastEventId: position,
-              onEvent: (event) => {
-                if (event.id) sub.lastSliceId = event.id;
-                write(sub, formatSse(event));
-              },
-            });
+          } else {
+            // Further back than the buffer: rather than an upstream of its own (one per tab, as
+            // many as a client cares to open), it starts over from the hub's position.
+            sub.lastSliceId = hub.lastId;
+            hub.sendOwn(sub, 'reset', JSON.stringify({ reason: 'this position is no longer available' }));
           }
         }
         hub.subscribers.add(sub);
+        sessions.add(sub, owner.sessionExpiresAt);
         open += 1;
-        for (const e of initial) {
-          hub.seq += 1;
-          write(sub, formatSse({ id: `${sub.lastSliceId ?? `^${hub.epoch}`}~g${hub.seq}`, event: e.event, data: JSON.stringify(e.data) }));
-        }
+        for (const e of initial) hub.sendOwn(sub, e.event, JSON.stringify(e.data));
         res.on('close', () => detach(hub, sub));
       },
       publish(userId, event, data) {
         hubs.get(userId)?.publish(event, data);
       },
       sliceChanged(userId) {
-        const hub = hubs.get(userId);
-        if (!hub) return;
-        hub.upstream?.reconnectNow();
-        for (const sub of hub.subscribers) sub.own?.reconnectNow();
+        hubs.get(userId)?.upstream?.reconnectNow();
       },
       openStreams: () => open,
     });
   },
   // app.slices (slice-lifecycle) is read only when a stream connects; it is registered after this
   // plugin because it publishes here, so it is not a declared dependency.
-  { name: 'events' },
+  { name: 'events', dependencies: ['session'] },
 );

@@ -144,6 +144,8 @@ export async function sliceRow(adminUrl: string, id: number): Promise<{ port: nu
 export class EventStream {
   readonly events: SseEvent[] = [];
   status = 0;
+  /** the response's body ended or its connection closed */
+  ended = false;
   private req: http.ClientRequest;
   private waiters: (() => void)[] = [];
 
@@ -157,6 +159,10 @@ export class EventStream {
       });
       res.on('data', (c: string) => parser.push(c));
       res.on('error', () => {});
+      res.on('close', () => {
+        this.ended = true;
+        for (const w of this.waiters.splice(0)) w();
+      });
     });
     this.req.on('error', () => {});
   }

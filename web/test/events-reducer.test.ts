@@ -61,6 +61,14 @@ describe('events → cache reducer', () => {
     expect(qc.getQueryData<Pages<Chat>>(keys.chats({}))!.pages[0]!.items[0]).toMatchObject({ id: 'c', unreadCount: 0 });
   });
 
+  it('reset (the server could not replay what was missed) marks every cached query stale', () => {
+    const qc = seeded();
+    applyEvent(qc, { type: 'reset', data: { reason: 'gone' } });
+    const all = qc.getQueryCache().findAll();
+    expect(all.length).toBeGreaterThan(0);
+    expect(all.every((q) => q.state.isInvalidated)).toBe(true);
+  });
+
   it('message.updated changes the ack of the message in place', () => {
     const qc = seeded();
     applyEvent(qc, { type: 'message.updated', data: msg('m2', 'c', '2026-11-25T11:50:00.000Z', { ack: 3 }) });

@@ -12,7 +12,7 @@ export interface ServerEvent {
   data: unknown;
 }
 
-export const EVENT_TYPES = ['slice.state', 'wa.state', 'wa.qr', 'message.created', 'message.updated', 'chat.updated', 'contact.updated'] as const;
+export const EVENT_TYPES = ['reset', 'slice.state', 'wa.state', 'wa.qr', 'message.created', 'message.updated', 'chat.updated', 'contact.updated'] as const;
 
 function chatLists(qc: QueryClient): Array<[readonly unknown[], Required<ChatFilters>]> {
   return qc
@@ -33,6 +33,10 @@ export interface ApplyContext {
 
 export function applyEvent(qc: QueryClient, ev: ServerEvent, ctx: ApplyContext = {}): void {
   switch (ev.type) {
+    case 'reset':
+      // The server could not replay what this tab missed: everything cached may be stale.
+      void qc.invalidateQueries();
+      return;
     case 'wa.state': {
       const d = ev.data as { state: WaStatus['state']; since?: string; detail?: string | null };
       const patch: Partial<WaStatus> = { state: d.state, since: d.since ?? null, detail: d.detail ?? null };
