@@ -49,6 +49,7 @@ export const ERROR_CODES = {
   SUPERVISOR_UNAVAILABLE: 'Unavailable',
   SUPERVISOR_ACCESS_DENIED: 'PermissionDenied',
   RUNTIME_ERROR: 'Internal',
+  SESSION_STORE_NOT_OWNED: 'FailedPrecondition',
   // accounts
   EMAIL_TAKEN: 'AlreadyExists',
   BAD_CREDENTIALS: 'Unauthenticated',

@@ -1,5 +1,9 @@
-// A slice's configuration, from the environment its supervisor gives it, validated at start.
+// A slice's configuration, from the environment its supervisor gives it, validated at start. The
+// process runtime passes the secrets (token, database URL) on a pipe instead (SLICE_SECRETS_FD), so
+// they are in no process's environment where other processes of the same user could read them.
+import fs from 'node:fs';
 import { loadConfig, Fields, Type, type Env } from '../lib/config.ts';
+import { AppError } from '../lib/errors.ts';
 
 export const SliceConfigSchema = Type.Object({
   DATABASE_URL: Fields.url("the PostgreSQL URL of this slice's own role slice_N"),
@@ -21,6 +25,39 @@ export const SliceConfigSchema = Type.Object({
 
 export type SliceConfig = ReturnType<typeof loadSliceConfig>;
 
+const SECRET_KEYS = ['SLICE_TOKEN', 'DATABASE_URL'] as const;
+
+/** The secrets JSON ({SLICE_TOKEN, DATABASE_URL}) read to its end from the descriptor, which is closed. */
+export function readSecretsFd(value: string): Record<string, string> {
+  const fd = Number(value);
+  if (!Number.isInteger(fd) || fd < 3) throw new AppError('CONFIG_INVALID', `slice config: SLICE_SECRETS_FD must be a file descriptor number of 3 or more, got ${JSON.stringify(value)}`);
+  let text: string;
+  try {
+    text = fs.readFileSync(fd, 'utf8');
+  } catch (err) {
+    throw new AppError('CONFIG_INVALID', `slice config: SLICE_SECRETS_FD ${fd} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  } finally {
+    try {
+      fs.closeSync(fd);
+    } catch {
+      // already closed
+    }
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new AppError('CONFIG_INVALID', `slice config: SLICE_SECRETS_FD ${fd} did not hold a JSON object`);
+  }
+  const out: Record<string, string> = {};
+  for (const key of SECRET_KEYS) {
+    const v = (parsed as Record<string, unknown> | null)?.[key];
+    if (typeof v === 'string') out[key] = v;
+  }
+  return out;
+}
+
 export function loadSliceConfig(env: Env = process.env) {
-  return loadConfig('slice', SliceConfigSchema, env);
+  const { SLICE_SECRETS_FD, ...rest } = env;
+  return loadConfig('slice', SliceConfigSchema, SLICE_SECRETS_FD ? { ...rest, ...readSecretsFd(SLICE_SECRETS_FD) } : rest);
 }

@@ -4,6 +4,8 @@ import { sliceName, slicePort } from '../protocol.ts';
 
 export const MANAGED_LABEL = 'com.queunir.managed';
 export const SLICE_LABEL = 'com.queunir.slice';
+/** On a session volume: the generation of the slice that owns it (records.ts). */
+export const GENERATION_LABEL = 'com.queunir.generation';
 /** Where the session volume is mounted inside the container (the image's WA_AUTH_DIR). */
 export const CONTAINER_AUTH_DIR = '/data/auth';
 export const CONTAINER_PORT = 3000;
@@ -76,8 +78,8 @@ export function networkSpec(name: string) {
 }
 
 /** Options for POST /volumes/create. */
-export function volumeSpec(id: number) {
-  return { Name: volumeName(id), Labels: managedLabels(id) };
+export function volumeSpec(id: number, storeGeneration: string) {
+  return { Name: volumeName(id), Labels: { ...managedLabels(id), [GENERATION_LABEL]: storeGeneration } };
 }
 
 /** The slice's DATABASE_URL as a container sees it: same role, password, port, database; other host. */

@@ -9,6 +9,7 @@ import { AppError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { sliceName, slicePort } from '../protocol.ts';
 import {
+  GENERATION_LABEL,
   MANAGED_LABEL,
   SLICE_LABEL,
   containerDatabaseUrl,
@@ -18,7 +19,8 @@ import {
   volumeName,
   volumeSpec,
 } from './docker-spec.ts';
-import type { RunningInstance, RuntimeExit, SliceLaunch, SliceRuntime } from './runtime.ts';
+import { LEGACY_GENERATION } from '../slices/records.ts';
+import { foreignStoreError, type RunningInstance, type RuntimeExit, type SliceLaunch, type SliceRuntime } from './runtime.ts';
 
 export interface DockerRuntimeOptions {
   image: string;
@@ -240,18 +242,22 @@ export class DockerRuntime implements SliceRuntime {
     return { container, info };
   }
 
-  async prepare(id: number): Promise<void> {
+  async prepare(id: number, storeGeneration: string): Promise<void> {
     const volume = this.docker.getVolume(volumeName(id));
     try {
       const info = await volume.inspect();
       if (!isManaged(info.Labels)) throw new AppError('RUNTIME_ERROR', `volume ${volumeName(id)} exists without the ${MANAGED_LABEL} label; not using it`);
-      return;
+      const found = info.Labels?.[GENERATION_LABEL] ?? null;
+      // Labels are fixed at creation: a volume from before generations is its legacy record's.
+      if (found === storeGeneration || (found === null && storeGeneration === LEGACY_GENERATION)) return;
+      this.opts.log.warn({ slice: id, volume: volumeName(id) }, 'session volume of another slice generation: refused');
+      throw foreignStoreError(id, `volume ${volumeName(id)}`, found ? `generation ${found}` : `no ${GENERATION_LABEL} label`, `docker volume rm ${volumeName(id)}`);
     } catch (err) {
       if (err instanceof AppError) throw err;
       if (status(err) !== 404) throw runtimeError(`inspecting volume ${volumeName(id)}`, err);
     }
     try {
-      await this.docker.createVolume(volumeSpec(id));
+      await this.docker.createVolume(volumeSpec(id, storeGeneration));
     } catch (err) {
       throw runtimeError(`creating volume ${volumeName(id)}`, err);
     }
@@ -260,7 +266,7 @@ export class DockerRuntime implements SliceRuntime {
   async start(launch: SliceLaunch): Promise<string> {
     const { id } = launch;
     await this.removeContainer(id); // a dead instance left from before (logs kept until now)
-    await this.prepare(id);
+    await this.prepare(id, launch.storeGeneration);
     const spec = containerSpec({
       id,
       image: this.opts.image,

@@ -7,8 +7,12 @@ import path from 'node:path';
 import type { Logger } from '../../lib/logger.ts';
 import { endProcesses, processesWithAnyArg } from '../../lib/leftover-processes.ts';
 import { slicePort } from '../protocol.ts';
-import type { RunningInstance, RuntimeExit, SliceLaunch, SliceRuntime } from './runtime.ts';
+import { LEGACY_GENERATION } from '../slices/records.ts';
+import { foreignStoreError, type RunningInstance, type RuntimeExit, type SliceLaunch, type SliceRuntime } from './runtime.ts';
 import { readProcStats } from '../../lib/proc-stat.ts';
+
+/** In a process-runtime session directory: the generation of the slice that owns it. */
+export const STORE_MARKER = '.queunir-store';
 
 export interface ProcessRuntimeOptions {
   root: string;
@@ -84,15 +88,31 @@ export class ProcessRuntime implements SliceRuntime {
     }
   }
 
-  async prepare(id: number): Promise<void> {
-    fs.mkdirSync(this.authDir(id), { recursive: true, mode: 0o700 });
+  async prepare(id: number, storeGeneration: string): Promise<void> {
+    const dir = this.authDir(id);
+    const marker = path.join(dir, STORE_MARKER);
+    if (!fs.existsSync(dir)) {
+      fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+      fs.writeFileSync(marker, storeGeneration + '\n', { mode: 0o600 });
+      return;
+    }
+    const found = fs.existsSync(marker) ? fs.readFileSync(marker, 'utf8').trim() : null;
+    if (found === storeGeneration) return;
+    const empty = fs.readdirSync(dir).length === 0;
+    // A store from before generations is its legacy record's; an empty one holds nobody's login.
+    if ((found === null && storeGeneration === LEGACY_GENERATION) || empty) {
+      fs.writeFileSync(marker, storeGeneration + '\n', { mode: 0o600 });
+      return;
+    }
+    this.opts.log.warn({ slice: id, dir }, 'session store of another slice generation: refused');
+    throw foreignStoreError(id, dir, found ? `generation ${found}` : 'no generation marker', `rm -rf ${dir}`);
   }
 
   async start(launch: SliceLaunch): Promise<string> {
     const { id } = launch;
     const old = this.children.get(id);
     if (old && !old.exited) killGroup(old.pid, 'SIGKILL');
-    await this.prepare(id);
+    await this.prepare(id, launch.storeGeneration);
     const [cmd, ...args] = this.opts.command.trim().split(/\s+/);
     const ring = this.logs.get(id) ?? new LineRing(this.opts.logLines);
     this.logs.set(id, ring);
@@ -105,9 +125,10 @@ export class ProcessRuntime implements SliceRuntime {
       ...(process.env.TZ ? { TZ: process.env.TZ } : {}),
       CHROMIUM_PATH: this.opts.chromiumPath,
       ...launch.env,
-      DATABASE_URL: launch.databaseUrl,
+      // The token and the database password come on a pipe, not in the environment: every process
+      // of this user (the other slices, their Chromiums) may read /proc/<pid>/environ.
+      SLICE_SECRETS_FD: '3',
       SLICE_ID: String(id),
-      SLICE_TOKEN: launch.token,
       SLICE_PORT: String(slicePort(id)),
       SLICE_HOST: '127.0.0.1',
       WA_AUTH_DIR: this.authDir(id),
@@ -116,8 +137,11 @@ export class ProcessRuntime implements SliceRuntime {
       cwd: this.opts.root,
       env,
       detached: true, // its own process group: signals reach Chromium and its helpers too
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
     });
+    const secrets = proc.stdio[3] as NodeJS.WritableStream | null;
+    secrets?.on('error', () => {}); // a child that died at once: reported through exit
+    secrets?.end(JSON.stringify({ SLICE_TOKEN: launch.token, DATABASE_URL: launch.databaseUrl }));
     const pid = proc.pid;
     if (pid === undefined) {
       const err = await new Promise<Error>((resolve) => proc.once('error', resolve));

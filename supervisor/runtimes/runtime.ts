@@ -1,15 +1,30 @@
 // What the registry needs from a place to run slices. Two implementations: docker (production)
 // and process (children of the daemon). The registry owns every decision (restarts, backoff,
 // health); a runtime only launches, signals, watches and reports.
+import { AppError } from '../../lib/errors.ts';
 
 /** The environment every slice gets, whatever the runtime; the runtime adds host, port, auth dir. */
 export interface SliceLaunch {
   id: number;
   token: string;
+  /** The session store's generation this slice owns (records.ts); the runtime refuses another. */
+  storeGeneration: string;
   /** Admin-side view of the slice role's URL (host as the daemon sees it; docker rewrites it). */
   databaseUrl: string;
   /** WA_MODE, SIM_* and the like. */
   env: Record<string, string>;
+}
+
+/**
+ * A session store that is not this slice's: refused, with the operator's way out. `purge` is the
+ * command that deletes just that store (the runtime knows where it lives).
+ */
+export function foreignStoreError(id: number, store: string, found: string, purge: string): AppError {
+  return new AppError(
+    'SESSION_STORE_NOT_OWNED',
+    `slice ${id}: the WhatsApp session store ${store} is not this slice's (${found}); it may hold another customer's login, so it is not used. ` +
+      `If nobody needs it, delete it (${purge}) or run "slicectl remove ${id} --purge" (which also drops slice_${id}'s schema), then create the slice again.`,
+  );
 }
 
 export interface RuntimeExit {
@@ -29,8 +44,12 @@ export interface SliceRuntime {
   readonly kind: 'docker' | 'process';
   /** Prepare shared things (the docker network) and clean leftovers. */
   init(): Promise<void>;
-  /** Called by slice.create: the WhatsApp session store (volume or directory). Idempotent. */
-  prepare(id: number): Promise<void>;
+  /**
+   * Called by slice.create: the WhatsApp session store (volume or directory), made for this
+   * generation when missing. One that exists for another generation (or unmarked, unless the
+   * generation is LEGACY_GENERATION) belonged to someone else: SESSION_STORE_NOT_OWNED.
+   */
+  prepare(id: number, storeGeneration: string): Promise<void>;
   /** Launch a new instance (replacing a dead one). Resolves with its id once launched. */
   start(launch: SliceLaunch): Promise<string>;
   /** SIGTERM (terminate) or SIGKILL (kill) the current instance; no error when none runs. */

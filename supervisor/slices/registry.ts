@@ -147,6 +147,7 @@ export class SliceRegistry extends EventEmitter<{ stateChanged: [SliceStateChang
       instanceId = await this.opts.runtime.start({
         id: slot.id,
         token: slot.record.token,
+        storeGeneration: slot.record.storeGeneration,
         databaseUrl: urlForRole(this.opts.adminUrl, sliceRoleName(slot.id), password),
         env: this.opts.sliceEnv,
       });
@@ -279,11 +280,14 @@ export class SliceRegistry extends EventEmitter<{ stateChanged: [SliceStateChang
   }
 
   async create(id: number): Promise<SliceCreated> {
-    await provisionSlice(this.opts.adminDb, id);
-    await this.opts.runtime.prepare(id);
     const existing = this.slots.get(id);
+    // A new slice owns a new store, unless it is one removed without purge coming back.
+    const storeGeneration = existing?.record.storeGeneration ?? this.opts.records.keptGeneration(id) ?? crypto.randomBytes(12).toString('base64url');
+    // Checked before anything is made: a refused create leaves nothing behind.
+    await this.opts.runtime.prepare(id, storeGeneration);
+    await provisionSlice(this.opts.adminDb, id);
     if (existing) return { ...this.infoOf(existing), created: false };
-    const record: SliceRecord = { id, token: crypto.randomBytes(32).toString('base64url'), desired: 'stopped', createdAt: new Date().toISOString() };
+    const record: SliceRecord = { id, token: crypto.randomBytes(32).toString('base64url'), desired: 'stopped', createdAt: new Date().toISOString(), storeGeneration };
     this.opts.records.save(record);
     const slot = this.newSlot(record);
     this.dispatch(slot, { type: 'FOUND_STOPPED' });
@@ -333,7 +337,7 @@ export class SliceRegistry extends EventEmitter<{ stateChanged: [SliceStateChang
         this.stopProbe(slot);
         if (slot.timer) clearTimeout(slot.timer);
         this.slots.delete(id);
-        this.opts.records.delete(id);
+        this.opts.records.delete(id, purgeData ? null : { storeGeneration: slot.record.storeGeneration });
       });
     } else if (!purgeData) {
       throw new AppError('SLICE_NOT_FOUND', `slice ${id} does not exist`);
@@ -342,6 +346,7 @@ export class SliceRegistry extends EventEmitter<{ stateChanged: [SliceStateChang
     if (purgeData) {
       await this.opts.runtime.purge(id);
       await dropSlice(this.opts.adminDb, id);
+      this.opts.records.delete(id); // and the tombstone of an earlier remove, if any
     }
     return {};
   }

@@ -80,6 +80,13 @@ await lifecycleSuite(t, {
     return first ? Math.round(first / 1e6) : since;
   },
   authStoreExists: volumeExists,
+  writeToStore: (id, name, text) =>
+    void docker('run', '--rm', '--network', 'none', '--user', '0', '--entrypoint', 'sh', '-v', `wank-slice-${id}-auth:/v`, IMAGE, '-c', 'printf %s "$1" > "/v/$2"', 'sh', text, name),
+  readFromStore: (id, name) => {
+    if (!volumeExists(id)) return null;
+    const out = docker('run', '--rm', '--network', 'none', '--user', '0', '--entrypoint', 'sh', '-v', `wank-slice-${id}-auth:/v:ro`, IMAGE, '-c', 'cat "/v/$1" 2>/dev/null || printf "<none>"', 'sh', name);
+    return out === '<none>' ? null : out;
+  },
 });
 
 t.test('a container without the managed label is never touched', async (t) => {

@@ -40,7 +40,7 @@ t.test('environment: in-container port, host and auth dir; the slice env passed 
 t.test('session volume wank-slice-N-auth at the auth dir', async (t) => {
   t.same(hc.Mounts, [{ Type: 'volume', Source: 'wank-slice-7-auth', Target: '/data/auth', ReadOnly: false }]);
   t.equal(volumeName(7), 'wank-slice-7-auth');
-  t.same(volumeSpec(7), { Name: 'wank-slice-7-auth', Labels: { 'com.queunir.managed': 'true', 'com.queunir.slice': '7' } });
+  t.same(volumeSpec(7, 'gen-a'), { Name: 'wank-slice-7-auth', Labels: { 'com.queunir.managed': 'true', 'com.queunir.slice': '7', 'com.queunir.generation': 'gen-a' } }, 'labelled with the generation of the slice that owns it');
 });
 
 t.test('restart policy no: the supervisor owns restarts', async (t) => {

@@ -26,6 +26,30 @@ export interface LifecycleOptions {
   endedAt?(id: number, since: number): number;
   /** The session store of slice N exists (volume or directory). */
   authStoreExists(id: number): boolean;
+  /** Write a file into slice N's session store, as a logged-in WhatsApp would leave data there. */
+  writeToStore(id: number, name: string, text: string): void;
+  /** A file of slice N's session store, or null when it is not there. */
+  readFromStore(id: number, name: string): string | null;
+  /**
+   * The process runtime's promise: a slice's token and database password are in no process's
+   * environment (other slices run as the same user and could read /proc/<pid>/environ).
+   */
+  secretsOutOfEnviron?: boolean;
+}
+
+/** Every process's environment on this machine that contains one of the needles. */
+function environsContaining(needles: string[]): string[] {
+  const hits: string[] = [];
+  for (const pid of fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    let text: string;
+    try {
+      text = fs.readFileSync(`/proc/${pid}/environ`, 'utf8');
+    } catch {
+      continue; // ended, or not ours to read
+    }
+    for (const n of needles) if (text.includes(n)) hits.push(`${pid}: ${n.slice(0, 24)}…`);
+  }
+  return hits;
 }
 
 /** An address of this machine other than loopback (the slice port must not answer there). */
@@ -131,6 +155,15 @@ export async function lifecycleSuite(t: Test, o: LifecycleOptions): Promise<void
     const other = otherAddress();
     t.equal(await connects(other, slicePort(A)), false, `port ${slicePort(A)} does not answer on ${other}`);
   });
+
+  if (o.secretsOutOfEnviron) {
+    t.test("the slice's token and database password are in no process's environment (slice and Chromium up)", async (t) => {
+      await untilWaState(A, token, 'the slice and its Chromium running', (s) => s !== 'STARTING', 120_000);
+      t.same(environsContaining([token, `slice_${A}:`]), [], 'not in any /proc/*/environ');
+      const res = await fetch(`http://127.0.0.1:${slicePort(A)}/health`, { headers: { authorization: `Bearer ${token}` } });
+      t.equal(res.status, 200, 'the slice got its token all the same');
+    });
+  }
 
   t.test('WhatsApp (the simulator, standing in for its servers) reaches READY inside the slice', async (t) => {
     await untilWaState(A, token, 'a QR', (s) => s === 'QR', 120_000);
@@ -249,5 +282,35 @@ export async function lifecycleSuite(t: Test, o: LifecycleOptions): Promise<void
     await admin.end();
     t.same(r.rows[0], { s: 0, r: 0 }, 'schema and role dropped');
     await client.call('slice.remove', { id: B, purgeData: true });
+  });
+
+  t.test("a session store left behind by a forgotten slice is never a new slice's (another customer's login)", async (t) => {
+    t.equal((await client.call('slice.create', { id: A })).created, true);
+    o.writeToStore(A, 'marker', 'tenant one');
+    // The record is lost (an old backup restored, a state directory wiped): the store remains.
+    sub.close();
+    await client.close();
+    t.equal(await daemon.stop('SIGTERM'), 0);
+    fs.rmSync(path.join(env.STATE_DIR!, 'slices', `slice-${A}.json`));
+    daemon = await startDaemon(env);
+    client = new SupervisorClient({ socketPath, timeoutMs: 120_000 });
+    sub = await client.subscribe((e) => events.push(e));
+    await t.rejects(
+      client.call('slice.create', { id: A }),
+      { code: 'SESSION_STORE_NOT_OWNED', message: new RegExp(`slice ${A}: the WhatsApp session store .* is not this slice's.*slicectl remove ${A} --purge`) },
+      'refused, saying how to purge it',
+    );
+    await t.rejects(client.call('slice.getInfo', { id: A }), { code: 'SLICE_NOT_FOUND' }, 'no slice was made');
+    t.equal(o.readFromStore(A, 'marker'), 'tenant one', 'nothing in the store was touched');
+    // The operator purges it: the next slice A starts from an empty store.
+    t.same(await client.call('slice.remove', { id: A, purgeData: true }), {});
+    t.equal((await client.call('slice.create', { id: A })).created, true);
+    t.equal(o.readFromStore(A, 'marker'), null, 'a new, empty store');
+    // Removed WITHOUT purge (forget the instance, keep the data): created again, it keeps its store.
+    o.writeToStore(A, 'marker', 'tenant two');
+    t.same(await client.call('slice.remove', { id: A }), {});
+    t.equal((await client.call('slice.create', { id: A })).created, true);
+    t.equal(o.readFromStore(A, 'marker'), 'tenant two', 'its own store, kept');
+    await client.call('slice.remove', { id: A, purgeData: true });
   });
 }

@@ -33,4 +33,13 @@ await lifecycleSuite(t, {
     return pid === null ? null : String(pid);
   },
   authStoreExists: (id) => fs.existsSync(path.join(dir, 'state', 'auth', `slice-${id}`)),
+  writeToStore: (id, name, text) => fs.writeFileSync(path.join(dir, 'state', 'auth', `slice-${id}`, name), text),
+  readFromStore: (id, name) => {
+    try {
+      return fs.readFileSync(path.join(dir, 'state', 'auth', `slice-${id}`, name), 'utf8');
+    } catch {
+      return null;
+    }
+  },
+  secretsOutOfEnviron: true,
 });
