@@ -34,7 +34,10 @@ const backups = path.join(root, 'backups');
 // Volume names of this test alone (never the machine's real wank-slice-N-auth).
 const volumePrefix = `qtest-${process.pid}-slice-`;
 const volume = `${volumePrefix}1-auth`;
-t.teardown(() => spawnSync('docker', ['volume', 'rm', '-f', volume]));
+// A session volume the backup does not know (a slice removed after it, an older backup restored).
+const foreign = `${volumePrefix}9-auth`;
+const quarantine = path.join(root, 'quarantine');
+t.teardown(() => spawnSync('docker', ['volume', 'rm', '-f', volume, foreign]));
 
 // --- the installed state ------------------------------------------------------------------
 const adminPassword = crypto.randomBytes(18).toString('base64url');
@@ -91,6 +94,8 @@ await t.test('the installed state, its backup, and a wipe', async (t) => {
   authBytes = crypto.randomBytes(4096);
   fs.writeFileSync(authFile, authBytes, { mode: 0o600 });
   fs.writeFileSync(path.join(stateDir, 'slices.json'), JSON.stringify({ 1: { token: 'tok-1', desired: 'RUNNING' } }), { mode: 0o600 });
+  fs.mkdirSync(path.join(stateDir, 'slices'), { mode: 0o700 });
+  fs.writeFileSync(path.join(stateDir, 'slices', 'slice-1.json'), JSON.stringify({ id: 1, token: 'tok-1', desired: 'running', createdAt: '2026-11-01T00:00:00Z', storeGeneration: 'gen-one' }) + '\n', { mode: 0o600 });
   fs.mkdirSync(path.join(stateDir, 'run'));
   fs.writeFileSync(path.join(stateDir, 'run', 'slice-1.pid'), '99999\n');
 
@@ -143,8 +148,19 @@ t.test('restore refuses what is not a backup, and asks for --yes', async (t) => 
 });
 
 t.test('restore brings back the same chats, the same login and the same session files', async (t) => {
-  const r = spawnSync('bash', [path.join(ROOT, 'scripts/restore'), archive, '--yes', '--no-services', ...common], { encoding: 'utf8' });
+  // On the server being restored to: a session volume of a slice the backup does not have.
+  docker(['volume', 'create', '--label', 'com.queunir.managed=true', '--label', 'com.queunir.slice=9', foreign]);
+  docker(['run', '--rm', '--network', 'none', '--entrypoint', 'sh', '-v', `${foreign}:/v`, IMAGE, '-c', 'echo someone else > /v/login']);
+  const r = spawnSync('bash', [path.join(ROOT, 'scripts/restore'), archive, '--yes', '--no-services', '--volume-prefix', volumePrefix, '--quarantine', quarantine, ...common], { encoding: 'utf8' });
   t.equal(r.status, 0, `restore: ${r.stderr}`);
+  t.equal(spawnSync('docker', ['volume', 'inspect', foreign]).status, 1, 'the volume the backup does not know is removed');
+  t.match(execFileSync('tar', ['-xOf', path.join(quarantine, `${foreign}.tar`), './login'], { encoding: 'utf8' }), 'someone else', '… after its content went to the quarantine directory');
+  t.match(r.stdout + r.stderr, new RegExp(`${foreign} is no restored slice's: moved to ${quarantine}`));
+  t.equal(
+    docker(['volume', 'inspect', '-f', '{{index .Labels "com.queunir.slice"}} {{index .Labels "com.queunir.generation"}}', volume]),
+    '1 gen-one',
+    'the restored volume carries the generation of the restored record of slice 1 (the supervisor checks it)',
+  );
 
   t.equal(fs.readFileSync(path.join(etc, 'gateway.env'), 'utf8'), before.gatewayEnv, 'gateway.env');
   t.equal(fs.readFileSync(path.join(etc, 'supervisor.env'), 'utf8'), before.supervisorEnv, 'supervisor.env');
