@@ -47,6 +47,7 @@ async function createRuntime(config: SupervisorConfig, log: Logger): Promise<Sli
       memoryMb: config.SLICE_MEMORY_MB,
       pidsLimit: config.SLICE_PIDS_LIMIT,
       shmMb: config.SLICE_SHM_MB,
+      cpus: config.SLICE_CPUS,
       command: config.SLICE_CONTAINER_COMMAND?.trim().split(/\s+/) ?? null,
       log: log.child({ runtime: 'docker' }),
     });

@@ -28,6 +28,7 @@ export interface DockerRuntimeOptions {
   memoryMb: number;
   pidsLimit: number;
   shmMb: number;
+  cpus: number;
   command: string[] | null;
   log: Logger;
   socketPath?: string;
@@ -268,6 +269,7 @@ export class DockerRuntime implements SliceRuntime {
       memoryMb: this.opts.memoryMb,
       pidsLimit: this.opts.pidsLimit,
       shmMb: this.opts.shmMb,
+      cpus: this.opts.cpus,
       command: this.opts.command,
       env: {
         ...launch.env,

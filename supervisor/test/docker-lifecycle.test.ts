@@ -17,7 +17,7 @@ ensureDocker();
 ensureSliceImage(IMAGE);
 
 // The network first (through the runtime's own code), so PostgreSQL can listen on its gateway.
-const probe = new DockerRuntime({ image: IMAGE, network: 'wank-slices', dbHost: 'auto', memoryMb: 768, pidsLimit: 1024, shmMb: 512, command: null, log: createLogger('test', 'silent') });
+const probe = new DockerRuntime({ image: IMAGE, network: 'wank-slices', dbHost: 'auto', memoryMb: 768, pidsLimit: 1024, shmMb: 512, cpus: 1, command: null, log: createLogger('test', 'silent') });
 await probe.init();
 const net = await probe.networkAddress();
 await probe.close();
