@@ -10,6 +10,7 @@ import { repoRootFrom } from '../lib/repo-root.ts';
 import { createLogger, maskUrl, type Logger } from '../lib/logger.ts';
 import { checkConnection, createDb, resolveAdminDatabaseUrl } from '../sql/database.ts';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../sql/embedded.ts';
+import { withSliceHba } from '../sql/slice-hba.ts';
 import type { SupervisorConfig } from './config.ts';
 import { METHODS, METHOD_NAMES, PROTOCOL_VERSION } from './protocol.ts';
 import { RpcServer, type Handlers } from './rpc/server.ts';
@@ -94,9 +95,9 @@ async function openAdminDb(config: SupervisorConfig, runtime: SliceRuntime, log:
 function allowSubnet(dataDir: string, subnet: string): void {
   const hba = path.join(dataDir, 'pg_hba.conf');
   if (!fs.existsSync(hba)) return; // initialised on first start; the next start adds it
-  const line = `host all all ${subnet} scram-sha-256`;
   const text = fs.readFileSync(hba, 'utf8');
-  if (!text.includes(line)) fs.appendFileSync(hba, `\n# slice containers (added by the supervisor)\n${line}\n`);
+  const next = withSliceHba(text, subnet);
+  if (next !== text) fs.writeFileSync(hba, next);
 }
 
 export async function startSupervisor(config: SupervisorConfig, options: { log?: Logger } = {}): Promise<SupervisorHandle> {
