@@ -3,24 +3,14 @@
 // password, so a compromised slice that learns another password still cannot use it.
 import { sql } from 'kysely';
 import t from 'tap';
-import { createLogger } from '../../lib/logger.ts';
 import { createDb } from '../../sql/database.ts';
 import { provisionGateway, provisionSlice } from '../../sql/provision.ts';
 import { containerDatabaseUrl } from '../runtimes/docker-spec.ts';
-import { DockerRuntime } from '../runtimes/docker.ts';
-import { docker, ensureDocker, ensureSliceImage, startReachableCluster } from './helpers.ts';
+import { docker, sliceNetworkCluster } from './helpers.ts';
 
 const IMAGE = process.env.SLICE_IMAGE ?? 'queunir/slice:latest';
 t.setTimeout(5 * 60_000);
-ensureDocker();
-ensureSliceImage(IMAGE);
-
-const probe = new DockerRuntime({ image: IMAGE, network: 'wank-slices', dbHost: 'auto', memoryMb: 768, pidsLimit: 1024, shmMb: 512, cpus: 1, command: null, log: createLogger('test', 'silent') });
-await probe.init();
-const net = await probe.networkAddress();
-await probe.close();
-
-const cluster = await startReachableCluster('supervisor-pg-hba', net.gateway, net.subnet);
+const { net, cluster } = await sliceNetworkCluster('supervisor-pg-hba', IMAGE);
 t.teardown(() => cluster.stop());
 const admin = createDb<any>(cluster.adminUrl, { max: 2 });
 t.teardown(() => admin.destroy());
