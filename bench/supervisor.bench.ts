@@ -112,7 +112,7 @@ async function main() {
       return;
     }
     const { DockerRuntime } = await import('../supervisor/runtimes/docker.ts');
-    const probe = new DockerRuntime({ image: 'queunir/slice:latest', network: 'wank-slices', dbHost: 'auto', memoryMb: 768, pidsLimit: 1024, shmMb: 512, command: null, log: createLogger('bench', 'silent') });
+    const probe = new DockerRuntime({ image: 'queunir/slice:latest', network: 'wank-slices', dbHost: 'auto', memoryMb: 768, pidsLimit: 1024, shmMb: 512, cpus: 1, command: null, log: createLogger('bench', 'silent') });
     await probe.init();
     const net = await probe.networkAddress();
     await probe.close();

@@ -22,6 +22,7 @@ export const SupervisorConfigSchema = Type.Object({
   SLICE_NETWORK: Type.String({ minLength: 1, default: 'wank-slices', description: 'the bridge network of the slice containers' }),
   SLICE_DB_HOST: Type.String({ minLength: 1, default: 'auto', description: "PostgreSQL's address as containers see it; auto: the slice network's gateway" }),
   SLICE_PIDS_LIMIT: Type.Integer({ minimum: 64, maximum: 100000, default: 1024, description: 'pids limit per slice container' }),
+  SLICE_CPUS: Type.Number({ minimum: 0.1, maximum: 64, default: 1, description: 'CPU limit per slice container in cores (Docker NanoCpus)' }),
   SLICE_SHM_MB: Type.Integer({ minimum: 64, maximum: 8192, default: 512, description: '/dev/shm size per slice container in MB' }),
   SLICE_CONTAINER_COMMAND: Type.Optional(Type.String({ minLength: 1, description: "overrides the image's command (space-separated), e.g. a stand-in slice" })),
   // the process runtime

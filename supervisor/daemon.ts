@@ -4,12 +4,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { AppError } from '../lib/errors.ts';
 import { repoRootFrom } from '../lib/repo-root.ts';
 import { createLogger, maskUrl, type Logger } from '../lib/logger.ts';
 import { checkConnection, createDb, resolveAdminDatabaseUrl } from '../sql/database.ts';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../sql/embedded.ts';
+import { withSliceHba } from '../sql/slice-hba.ts';
 import type { SupervisorConfig } from './config.ts';
 import { METHODS, METHOD_NAMES, PROTOCOL_VERSION } from './protocol.ts';
 import { RpcServer, type Handlers } from './rpc/server.ts';
@@ -47,6 +48,7 @@ async function createRuntime(config: SupervisorConfig, log: Logger): Promise<Sli
       memoryMb: config.SLICE_MEMORY_MB,
       pidsLimit: config.SLICE_PIDS_LIMIT,
       shmMb: config.SLICE_SHM_MB,
+      cpus: config.SLICE_CPUS,
       command: config.SLICE_CONTAINER_COMMAND?.trim().split(/\s+/) ?? null,
       log: log.child({ runtime: 'docker' }),
     });
@@ -70,12 +72,15 @@ async function createRuntime(config: SupervisorConfig, log: Logger): Promise<Sli
 async function openAdminDb(config: SupervisorConfig, runtime: SliceRuntime, log: Logger): Promise<{ url: string; db: Kysely<any>; embedded: EmbeddedPostgresHandle | null }> {
   let url: string;
   let embedded: EmbeddedPostgresHandle | null = null;
+  let reloadHba = false;
   const dbLog = (line: string) => log.debug({ pg: line }, 'embedded postgres');
   if (!config.DATABASE_URL && runtime.kind === 'docker') {
     const net = await (runtime as unknown as { networkAddress(): Promise<{ gateway: string; subnet: string }> }).networkAddress();
     const dataDir = path.join(REPO_ROOT, '.data', 'pg');
     allowSubnet(dataDir, net.subnet);
     embedded = await startEmbeddedPostgres({ dataDir, port: config.PG_EMBEDDED_PORT, listen: `127.0.0.1,${net.gateway}`, log: dbLog });
+    // A first start has no pg_hba.conf before initdb: the subnet block goes in now, then a reload.
+    reloadHba = allowSubnet(dataDir, net.subnet);
     if (embedded.reused) log.warn('the embedded PostgreSQL was already running: containers reach it only if it listens on the slice network');
     url = embedded.url;
   } else {
@@ -85,17 +90,19 @@ async function openAdminDb(config: SupervisorConfig, runtime: SliceRuntime, log:
   }
   const db = createDb<any>(url, { max: 4, applicationName: 'wank-supervisor' });
   await checkConnection(db, url);
+  if (reloadHba) await sql`select pg_reload_conf()`.execute(db);
   log.info({ db: maskUrl(url) }, 'admin database connected');
   return { url, db, embedded };
 }
 
 /** pg_hba line for the slice network, added once to an embedded cluster's configuration. */
-function allowSubnet(dataDir: string, subnet: string): void {
+function allowSubnet(dataDir: string, subnet: string): boolean {
   const hba = path.join(dataDir, 'pg_hba.conf');
-  if (!fs.existsSync(hba)) return; // initialised on first start; the next start adds it
-  const line = `host all all ${subnet} scram-sha-256`;
+  if (!fs.existsSync(hba)) return false; // initdb writes it on the first start
   const text = fs.readFileSync(hba, 'utf8');
-  if (!text.includes(line)) fs.appendFileSync(hba, `\n# slice containers (added by the supervisor)\n${line}\n`);
+  const next = withSliceHba(text, subnet);
+  if (next !== text) fs.writeFileSync(hba, next);
+  return next !== text;
 }
 
 export async function startSupervisor(config: SupervisorConfig, options: { log?: Logger } = {}): Promise<SupervisorHandle> {

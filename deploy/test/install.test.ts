@@ -127,3 +127,31 @@ t.test('a real run into --prefix, twice: same secrets, same release, the files i
   t.equal(fs.realpathSync(path.join(prefix, 'opt/queunir/current')), current, 'the same release');
   t.equal(fs.readdirSync(path.join(prefix, 'opt/queunir/releases')).length, 1, 'no second release');
 });
+
+t.test('pg_hba: the slice subnet admits slice_N roles only; the lines replace earlier ones', async (t) => {
+  const dir = tempDir('pghba');
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  // The cluster version as pg_lsclusters reports it: 16+ gets the role regex, older the named rejects.
+  const rendered = (ver: string) => {
+    const bin = path.join(dir, `bin${ver}`);
+    fs.mkdirSync(bin);
+    fs.writeFileSync(path.join(bin, 'pg_lsclusters'), `#!/bin/sh\necho "${ver} main 5432 online postgres /x /y"\n`, { mode: 0o755 });
+    const r = runInstall(['--dry-run', '--domain', 'crm.example.com'], { PATH: `${bin}:${process.env.PATH}` });
+    t.equal(r.status, 0, r.out.slice(-2000));
+    const cmd = r.out.split('\n').find((l) => l.includes('pg_hba.conf') && l.startsWith('+ sed'));
+    t.ok(cmd, 'the pg_hba step is printed');
+    // Run the printed step on a copy that has an earlier version's line.
+    const hba = path.join(dir, `pg_hba${ver}.conf`);
+    fs.writeFileSync(hba, 'local all all peer\nhost    wank_saas    all    172.30.77.0/24    scram-sha-256    # queunir slices\n');
+    const run = spawnSync('bash', ['-c', cmd!.slice(2).replaceAll(`/etc/postgresql/${ver}/main/pg_hba.conf`, hba)], { encoding: 'utf8' });
+    t.equal(run.status, 0, run.stderr);
+    return fs.readFileSync(hba, 'utf8').trim().split('\n').map((l) => l.replace(/\s+#.*$/, '').split(/\s+/).join(' '));
+  };
+  t.same(rendered('16'), ['local all all peer', 'host wank_saas /^slice_[0-9]+$ 172.30.77.0/24 scram-sha-256', 'host all all 172.30.77.0/24 reject']);
+  t.same(rendered('15'), [
+    'local all all peer',
+    'host all wank_supervisor,wank_gateway,postgres 172.30.77.0/24 reject',
+    'host wank_saas all 172.30.77.0/24 scram-sha-256',
+    'host all all 172.30.77.0/24 reject',
+  ]);
+});

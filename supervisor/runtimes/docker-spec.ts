@@ -9,6 +9,9 @@ export const GENERATION_LABEL = 'com.queunir.generation';
 /** Where the session volume is mounted inside the container (the image's WA_AUTH_DIR). */
 export const CONTAINER_AUTH_DIR = '/data/auth';
 export const CONTAINER_PORT = 3000;
+/** The image's unprivileged slice user (slice/Dockerfile, scripts/build-slice-image.sh). Named in
+ *  the spec so that an image whose USER line is missing or wrong still never runs as root. */
+export const CONTAINER_USER = '10001:10001';
 
 export interface ContainerSpecInput {
   id: number;
@@ -17,6 +20,8 @@ export interface ContainerSpecInput {
   memoryMb: number;
   pidsLimit: number;
   shmMb: number;
+  /** CPU share per slice (SLICE_CPUS): 1 = one core's worth of time. */
+  cpus: number;
   /** The slice's whole environment, already with the DB host as containers see it. */
   env: Record<string, string>;
   /** Overrides the image's command (a stand-in slice in tests). */
@@ -38,6 +43,7 @@ export function containerSpec(input: ContainerSpecInput) {
   return {
     name: sliceName(id),
     Image: input.image,
+    User: CONTAINER_USER,
     ...(input.command ? { Cmd: input.command } : {}),
     Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
     Labels: managedLabels(id),
@@ -52,10 +58,13 @@ export function containerSpec(input: ContainerSpecInput) {
       Memory: input.memoryMb * 1024 * 1024,
       MemorySwap: input.memoryMb * 1024 * 1024, // no swap beyond the limit
       PidsLimit: input.pidsLimit,
+      // One busy slice (a Chromium render loop) must not starve the others on the host.
+      NanoCpus: Math.round(input.cpus * 1e9),
       CapDrop: ['ALL'],
       SecurityOpt: ['no-new-privileges'],
       ReadonlyRootfs: true,
-      Tmpfs: { '/tmp': 'rw,nosuid,nodev,size=256m' },
+      // The only writable place besides the session volume: data only, nothing dropped there runs.
+      Tmpfs: { '/tmp': 'rw,noexec,nosuid,nodev,size=256m' },
       // Chromium keeps shared memory in /dev/shm; Docker's 64 MB default crashes tabs.
       ShmSize: input.shmMb * 1024 * 1024,
       // tini-like init as PID 1: reaps Chromium's zombies, forwards SIGTERM.

@@ -30,6 +30,7 @@ export interface DockerRuntimeOptions {
   memoryMb: number;
   pidsLimit: number;
   shmMb: number;
+  cpus: number;
   command: string[] | null;
   log: Logger;
   socketPath?: string;
@@ -274,6 +275,7 @@ export class DockerRuntime implements SliceRuntime {
       memoryMb: this.opts.memoryMb,
       pidsLimit: this.opts.pidsLimit,
       shmMb: this.opts.shmMb,
+      cpus: this.opts.cpus,
       command: this.opts.command,
       env: {
         ...launch.env,

@@ -4,25 +4,14 @@
 // label is never touched.
 import fs from 'node:fs';
 import t from 'tap';
-import { createLogger } from '../../lib/logger.ts';
-import { DockerRuntime } from '../runtimes/docker.ts';
-import { docker, ensureDocker, ensureSliceImage, startReachableCluster, tempDir } from './helpers.ts';
+import { docker, sliceNetworkCluster, tempDir } from './helpers.ts';
 import { lifecycleSuite } from './lifecycle.ts';
 
 const IMAGE = process.env.SLICE_IMAGE ?? 'queunir/slice:latest';
 // Each container start compiles the slice (tsx) and launches Chromium: on 2 shared cores the whole
 // file takes minutes, beyond tap's default per-file timeout.
 t.setTimeout(20 * 60_000);
-ensureDocker();
-ensureSliceImage(IMAGE);
-
-// The network first (through the runtime's own code), so PostgreSQL can listen on its gateway.
-const probe = new DockerRuntime({ image: IMAGE, network: 'wank-slices', dbHost: 'auto', memoryMb: 768, pidsLimit: 1024, shmMb: 512, command: null, log: createLogger('test', 'silent') });
-await probe.init();
-const net = await probe.networkAddress();
-await probe.close();
-
-const cluster = await startReachableCluster('supervisor-docker', net.gateway, net.subnet);
+const { cluster } = await sliceNetworkCluster('supervisor-docker', IMAGE);
 t.teardown(() => cluster.stop());
 const dir = tempDir('docker');
 t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));

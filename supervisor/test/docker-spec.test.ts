@@ -9,6 +9,7 @@ const spec = containerSpec({
   memoryMb: 768,
   pidsLimit: 512,
   shmMb: 512,
+  cpus: 1.5,
   env: { DATABASE_URL: 'postgres://slice_7:pw@172.18.0.1:5432/wank_saas', SLICE_ID: '7', SLICE_TOKEN: 'x'.repeat(43), WA_MODE: 'sim' },
   command: null,
 });
@@ -55,9 +56,24 @@ t.test('limits and privileges', async (t) => {
   t.same(hc.SecurityOpt, ['no-new-privileges']);
   t.equal(hc.ReadonlyRootfs, true);
   t.same(Object.keys(hc.Tmpfs), ['/tmp']);
+  const tmpOpts = hc.Tmpfs['/tmp'].split(',');
+  t.ok(tmpOpts.includes('noexec'), '/tmp is noexec: nothing written there runs');
+  t.ok(tmpOpts.includes('nosuid'), '/tmp is nosuid');
+  t.ok(tmpOpts.includes('nodev'), '/tmp is nodev');
   t.ok(hc.ShmSize >= 256 * 1024 * 1024, 'shm Chromium can live with');
   t.equal(hc.Init, true, 'an init reaps zombies');
   t.equal(hc.NetworkMode, 'wank-slices');
+});
+
+t.test('CPU limit from SLICE_CPUS as NanoCpus', async (t) => {
+  t.equal(hc.NanoCpus, 1_500_000_000);
+  t.equal(containerSpec({ ...baseInput(), cpus: 1 }).HostConfig.NanoCpus, 1_000_000_000);
+  t.equal(containerSpec({ ...baseInput(), cpus: 0.1 }).HostConfig.NanoCpus, 100_000_000, 'an integer the Engine API accepts');
+});
+
+t.test("the container user is set in the spec, not left to the image: the image's slice uid:gid", async (t) => {
+  t.equal(spec.User, '10001:10001');
+  t.notOk(spec.User.startsWith('0'), 'never root');
 });
 
 t.test('network: labelled bridge with inter-container traffic off', async (t) => {
@@ -75,5 +91,5 @@ t.test('database URL rewritten to the host as containers see it', async (t) => {
 });
 
 function baseInput() {
-  return { id: 1, image: 'i', network: 'n', memoryMb: 256, pidsLimit: 100, shmMb: 256, env: {}, command: null };
+  return { id: 1, image: 'i', network: 'n', memoryMb: 256, pidsLimit: 100, shmMb: 256, cpus: 1, env: {}, command: null };
 }

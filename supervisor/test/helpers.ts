@@ -7,6 +7,8 @@ import net from 'node:net';
 import path from 'node:path';
 import { ROOT, TEMPLATE_DIR, TEST_DATA, ensureTemplate, freePort } from '../../test-support/pg.ts';
 import { startEmbeddedPostgres } from '../../sql/embedded.ts';
+import { createLogger } from '../../lib/logger.ts';
+import { withSliceHba } from '../../sql/slice-hba.ts';
 import { SupervisorClient } from '../client.ts';
 import type { SliceInfo, SliceState } from '../protocol.ts';
 
@@ -180,7 +182,8 @@ export async function startReachableCluster(name: string, gateway: string, subne
   execFileSync('cp', ['-a', TEMPLATE_DIR, dir]);
   fs.copyFileSync(`${TEMPLATE_DIR}.password`, `${dir}.password`);
   fs.rmSync(path.join(dir, 'postmaster.pid'), { force: true });
-  fs.appendFileSync(path.join(dir, 'pg_hba.conf'), `\nhost all all ${subnet} scram-sha-256\n`);
+  const hba = path.join(dir, 'pg_hba.conf');
+  fs.writeFileSync(hba, withSliceHba(fs.readFileSync(hba, 'utf8'), subnet));
   const handle = await startEmbeddedPostgres({ dataDir: dir, port: await freePort(), listen: `127.0.0.1,${gateway}` });
   return {
     adminUrl: handle.url,
@@ -209,4 +212,19 @@ export function ensureSliceImage(image: string): void {
 
 export function docker(...args: string[]): string {
   return execFileSync('docker', args, { encoding: 'utf8' }).trim();
+}
+
+/**
+ * The slice network (made through the runtime's own code, as the daemon does) and a cluster of
+ * this file's own listening on its gateway, after Docker and the slice image are made sure of.
+ */
+export async function sliceNetworkCluster(name: string, image: string) {
+  ensureDocker();
+  ensureSliceImage(image);
+  const { DockerRuntime } = await import('../runtimes/docker.ts');
+  const probe = new DockerRuntime({ image, network: 'wank-slices', dbHost: 'auto', memoryMb: 768, pidsLimit: 1024, shmMb: 512, cpus: 1, command: null, log: createLogger('test', 'silent') });
+  await probe.init();
+  const net = await probe.networkAddress();
+  await probe.close();
+  return { net, cluster: await startReachableCluster(name, net.gateway, net.subnet) };
 }
