@@ -15,6 +15,7 @@ export const SliceConfigSchema = Type.Object({
   WEB_DIR: Type.Optional(Type.String({ minLength: 1, description: 'a self-hosted web build (built without VITE_SAAS) to serve at /' })),
   WA_AUTH_DIR: Type.String({ minLength: 1, default: '.wwebjs_auth', description: 'the WhatsApp session directory' }),
   CHROMIUM_PATH: Type.String({ minLength: 1, default: '/usr/bin/chromium', description: 'the Chromium binary' }),
+  CHROMIUM_SANDBOX: Type.Boolean({ default: false, description: "run Chromium with its own sandbox (the docker runtime's seccomp profile allows it); false: --no-sandbox" }),
   SIM_SCENARIO: Type.Optional(Type.String({ minLength: 1, description: 'a simulator scenario file' })),
   SIM_SCAN_AFTER_MS: Type.Integer({ minimum: 0, maximum: 3_600_000, default: 0, description: 'ms before the simulated phone scans; 0: only when told' }),
   EVENTS_RETENTION_DAYS: Type.Integer({ minimum: 1, maximum: 365, default: 7, description: 'days the SSE event log is kept for replay' }),

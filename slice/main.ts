@@ -43,6 +43,7 @@ runMain('slice', async () => {
     mode: config.WA_MODE,
     authDir: config.WA_AUTH_DIR,
     chromiumPath: config.CHROMIUM_PATH,
+    chromiumSandbox: config.CHROMIUM_SANDBOX,
     ...(config.SIM_SCENARIO ? { simScenario: config.SIM_SCENARIO } : {}),
     simScanAfterMs: config.SIM_SCAN_AFTER_MS,
     sink: store.sink,

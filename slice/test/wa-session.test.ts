@@ -25,6 +25,10 @@ t.test('flags: one renderer, memory savers, pinned language, the profile dir', a
     t.ok(args.includes(a), a);
   }
   t.ok(args.some((a) => /^--js-flags=--max-old-space-size=\d+/.test(a)), 'a V8 heap cap');
+  t.ok(args.includes('--no-zygote'), 'no zygote without the sandbox');
+  const sandboxed = chromiumArgs('/x/profile', { sandbox: true });
+  t.notOk(sandboxed.includes('--no-sandbox'), "with CHROMIUM_SANDBOX, Chromium's own sandbox is on");
+  t.notOk(sandboxed.includes('--no-zygote'), '… with the zygote it needs');
 });
 
 t.test('stale Singleton* locks from another host are removed and Chromium starts', async (t) => {

@@ -12,10 +12,12 @@ export const BROWSER_LANG = 'en-US';
 
 /** Flags from ENVIRONMENT.md (headless as root, no background traffic on a closed network) plus
  * memory savers: one renderer process, no extensions/audio/GPU, a capped V8 heap, small caches. */
-export function chromiumArgs(userDataDir: string, opts: { jsHeapMb?: number } = {}): string[] {
+export function chromiumArgs(userDataDir: string, opts: { jsHeapMb?: number; sandbox?: boolean } = {}): string[] {
+  // Chromium's sandbox needs its zygote; without the sandbox the zygote is two processes for nothing.
+  const sandbox = opts.sandbox ? [] : ['--no-sandbox', '--no-zygote'];
   return [
     `--user-data-dir=${userDataDir}`,
-    '--no-sandbox',
+    ...sandbox,
     '--disable-gpu',
     '--disable-dev-shm-usage',
     '--disable-background-networking',
@@ -34,7 +36,6 @@ export function chromiumArgs(userDataDir: string, opts: { jsHeapMb?: number } = 
     // The network service and the GPU thread inside the browser process: two processes fewer.
     '--enable-features=NetworkServiceInProcess2',
     '--in-process-gpu',
-    '--no-zygote',
     '--disable-extensions',
     '--disable-default-apps',
     '--mute-audio',
@@ -101,6 +102,8 @@ export async function launchBrowser(options: {
   log: Logger;
   jsHeapMb?: number;
   headless?: boolean;
+  /** Chromium's own sandbox (namespaces + seccomp-bpf); it needs user namespaces where it runs. */
+  sandbox?: boolean;
 }): Promise<LaunchedBrowser> {
   if (!fs.existsSync(options.chromiumPath)) {
     throw new Error(`Chromium not found at CHROMIUM_PATH=${options.chromiumPath} (install the chromium package)`);
@@ -116,7 +119,7 @@ export async function launchBrowser(options: {
   const browser = await puppeteer.launch({
     executablePath,
     headless: options.headless ?? true,
-    args: chromiumArgs(options.userDataDir, { jsHeapMb: options.jsHeapMb }),
+    args: chromiumArgs(options.userDataDir, { jsHeapMb: options.jsHeapMb, sandbox: options.sandbox ?? false }),
     defaultViewport: { width: 1280, height: 900 },
     // whatsapp-web.js adds its own user agent handling; stealth fixes HeadlessChrome in the UA.
     ignoreDefaultArgs: ['--enable-automation'],

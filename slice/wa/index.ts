@@ -10,6 +10,8 @@ export interface WaSessionOptions {
   authDir: string;
   /** CHROMIUM_PATH (on Debian use /usr/lib/chromium/chromium, not the /usr/bin wrapper). */
   chromiumPath: string;
+  /** CHROMIUM_SANDBOX: Chromium's own sandbox on (default off: --no-sandbox). */
+  chromiumSandbox?: boolean;
   /** SIM_SCENARIO: a scenario file; default: slice/sim/scenarios/default.json. */
   simScenario?: string;
   /** SIM_SCAN_AFTER_MS (0: the phone scans only when told). */
@@ -38,6 +40,7 @@ export function createWaSession(options: WaSessionOptions): WaSessionHandle {
   const base = {
     authDir: options.authDir,
     chromiumPath: options.chromiumPath,
+    chromiumSandbox: options.chromiumSandbox ?? false,
     sink: options.sink,
     log: options.log,
     watchdogIntervalMs: t.watchdogIntervalMs,

@@ -19,6 +19,7 @@ type WwebClient = InstanceType<typeof Client>;
 export interface SessionOptions {
   authDir: string;
   chromiumPath: string;
+  chromiumSandbox?: boolean;
   sink: WaSink;
   log: Logger;
   /** Web version cache (sim mode serves its page through it). */
@@ -83,7 +84,7 @@ export class DomWaSession implements WaSession {
     try {
       this.o.beforeStart?.();
       const userDataDir = path.join(path.resolve(this.o.authDir), 'session');
-      const launched = await launchBrowser({ chromiumPath: this.o.chromiumPath, userDataDir, log: this.o.log, jsHeapMb: this.o.jsHeapMb });
+      const launched = await launchBrowser({ chromiumPath: this.o.chromiumPath, userDataDir, log: this.o.log, jsHeapMb: this.o.jsHeapMb, sandbox: this.o.chromiumSandbox ?? false });
       if (gen !== this.generation || this.stopped) {
         await launched.browser.close().catch(() => {});
         return;

@@ -36,10 +36,35 @@ export function managedLabels(id?: number): Record<string, string> {
   return id === undefined ? { [MANAGED_LABEL]: 'true' } : { [MANAGED_LABEL]: 'true', [SLICE_LABEL]: String(id) };
 }
 
+/**
+ * The slices' seccomp profile: everything a browser needs, including the user namespaces that
+ * Chromium's own sandbox is built on (Docker's default profile refuses those without
+ * CAP_SYS_ADMIN, which would leave Chromium running with --no-sandbox), and none of the calls that
+ * change the kernel, the clock, mounts, keys or other processes' memory. Calls of another
+ * architecture than the host's are refused by the filter itself.
+ */
+export const DENIED_SYSCALLS = [
+  'acct', 'add_key', 'bpf', 'clock_adjtime', 'clock_settime', 'create_module', 'delete_module', 'finit_module',
+  'fsconfig', 'fsmount', 'fsopen', 'fspick', 'get_kernel_syms', 'init_module', 'io_uring_enter', 'io_uring_register',
+  'io_uring_setup', 'ioperm', 'iopl', 'kcmp', 'kexec_file_load', 'kexec_load', 'keyctl', 'lookup_dcookie', 'mount',
+  'move_mount', 'name_to_handle_at', 'nfsservctl', 'open_by_handle_at', 'open_tree', 'perf_event_open', 'pivot_root',
+  'process_vm_readv', 'process_vm_writev', 'query_module', 'quotactl', 'reboot', 'request_key', 'setdomainname',
+  'sethostname', 'settimeofday', 'swapoff', 'swapon', 'syslog', 'sysfs', 'umount2', 'uselib', 'userfaultfd', 'ustat',
+  'vm86', 'vm86old',
+] as const;
+
+export function sliceSeccompProfile() {
+  return {
+    defaultAction: 'SCMP_ACT_ALLOW',
+    syscalls: [{ names: [...DENIED_SYSCALLS], action: 'SCMP_ACT_ERRNO', errnoRet: 1 }],
+  };
+}
+
 /** Options for POST /containers/create (dockerode's createContainer). */
 export function containerSpec(input: ContainerSpecInput) {
   const { id } = input;
-  const env = { ...input.env, SLICE_PORT: String(CONTAINER_PORT), SLICE_HOST: '0.0.0.0', WA_AUTH_DIR: CONTAINER_AUTH_DIR };
+  // Chromium's own sandbox on: the seccomp profile below lets it make its namespaces.
+  const env = { ...input.env, SLICE_PORT: String(CONTAINER_PORT), SLICE_HOST: '0.0.0.0', WA_AUTH_DIR: CONTAINER_AUTH_DIR, CHROMIUM_SANDBOX: 'true' };
   return {
     name: sliceName(id),
     Image: input.image,
@@ -61,7 +86,8 @@ export function containerSpec(input: ContainerSpecInput) {
       // One busy slice (a Chromium render loop) must not starve the others on the host.
       NanoCpus: Math.round(input.cpus * 1e9),
       CapDrop: ['ALL'],
-      SecurityOpt: ['no-new-privileges'],
+      // The Engine API takes the profile itself after seccomp= (the CLI reads a file into it).
+      SecurityOpt: ['no-new-privileges', `seccomp=${JSON.stringify(sliceSeccompProfile())}`],
       ReadonlyRootfs: true,
       // The only writable place besides the session volume: data only, nothing dropped there runs.
       Tmpfs: { '/tmp': 'rw,noexec,nosuid,nodev,size=256m' },

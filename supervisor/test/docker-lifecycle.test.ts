@@ -69,6 +69,9 @@ await lifecycleSuite(t, {
     return first ? Math.round(first / 1e6) : since;
   },
   authStoreExists: volumeExists,
+  // docker top: the container's processes as the host sees them, one command line a row.
+  browserArgs: (id) => docker('top', `wank-slice-${id}`, '-eo', 'pid,args').split('\n').slice(1).map((l) => l.trim().split(/\s+/).slice(1)),
+  expectBrowserSandbox: true,
   writeToStore: (id, name, text) =>
     void docker('run', '--rm', '--network', 'none', '--user', '0', '--entrypoint', 'sh', '-v', `wank-slice-${id}-auth:/v`, IMAGE, '-c', 'printf %s "$1" > "/v/$2"', 'sh', text, name),
   readFromStore: (id, name) => {

@@ -1,6 +1,6 @@
 // The container, network and volume specs, field by field (pure functions, no Docker needed).
 import t from 'tap';
-import { containerDatabaseUrl, containerSpec, networkSpec, volumeName, volumeSpec } from '../runtimes/docker-spec.ts';
+import { containerDatabaseUrl, containerSpec, networkSpec, sliceSeccompProfile, volumeName, volumeSpec } from '../runtimes/docker-spec.ts';
 
 const spec = containerSpec({
   id: 7,
@@ -53,7 +53,14 @@ t.test('limits and privileges', async (t) => {
   t.equal(hc.MemorySwap, 768 * 1024 * 1024, 'no swap beyond the limit');
   t.equal(hc.PidsLimit, 512);
   t.same(hc.CapDrop, ['ALL']);
-  t.same(hc.SecurityOpt, ['no-new-privileges']);
+  t.equal(hc.SecurityOpt[0], 'no-new-privileges');
+  t.match(hc.SecurityOpt[1], /^seccomp=\{/, 'our own seccomp profile, sent as JSON');
+  const profile = JSON.parse(hc.SecurityOpt[1]!.slice('seccomp='.length));
+  t.same(profile, sliceSeccompProfile());
+  const denied: string[] = profile.syscalls.flatMap((r: { names: string[]; action: string }) => (r.action === 'SCMP_ACT_ERRNO' ? r.names : []));
+  for (const call of ['mount', 'keyctl', 'bpf', 'kexec_load', 'init_module']) t.ok(denied.includes(call), `${call} is refused`);
+  for (const call of ['unshare', 'clone', 'clone3', 'setns', 'chroot']) t.notOk(denied.includes(call), `${call} is allowed: Chromium's sandbox makes its namespaces with it`);
+  t.ok(spec.Env.includes('CHROMIUM_SANDBOX=true'), "the slice runs Chromium with its own sandbox");
   t.equal(hc.ReadonlyRootfs, true);
   t.same(Object.keys(hc.Tmpfs), ['/tmp']);
   const tmpOpts = hc.Tmpfs['/tmp'].split(',');

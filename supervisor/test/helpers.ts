@@ -201,13 +201,10 @@ export function ensureDocker(): void {
 }
 
 /** The slice image, built once when missing. */
+/** The image of this checkout: the build script is a no-op when the image's context is current (an
+ * image that merely exists may hold older code). */
 export function ensureSliceImage(image: string): void {
-  try {
-    execFileSync('docker', ['image', 'inspect', image], { stdio: 'ignore' });
-    return;
-  } catch {
-    execFileSync('bash', [path.join(ROOT, 'scripts/build-slice-image.sh')], { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, SLICE_IMAGE: image } });
-  }
+  execFileSync('bash', [path.join(ROOT, 'scripts/build-slice-image.sh')], { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, SLICE_IMAGE: image } });
 }
 
 export function docker(...args: string[]): string {

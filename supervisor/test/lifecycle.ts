@@ -35,6 +35,10 @@ export interface LifecycleOptions {
    * environment (other slices run as the same user and could read /proc/<pid>/environ).
    */
   secretsOutOfEnviron?: boolean;
+  /** The command lines of slice N's processes, each as its arguments. */
+  browserArgs?(id: number): string[][];
+  /** Whether Chromium is expected to run with its own sandbox (no --no-sandbox). */
+  expectBrowserSandbox?: boolean;
 }
 
 /** Every process's environment on this machine that contains one of the needles. */
@@ -171,6 +175,11 @@ export async function lifecycleSuite(t: Test, o: LifecycleOptions): Promise<void
     t.equal(scan.status, 200, 'the simulated phone scans');
     await untilWaState(A, token, 'READY', (s) => s === 'READY', 120_000);
     t.pass(`READY in the ${o.runtime} runtime`);
+    if (o.browserArgs) {
+      const browsers = o.browserArgs(A).filter((args) => args.some((a) => a.startsWith('--user-data-dir=')));
+      t.ok(browsers.length > 0, "the slice's Chromium is found");
+      t.equal(browsers.some((args) => args.includes('--no-sandbox')), o.expectBrowserSandbox === false, o.expectBrowserSandbox ? "Chromium runs with its own sandbox" : 'Chromium runs with --no-sandbox');
+    }
     // The simulated login lives in the profile's localStorage, which Chromium writes to disk up to
     // 5 s after a change; the crash test below kills without warning and expects the login kept.
     await sleep(6000);
