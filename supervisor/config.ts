@@ -27,6 +27,7 @@ export const SupervisorConfigSchema = Type.Object({
   SLICE_CONTAINER_COMMAND: Type.Optional(Type.String({ minLength: 1, description: "overrides the image's command (space-separated), e.g. a stand-in slice" })),
   // the process runtime
   SLICE_COMMAND: Type.String({ minLength: 1, default: 'node --import tsx slice/main.ts', description: 'the slice command, run from the repo root (node means this node)' }),
+  SLICE_CHROMIUM_SANDBOX: Type.Boolean({ default: true, description: "docker runtime: Chromium's own sandbox in the slices (needs unprivileged user namespaces on the host)" }),
   CHROMIUM_PATH: Type.String({ minLength: 1, default: '/usr/lib/chromium/chromium', description: 'the Chromium binary process-runtime slices use' }),
   LOG_LINES: Type.Integer({ minimum: 10, maximum: 100000, default: 2000, description: 'output lines kept per process-runtime slice' }),
   // handed to every slice

@@ -115,6 +115,7 @@ export async function startSupervisor(config: SupervisorConfig, options: { log?:
 
   const sliceEnv: Record<string, string> = { WA_MODE: config.WA_MODE, LOG_LEVEL: config.LOG_LEVEL === 'silent' ? 'warn' : config.LOG_LEVEL };
   if (config.SIM_SCENARIO) sliceEnv.SIM_SCENARIO = config.SIM_SCENARIO;
+  if (!config.SLICE_CHROMIUM_SANDBOX) sliceEnv.CHROMIUM_SANDBOX = 'false';
   if (config.SIM_SCAN_AFTER_MS !== undefined) sliceEnv.SIM_SCAN_AFTER_MS = String(config.SIM_SCAN_AFTER_MS);
 
   const registry = new SliceRegistry({

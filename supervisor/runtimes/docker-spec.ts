@@ -64,7 +64,7 @@ export function sliceSeccompProfile() {
 export function containerSpec(input: ContainerSpecInput) {
   const { id } = input;
   // Chromium's own sandbox on: the seccomp profile below lets it make its namespaces.
-  const env = { ...input.env, SLICE_PORT: String(CONTAINER_PORT), SLICE_HOST: '0.0.0.0', WA_AUTH_DIR: CONTAINER_AUTH_DIR, CHROMIUM_SANDBOX: 'true' };
+  const env = { ...input.env, SLICE_PORT: String(CONTAINER_PORT), SLICE_HOST: '0.0.0.0', WA_AUTH_DIR: CONTAINER_AUTH_DIR, CHROMIUM_SANDBOX: input.env.CHROMIUM_SANDBOX ?? 'true' };
   return {
     name: sliceName(id),
     Image: input.image,

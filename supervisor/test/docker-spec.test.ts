@@ -2,7 +2,7 @@
 import t from 'tap';
 import { containerDatabaseUrl, containerSpec, networkSpec, sliceSeccompProfile, volumeName, volumeSpec } from '../runtimes/docker-spec.ts';
 
-const spec = containerSpec({
+const input = {
   id: 7,
   image: 'queunir/slice:test',
   network: 'wank-slices',
@@ -12,7 +12,8 @@ const spec = containerSpec({
   cpus: 1.5,
   env: { DATABASE_URL: 'postgres://slice_7:pw@172.18.0.1:5432/wank_saas', SLICE_ID: '7', SLICE_TOKEN: 'x'.repeat(43), WA_MODE: 'sim' },
   command: null,
-});
+};
+const spec = containerSpec(input);
 const hc = spec.HostConfig;
 
 t.test('name, image, labels', async (t) => {
@@ -61,6 +62,8 @@ t.test('limits and privileges', async (t) => {
   for (const call of ['mount', 'keyctl', 'bpf', 'kexec_load', 'init_module']) t.ok(denied.includes(call), `${call} is refused`);
   for (const call of ['unshare', 'clone', 'clone3', 'setns', 'chroot']) t.notOk(denied.includes(call), `${call} is allowed: Chromium's sandbox makes its namespaces with it`);
   t.ok(spec.Env.includes('CHROMIUM_SANDBOX=true'), "the slice runs Chromium with its own sandbox");
+  const off = containerSpec({ ...input, env: { ...input.env, CHROMIUM_SANDBOX: 'false' } });
+  t.ok(off.Env.includes('CHROMIUM_SANDBOX=false') && !off.Env.includes('CHROMIUM_SANDBOX=true'), 'unless the operator turned it off (SLICE_CHROMIUM_SANDBOX=false)');
   t.equal(hc.ReadonlyRootfs, true);
   t.same(Object.keys(hc.Tmpfs), ['/tmp']);
   const tmpOpts = hc.Tmpfs['/tmp'].split(',');
