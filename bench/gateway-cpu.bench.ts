@@ -52,7 +52,7 @@ try {
     body: JSON.stringify({ email: 'cpu@example.com', password: 'bench password 123' }),
   });
   const regBody = (await reg.json()) as { user: { id: string } };
-  const cookie = reg.headers.get('set-cookie')!.split(';')[0]!;
+  const cookie = reg.headers.getSetCookie().map((c) => c.split(';')[0]!).find((c) => c.startsWith('queunir_sid='))!;
   const admin = createDb<any>(cluster.adminUrl, { max: 1 });
   await admin.insertInto('gateway.slices').values({ id: 1, user_id: regBody.user.id, port: upstreamPort, token: 't'.repeat(40), observed_state: 'RUNNING' }).execute();
   await admin.destroy();

@@ -128,7 +128,7 @@ try {
     headers: { origin, 'content-type': 'application/json' },
     body: JSON.stringify({ email: 'bench@example.com', password: 'bench password 123' }),
   });
-  const cookie = reg.headers.get('set-cookie')!.split(';')[0]!;
+  const cookie = reg.headers.getSetCookie().map((c) => c.split(';')[0]!).find((c) => c.startsWith('queunir_sid='))!;
   const csrf = ((await reg.json()) as { csrfToken: string }).csrfToken;
   const conn = await fetch(`${base}/api/connect`, { method: 'POST', headers: { origin, cookie, 'x-csrf-token': csrf } });
   const sliceId = ((await conn.json()) as { slice: { id: number } }).slice.id;

@@ -209,8 +209,9 @@ class Client {
     if (this.csrf) headers['x-csrf-token'] = this.csrf;
     if (body !== undefined) headers['content-type'] = 'application/json';
     const res = await fetch(this.base + url, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
-    const set = res.headers.get('set-cookie');
-    if (set) this.cookie = set.split(';')[0]!;
+    // The session cookie among those set (a sign-in also sets the known-device cookie).
+    const session = res.headers.getSetCookie().map((c) => c.split(';')[0]!).find((c) => c.startsWith('queunir_sid='));
+    if (session) this.cookie = session;
     const text = await res.text();
     const json = text ? JSON.parse(text) : null;
     if (json?.csrfToken) this.csrf = json.csrfToken;

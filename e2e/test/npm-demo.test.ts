@@ -109,7 +109,8 @@ async function login(email: string, password: string): Promise<{ cookie: string;
   });
   const body = (await res.json()) as { csrfToken?: string };
   if (res.status !== 200) throw new Error(`login answered ${res.status}: ${JSON.stringify(body)}`);
-  return { cookie: res.headers.get('set-cookie')!.split(';')[0]!, csrf: body.csrfToken ?? '' };
+  const cookie = res.headers.getSetCookie().map((c) => c.split(';')[0]!).find((c) => c.startsWith('queunir_sid='))!;
+  return { cookie, csrf: body.csrfToken ?? '' };
 }
 
 let account: { email: string; password: string } | null = null;
