@@ -248,9 +248,9 @@ export default fp(
       } else {
         // Not running in the table: only a slice already stopped for this reason is asked again
         // (the supervisor may not have confirmed the first stop); anything else changed under us.
-        const row = await byId(id);
-        if (!row || row.desiredState !== 'stopped' || (await stoppedBy(id)) !== reason) return;
-        userId = row.userId;
+        const row = await app.db.selectFrom('slices').select(['user_id', 'desired_state', 'stopped_by']).where('id', '=', id).executeTakeFirst();
+        if (!row || row.desired_state !== 'stopped' || row.stopped_by !== reason) return;
+        userId = String(row.user_id);
       }
       try {
         const info = await app.supervisor.call('slice.stop', { id });
@@ -260,12 +260,7 @@ export default fp(
         if (!notFound(err)) throw err;
         await setObserved(id, 'STOPPED');
       }
-      invalidate(userId);
-    }
-
-    async function stoppedBy(id: number): Promise<StoppedBy | null> {
-      const row = await app.db.selectFrom('slices').select('stopped_by').where('id', '=', id).executeTakeFirst();
-      return row?.stopped_by ?? null;
+      // setObserved cached the record as it is now: nothing left to invalidate.
     }
 
     async function resume(id: number, reason: StoppedBy, details: Record<string, unknown>): Promise<void> {
