@@ -14,7 +14,7 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { startTestCluster } from '../test-support/pg.ts';
 import { createDb } from '../sql/database.ts';
-import { provisionGatewayUrl } from '../gateway/lib/database-url.ts';
+import { provisionGatewayUrl } from '../gateway/support/database-url.ts';
 import { build } from '../gateway/app.ts';
 import { loadGatewayConfig } from '../gateway/config.ts';
 

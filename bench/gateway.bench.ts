@@ -13,8 +13,8 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { startTestCluster, freePort } from '../test-support/pg.ts';
-import { provisionGatewayUrl } from '../gateway/lib/database-url.ts';
-import { SseParser } from '../gateway/lib/sse.ts';
+import { provisionGatewayUrl } from '../gateway/support/database-url.ts';
+import { SseParser } from '../gateway/support/sse.ts';
 import { readProcStats } from '../lib/proc-stat.ts';
 import { assertChromium, reserveSliceIds, sleep, sliceRow, Supervisor, tempDir, waitUntil } from '../gateway/test/system.ts';
 

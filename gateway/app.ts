@@ -30,7 +30,7 @@ import adminRoutes from './routes/admin.ts';
 import healthRoutes from './routes/health.ts';
 import billingRoutes from './routes/billing.ts';
 import { repoRootFrom } from '../lib/repo-root.ts';
-import { requestIdOf } from './lib/request-id.ts';
+import { requestIdOf } from './support/request-id.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {

@@ -4,7 +4,7 @@ import { AppError } from '../lib/errors.ts';
 import { runMain } from '../lib/run-main.ts';
 import { build, ROOT } from './app.ts';
 import { loadGatewayConfig } from './config.ts';
-import { readOrCreateSecret, resolveGatewayDatabaseUrl } from './lib/database-url.ts';
+import { readOrCreateSecret, resolveGatewayDatabaseUrl } from './support/database-url.ts';
 
 runMain('gateway', async () => {
   const config = loadGatewayConfig();

@@ -14,8 +14,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createDb } from '../sql/database.ts';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../sql/embedded.ts';
-import { provisionGatewayUrl, readOrCreateSecret } from '../gateway/lib/database-url.ts';
-import { hashPassword } from '../gateway/lib/passwords.ts';
+import { provisionGatewayUrl, readOrCreateSecret } from '../gateway/support/database-url.ts';
+import { hashPassword } from '../gateway/support/passwords.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DATA = path.join(ROOT, '.data');

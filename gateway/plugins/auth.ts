@@ -22,7 +22,7 @@ declare module 'fastify' {
     user: AuthUser | null;
   }
   interface FastifyInstance {
-    users: {
+    auth: {
       /** The signed-in user, or an Unauthenticated error. */
       require(request: FastifyRequest): AuthUser;
       /**
@@ -103,7 +103,7 @@ export default fp(
       }, done);
     });
 
-    app.decorate('users', {
+    app.decorate('auth', {
       require(request: FastifyRequest): AuthUser {
         if (!request.user) throw new AppError('UNAUTHENTICATED', 'sign in first');
         return request.user;

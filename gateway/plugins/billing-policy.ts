@@ -9,7 +9,7 @@
 // The clock is injectable so tests move time instead of sleeping days.
 import fp from 'fastify-plugin';
 import { toAppError } from '../../lib/errors.ts';
-import { accessOf, type Access, type AccessPolicy, type PlanFacts } from '../lib/billing-access.ts';
+import { accessOf, type Access, type AccessPolicy, type PlanFacts } from '../support/billing-access.ts';
 
 export interface EnforceResult {
   stopped: number[];

@@ -9,9 +9,9 @@ import type { Transaction } from 'kysely';
 import { AppError, toAppError } from '../../lib/errors.ts';
 import type { GatewayDatabase } from '../../sql/gateway/schema.ts';
 import type { Subscription } from '../../sql/gateway/subscriptions.table.ts';
-import { writeAudit, type AuditActor } from '../lib/audit.ts';
+import { writeAudit, type AuditActor } from '../support/audit.ts';
 import type { EnforceResult } from './billing-policy.ts';
-import { createStripeClient, fromStripeError, idOf, invoiceSubscriptionId, snapshotOf, type SubscriptionSnapshot } from '../lib/billing-stripe.ts';
+import { createStripeClient, fromStripeError, idOf, invoiceSubscriptionId, snapshotOf, type SubscriptionSnapshot } from '../support/billing-stripe.ts';
 
 const OptionalIso = Type.Union([Type.String({ description: 'an ISO 8601 time' }), Type.Null()]);
 

@@ -17,8 +17,8 @@ import crypto from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import fp from 'fastify-plugin';
 import { AppError } from '../../lib/errors.ts';
-import { formatSse, SseUpstream, type SseEvent, type UpstreamTarget } from '../lib/sse.ts';
-import { StreamSessions } from '../lib/stream-sessions.ts';
+import { formatSse, SseUpstream, type SseEvent, type UpstreamTarget } from '../support/sse.ts';
+import { StreamSessions } from '../support/stream-sessions.ts';
 
 const BUFFER_SIZE = 1_000;
 const HUB_IDLE_MS = 60_000;

@@ -7,7 +7,7 @@
 import fp from 'fastify-plugin';
 import { isAppError, toAppError } from '../../lib/errors.ts';
 import type { SliceHealth, SliceStateChanged } from '../../supervisor/protocol.ts';
-import type { SliceRecord } from './slice-lifecycle.ts';
+import type { SliceAssignment } from './slice-lifecycle.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -35,7 +35,7 @@ export default fp(
     let subscription: { close(): void } | null = null;
     let running: Promise<void> | null = null;
 
-    async function act(listed: SliceRecord, health: SliceHealth | null, error: unknown): Promise<void> {
+    async function act(listed: SliceAssignment, health: SliceHealth | null, error: unknown): Promise<void> {
       if (listed.desiredState !== 'running') return;
       if (!error && (!health || health.ok)) {
         if (health?.ok) failures.delete(listed.id);
@@ -70,11 +70,11 @@ export default fp(
       if (count >= app.config.MONITOR_UNHEALTHY_CHECKS) {
         log.warn({ slice: slice.id, state: health.state, detail: health.detail, checks: count }, 'slice unhealthy: restarting it');
         failures.delete(slice.id);
-        await app.slices.restart(slice, 'monitor', { state: health.state, detail: health.detail });
+        await app.slices.restart(slice, 'monitor', health.state, { detail: health.detail });
       }
     }
 
-    async function checkOne(slice: SliceRecord): Promise<void> {
+    async function checkOne(slice: SliceAssignment): Promise<void> {
       lastCheck.set(slice.id, Date.now());
       let health: SliceHealth | null = null;
       let error: unknown = null;

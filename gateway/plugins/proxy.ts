@@ -19,13 +19,13 @@ import httpProxy from '@fastify/http-proxy';
 import { Agent } from 'undici';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, toHttpError } from '../../lib/errors.ts';
-import { browserResponseHeaderList, browserResponseHeaders, sliceRequestHeaders } from '../lib/proxy-headers.ts';
-import { requestIdOf } from '../lib/request-id.ts';
-import type { SliceRecord } from './slice-lifecycle.ts';
+import { browserResponseHeaderList, browserResponseHeaders, sliceRequestHeaders } from '../support/proxy-headers.ts';
+import { requestIdOf } from '../support/request-id.ts';
+import type { SliceAssignment } from './slice-lifecycle.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
-    slice: SliceRecord | null;
+    slice: SliceAssignment | null;
   }
   interface FastifyInstance {
     /** Answers a request without Fastify when it can (true); false: Fastify must. */
@@ -64,7 +64,7 @@ export default fp<ProxyOptions>(
   async (app, options) => {
     app.decorateRequest('slice', null);
 
-    function unavailableError(slice: SliceRecord | null, cause: string, log: { debug: (o: object, m: string) => void }) {
+    function unavailableError(slice: SliceAssignment | null, cause: string, log: { debug: (o: object, m: string) => void }) {
       if (slice) app.monitor.checkSoon(slice.id);
       log.debug({ slice: slice?.id, cause }, 'slice unavailable');
       const state = slice?.observedState ?? 'UNKNOWN';
@@ -76,7 +76,7 @@ export default fp<ProxyOptions>(
       );
     }
 
-    function attach(request: FastifyRequest, slice: SliceRecord | null): AppError | undefined {
+    function attach(request: FastifyRequest, slice: SliceAssignment | null): AppError | undefined {
       if (!usable(slice)) {
         return new AppError('SLICE_NOT_CONNECTED', 'no WhatsApp workspace yet: connect first (POST /api/connect)');
       }
@@ -96,7 +96,7 @@ export default fp<ProxyOptions>(
       preHandler: (request: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void) => {
         let user;
         try {
-          user = app.users.require(request);
+          user = app.auth.require(request);
         } catch (err) {
           return done(err as Error);
         }
@@ -105,11 +105,11 @@ export default fp<ProxyOptions>(
         app.slices.forUser(user.id).then((slice) => done(attach(request, slice)), done);
       },
       replyOptions: {
-        getUpstream: (request: FastifyRequest) => (request.slice as SliceRecord).upstream,
+        getUpstream: (request: FastifyRequest) => (request.slice as SliceAssignment).upstream,
         // No retries: a GET answered 503 by a slice must come back at once, not after ten tries.
         retryDelay: () => null,
         rewriteRequestHeaders: (request: FastifyRequest, headers: Record<string, string>) =>
-          sliceRequestHeaders(headers, request.slice as SliceRecord, request.id),
+          sliceRequestHeaders(headers, request.slice as SliceAssignment, request.id),
         rewriteHeaders: (headers: Record<string, string>) => browserResponseHeaders(headers),
         onError: (reply: FastifyReply, { error }: { error: Error & { statusCode?: number } }) => {
           const status = error.statusCode ?? 502;
@@ -134,7 +134,7 @@ export default fp<ProxyOptions>(
       await agent.close();
     });
 
-    function forward(req: IncomingMessage, res: ServerResponse, slice: SliceRecord): void {
+    function forward(req: IncomingMessage, res: ServerResponse, slice: SliceAssignment): void {
       const started = performance.now();
       const method = req.method as 'GET' | 'HEAD';
       const done = (status: number) => app.metrics.observeRequest(method, PROXY_ROUTE, status, (performance.now() - started) / 1000);
@@ -184,7 +184,7 @@ export default fp<ProxyOptions>(
       if (sid === null) return false;
       const session = app.sessionStore.peek(sid);
       if (!session) return false;
-      const user = app.users.peek(session);
+      const user = app.auth.peek(session);
       if (!user) return false;
       const slice = app.slices.cachedForUser(user.id);
       if (!usable(slice)) return false;
@@ -196,6 +196,6 @@ export default fp<ProxyOptions>(
   { name: 'proxy', dependencies: ['auth', 'slice-lifecycle', 'monitor', 'metrics', 'session'] },
 );
 
-function usable(slice: SliceRecord | null | undefined): slice is SliceRecord {
+function usable(slice: SliceAssignment | null | undefined): slice is SliceAssignment {
   return !!slice && !!slice.token && slice.desiredState !== 'removed';
 }

@@ -3,7 +3,7 @@
 import fp from 'fastify-plugin';
 import fastifyCookie, { Signer, type FastifyCookie } from '@fastify/cookie';
 import fastifySession from '@fastify/session';
-import { PgSessionStore } from '../lib/session-store.ts';
+import { PgSessionStore } from '../support/session-store.ts';
 
 export const SESSION_COOKIE = 'queunir_sid';
 

@@ -8,9 +8,10 @@ import { sql } from 'kysely';
 import { AppError, isAppError, toAppError } from '../../lib/errors.ts';
 import { slicePort } from '../../supervisor/protocol.ts';
 import type { SliceRow, StoppedBy } from '../../sql/gateway/slices.table.ts';
-import { writeAudit, type AuditActor } from '../lib/audit.ts';
+import { writeAudit, type AuditActor } from '../support/audit.ts';
 
-export interface SliceRecord {
+/** A user's slice as the gateway knows it (a row of gateway.slices) and the proxy reaches it. */
+export interface SliceAssignment {
   id: number;
   userId: string;
   port: number;
@@ -33,23 +34,26 @@ export type LifecycleReason = 'user' | 'monitor' | 'billing' | 'operator';
 declare module 'fastify' {
   interface FastifyInstance {
     slices: {
-      forUser(userId: string): Promise<SliceRecord | null>;
+      forUser(userId: string): Promise<SliceAssignment | null>;
       /** The cached record (null: known to have none), or undefined when forUser must ask the database. */
-      cachedForUser(userId: string): SliceRecord | null | undefined;
-      byId(id: number): Promise<SliceRecord | null>;
-      all(): Promise<SliceRecord[]>;
+      cachedForUser(userId: string): SliceAssignment | null | undefined;
+      byId(id: number): Promise<SliceAssignment | null>;
+      all(): Promise<SliceAssignment[]>;
       /** Drop cached records (all, or one user's): the next read asks the database. */
       invalidate(userId?: string): void;
       /** The user asks: give them a slice (idempotent) and have it running. */
-      connect(userId: string): Promise<SliceRecord>;
+      connect(userId: string): Promise<SliceAssignment>;
       /**
        * Make the supervisor run what the table says should run (it lost the slice, or never
        * started it): create it when unknown, keep its token, start it. No decision changes, so no
        * audit row.
        */
-      repair(record: SliceRecord): Promise<SliceRecord>;
-      /** Restart an unhealthy slice in the given state (a FATAL one is started: the only way out of FATAL). */
-      restart(record: SliceRecord, reason: LifecycleReason, details: { state: string } & Record<string, unknown>): Promise<void>;
+      repair(record: SliceAssignment): Promise<SliceAssignment>;
+      /**
+       * Restart an unhealthy slice seen in `observed` state (a FATAL one is started: the only way
+       * out of FATAL). The state and details land in the audit row.
+       */
+      restart(record: SliceAssignment, reason: LifecycleReason, observed: string, details: Record<string, unknown>): Promise<void>;
       /**
        * Stop a slice on purpose (desired_state 'stopped', stopped_by the reason: nothing restarts
        * it; data and login are kept). Asked again for a slice already stopped for the same
@@ -61,7 +65,7 @@ declare module 'fastify' {
       /** Remove a slice with its data (schema, role, session volume) through the supervisor. */
       remove(id: number, reason: StoppedBy, details: Record<string, unknown>): Promise<void>;
       /** The supervisor said the slice changed state. */
-      recordObserved(id: number, state: string, why: string): Promise<SliceRecord | null>;
+      recordObserved(id: number, state: string, why: string): Promise<SliceAssignment | null>;
       /** The monitor's health check of one slice. */
       recordHealth(id: number, values: { state: string; health: unknown; ok: boolean }): Promise<void>;
     };
@@ -72,7 +76,7 @@ const CACHE_MS = 10_000;
 /** advisory-lock key for slice id allocation (first key: "QGWY") */
 const ALLOCATION_LOCK: [number, number] = [0x5147_5759, 1];
 
-function toRecord(row: SliceRow): SliceRecord {
+function toRecord(row: SliceRow): SliceAssignment {
   return {
     id: row.id,
     userId: String(row.user_id),
@@ -109,17 +113,17 @@ function notFound(err: unknown): boolean {
 export default fp(
   async (app) => {
     const log = app.log.child({ component: 'slices' });
-    const byUser = new Map<string, { record: SliceRecord | null; until: number }>();
-    const inFlight = new Map<string, Promise<SliceRecord>>();
+    const byUser = new Map<string, { record: SliceAssignment | null; until: number }>();
+    const inFlight = new Map<string, Promise<SliceAssignment>>();
 
     // ---- reads ----
 
-    async function loadForUser(userId: string): Promise<SliceRecord | null> {
+    async function loadForUser(userId: string): Promise<SliceAssignment | null> {
       const row = await app.db.selectFrom('slices').selectAll().where('user_id', '=', userId).executeTakeFirst();
       return row ? toRecord(row) : null;
     }
 
-    async function forUser(userId: string): Promise<SliceRecord | null> {
+    async function forUser(userId: string): Promise<SliceAssignment | null> {
       const hit = byUser.get(userId);
       if (hit && hit.until > Date.now()) return hit.record;
       const record = await loadForUser(userId);
@@ -128,7 +132,7 @@ export default fp(
       return record;
     }
 
-    async function byId(id: number): Promise<SliceRecord | null> {
+    async function byId(id: number): Promise<SliceAssignment | null> {
       const row = await app.db.selectFrom('slices').selectAll().where('id', '=', id).executeTakeFirst();
       return row ? toRecord(row) : null;
     }
@@ -144,7 +148,7 @@ export default fp(
 
     // ---- the user's connect ----
 
-    async function allocate(userId: string): Promise<SliceRecord> {
+    async function allocate(userId: string): Promise<SliceAssignment> {
       const max = app.config.MAX_SLICES;
       return app.db.transaction().execute(async (trx) => {
         await sql`select pg_advisory_xact_lock(${ALLOCATION_LOCK[0]}, ${ALLOCATION_LOCK[1]})`.execute(trx);
@@ -169,7 +173,7 @@ export default fp(
       await app.db.updateTable('slices').set({ token, updated_at: new Date() }).where('id', '=', id).execute();
     }
 
-    async function repair(record: SliceRecord): Promise<SliceRecord> {
+    async function repair(record: SliceAssignment): Promise<SliceAssignment> {
       let created = await app.supervisor.call('slice.create', { id: record.id });
       if (created.token) {
         await storeToken(record.id, created.token);
@@ -187,7 +191,7 @@ export default fp(
     }
 
     /** observed_state written and the fresh record cached. */
-    async function setObserved(id: number, state: string): Promise<SliceRecord | null> {
+    async function setObserved(id: number, state: string): Promise<SliceAssignment | null> {
       const row = await app.db
         .updateTable('slices')
         .set({ observed_state: state, updated_at: new Date() })
@@ -200,7 +204,7 @@ export default fp(
       return record;
     }
 
-    async function connectOnce(userId: string): Promise<SliceRecord> {
+    async function connectOnce(userId: string): Promise<SliceAssignment> {
       let record = await loadForUser(userId);
       if (!record) {
         try {
@@ -225,10 +229,10 @@ export default fp(
 
     // ---- the monitor's, billing's and operators' changes ----
 
-    async function restart(record: SliceRecord, reason: LifecycleReason, details: { state: string } & Record<string, unknown>): Promise<void> {
-      if (details.state === 'FATAL') await app.supervisor.call('slice.start', { id: record.id });
+    async function restart(record: SliceAssignment, reason: LifecycleReason, observed: string, details: Record<string, unknown>): Promise<void> {
+      if (observed === 'FATAL') await app.supervisor.call('slice.start', { id: record.id });
       else await app.supervisor.call('slice.restart', { id: record.id });
-      await writeAudit(app.db, { actor: actorOf(reason, record.userId), userId: record.userId, action: actionOf(reason, 'restart'), details: { id: record.id, ...details } });
+      await writeAudit(app.db, { actor: actorOf(reason, record.userId), userId: record.userId, action: actionOf(reason, 'restart'), details: { id: record.id, state: observed, ...details } });
     }
 
     async function stop(id: number, reason: StoppedBy, details: Record<string, unknown>): Promise<void> {
@@ -287,7 +291,7 @@ export default fp(
       // Stopped first, so nothing restarts it while the supervisor removes it.
       const row = await app.db
         .updateTable('slices')
-        .set((eb) => ({ desired_state: 'stopped', stopped_by: eb.fn.coalesce('stopped_by', eb.val(reason)), updated_at: new Date() }))
+        .set({ desired_state: 'stopped', stopped_by: reason, updated_at: new Date() })
         .where('id', '=', id)
         .where('desired_state', '!=', 'removed')
         .returning('user_id')
@@ -300,13 +304,13 @@ export default fp(
       } catch (err) {
         if (!notFound(err)) throw err;
       }
-      await app.db.updateTable('slices').set({ desired_state: 'removed', stopped_by: reason, observed_state: 'REMOVED', updated_at: new Date() }).where('id', '=', id).execute();
+      await app.db.updateTable('slices').set({ desired_state: 'removed', observed_state: 'REMOVED', updated_at: new Date() }).where('id', '=', id).execute();
       await writeAudit(app.db, { actor: actorOf(reason, userId), userId, action: actionOf(reason, 'remove'), details: { id, purgeData: true, ...details } });
       invalidate(userId);
       log.info({ slice: id, user: userId, reason }, 'slice and its data removed');
     }
 
-    async function recordObserved(id: number, state: string, why: string): Promise<SliceRecord | null> {
+    async function recordObserved(id: number, state: string, why: string): Promise<SliceAssignment | null> {
       const slice = await setObserved(id, state);
       if (!slice) return null;
       publishState(slice.userId, id, state, why);

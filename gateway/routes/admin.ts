@@ -19,7 +19,7 @@ const AdminSliceSchema = Type.Object({
 
 export default async function adminRoutes(app: FastifyInstance) {
   app.addHook('preHandler', async (request) => {
-    const user = app.users.require(request);
+    const user = app.auth.require(request);
     if (user.role !== 'admin') throw new AppError('PERMISSION_DENIED', 'operators only');
   });
 

@@ -7,11 +7,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { AppError } from '../../lib/errors.ts';
-import { writeAudit } from '../lib/audit.ts';
-import { addressKey } from '../lib/client-address.ts';
-import { DEVICE_COOKIE, DEVICE_COOKIE_MAX_AGE_S, KnownDevices } from '../lib/known-device.ts';
-import { Throttle } from '../lib/throttle.ts';
-import { decoyHash, hashPassword, verifyPassword } from '../lib/passwords.ts';
+import { writeAudit } from '../support/audit.ts';
+import { addressKey } from '../support/client-address.ts';
+import { DEVICE_COOKIE, DEVICE_COOKIE_MAX_AGE_S, KnownDevices } from '../support/known-device.ts';
+import { Throttle } from '../support/throttle.ts';
+import { decoyHash, hashPassword, verifyPassword } from '../support/passwords.ts';
 import { newCsrfToken } from '../plugins/csrf.ts';
 import { MeSchema, meBody } from './me.ts';
 

@@ -13,7 +13,7 @@ export default async function billingRoutes(app: FastifyInstance) {
     '/api/billing',
     { schema: { response: { 200: Type.Object({ plan: PlanSchema, prices: Type.Array(Type.String()), trialDays: Type.Integer() }) } } },
     async (request) => {
-      const user = app.users.require(request);
+      const user = app.auth.require(request);
       return { plan: await app.billing.plan(user.id), prices: app.billing.prices, trialDays: app.billing.enabled ? app.config.BILLING_TRIAL_DAYS : 0 };
     },
   );
@@ -29,14 +29,14 @@ export default async function billingRoutes(app: FastifyInstance) {
       },
     },
     async (request) => {
-      const user = app.users.require(request);
+      const user = app.auth.require(request);
       const body = (request.body ?? {}) as { priceId?: string };
       return app.billing.checkout(user, body.priceId);
     },
   );
 
   app.post('/api/billing/portal', { schema: { response: { 200: UrlSchema } } }, async (request) => {
-    const user = app.users.require(request);
+    const user = app.auth.require(request);
     return app.billing.portal(user.id);
   });
 

@@ -5,7 +5,7 @@
 // rate-limited per user.
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../lib/errors.ts';
-import { Throttle } from '../lib/throttle.ts';
+import { Throttle } from '../support/throttle.ts';
 import { MeSchema, meBody } from './me.ts';
 
 export default async function connectRoutes(app: FastifyInstance) {
@@ -15,7 +15,7 @@ export default async function connectRoutes(app: FastifyInstance) {
     // No body: whatever is sent is ignored.
     { schema: { response: { 202: MeSchema } } },
     async (request, reply) => {
-      const user = app.users.require(request);
+      const user = app.auth.require(request);
       const wait = perUser.hit(`user:${user.id}`);
       if (wait > 0) {
         reply.header('retry-after', String(wait));

@@ -11,7 +11,7 @@ const HeadersSchema = Type.Object({
 
 export default async function eventsRoutes(app: FastifyInstance) {
   app.get<{ Headers: { 'last-event-id'?: string } }>('/api/events', { schema: { headers: HeadersSchema } }, async (request, reply) => {
-    const user = app.users.require(request);
+    const user = app.auth.require(request);
     const slice = await app.slices.forUser(user.id);
     try {
       app.events.admit(user.id);

@@ -33,7 +33,7 @@ async function waState(upstream: string, authorization: string, requestId: strin
 }
 
 export async function meBody(app: FastifyInstance, request: FastifyRequest): Promise<Me> {
-  const user = app.users.require(request);
+  const user = app.auth.require(request);
   const [slice, plan] = await Promise.all([app.slices.forUser(user.id), app.billing.plan(user.id)]);
   const wa = slice && slice.token && slice.desiredState === 'running' ? await waState(slice.upstream, slice.authorization, request.id) : null;
   return {

@@ -112,7 +112,7 @@ t.test('revoking every session of a user (sessions_valid_after)', async (t) => {
   b.address = '198.51.100.7';
   const me = (await b.register('grace@example.com')).json();
   t.equal((await b.request('GET', '/api/me')).statusCode, 200);
-  await app.users.revokeSessions(me.user.id);
+  await app.auth.revokeSessions(me.user.id);
   t.equal((await b.request('GET', '/api/me')).statusCode, 401, 'revoked at once');
   await b.login('grace@example.com');
   t.equal((await b.request('GET', '/api/me')).statusCode, 200, 'a new login works');
@@ -294,7 +294,7 @@ t.test('admin: 403 for users, every slice for admins', async (t) => {
     .insertInto('gateway.slices')
     .values({ id: 7, user_id: u.user.id, port: 5013, token: 't'.repeat(40), observed_state: 'RUNNING', health: JSON.stringify({ ok: true, rssBytes: 123456 }) })
     .execute();
-  app.users.forget(o.user.id);
+  app.auth.forget(o.user.id);
   const list = await op.request('GET', '/api/admin/slices');
   t.equal(list.statusCode, 200, list.body);
   const items = list.json().items as { id: number }[];

@@ -1,7 +1,7 @@
 // The access rules alone (no database, no Stripe): which plan lets a slice run, when grace ends,
 // when an ended subscription's data is removed.
 import t from 'tap';
-import { accessOf } from '../lib/billing-access.ts';
+import { accessOf } from '../support/billing-access.ts';
 
 const DAY = 86_400_000;
 const now = new Date('2026-11-26T12:00:00.000Z');

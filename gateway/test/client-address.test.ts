@@ -1,6 +1,6 @@
 // The throttling key of a client address: IPv4 per address, IPv6 per /64.
 import t from 'tap';
-import { addressKey, expandIpv6 } from '../lib/client-address.ts';
+import { addressKey, expandIpv6 } from '../support/client-address.ts';
 
 t.test('IPv4 addresses, plain or IPv4-mapped, are one key each', async (t) => {
   t.equal(addressKey('192.0.2.7'), 'v4:192.0.2.7');

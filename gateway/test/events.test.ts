@@ -75,7 +75,7 @@ t.test('logout ends that session’s streams at once, revokeSessions all of the 
   t.notOk(s2.ended, 'the other session’s stream stays open');
   t.ok(s2.events.some((e) => e.data.includes('after-logout')), 'and gets the gateway’s events');
 
-  await app.users.revokeSessions(userId);
+  await app.auth.revokeSessions(userId);
   await waitUntil('the revoked stream closed', 2_000, () => s2.ended).catch(() => {});
   t.ok(s2.ended, 'revokeSessions ends every stream of the user at once');
 });

@@ -9,7 +9,7 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { startTestCluster } from '../../test-support/pg.ts';
 import { build as buildApp, type BuildOptions } from '../app.ts';
 import { loadGatewayConfig } from '../config.ts';
-import { provisionGatewayUrl } from '../lib/database-url.ts';
+import { provisionGatewayUrl } from '../support/database-url.ts';
 
 export const ORIGIN = 'http://localhost:3000';
 export const SESSION_SECRET = 'test-session-secret-of-at-least-32-characters';

@@ -2,10 +2,10 @@
 // receives, what a browser gets back, which paths are a slice's, and the session cookie's signer.
 import t from 'tap';
 import { Signer } from '@fastify/cookie';
-import { browserResponseHeaderList, browserResponseHeaders, sliceRequestHeaders } from '../lib/proxy-headers.ts';
+import { browserResponseHeaderList, browserResponseHeaders, sliceRequestHeaders } from '../support/proxy-headers.ts';
 import { apiSegment } from '../plugins/proxy.ts';
 import { RememberingSigner } from '../plugins/session.ts';
-import { requestIdOf } from '../lib/request-id.ts';
+import { requestIdOf } from '../support/request-id.ts';
 
 const slice = { authorization: 'Bearer slice-token', host: '127.0.0.1:5101' };
 

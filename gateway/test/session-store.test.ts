@@ -5,7 +5,7 @@ import t from 'tap';
 import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs, QueryResult, RootOperationNode, UnknownRow } from 'kysely';
 import { createDb } from '../../sql/database.ts';
 import type { GatewayDatabase } from '../../sql/gateway/schema.ts';
-import { PgSessionStore } from '../lib/session-store.ts';
+import { PgSessionStore } from '../support/session-store.ts';
 import { startDb } from './helpers.ts';
 
 const db = await startDb(t, 'gateway-session-store');

@@ -2,7 +2,7 @@
 // dropped (asked for once, then the stream goes on live), and refusals back off, bounded and
 // jittered, instead of a retry every few seconds for ever.
 import t from 'tap';
-import { SseUpstream } from '../lib/sse.ts';
+import { SseUpstream } from '../support/sse.ts';
 import { sleep } from './system.ts';
 import { StandInSlice } from './stand-in-slice.ts';
 

@@ -6,7 +6,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { createDb } from '../../sql/database.ts';
-import { SseParser, type SseEvent } from '../lib/sse.ts';
+import { SseParser, type SseEvent } from '../support/sse.ts';
 import { ROOT } from '../app.ts';
 
 export const CHROMIUM = '/usr/lib/chromium/chromium';
