@@ -15,6 +15,7 @@ import { createRequire } from 'node:module';
 import { startTestCluster } from '../test-support/pg.ts';
 import { createDb } from '../sql/database.ts';
 import { provisionGatewayUrl } from '../gateway/support/database-url.ts';
+import { sessionCookieOf } from '../gateway/support/session-cookie.ts';
 import { build } from '../gateway/app.ts';
 import { loadGatewayConfig } from '../gateway/config.ts';
 
@@ -52,7 +53,7 @@ try {
     body: JSON.stringify({ email: 'cpu@example.com', password: 'bench password 123' }),
   });
   const regBody = (await reg.json()) as { user: { id: string } };
-  const cookie = reg.headers.getSetCookie().map((c) => c.split(';')[0]!).find((c) => c.startsWith('queunir_sid='))!;
+  const cookie = sessionCookieOf(reg.headers)!;
   const admin = createDb<any>(cluster.adminUrl, { max: 1 });
   await admin.insertInto('gateway.slices').values({ id: 1, user_id: regBody.user.id, port: upstreamPort, token: 't'.repeat(40), observed_state: 'RUNNING' }).execute();
   await admin.destroy();

@@ -15,6 +15,7 @@ import { Worker } from 'node:worker_threads';
 import { startTestCluster, freePort } from '../test-support/pg.ts';
 import { provisionGatewayUrl } from '../gateway/support/database-url.ts';
 import { SseParser } from '../gateway/support/sse.ts';
+import { sessionCookieOf } from '../gateway/support/session-cookie.ts';
 import { readProcStats } from '../lib/proc-stat.ts';
 import { assertChromium, reserveSliceIds, sleep, sliceRow, Supervisor, tempDir, waitUntil } from '../gateway/test/system.ts';
 
@@ -128,7 +129,7 @@ try {
     headers: { origin, 'content-type': 'application/json' },
     body: JSON.stringify({ email: 'bench@example.com', password: 'bench password 123' }),
   });
-  const cookie = reg.headers.getSetCookie().map((c) => c.split(';')[0]!).find((c) => c.startsWith('queunir_sid='))!;
+  const cookie = sessionCookieOf(reg.headers)!;
   const csrf = ((await reg.json()) as { csrfToken: string }).csrfToken;
   const conn = await fetch(`${base}/api/connect`, { method: 'POST', headers: { origin, cookie, 'x-csrf-token': csrf } });
   const sliceId = ((await conn.json()) as { slice: { id: number } }).slice.id;

@@ -16,6 +16,7 @@ import { createDb } from '../sql/database.ts';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../sql/embedded.ts';
 import { provisionGatewayUrl, readOrCreateSecret } from '../gateway/support/database-url.ts';
 import { hashPassword } from '../gateway/support/passwords.ts';
+import { sessionCookieOf } from '../gateway/support/session-cookie.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DATA = path.join(ROOT, '.data');
@@ -210,7 +211,7 @@ class Client {
     if (body !== undefined) headers['content-type'] = 'application/json';
     const res = await fetch(this.base + url, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
     // The session cookie among those set (a sign-in also sets the known-device cookie).
-    const session = res.headers.getSetCookie().map((c) => c.split(';')[0]!).find((c) => c.startsWith('queunir_sid='));
+    const session = sessionCookieOf(res.headers);
     if (session) this.cookie = session;
     const text = await res.text();
     const json = text ? JSON.parse(text) : null;

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../../test-support/pg.ts';
+import { sessionCookieOf } from '../../gateway/support/session-cookie.ts';
 import { processesWithAnyArg } from '../../lib/leftover-processes.ts';
 import { assertChromium, ROOT } from './system.ts';
 
@@ -109,7 +110,7 @@ async function login(email: string, password: string): Promise<{ cookie: string;
   });
   const body = (await res.json()) as { csrfToken?: string };
   if (res.status !== 200) throw new Error(`login answered ${res.status}: ${JSON.stringify(body)}`);
-  const cookie = res.headers.getSetCookie().map((c) => c.split(';')[0]!).find((c) => c.startsWith('queunir_sid='))!;
+  const cookie = sessionCookieOf(res.headers)!;
   return { cookie, csrf: body.csrfToken ?? '' };
 }
 

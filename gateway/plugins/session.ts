@@ -1,11 +1,10 @@
-// Login sessions: @fastify/session with its store in gateway.sessions (see lib/session-store.ts).
+// Login sessions: @fastify/session with its store in gateway.sessions (see support/session-store.ts).
 // The cookie is HttpOnly, SameSite=Lax, and Secure when the public origin is https.
 import fp from 'fastify-plugin';
 import fastifyCookie, { Signer, type FastifyCookie } from '@fastify/cookie';
 import fastifySession from '@fastify/session';
+import { SESSION_COOKIE } from '../support/session-cookie.ts';
 import { PgSessionStore } from '../support/session-store.ts';
-
-export const SESSION_COOKIE = 'queunir_sid';
 
 declare module 'fastify' {
   interface Session {

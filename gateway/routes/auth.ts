@@ -10,6 +10,7 @@ import { AppError } from '../../lib/errors.ts';
 import { writeAudit } from '../support/audit.ts';
 import { addressKey } from '../support/client-address.ts';
 import { DEVICE_COOKIE, DEVICE_COOKIE_MAX_AGE_S, KnownDevices } from '../support/known-device.ts';
+import { SESSION_COOKIE } from '../support/session-cookie.ts';
 import { Throttle } from '../support/throttle.ts';
 import { decoyHash, hashPassword, verifyPassword } from '../support/passwords.ts';
 import { newCsrfToken } from '../plugins/csrf.ts';
@@ -108,7 +109,7 @@ export default async function authRoutes(app: FastifyInstance) {
 
   app.post('/api/auth/logout', async (request, reply) => {
     if (request.session?.sessionId) await request.session.destroy();
-    reply.clearCookie('queunir_sid', { path: '/' });
+    reply.clearCookie(SESSION_COOKIE, { path: '/' });
     reply.code(204).send();
   });
 }
