@@ -1,4 +1,4 @@
-// scripts/install, for real, on a fresh Debian 12 root filesystem: deploy/fresh-root.sh unpacks a
+// scripts/install, for real, on a fresh Debian 12 root filesystem: scripts/test/fresh-root.sh unpacks a
 // cached debootstrap (minbase) bookworm root, copies the host's Node 20 and npm in (the README's
 // premise is "a fresh machine with Node 20"; the host's binary is a bookworm build too), copies this
 // checkout to /root/queunir as a clone would leave it, and mounts /proc, /sys, /dev, /dev/pts,
@@ -29,7 +29,7 @@ import { parseEnvFile } from '../../lib/env-file.ts';
 // The first run downloads the base system, the packages and the npm dependencies.
 t.setTimeout(25 * 60_000);
 
-const FRESH = path.join(ROOT, 'deploy', 'fresh-root.sh');
+const FRESH = path.join(ROOT, 'scripts', 'test', 'fresh-root.sh');
 const CACHE = process.env.FRESH_ROOT_CACHE ?? '/var/cache/queunir/fresh-root';
 const DOMAIN = 'crm.queunir.test';
 const root = path.join(CACHE, 'roots', `test-${process.pid}`);
@@ -126,7 +126,7 @@ interface Service {
 
 /**
  * Starts a unit's service the way systemd would, minus the sandboxing (ProtectSystem= and friends
- * need systemd; systemd-analyze verify checks those lines in deploy/test/systemd.test.ts): its
+ * need systemd; systemd-analyze verify checks those lines in scripts/test/systemd.test.ts): its
  * RuntimeDirectory and StateDirectory made with their modes and owners, its environment from
  * EnvironmentFile= (read here as root, as systemd does) and Environment=, User=/Group= with the
  * user's groups plus SupplementaryGroups=, UMask=, WorkingDirectory=, then ExecStart=.

@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
 # A throwaway "fresh Debian 12 machine" for running scripts/install for real: a debootstrap
 # (minbase) bookworm root filesystem entered with chroot, with /proc, /sys, /dev, /dev/pts,
-# /dev/shm and /run mounted. Used by deploy/test/fresh-root-install.test.ts; usable by hand:
+# /dev/shm and /run mounted. Used by scripts/test/fresh-root-install.test.ts; usable by hand:
 #
-#   deploy/fresh-root.sh create ROOT      unpack the cached base into ROOT (empty or absent), give it
+#   scripts/test/fresh-root.sh create ROOT      unpack the cached base into ROOT (empty or absent), give it
 #                                         Node 20, a copy of this checkout at /root/queunir, and
 #                                         mount what a running system has
-#   deploy/fresh-root.sh run ROOT CMD…    run CMD inside ROOT as root (a login-like environment)
-#   deploy/fresh-root.sh destroy ROOT     kill what runs inside ROOT, unmount, delete ROOT
-#   deploy/fresh-root.sh stale            destroy the roots of earlier runs whose owner is gone
-#   deploy/fresh-root.sh base             make the cached base tarball now (debootstrap, ~1-3 min)
-#   deploy/fresh-root.sh mounts DIR       list what is mounted at or under DIR (deepest first)
+#   scripts/test/fresh-root.sh run ROOT CMD…    run CMD inside ROOT as root (a login-like environment)
+#   scripts/test/fresh-root.sh destroy ROOT     kill what runs inside ROOT, unmount, delete ROOT
+#   scripts/test/fresh-root.sh stale            destroy the roots of earlier runs whose owner is gone
+#   scripts/test/fresh-root.sh base             make the cached base tarball now (debootstrap, ~1-3 min)
+#   scripts/test/fresh-root.sh mounts DIR       list what is mounted at or under DIR (deepest first)
 #
 # What makes it differ from a real fresh machine, on purpose (all said again where they happen):
 # - Node: the host's own node binary and npm are copied in (the README's premise is "a fresh
@@ -31,7 +31,7 @@
 # The cache lives in $FRESH_ROOT_CACHE (default /var/cache/queunir/fresh-root). Nothing is deleted
 # while anything is still mounted under it: destroy refuses, and says what is left.
 set -euo pipefail
-HERE=$(cd "$(dirname "$0")/.." && pwd)
+HERE=$(cd "$(dirname "$0")/../.." && pwd)
 CACHE=${FRESH_ROOT_CACHE:-/var/cache/queunir/fresh-root}
 BASE=$CACHE/bookworm-minbase.tar
 SUITE=bookworm
