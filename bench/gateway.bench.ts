@@ -11,12 +11,13 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { Worker } from 'node:worker_threads';
 import { startTestCluster, freePort } from '../test-support/pg.ts';
 import { provisionGatewayUrl } from '../gateway/support/database-url.ts';
 import { SseParser } from '../gateway/support/sse.ts';
 import { sessionCookieOf } from '../gateway/support/session-cookie.ts';
 import { readProcStats } from '../lib/proc-stat.ts';
+import { mb, memoryOf, percentile } from './support/measure.ts';
+import { holdStreams, openSpread } from './support/stream-holder.ts';
 import { assertChromium, reserveSliceIds, sleep, sliceRow, Supervisor, tempDir, waitUntil } from '../gateway/test/system.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -37,25 +38,6 @@ const EVENTS = Number(process.env.EVENTS ?? 20);
 
 function note(line: string): void {
   process.stderr.write(`# ${line}\n`);
-}
-
-function memoryOf(pid: number): { rss: number; pss: number } {
-  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  const rss = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024;
-  let pss = 0;
-  try {
-    pss = Number(/Pss:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1] ?? 0) * 1024;
-  } catch {
-    /* older kernels */
-  }
-  return { rss, pss };
-}
-
-const mb = (b: number) => (b / 2 ** 20).toFixed(1);
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
 async function cannon(url: string, headers: Record<string, string>, duration: number): Promise<CannonResult> {
@@ -273,39 +255,9 @@ try {
       requests.push(req);
     });
   note(`opening ${STREAMS} event streams (${STREAMS - PROBES} drained by a worker thread, ${PROBES} measured here, spread among them)`);
-  const holder = new Worker(
-    `const http = require('node:http');
-     const { parentPort, workerData } = require('node:worker_threads');
-     const agent = new http.Agent({ keepAlive: false, maxSockets: Infinity });
-     let open = 0;
-     const one = () => new Promise((resolve, reject) => {
-       const req = http.get(workerData.url, { agent, headers: { cookie: workerData.cookie, accept: 'text/event-stream' } }, (res) => {
-         if (res.statusCode !== 200) return reject(new Error('stream answered ' + res.statusCode));
-         open++; res.resume(); resolve();
-       });
-       req.on('error', reject);
-     });
-     parentPort.on('message', async (n) => {
-       try {
-         for (let i = 0; i < n; i += 100) await Promise.all(Array.from({ length: Math.min(100, n - i) }, one));
-         parentPort.postMessage(open);
-       } catch (err) { parentPort.postMessage('error: ' + err.message); }
-     });`,
-    { eval: true, workerData: { url: `${base}/api/events`, cookie } },
-  );
-  // The relay writes to streams in the order they came: a probe after every (STREAMS / PROBES - 1)
-  // held streams samples every position of that order alike, not only the last ones.
-  const holdMore = (n: number) =>
-    new Promise<number>((resolve, reject) => {
-      holder.once('message', (m: number | string) => (typeof m === 'number' ? resolve(m) : reject(new Error(`the worker could not open its streams: ${m}`))));
-      holder.postMessage(n);
-    });
-  let held0 = 0;
-  const per = Math.floor((STREAMS - PROBES) / PROBES);
-  for (let i = 0; i < PROBES; i++) {
-    held0 = await holdMore(i === PROBES - 1 ? STREAMS - PROBES - held0 : per);
-    await openProbe();
-  }
+  // The relay writes to streams in the order they came: the probes are spread through that order.
+  const holder = holdStreams(`${base}/api/events`, { cookie });
+  const held0 = await openSpread(holder, STREAMS, PROBES, openProbe);
   const totalOpen = held0 + opened;
   await sleep(2_000);
   const held = memoryOf(gw.pid!);

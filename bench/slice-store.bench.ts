@@ -13,6 +13,7 @@ import { buildSliceApp } from '../slice/app.ts';
 import { SliceStore } from '../slice/store/store.ts';
 import type { SliceSession } from '../slice/plugins/session-types.ts';
 import type { ExtractedMessage } from '../slice/wa/types.ts';
+import { percentile } from './support/measure.ts';
 
 const INGEST_MESSAGES = Number(process.env.BENCH_INGEST_MESSAGES ?? 60_000);
 const CHATS = Number(process.env.BENCH_CHATS ?? 10_000);
@@ -22,10 +23,6 @@ const TOKEN = 'bench-token-0123456789abcdef0123456789abcdef';
 
 const log = pino({ level: 'silent' });
 const note = (s: string) => process.stdout.write(`# ${s}\n`);
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
 
 function summary(name: string, ms: number[]): void {
   if (ms.length === 0) {

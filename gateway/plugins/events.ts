@@ -17,7 +17,7 @@ import crypto from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import fp from 'fastify-plugin';
 import { AppError } from '../../lib/errors.ts';
-import { formatSse, SseUpstream, type SseEvent, type UpstreamTarget } from '../support/sse.ts';
+import { encodeForSockets, formatSse, SseUpstream, writeFramed, type SocketWire, type SseEvent, type UpstreamTarget } from '../support/sse.ts';
 import { StreamSessions } from '../support/stream-sessions.ts';
 
 const BUFFER_SIZE = 1_000;
@@ -147,34 +147,8 @@ function write(sub: Subscriber, chunk: string | Buffer): void {
   sub.res.write(chunk);
 }
 
-interface SocketWire {
-  /** the event as one HTTP/1.1 chunk: size, CRLF, bytes, CRLF */
-  chunked: Buffer;
-  /** the bytes alone, for a response that is not chunked (HTTP/1.0) */
-  plain: Buffer;
-}
-
-function encodeForSockets(text: string): SocketWire {
-  const plain = Buffer.from(text);
-  return { plain, chunked: Buffer.concat([Buffer.from(`${plain.length.toString(16)}\r\n`), plain, Buffer.from('\r\n')]) };
-}
-
-/**
- * The fan-out's write: one event, already framed, straight onto each stream's socket. Through
- * ServerResponse.write every stream would cork its socket, queue a tick to uncork it and write
- * four buffers (size, CRLF, bytes, CRLF); here it is one buffer in one write, shared by all.
- * The socket keeps the order with anything ServerResponse wrote before (the head, heartbeats), and
- * res.end() still ends the chunked body.
- */
 function writeToSocket(sub: Subscriber, wire: SocketWire): void {
-  const { res } = sub;
-  const socket = res.socket;
-  if (!socket || res.writableEnded || res.destroyed || socket.destroyed) return;
-  if (socket.writableLength + res.writableLength > MAX_PENDING_BYTES) {
-    res.destroy();
-    return;
-  }
-  socket.write(res.chunkedEncoding ? wire.chunked : wire.plain);
+  writeFramed(sub.res, wire, MAX_PENDING_BYTES);
 }
 
 /** The slice position a browser's Last-Event-ID encodes, or null. */

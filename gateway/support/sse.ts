@@ -1,5 +1,6 @@
 // Server-sent events, both ways: a parser for the slices' streams (the WHATWG rules: fields
-// id/event/data/retry, blank line dispatches, comments ignored) and the formatter for ours.
+// id/event/data/retry, blank line dispatches, comments ignored), and the formatter and the
+// fan-out's socket writer for ours.
 import http from 'node:http';
 
 export interface SseEvent {
@@ -49,6 +50,36 @@ export class SseParser {
     else if (field === 'event') this.event = value;
     else if (field === 'id' && !value.includes('\0')) this.id = value;
   }
+}
+
+export interface SocketWire {
+  /** the event as one HTTP/1.1 chunk: size, CRLF, bytes, CRLF */
+  chunked: Buffer;
+  /** the bytes alone, for a response that is not chunked (HTTP/1.0) */
+  plain: Buffer;
+}
+
+export function encodeForSockets(text: string): SocketWire {
+  const plain = Buffer.from(text);
+  return { plain, chunked: Buffer.concat([Buffer.from(`${plain.length.toString(16)}\r\n`), plain, Buffer.from('\r\n')]) };
+}
+
+/**
+ * The fan-out's write: one event, already framed, straight onto each stream's socket. Through
+ * ServerResponse.write every stream would cork its socket, queue a tick to uncork it and write
+ * four buffers (size, CRLF, bytes, CRLF); here it is one buffer in one write, shared by all.
+ * The socket keeps the order with anything ServerResponse wrote before (the head, heartbeats), and
+ * res.end() still ends the chunked body.
+ */
+export function writeFramed(res: http.ServerResponse, wire: SocketWire, maxPendingBytes: number): void {
+  const socket = res.socket;
+  if (!socket || res.writableEnded || res.destroyed || socket.destroyed) return;
+  // A client this far behind is dropped (it reconnects and resumes).
+  if (socket.writableLength + res.writableLength > maxPendingBytes) {
+    res.destroy();
+    return;
+  }
+  socket.write(res.chunkedEncoding ? wire.chunked : wire.plain);
 }
 
 /** One event in wire form. Data may hold newlines; each line gets its own data: field. */
