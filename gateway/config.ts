@@ -2,7 +2,7 @@
 import { loadConfig, Fields, Type, type Env } from '../lib/config.ts';
 import { AppError } from '../lib/errors.ts';
 
-export const GatewayConfigSchema = Type.Object({
+const GatewayConfigSchema = Type.Object({
   DATABASE_URL: Type.Optional(Fields.url('the PostgreSQL URL of role wank_gateway; unset: embedded under .data/pg')),
   PG_EMBEDDED_PORT: Fields.port(54320, 'port of the embedded PostgreSQL'),
   SUPERVISOR_SOCKET: Type.String({ minLength: 1, default: '/run/wank/supervisor.sock', description: 'path of the supervisor socket' }),

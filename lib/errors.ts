@@ -120,7 +120,7 @@ export function httpStatusOf(kind: ErrorKind): number {
 }
 
 /** Kind for an HTTP status that came from elsewhere (a proxied upstream, Fastify's own errors). */
-export function kindOfHttpStatus(status: number): ErrorKind {
+function kindOfHttpStatus(status: number): ErrorKind {
   const exact = (Object.entries(HTTP_STATUS) as [ErrorKind, number][]).find(([, s]) => s === status);
   if (exact) return exact[0];
   if (status >= 500) return 'Internal';

@@ -3,7 +3,7 @@
  */
 import pino, { type Logger, type LoggerOptions } from 'pino';
 
-export const REDACT_PATHS = [
+const REDACT_PATHS = [
   'password',
   '*.password',
   'token',

@@ -18,7 +18,7 @@ export interface CreateDbOptions {
   idleTimeoutMillis?: number;
 }
 
-export function createPool(url: string, options: CreateDbOptions = {}): pg.Pool {
+function createPool(url: string, options: CreateDbOptions = {}): pg.Pool {
   const pool = new pg.Pool({
     connectionString: url,
     max: options.max ?? 10,

@@ -36,6 +36,3 @@ export function migrateGatewaySchema(db: Kysely<any>): Promise<MigrationReport> 
 export function migrateSliceSchema(db: Kysely<any>, schema: string): Promise<MigrationReport> {
   return migrateSchema(db, schema, sliceMigrations);
 }
-
-export const latestSliceMigration = Object.keys(sliceMigrations).at(-1)!;
-export const latestGatewayMigration = Object.keys(gatewayMigrations).at(-1)!;

@@ -14,7 +14,7 @@ import { sliceSchemaName } from './slice/schema.ts';
 export const GATEWAY_ROLE = 'wank_gateway';
 /** Connections a slice may hold: its pool plus a listener, with room for a restart's overlap. */
 export const SLICE_CONNECTION_LIMIT = 8;
-export const GATEWAY_CONNECTION_LIMIT = 40;
+const GATEWAY_CONNECTION_LIMIT = 40;
 /** advisory-lock namespace for provisioning (first key), the slice id or 0 for the gateway second */
 const LOCK_NAMESPACE = 0x5157_4e52; // "QWNR"
 
@@ -22,7 +22,7 @@ export function sliceRoleName(id: number): string {
   return sliceSchemaName(id); // the role and the schema share the name slice_{N}
 }
 
-export function newPassword(): string {
+function newPassword(): string {
   return crypto.randomBytes(24).toString('base64url');
 }
 

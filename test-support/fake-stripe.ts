@@ -46,7 +46,7 @@ export interface FakeEvent {
 }
 
 /** Stripe's form encoding (a[b][0][c]=v) back into objects and arrays. */
-export function parseStripeForm(body: string): Obj {
+function parseStripeForm(body: string): Obj {
   const root: Obj = {};
   for (const [rawKey, value] of new URLSearchParams(body)) {
     const parts = rawKey.split(/\[|\]\[|\]/).filter((p) => p !== '');

@@ -86,7 +86,7 @@ function webSourceHash(): string {
  * The SaaS build of the web app (VITE_SAAS=1) in a directory of its own under the temp dir, never the
  * developer's dist/web: built once per version of web/ and reused by later runs.
  */
-export async function saasWebBuild(t: Tap): Promise<string> {
+async function saasWebBuild(t: Tap): Promise<string> {
   const out = path.join(os.tmpdir(), `queunir-e2e-web-${webSourceHash()}`);
   if (fs.existsSync(path.join(out, 'index.html'))) return out;
   const building = `${out}.building-${process.pid}`;
@@ -130,7 +130,7 @@ function writeOutput(name: string, text: string): void {
 }
 
 /** This file's slices start at FIRST_SLICE (ports 5000 + 2N − 1 no other test file uses at the same time). */
-export const FIRST_SLICE = 71;
+const FIRST_SLICE = 71;
 
 export interface SystemOptions {
   /** More environment for the gateway (e.g. billing pointed at the fake Stripe API). */

@@ -8,7 +8,7 @@
 // own events (slice.state, billing) go to every stream of the user; they are not replayable, but
 // their ids carry the slice position so resume still works.
 //
-// A stream lives no longer than its login session (lib/stream-sessions.ts), and streams are
+// A stream lives no longer than its login session (support/stream-sessions.ts), and streams are
 // capped per user and per gateway (EVENTS_MAX_STREAMS_PER_USER, EVENTS_MAX_STREAMS).
 //
 // Event ids the browser sees: slice events keep the slice's id X; gateway events are `X~gN`, or
@@ -22,7 +22,7 @@ import { StreamSessions } from '../support/stream-sessions.ts';
 
 const BUFFER_SIZE = 1_000;
 const HUB_IDLE_MS = 60_000;
-export const HEARTBEAT_MS = 15_000;
+const HEARTBEAT_MS = 15_000;
 /** A client that lets this much pile up unread is dropped (it reconnects and resumes). */
 const MAX_PENDING_BYTES = 1 << 20;
 /** what a client told TOO_MANY_STREAMS waits before trying again, seconds */
@@ -152,7 +152,7 @@ function writeToSocket(sub: Subscriber, wire: SocketWire): void {
 }
 
 /** The slice position a browser's Last-Event-ID encodes, or null. */
-export function positionOf(lastEventId: string | undefined): string | null {
+function positionOf(lastEventId: string | undefined): string | null {
   if (!lastEventId) return null;
   const position = lastEventId.split('~g')[0] ?? '';
   return position === '' ? null : position;

@@ -1,7 +1,7 @@
 // Everything under /api/ that the gateway does not own goes to the caller's slice, on
 // http://127.0.0.1:{port}, with the slice's bearer token and a request id. The browser's cookies,
 // its Authorization and hop-by-hop headers never reach a slice, and a slice cannot set cookies on
-// our origin (lib/proxy-headers.ts). Connections to slices are kept alive and reused (undici,
+// our origin (support/proxy-headers.ts). Connections to slices are kept alive and reused (undici,
 // pooled per origin); nothing is logged per request at info level: this path is the hot one.
 //
 // Two ways answer a proxied request, with the same rules:
@@ -11,8 +11,8 @@
 //   and slice this process already holds in memory is streamed to the slice with no Fastify
 //   request, no session object and no hook chain. It declines anything else, and Fastify answers.
 //   It exists because on a small server the proxy's CPU is taken from the slice and PostgreSQL
-//   on the same cores: through Fastify a proxied request cost about 0.3 ms of CPU, this way about
-//   a third of that (bench/gateway-cpu.bench.ts).
+//   on the same cores: this way costs a fraction of the Fastify way's CPU (the README has the
+//   figures of bench/gateway-cpu.bench.ts).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import fp from 'fastify-plugin';
 import httpProxy from '@fastify/http-proxy';

@@ -1,7 +1,7 @@
 // Accounts: register, login, logout. Login and register are throttled per client address (an IPv6
 // client per /64) and login failures per account; an attempt is counted before its password is
 // checked, so guesses sent in parallel cannot all slip under the limit. A browser that signed in
-// to the account before has a bucket of its own (lib/known-device.ts): failures elsewhere do not
+// to the account before has a bucket of its own (support/known-device.ts): failures elsewhere do not
 // lock the owner out of it. Sessions are regenerated at login (no fixation) and destroyed at
 // logout (a replayed cookie finds nothing).
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -16,7 +16,7 @@ import { decoyHash, hashPassword, verifyPassword } from '../support/passwords.ts
 import { newCsrfToken } from '../plugins/csrf.ts';
 import { MeSchema, meBody } from './me.ts';
 
-export const CredentialsSchema = Type.Object(
+const CredentialsSchema = Type.Object(
   {
     email: Type.String({ minLength: 3, maxLength: 254, pattern: '^[^@\\s]+@[^@\\s]+$', description: 'an email address' }),
     password: Type.String({ minLength: 10, maxLength: 1024, description: 'at least 10 characters' }),

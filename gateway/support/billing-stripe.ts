@@ -6,7 +6,7 @@ import Stripe from 'stripe';
 import { AppError } from '../../lib/errors.ts';
 
 /** The API version every request uses (the one the installed client was generated for). */
-export const STRIPE_API_VERSION = Stripe.API_VERSION;
+const STRIPE_API_VERSION = Stripe.API_VERSION;
 
 export function createStripeClient(secretKey: string, apiUrl?: string): Stripe {
   const options: ConstructorParameters<typeof Stripe>[1] = {

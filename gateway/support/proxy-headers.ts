@@ -12,10 +12,10 @@ const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-authenticate', 'proxy-aut
  * Never forwarded to a slice: the browser's credentials for the gateway (the session cookie, any
  * Authorization), the CSRF token, a request id the browser made up, and hop-by-hop headers.
  */
-export const STRIPPED_REQUEST_HEADERS: ReadonlySet<string> = new Set([...HOP_BY_HOP, 'cookie', 'authorization', 'x-csrf-token', 'x-request-id', 'host']);
+const STRIPPED_REQUEST_HEADERS: ReadonlySet<string> = new Set([...HOP_BY_HOP, 'cookie', 'authorization', 'x-csrf-token', 'x-request-id', 'host']);
 
 /** Never passed back to the browser: a slice cannot set cookies on our origin. */
-export const STRIPPED_RESPONSE_HEADERS: ReadonlySet<string> = new Set([...HOP_BY_HOP, 'set-cookie']);
+const STRIPPED_RESPONSE_HEADERS: ReadonlySet<string> = new Set([...HOP_BY_HOP, 'set-cookie']);
 
 /** Header names a Connection header lists are hop-by-hop too (RFC 9110 §7.6.1). */
 function connectionListed(headers: Headers): string[] {

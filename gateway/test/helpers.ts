@@ -66,7 +66,7 @@ export type TestResponse = Pick<LightMyRequestResponse, 'statusCode' | 'body' | 
 };
 
 /** A request over real HTTP, answered in inject()'s shape. */
-export async function httpRequest(base: string, method: string, url: string, headers: Record<string, string>, body?: unknown): Promise<TestResponse> {
+async function httpRequest(base: string, method: string, url: string, headers: Record<string, string>, body?: unknown): Promise<TestResponse> {
   const h = { ...headers };
   if (body !== undefined) h['content-type'] = 'application/json';
   const r = await fetch(`${base}${url}`, { method, headers: h, redirect: 'manual', ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
@@ -100,7 +100,7 @@ export async function httpRequest(base: string, method: string, url: string, hea
 /** One browser: keeps the session cookie, sends our Origin and the CSRF token it was given. */
 export class Browser {
   cookie: string | null = null;
-  /** The known-device cookie a sign-in leaves (lib/known-device.ts); kept across logouts, as a browser does. */
+  /** The known-device cookie a sign-in leaves (support/known-device.ts); kept across logouts, as a browser does. */
   deviceCookie: string | null = null;
   csrfToken: string | null = null;
   address = '203.0.113.10';

@@ -86,7 +86,7 @@ export interface RunningProcess {
   stop: () => Promise<void>;
 }
 
-export function startProcess(cmd: string, args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; uid?: number; gid?: number } = {}): RunningProcess {
+function startProcess(cmd: string, args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; uid?: number; gid?: number } = {}): RunningProcess {
   const child = spawn(cmd, args, {
     cwd: options.cwd ?? ROOT,
     env: options.env ?? process.env,

@@ -95,7 +95,7 @@ function Root() {
   );
 }
 
-export function buildRoutes() {
+function buildRoutes() {
   const publicRoutes = SAAS
     ? [
         { path: '/login', element: <PublicOnly><LoginScreen /></PublicOnly> },

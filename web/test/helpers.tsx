@@ -33,7 +33,7 @@ export function fakeFetch(handler: Handler) {
   return calls;
 }
 
-export function testClient(): QueryClient {
+function testClient(): QueryClient {
   return new QueryClient({ defaultOptions: { queries: { retry: false, gcTime: Infinity }, mutations: { retry: false } } });
 }
 

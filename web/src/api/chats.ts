@@ -10,7 +10,7 @@ export interface ChatFilters {
   unread?: boolean;
 }
 
-export const CHAT_PAGE_SIZE = 200;
+const CHAT_PAGE_SIZE = 200;
 
 export async function listChats(filters: ChatFilters, cursor: string | null, signal?: AbortSignal, limit = CHAT_PAGE_SIZE): Promise<Page<Chat>> {
   const page = await api<Page<unknown>>('/api/chats', {

@@ -3,7 +3,7 @@ import { api } from './http.ts';
 import { mapPage, toMessage } from './normalise.ts';
 import type { Message, Page } from './types.ts';
 
-export const MESSAGE_PAGE_SIZE = 50;
+const MESSAGE_PAGE_SIZE = 50;
 
 export async function listMessages(chatId: string, before: string | null, signal?: AbortSignal): Promise<Page<Message>> {
   return mapPage(await api<Page<unknown>>(`/api/chats/${encodeURIComponent(chatId)}/messages`, { query: { before, limit: MESSAGE_PAGE_SIZE }, signal }), toMessage);

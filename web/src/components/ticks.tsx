@@ -1,6 +1,6 @@
 // Delivery ticks of an outgoing message: clock (pending), one tick (sent), two (delivered), two blue
 // (read / played), a red mark (failed).
-export function ackLabel(ack: number): string {
+function ackLabel(ack: number): string {
   if (ack < 0) return 'Failed to send';
   if (ack === 0) return 'Pending';
   if (ack === 1) return 'Sent';

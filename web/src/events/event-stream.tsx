@@ -18,7 +18,7 @@ export function setOpenChat(id: string | null): void {
   openChatId = id;
 }
 
-export function eventsUrl(): string {
+function eventsUrl(): string {
   if (SAAS) return '/api/events';
   // EventSource cannot send headers: the self-hosted slice takes its token as a query parameter.
   const token = getSliceToken();

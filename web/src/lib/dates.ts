@@ -8,7 +8,7 @@ export interface DayGroup {
   messages: Message[];
 }
 
-export function localDay(d: Date): string {
+function localDay(d: Date): string {
   const y = d.getFullYear();
   const m = String(d.getMonth() + 1).padStart(2, '0');
   const day = String(d.getDate()).padStart(2, '0');

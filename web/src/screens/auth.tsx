@@ -35,7 +35,7 @@ export function fieldErrorsOf(err: unknown): FieldErrors {
 }
 
 /** What the browser can tell before asking the server. */
-export function validateCredentials(email: string, password: string): FieldErrors {
+function validateCredentials(email: string, password: string): FieldErrors {
   const errors: FieldErrors = {};
   if (!email.trim()) errors.email = 'Enter your email address.';
   else if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email.trim())) errors.email = 'Enter a valid email address, like name@company.com.';

@@ -16,7 +16,7 @@ import { QrImage } from '../components/qr-image.tsx';
 import { Button, cx, Spinner, TextField } from '../components/ui.tsx';
 
 /** WhatsApp rotates the code about every 20 seconds. */
-export const QR_LIFETIME_S = 20;
+const QR_LIFETIME_S = 20;
 
 export function LinkScreen() {
   const { status, hasSlice, me } = useWaStatus({ poll: true });
@@ -194,7 +194,7 @@ function StateBadge({ state, title, tone }: { state: string | null; title: strin
 }
 
 /** Seconds until the code changes, counted from when this code arrived. */
-export function Countdown({ qr, lifetime = QR_LIFETIME_S }: { qr: string; lifetime?: number }) {
+function Countdown({ qr, lifetime = QR_LIFETIME_S }: { qr: string; lifetime?: number }) {
   const [left, setLeft] = useState(lifetime);
   useEffect(() => {
     const start = Date.now();

@@ -33,7 +33,7 @@ function Row({ label, children }: { label: string; children: ReactNode }) {
   );
 }
 
-export function useLogout() {
+function useLogout() {
   const qc = useQueryClient();
   const navigate = useNavigate();
   return useMutation({
