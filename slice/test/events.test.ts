@@ -133,7 +133,7 @@ t.test('SSE with Last-Event-ID resume under concurrent writes', async (t) => {
       (async () => {
         while (!stop) {
           await app.inject({ method: 'POST', url: `/api/chats/${c1}/read`, headers: auth });
-          await store.changeChats(async (trx) => ({ result: undefined, chatIds: (await addChatLabel(trx, c1, label.id)) ? [c1] : [] }));
+          await store.change(async (trx) => ({ result: undefined, chatIds: (await addChatLabel(trx, c1, label.id)) ? [c1] : [] }));
           await fx.db.deleteFrom('chat_labels').execute();
           await store.sink.chats([chat(1, { unreadCount: n % 5 })]);
         }
