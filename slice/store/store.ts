@@ -12,7 +12,7 @@ import { bumpChatsFromMessages, ensureChats, getChatsByIds, upsertChats } from '
 import { getContactsByIds, upsertContacts } from './contacts.ts';
 import { EventBus, insertEvents, pruneEvents, type PendingEvent, type SliceDb } from './events.ts';
 import { adoptPendingMessages, lastMessageAt, upsertMessages, type MessageInput } from './messages.ts';
-import { StoreSink, type IngestBatch } from './sink.ts';
+import { StoreSink, type IngestBatch, type SinkTarget } from './sink.ts';
 
 /** Second key of the advisory lock that serialises event-writing transactions of one schema. */
 const EVENT_LOCK_NAMESPACE = 0x5145_5654; // "QEVT"
@@ -27,7 +27,7 @@ interface SliceStoreOptions {
   retentionDays?: number;
 }
 
-export class SliceStore {
+export class SliceStore implements SinkTarget {
   readonly db: SliceDb;
   readonly bus = new EventBus();
   readonly sink: StoreSink;
