@@ -1,5 +1,6 @@
 // The slice's HTTP app: plugins first (context, auth, errors), then routes. main.ts builds it with
-// the real store and session; tests build it the same way and use app.inject() or listen().
+// the real store and session; tests build it the same way and use app.inject() or listen(). The
+// outbox (sends) sits between the two; closing the app waits for its sends in flight.
 import Fastify, { type FastifyServerOptions } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import authPlugin from './plugins/auth.ts';
@@ -18,9 +19,10 @@ import simRoutes from './routes/sim.ts';
 import stagesRoutes from './routes/stages.ts';
 import waRoutes from './routes/wa.ts';
 import webAppRoutes from './routes/web-app.ts';
+import { Outbox } from './store/outbox.ts';
 import type { SliceStore } from './store/store.ts';
 
-export interface BuildSliceAppOptions {
+interface BuildSliceAppOptions {
   store: SliceStore;
   session: SliceSession;
   token: string;
@@ -33,8 +35,11 @@ export interface BuildSliceAppOptions {
 
 export async function buildSliceApp(opts: BuildSliceAppOptions) {
   const app = Fastify(opts.fastify).withTypeProvider<TypeBoxTypeProvider>();
+  const outbox = new Outbox(opts.store, opts.session, opts.store.log);
+  await outbox.open();
+  app.addHook('onClose', () => outbox.flush());
 
-  await app.register(contextPlugin, { store: opts.store, session: opts.session, waMode: opts.waMode });
+  await app.register(contextPlugin, { store: opts.store, outbox, session: opts.session, waMode: opts.waMode });
   await app.register(validationPlugin);
   await app.register(errorsPlugin);
   await app.register(authPlugin, { token: opts.token, publicStatic: opts.webDir !== undefined });
@@ -57,5 +62,3 @@ export async function buildSliceApp(opts: BuildSliceAppOptions) {
   if (opts.webDir) await app.register(webAppRoutes, { root: opts.webDir });
   return app;
 }
-
-export type SliceApp = Awaited<ReturnType<typeof buildSliceApp>>;

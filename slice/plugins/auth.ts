@@ -10,7 +10,7 @@ function digest(value: string): Buffer {
   return crypto.createHash('sha256').update(value, 'utf8').digest();
 }
 
-export function tokenMatches(expectedDigest: Buffer, presented: string | undefined): boolean {
+function tokenMatches(expectedDigest: Buffer, presented: string | undefined): boolean {
   // Always compare, even with nothing presented, so a missing header takes the same path.
   const ok = crypto.timingSafeEqual(expectedDigest, digest(presented ?? ''));
   return ok && presented !== undefined;

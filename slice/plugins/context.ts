@@ -1,12 +1,14 @@
-// What every route of a slice reaches through the Fastify instance: the store and the WhatsApp
-// session. Decorated once, typed here.
+// What every route of a slice reaches through the Fastify instance: the store, the outbox and the
+// WhatsApp session. Decorated once, typed here.
 import fp from 'fastify-plugin';
 import type { FastifyPluginAsync } from 'fastify';
+import type { Outbox } from '../store/outbox.ts';
 import type { SliceStore } from '../store/store.ts';
 import type { SliceSession } from './session-types.ts';
 
-export interface SliceContextOptions {
+interface SliceContextOptions {
   store: SliceStore;
+  outbox: Outbox;
   session: SliceSession;
   waMode: 'wwebjs' | 'sim';
 }
@@ -14,6 +16,7 @@ export interface SliceContextOptions {
 declare module 'fastify' {
   interface FastifyInstance {
     store: SliceStore;
+    outbox: Outbox;
     session: SliceSession;
     waMode: 'wwebjs' | 'sim';
   }
@@ -21,6 +24,7 @@ declare module 'fastify' {
 
 const context: FastifyPluginAsync<SliceContextOptions> = async (app, opts) => {
   app.decorate('store', opts.store);
+  app.decorate('outbox', opts.outbox);
   app.decorate('session', opts.session);
   app.decorate('waMode', opts.waMode);
 };

@@ -34,7 +34,7 @@ function fromPg(err: PgError): AppError | null {
   }
 }
 
-export function toSliceError(err: unknown): AppError {
+function toSliceError(err: unknown): AppError {
   if (isAppError(err)) return err;
   if (err instanceof BadCursor) return new AppError('INVALID_ARGUMENT', 'cursor is not a cursor this API returned');
   const fastify = fromFastifyError(err);

@@ -2,7 +2,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { AppError } from '../../lib/errors.ts';
-import { getChat, getChatRow, listChats, markChatRead, removeChatLabel, setChatStage, addChatLabel } from '../store/chats.ts';
+import { addChatLabel, getChat, getChatRow, listChats, markChatRead, removeChatLabel, setChatStage } from '../store/chats.ts';
 import { getLabel } from '../store/labels.ts';
 import { listMessages } from '../store/messages.ts';
 import { createNote, listNotes } from '../store/notes.ts';
@@ -79,14 +79,14 @@ const chats: FastifyPluginAsyncTypebox = async (app) => {
       const chat = await chatOr404(req.params.id);
       const state = app.session.status().state;
       if (state !== 'READY') throw new AppError('SLICE_NOT_CONNECTED', `WhatsApp is not connected (state ${state}): nothing was sent`);
-      const message = await store.sendMessage({ id: String(chat.id), wa_id: chat.wa_id }, req.body.body, app.session);
+      const message = await app.outbox.send({ id: String(chat.id), wa_id: chat.wa_id }, req.body.body);
       return reply.status(202).send(message);
     },
   );
 
   app.post('/chats/:id/read', { schema: { params: IdParams, response: { 200: ChatShape } } }, async (req) => {
     const chat = await chatOr404(req.params.id);
-    await store.changeChats(async (trx) => ({ result: undefined, chatIds: (await markChatRead(trx, chat.id)) ? [String(chat.id)] : [] }));
+    await store.change(async (trx) => ({ result: undefined, chatIds: (await markChatRead(trx, chat.id)) ? [String(chat.id)] : [] }));
     if (app.session.status().state === 'READY') {
       // Reading on the phone's side is best effort: the CRM's unread count is already cleared.
       app.session.markRead(chat.wa_id).catch((err) => req.log.warn({ err }, 'marking read in WhatsApp failed'));
@@ -97,7 +97,7 @@ const chats: FastifyPluginAsyncTypebox = async (app) => {
   app.put('/chats/:id/labels/:labelId', { schema: { params: ChatLabelParams, response: { 200: ChatShape } } }, async (req) => {
     const chat = await chatOr404(req.params.id);
     if (!(await getLabel(store.db, req.params.labelId))) throw notFound('label', req.params.labelId);
-    await store.changeChats(async (trx) => ({
+    await store.change(async (trx) => ({
       result: undefined,
       chatIds: (await addChatLabel(trx, chat.id, req.params.labelId)) ? [String(chat.id)] : [],
     }));
@@ -107,7 +107,7 @@ const chats: FastifyPluginAsyncTypebox = async (app) => {
   app.delete('/chats/:id/labels/:labelId', { schema: { params: ChatLabelParams, response: { 200: ChatShape } } }, async (req) => {
     const chat = await chatOr404(req.params.id);
     if (!(await getLabel(store.db, req.params.labelId))) throw notFound('label', req.params.labelId);
-    await store.changeChats(async (trx) => ({
+    await store.change(async (trx) => ({
       result: undefined,
       chatIds: (await removeChatLabel(trx, chat.id, req.params.labelId)) ? [String(chat.id)] : [],
     }));
@@ -127,7 +127,7 @@ const chats: FastifyPluginAsyncTypebox = async (app) => {
       const chat = await chatOr404(req.params.id);
       const { stageId } = req.body;
       if (stageId !== null && !(await getStage(store.db, stageId))) throw notFound('stage', stageId);
-      await store.changeChats(async (trx) => ({ result: undefined, chatIds: (await setChatStage(trx, chat.id, stageId)) ? [String(chat.id)] : [] }));
+      await store.change(async (trx) => ({ result: undefined, chatIds: (await setChatStage(trx, chat.id, stageId)) ? [String(chat.id)] : [] }));
       return (await getChat(store.db, chat.id))!;
     },
   );
@@ -148,7 +148,7 @@ const chats: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req, reply) => {
       await chatOr404(req.params.id);
-      return reply.status(201).send(await createNote(store.db, req.params.id, req.body.body));
+      return reply.status(201).send(await store.change(async (trx) => ({ result: await createNote(trx, req.params.id, req.body.body) })));
     },
   );
 };

@@ -57,7 +57,7 @@ const contacts: FastifyPluginAsyncTypebox = async (app) => {
       const { stageId, ...fields } = req.body;
       if (!(await getContact(store.db, id))) throw notFound('contact', id);
       if (stageId !== undefined && stageId !== null && !(await getStage(store.db, stageId))) throw notFound('stage', stageId);
-      await store.changeChats(async (trx) => {
+      await store.change(async (trx) => {
         if (stageId !== undefined && !(await contactHasChat(trx, id))) {
           throw new AppError('FAILED_PRECONDITION', `contact ${id} has no chat, so it cannot be placed in the pipeline`);
         }

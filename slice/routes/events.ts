@@ -1,36 +1,41 @@
-// GET /events: the slice's changes as Server-Sent Events. With Last-Event-ID (header, or
-// ?lastEventId= for clients that cannot set headers) every later event is replayed from the
-// events table, then live ones follow: the subscription starts before the replay and live events
-// are held back until it ends, so nothing is missed and nothing is sent twice (ids only go up).
+// GET /events: the slice's changes as Server-Sent Events (framing and heartbeats by @fastify/sse).
+// With Last-Event-ID (header, or ?lastEventId= for clients that cannot set headers) every later
+// event is replayed from the events table, then live ones follow: the subscription starts before
+// the replay and live events are held back until it ends, so nothing is missed and nothing is sent
+// twice (ids only go up).
+import sseModule, { type SSEReplyInterface } from '@fastify/sse';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import type { ServerResponse } from 'node:http';
 import { AppError } from '../../lib/errors.ts';
 import { listEventsAfter, type SliceEvent } from '../store/events.ts';
+
+// The package is CommonJS typed as an ES module: Node's default import is module.exports, which
+// is the plugin (its `.default` is the same function without fastify-plugin's wrapper).
+const fastifySse = sseModule as unknown as typeof sseModule.default;
 
 const REPLAY_PAGE = 1000;
 /** A client this far behind is dropped; it reconnects with its Last-Event-ID and replays. */
 const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 const EVENT_ID = /^\d{1,19}$/;
 
-export interface EventsRouteOptions {
+interface EventsRouteOptions {
   heartbeatMs: number;
 }
 
-function frame(e: SliceEvent): string {
-  return `id: ${e.id}\nevent: ${e.type}\ndata: ${JSON.stringify(e.data)}\n\n`;
-}
-
 const events: FastifyPluginAsyncTypebox<EventsRouteOptions> = async (app, opts) => {
-  const open = new Set<ServerResponse>();
+  await app.register(fastifySse, { heartbeatInterval: opts.heartbeatMs });
+
+  const open = new Set<SSEReplyInterface>();
   // Streams never end by themselves: close them so the server can shut down.
   app.addHook('preClose', async () => {
-    for (const res of open) res.end();
+    for (const sse of open) sse.close();
   });
 
   app.get(
     '/events',
     {
+      // 'manual': no Accept negotiation (the gateway's relay and EventSource are both served).
+      sse: { kind: 'manual' },
       schema: {
         querystring: Type.Object(
           {
@@ -43,50 +48,50 @@ const events: FastifyPluginAsyncTypebox<EventsRouteOptions> = async (app, opts) 
       },
     },
     async (req, reply) => {
-      const header = req.headers['last-event-id'];
-      const lastEventId = (Array.isArray(header) ? header[0] : header)?.trim() || req.query.lastEventId;
+      const sse = reply.sse;
+      const lastEventId = sse.lastEventId?.trim() || req.query.lastEventId;
       if (lastEventId !== undefined && !EVENT_ID.test(lastEventId)) {
         throw new AppError('INVALID_ARGUMENT', 'Last-Event-ID must be an event id (digits)');
       }
       const res = reply.raw;
-      reply.hijack();
-      res.writeHead(200, {
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-cache, no-transform',
-        connection: 'keep-alive',
-        'x-accel-buffering': 'no',
-      });
-      res.write('retry: 2000\n: connected\n\n');
-      open.add(res);
+      sse.keepAlive();
+      reply.header('content-type', 'text/event-stream; charset=utf-8');
+      reply.header('cache-control', 'no-cache, no-transform');
+      await sse.send({ data: undefined, retry: 2000 });
+      // A comment, which the plugin has no message for: it tells a client the stream is open.
+      res.write(': connected\n\n');
+      open.add(sse);
 
       let lastSent = lastEventId === undefined ? -1n : BigInt(lastEventId);
       let held: SliceEvent[] | null = lastEventId === undefined ? null : [];
+      // destroy() closes on a later tick: until then the plugin still counts the client connected.
+      const gone = () => res.destroyed || !sse.isConnected;
       const send = (e: SliceEvent) => {
         const id = BigInt(e.id);
-        if (id <= lastSent) return; // already replayed
+        if (id <= lastSent || gone()) return; // already replayed, or gone
         lastSent = id;
-        res.write(frame(e));
+        // Not awaited: writes keep their order, and a slow client is judged by what it buffers.
+        sse.send({ id: e.id, event: e.type, data: e.data }).catch(() => {});
         if (res.writableLength > MAX_BUFFERED_BYTES) res.destroy();
       };
+      // A send while the socket needs a drain holds a 'drain' and an 'error' listener until it
+      // drains; MAX_BUFFERED_BYTES bounds how many, so Node's leak warning would be a false alarm.
+      res.setMaxListeners(0);
       const unsubscribe = app.store.bus.subscribe((e) => {
-        if (res.destroyed) return;
         if (held) held.push(e);
         else send(e);
       });
-      const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), opts.heartbeatMs);
-      const cleanup = () => {
-        clearInterval(heartbeat);
+      sse.onClose(() => {
         unsubscribe();
-        open.delete(res);
-      };
-      res.on('close', cleanup);
+        open.delete(sse);
+      });
 
       if (held) {
         try {
           for (;;) {
             const page = await listEventsAfter(app.store.db, lastSent.toString(), REPLAY_PAGE);
             for (const e of page) send(e);
-            if (page.length < REPLAY_PAGE || res.destroyed) break;
+            if (page.length < REPLAY_PAGE || gone()) break;
           }
           const backlog: SliceEvent[] = held;
           held = null;

@@ -8,7 +8,7 @@ import type { WaHealth } from '../wa/types.ts';
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 
-export const HealthShape = Type.Object({
+const HealthShape = Type.Object({
   ok: Type.Boolean(),
   wa: Type.Object({ state: Type.String(), since: Type.String(), detail: Nullable(Type.String()) }),
   browser: Type.Object({ pid: Nullable(Type.Integer()), memoryBytes: Nullable(Type.Number()) }),

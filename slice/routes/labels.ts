@@ -22,7 +22,7 @@ const labels: FastifyPluginAsyncTypebox = async (app) => {
         response: { 201: LabelShape },
       },
     },
-    async (req, reply) => reply.status(201).send(await createLabel(store.db, req.body)),
+    async (req, reply) => reply.status(201).send(await store.change(async (trx) => ({ result: await createLabel(trx, req.body) }))),
   );
 
   app.patch(
@@ -36,7 +36,7 @@ const labels: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req) => {
       const id = req.params.id;
-      const label = await store.changeChats(async (trx) => {
+      const label = await store.change(async (trx) => {
         const updated = await updateLabel(trx, id, req.body);
         return { result: updated, chatIds: updated ? await chatIdsWithLabel(trx, id) : [] };
       });
@@ -47,7 +47,7 @@ const labels: FastifyPluginAsyncTypebox = async (app) => {
 
   app.delete('/labels/:id', { schema: { params: LabelParams } }, async (req, reply) => {
     const id = req.params.id;
-    const deleted = await store.changeChats(async (trx) => {
+    const deleted = await store.change(async (trx) => {
       const chatIds = await chatIdsWithLabel(trx, id);
       const ok = await deleteLabel(trx, id);
       return { result: ok, chatIds: ok ? chatIds : [] };

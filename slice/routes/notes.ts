@@ -16,14 +16,14 @@ const notes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req) => {
-      const note = await updateNote(app.store.db, req.params.id, req.body.body);
+      const note = await app.store.change(async (trx) => ({ result: await updateNote(trx, req.params.id, req.body.body) }));
       if (!note) throw notFound('note', req.params.id);
       return note;
     },
   );
 
   app.delete('/notes/:id', { schema: { params: IdParams } }, async (req, reply) => {
-    if (!(await deleteNote(app.store.db, req.params.id))) throw notFound('note', req.params.id);
+    if (!(await app.store.change(async (trx) => ({ result: await deleteNote(trx, req.params.id) })))) throw notFound('note', req.params.id);
     return reply.status(204).send();
   });
 };

@@ -22,7 +22,7 @@ const stages: FastifyPluginAsyncTypebox = async (app) => {
         response: { 201: StageShape },
       },
     },
-    async (req, reply) => reply.status(201).send(await store.db.transaction().execute((trx) => createStage(trx, req.body))),
+    async (req, reply) => reply.status(201).send(await store.change(async (trx) => ({ result: await createStage(trx, req.body) }))),
   );
 
   app.put(
@@ -38,7 +38,7 @@ const stages: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req) => {
       const ids = req.body.ids;
-      await store.db.transaction().execute(async (trx) => {
+      await store.change(async (trx) => {
         const existing = (await listStages(trx)).map((s) => s.id);
         const given = new Set(ids);
         const missing = existing.filter((id) => !given.has(id));
@@ -50,6 +50,7 @@ const stages: FastifyPluginAsyncTypebox = async (app) => {
           );
         }
         await reorderStages(trx, ids);
+        return { result: undefined };
       });
       return { items: await listStages(store.db), nextCursor: null };
     },
@@ -65,7 +66,7 @@ const stages: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req) => {
-      const stage = await updateStage(store.db, req.params.id, req.body);
+      const stage = await store.change(async (trx) => ({ result: await updateStage(trx, req.params.id, req.body) }));
       if (!stage) throw notFound('stage', req.params.id);
       return stage;
     },
@@ -73,7 +74,7 @@ const stages: FastifyPluginAsyncTypebox = async (app) => {
 
   app.delete('/stages/:id', { schema: { params: StageParams } }, async (req, reply) => {
     const id = req.params.id;
-    const deleted = await store.changeChats(async (trx) => {
+    const deleted = await store.change(async (trx) => {
       const chats = await trx.selectFrom('chats').select('id').where('stage_id', '=', id).execute();
       const ok = await deleteStage(trx, id);
       return { result: ok, chatIds: ok ? chats.map((c) => String(c.id)) : [] };

@@ -129,7 +129,7 @@ export async function getChatRow(db: SliceDb, id: string | number) {
   return db.selectFrom('chats').selectAll().where('id', '=', String(id)).executeTakeFirst();
 }
 
-export interface ChatListQuery {
+interface ChatListQuery {
   cursor?: string | undefined;
   limit: number;
   q?: string | undefined;

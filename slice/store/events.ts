@@ -5,7 +5,7 @@ import { sql, type Kysely } from 'kysely';
 import type { SliceDatabase } from '../../sql/slice/schema.ts';
 
 export const EVENT_TYPES = ['wa.state', 'wa.qr', 'message.created', 'message.updated', 'chat.updated', 'contact.updated'] as const;
-export type EventType = (typeof EVENT_TYPES)[number];
+type EventType = (typeof EVENT_TYPES)[number];
 
 export interface PendingEvent {
   type: EventType;

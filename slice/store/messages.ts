@@ -12,7 +12,7 @@ export interface MessageInput extends ExtractedMessage {
   chatId: string;
 }
 
-export interface UpsertedMessage extends MessageOut {
+interface UpsertedMessage extends MessageOut {
   created: boolean;
 }
 
@@ -183,11 +183,6 @@ function messageSelect(db: SliceDb) {
     ])
     // The cursor keeps PostgreSQL's own text of the time (microseconds), not a rounded JS Date.
     .select(sql<string>`m.sent_at::text`.as('sent_key'));
-}
-
-export async function getMessage(db: SliceDb, id: string | number): Promise<MessageOut | undefined> {
-  const r = await messageSelect(db).where('m.id', '=', String(id)).executeTakeFirst();
-  return r ? toMessageOut(r) : undefined;
 }
 
 function timeCursor(cursor: string | undefined): [string, string] | null {

@@ -95,7 +95,7 @@ export function iso(value: Date | string | null): string | null {
   return (value instanceof Date ? value : new Date(value)).toISOString();
 }
 
-export interface MessageRowLike {
+interface MessageRowLike {
   id: string | number;
   wa_id: string;
   chat_id: string | number;
@@ -127,7 +127,7 @@ export function toMessageOut(r: MessageRowLike): MessageOut {
   };
 }
 
-export interface ChatRowLike {
+interface ChatRowLike {
   id: string | number;
   wa_id: string;
   name: string;

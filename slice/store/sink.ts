@@ -1,25 +1,38 @@
 // The WaSink the WhatsApp side writes into. Reports are collected for at most `batchMs` or
-// `batchRows` rows (or for as long as the previous transaction runs) and written in one transaction; each caller's promise settles when its rows
-// are committed (back-pressure). A batch that fails is retried call by call, so one bad report
-// cannot take the others down with it.
+// `batchRows` rows (or for as long as the previous transaction runs) and written in one
+// transaction; each caller's promise settles when its rows are committed (back-pressure). A batch
+// that fails is retried call by call, so one bad report cannot take the others down with it.
+import type { Logger } from '../../lib/logger.ts';
 import type { ExtractedChat, ExtractedContact, ExtractedMessage, WaSink, WaStatus } from '../wa/types.ts';
-import type { SliceStore } from './store.ts';
+import type { SliceDb } from './events.ts';
 import { loadSyncCursor, saveSyncCursor } from './sync-state.ts';
 
-interface Entry {
+/** One transaction's worth of what WhatsApp reported. */
+export interface IngestBatch {
   chats: ExtractedChat[];
   contacts: ExtractedContact[];
   messages: ExtractedMessage[];
+}
+
+/** What the sink writes through (the store): one batch per call, in one transaction. */
+export interface SinkTarget {
+  readonly db: SliceDb;
+  readonly log: Logger;
+  ingest(batch: IngestBatch): Promise<void>;
+  setStatus(status: WaStatus): Promise<void>;
+}
+
+interface Entry extends IngestBatch {
   resolve: () => void;
   reject: (err: unknown) => void;
 }
 
-function rowsOf(e: Pick<Entry, 'chats' | 'contacts' | 'messages'>): number {
+function rowsOf(e: IngestBatch): number {
   return e.chats.length + e.contacts.length + e.messages.length;
 }
 
 export class StoreSink implements WaSink {
-  readonly #store: SliceStore;
+  readonly #store: SinkTarget;
   readonly #batchMs: number;
   readonly #batchRows: number;
   #queue: Entry[] = [];
@@ -28,7 +41,7 @@ export class StoreSink implements WaSink {
   /** The transaction being written, if any: at most one at a time. */
   #current: Promise<void> | null = null;
 
-  constructor(store: SliceStore, options: { batchMs: number; batchRows: number }) {
+  constructor(store: SinkTarget, options: { batchMs: number; batchRows: number }) {
     this.#store = store;
     this.#batchMs = options.batchMs;
     this.#batchRows = options.batchRows;
@@ -70,7 +83,7 @@ export class StoreSink implements WaSink {
     }
   }
 
-  #enqueue(part: Pick<Entry, 'chats' | 'contacts' | 'messages'>): Promise<void> {
+  #enqueue(part: IngestBatch): Promise<void> {
     if (rowsOf(part) === 0) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       this.#queue.push({ ...part, resolve, reject });
@@ -110,7 +123,7 @@ export class StoreSink implements WaSink {
   }
 
   async #write(entries: Entry[]): Promise<void> {
-    const merged = {
+    const merged: IngestBatch = {
       chats: entries.flatMap((e) => e.chats),
       contacts: entries.flatMap((e) => e.contacts),
       messages: entries.flatMap((e) => e.messages),

@@ -2,30 +2,22 @@
 // about goes through `write()`, which serialises those transactions (in this process by a promise
 // chain, across processes by an advisory lock held to commit), inserts the events in the same
 // transaction and publishes them on the bus after commit. Ids of the events table therefore become
-// visible in increasing order: a reader resuming after id N never misses a later commit.
-import crypto from 'node:crypto';
+// visible in increasing order: a reader resuming after id N never misses a later commit. Writes
+// without events (notes, new labels and stages) take the same path, so there is one way to write.
+// Sending is the outbox's (outbox.ts); what WhatsApp reports arrives through the sink (sink.ts).
 import { sql } from 'kysely';
 import type { Logger } from '../../lib/logger.ts';
-import type { ExtractedChat, ExtractedContact, ExtractedMessage, WaSession, WaStatus } from '../wa/types.ts';
-import { addChatLabel, bumpChatsFromMessages, ensureChats, getChatsByIds, upsertChats } from './chats.ts';
+import type { ExtractedContact, WaStatus } from '../wa/types.ts';
+import { bumpChatsFromMessages, ensureChats, getChatsByIds, upsertChats } from './chats.ts';
 import { getContactsByIds, upsertContacts } from './contacts.ts';
 import { EventBus, insertEvents, pruneEvents, type PendingEvent, type SliceDb } from './events.ts';
-import {
-  PENDING_PREFIX,
-  adoptPendingMessages,
-  failPendingMessage,
-  insertPendingMessage,
-  resolvePendingMessage,
-  upsertMessages,
-  type MessageInput,
-} from './messages.ts';
-import type { MessageOut } from './shapes.ts';
-import { StoreSink } from './sink.ts';
+import { adoptPendingMessages, lastMessageAt, upsertMessages, type MessageInput } from './messages.ts';
+import { StoreSink, type IngestBatch, type SinkTarget } from './sink.ts';
 
 /** Second key of the advisory lock that serialises event-writing transactions of one schema. */
 const EVENT_LOCK_NAMESPACE = 0x5145_5654; // "QEVT"
 
-export interface SliceStoreOptions {
+interface SliceStoreOptions {
   /** The schema (slice_N) the db is scoped to; keys the advisory lock. */
   schema: string;
   sliceId: number;
@@ -35,7 +27,7 @@ export interface SliceStoreOptions {
   retentionDays?: number;
 }
 
-export class SliceStore {
+export class SliceStore implements SinkTarget {
   readonly db: SliceDb;
   readonly bus = new EventBus();
   readonly sink: StoreSink;
@@ -43,8 +35,8 @@ export class SliceStore {
   readonly options: Required<Omit<SliceStoreOptions, 'log'>>;
   #chain: Promise<unknown> = Promise.resolve();
   readonly #chatIds = new Map<string, string>();
-  #pendingOutgoing = 0;
-  readonly #sends = new Set<Promise<void>>();
+  /** The outbox's answer to: may a pending row be waiting for WhatsApp's copy of it? */
+  readonly #pendingSends = new Set<() => boolean>();
   #status: WaStatus = { state: 'STARTING', qr: null, since: new Date().toISOString(), detail: null };
   #lastMessageAt: string | null = null;
   #pruneTimer: NodeJS.Timeout | null = null;
@@ -63,16 +55,9 @@ export class SliceStore {
     this.sink = new StoreSink(this, { batchMs: this.options.batchMs, batchRows: this.options.batchRows });
   }
 
-  /** Reads what a restart needs: pending sends left by a previous run, the last message time. */
+  /** Reads what a restart needs (the last message time) and starts pruning old events. */
   async open(): Promise<void> {
-    const pending = await this.db
-      .selectFrom('messages')
-      .select((eb) => eb.fn.countAll<string>().as('n'))
-      .where('wa_id', 'like', `${PENDING_PREFIX}%`)
-      .executeTakeFirst();
-    this.#pendingOutgoing = Number(pending?.n ?? 0);
-    const last = await this.db.selectFrom('messages').select((eb) => eb.fn.max('sent_at').as('t')).executeTakeFirst();
-    this.#lastMessageAt = last?.t ? new Date(last.t as Date).toISOString() : null;
+    this.#lastMessageAt = await lastMessageAt(this.db);
     const prune = () => {
       this.prune().catch((err) => this.log.warn({ err }, 'event pruning failed'));
     };
@@ -123,8 +108,16 @@ export class SliceStore {
     await this.write(async () => ({ result: undefined, events }));
   }
 
+  /**
+   * Adoption (messages.ts) costs a query per outgoing message reported, so ingest runs it only
+   * while `pending()` says a pending row may exist.
+   */
+  trackPendingSends(pending: () => boolean): void {
+    this.#pendingSends.add(pending);
+  }
+
   /** One batch of chats, contacts and messages in one transaction (see sink.ts). */
-  async ingest(batch: { chats: ExtractedChat[]; contacts: ExtractedContact[]; messages: ExtractedMessage[] }): Promise<void> {
+  async ingest(batch: IngestBatch): Promise<void> {
     if (batch.chats.length + batch.contacts.length + batch.messages.length === 0) return;
     const learned = new Map<string, string>();
     let newest = null as string | null;
@@ -156,7 +149,7 @@ export class SliceStore {
           for (const id of ensured.created) changedChats.add(id);
         }
         const input: MessageInput[] = batch.messages.map((m) => ({ ...m, chatId: (this.#chatIds.get(m.chatWaId) ?? learned.get(m.chatWaId))! }));
-        if (this.#pendingOutgoing > 0) await adoptPendingMessages(trx, input.filter((m) => m.direction === 'out'));
+        if ([...this.#pendingSends].some((p) => p())) await adoptPendingMessages(trx, input.filter((m) => m.direction === 'out'));
         const rows = await upsertMessages(trx, input);
         const latest = new Map<string, { chatId: string; sentAt: string; body: string; direction: 'in' | 'out' }>();
         for (const r of rows) {
@@ -179,60 +172,20 @@ export class SliceStore {
     if (newest && (!this.#lastMessageAt || this.#lastMessageAt < newest)) this.#lastMessageAt = newest;
   }
 
-  // ---- outgoing -----------------------------------------------------------------------------------------
+  // ---- CRM writes ---------------------------------------------------------------------------------------
 
   /**
-   * Writes a pending message (ack 0, a temporary id), answers with it at once, and sends in the
-   * background: the real id and ack 1 replace it on success, ack -1 marks a failure.
+   * Run a change the CRM makes; chat.updated and contact.updated for the chats and contacts it
+   * names are published after commit (none for a change clients do not see, such as a note).
    */
-  async sendMessage(chat: { id: string; wa_id: string }, body: string, session: Pick<WaSession, 'sendMessage'>): Promise<MessageOut> {
-    const pendingWaId = `${PENDING_PREFIX}${crypto.randomUUID()}`;
-    const message = await this.write(async (trx) => {
-      const m = await insertPendingMessage(trx, chat.id, body, pendingWaId);
-      const bumped = await bumpChatsFromMessages(trx, [{ chatId: chat.id, sentAt: m.sentAt, body: m.body, direction: 'out' }]);
-      const events: PendingEvent[] = [{ type: 'message.created', data: m }];
-      for (const c of await getChatsByIds(trx, bumped)) events.push({ type: 'chat.updated', data: c });
-      return { result: m, events };
-    });
-    this.#pendingOutgoing++;
-    const id = String(message.id);
-    const task = (async () => {
-      try {
-        const sent = await session.sendMessage(chat.wa_id, body);
-        await this.write(async (trx) => {
-          const r = await resolvePendingMessage(trx, id, sent.waId);
-          return { result: undefined, events: r.message ? [{ type: 'message.updated', data: r.message }] : [] };
-        });
-      } catch (err) {
-        this.log.warn({ err, messageId: id }, 'sending failed');
-        await this.write(async (trx) => {
-          const m = await failPendingMessage(trx, id);
-          return { result: undefined, events: m ? [{ type: 'message.updated', data: m }] : [] };
-        }).catch((e) => this.log.error({ err: e }, 'could not mark a message failed'));
-      } finally {
-        this.#pendingOutgoing--;
-      }
-    })();
-    this.#sends.add(task);
-    void task.finally(() => this.#sends.delete(task));
-    return message;
-  }
-
-  // ---- CRM writes that clients hear about -----------------------------------------------------------
-
-  /** Run a change to chats and publish chat.updated for `chatIds(result)` after commit. */
-  changeChats<T>(fn: (trx: SliceDb) => Promise<{ result: T; chatIds: string[]; contactIds?: string[] }>): Promise<T> {
+  change<T>(fn: (trx: SliceDb) => Promise<{ result: T; chatIds?: string[]; contactIds?: string[] }>): Promise<T> {
     return this.write(async (trx) => {
       const out = await fn(trx);
       const events: PendingEvent[] = [];
-      for (const c of await getChatsByIds(trx, out.chatIds)) events.push({ type: 'chat.updated', data: c });
+      for (const c of await getChatsByIds(trx, out.chatIds ?? [])) events.push({ type: 'chat.updated', data: c });
       for (const c of await getContactsByIds(trx, out.contactIds ?? [])) events.push({ type: 'contact.updated', data: c });
       return { result: out.result, events };
     });
-  }
-
-  async labelChat(chatId: string, labelId: number): Promise<void> {
-    await this.changeChats(async (trx) => ({ result: undefined, chatIds: (await addChatLabel(trx, chatId, labelId)) ? [chatId] : [] }));
   }
 
   async prune(): Promise<number> {
@@ -242,11 +195,9 @@ export class SliceStore {
     return n;
   }
 
-  /** Write out what is batched and wait for sends in flight (bounded by `timeoutMs`). */
-  async flush(timeoutMs = 5_000): Promise<void> {
+  /** Write out what the sink has batched and wait for the writes already queued. */
+  async flush(): Promise<void> {
     await this.sink.flush();
-    const sends = Promise.allSettled([...this.#sends]);
-    await Promise.race([sends, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
     await this.#chain.catch(() => {});
   }
 

@@ -193,7 +193,7 @@ t.test('CRM API (WhatsApp stand-in)', async (t) => {
     const m = r.json();
     t.match(m, { chatId: c2, direction: 'out', body: 'Preço: R$ 120 😊', ack: 0 });
     t.match(m.waId, /^pending:/);
-    await store.flush();
+    await app.outbox.flush();
     const page = (await req('GET', `/api/chats/${c2}/messages?limit=1`)).json();
     t.equal(page.items[0].id, m.id);
     t.equal(page.items[0].ack, 1);

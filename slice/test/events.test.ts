@@ -1,5 +1,6 @@
 // GET /events over real HTTP: live fan-out in commit order, Last-Event-ID resume (header and
 // query) with no gap and no duplicate while writers run concurrently, heartbeats, bad ids.
+import net from 'node:net';
 import t from 'tap';
 import { latestEventId } from '../store/events.ts';
 import { addChatLabel } from '../store/chats.ts';
@@ -133,7 +134,7 @@ t.test('SSE with Last-Event-ID resume under concurrent writes', async (t) => {
       (async () => {
         while (!stop) {
           await app.inject({ method: 'POST', url: `/api/chats/${c1}/read`, headers: auth });
-          await store.changeChats(async (trx) => ({ result: undefined, chatIds: (await addChatLabel(trx, c1, label.id)) ? [c1] : [] }));
+          await store.change(async (trx) => ({ result: undefined, chatIds: (await addChatLabel(trx, c1, label.id)) ? [c1] : [] }));
           await fx.db.deleteFrom('chat_labels').execute();
           await store.sink.chats([chat(1, { unreadCount: n % 5 })]);
         }
@@ -180,6 +181,39 @@ t.test('SSE with Last-Event-ID resume under concurrent writes', async (t) => {
     await s.until(() => s.frames.filter((f) => f.comment === 'heartbeat').length >= 2, 3000);
     t.pass('two heartbeats within 3 s at a 300 ms interval');
     await s.close();
+  });
+
+  await t.test('a client that stops reading is dropped once it is 4 MiB behind, with no leak warning', async (t) => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(`${w.name}: ${w.message}`);
+    process.on('warning', onWarning);
+    t.teardown(() => process.off('warning', onWarning));
+    // The streams of the tests above are gone once their close events ran.
+    const settled = async (n: number) => {
+      for (let i = 0; i < 100 && store.bus.size !== n; i++) await new Promise((r) => setTimeout(r, 50));
+      return store.bus.size;
+    };
+    const subscribers = await settled(0);
+    const { port } = new URL(base);
+    const sock = net.connect(Number(port), '127.0.0.1');
+    t.teardown(() => sock.destroy());
+    let head = '';
+    await new Promise<void>((resolve) => {
+      sock.on('data', (b) => {
+        head += b.toString();
+        if (head.includes(': connected')) resolve();
+      });
+      sock.write(`GET /events HTTP/1.1\r\nhost: slice\r\nauthorization: Bearer ${TOKEN}\r\n\r\n`);
+    });
+    sock.pause();
+    t.equal(store.bus.size, subscribers + 1, 'subscribed');
+    // Far more than 4 MiB plus what the kernel's socket buffers hold.
+    const body = 'x'.repeat(100 * 1024);
+    for (let i = 0; i < 400 && store.bus.size > subscribers; i += 20) {
+      await store.sink.messages(Array.from({ length: 20 }, (_, k) => message(2, 900_000 + i + k, { body })));
+    }
+    t.equal(await settled(subscribers), subscribers, 'the stalled client was dropped');
+    t.same(warnings.filter((w) => w.includes('MaxListeners')), [], 'no listener leak warning');
   });
 
   await t.test('closing the app ends open streams', async (t) => {

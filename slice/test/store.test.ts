@@ -2,7 +2,8 @@
 // the outgoing message's pending → sent path (WhatsApp answered by a stand-in, no browser).
 import t from 'tap';
 import type { SliceEvent } from '../store/events.ts';
-import { chat, message, openStore, sliceDb, WhatsAppStandIn } from './helpers.ts';
+import { Outbox } from '../store/outbox.ts';
+import { chat, message, openStore, quietLog, sliceDb, WhatsAppStandIn } from './helpers.ts';
 
 t.test('store against slice_1 in a PostgreSQL cluster of its own', async (t) => {
   const fx = await sliceDb(t, 'slice-store');
@@ -109,14 +110,16 @@ t.test('store against slice_1 in a PostgreSQL cluster of its own', async (t) => 
 
   await t.test('sending: pending row, then the real id and ack 1; the observer copy merges into it', async (t) => {
     const wa = new WhatsAppStandIn();
+    const outbox = new Outbox(store, wa, quietLog);
+    await outbox.open();
     const chatRow = await fx.db.selectFrom('chats').select(['id', 'wa_id']).where('wa_id', '=', chat(1).waId).executeTakeFirstOrThrow();
     const target = { id: String(chatRow.id), wa_id: chatRow.wa_id };
 
     // Order 1: the send call answers first, then the observer reports the bubble.
-    const pending = await store.sendMessage(target, 'first send', wa);
+    const pending = await outbox.send(target, 'first send');
     t.match(pending.waId, /^pending:/);
     t.equal(pending.ack, 0);
-    await store.flush();
+    await outbox.flush();
     const sent = wa.sent[0]!;
     let row = await fx.db.selectFrom('messages').selectAll().where('id', '=', String(pending.id)).executeTakeFirstOrThrow();
     t.equal(row.wa_id, sent.waId);
@@ -131,7 +134,7 @@ t.test('store against slice_1 in a PostgreSQL cluster of its own', async (t) => 
     // Order 2: the observer reports the bubble while the send call has not answered yet.
     let open!: () => void;
     wa.gate = new Promise((r) => (open = r));
-    const pending2 = await store.sendMessage(target, '  second send ', wa);
+    const pending2 = await outbox.send(target, '  second send ');
     const realId = `true_${chat(1).waId}_3EB0OBSERVED`;
     await store.sink.messages([
       { waId: realId, chatWaId: chat(1).waId, direction: 'out', author: null, body: 'second send', sentAt: '2026-11-25T10:01:00.000Z', ack: 1, mediaKind: null, quotedWaId: null, quotedBody: null, recalled: false },
@@ -141,15 +144,15 @@ t.test('store against slice_1 in a PostgreSQL cluster of its own', async (t) => 
     // The stand-in answers with its own id for the same bubble: still one row, the client's id kept.
     wa.gate = null;
     open();
-    await store.flush();
+    await outbox.flush();
     copies = await fx.db.selectFrom('messages').selectAll().where('chat_id', '=', target.id).where('direction', '=', 'out').execute();
     t.equal(copies.length, 2, 'two sends, two rows');
     t.ok(copies.some((c) => c.id === String(pending2.id)));
 
     // A failed send is marked ack -1.
     wa.failSends = true;
-    const doomed = await store.sendMessage(target, 'will fail', wa);
-    await store.flush();
+    const doomed = await outbox.send(target, 'will fail');
+    await outbox.flush();
     row = await fx.db.selectFrom('messages').selectAll().where('id', '=', String(doomed.id)).executeTakeFirstOrThrow();
     t.equal(row.ack, -1);
     t.match(row.wa_id, /^pending:/);
