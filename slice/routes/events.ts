@@ -3,15 +3,11 @@
 // event is replayed from the events table, then live ones follow: the subscription starts before
 // the replay and live events are held back until it ends, so nothing is missed and nothing is sent
 // twice (ids only go up).
-import sseModule, { type SSEReplyInterface } from '@fastify/sse';
+import { fastifySSE, type SSEReplyInterface } from '@fastify/sse';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { AppError } from '../../lib/errors.ts';
 import { listEventsAfter, type SliceEvent } from '../store/events.ts';
-
-// The package is CommonJS typed as an ES module: Node's default import is module.exports, which
-// is the plugin (its `.default` is the same function without fastify-plugin's wrapper).
-const fastifySse = sseModule as unknown as typeof sseModule.default;
 
 const REPLAY_PAGE = 1000;
 /** A client this far behind is dropped; it reconnects with its Last-Event-ID and replays. */
@@ -23,7 +19,7 @@ interface EventsRouteOptions {
 }
 
 const events: FastifyPluginAsyncTypebox<EventsRouteOptions> = async (app, opts) => {
-  await app.register(fastifySse, { heartbeatInterval: opts.heartbeatMs });
+  await app.register(fastifySSE, { heartbeatInterval: opts.heartbeatMs });
 
   const open = new Set<SSEReplyInterface>();
   // Streams never end by themselves: close them so the server can shut down.
