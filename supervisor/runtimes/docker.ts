@@ -19,8 +19,7 @@ import {
   volumeName,
   volumeSpec,
 } from './docker-spec.ts';
-import { LEGACY_GENERATION } from '../slices/records.ts';
-import { foreignStoreError, type RunningInstance, type RuntimeExit, type SliceLaunch, type SliceRuntime } from './runtime.ts';
+import { foreignStoreError, storeOwnedBy, type RunningInstance, type RuntimeExit, type SliceLaunch, type SliceRuntime } from './runtime.ts';
 
 export interface DockerRuntimeOptions {
   image: string;
@@ -249,8 +248,8 @@ export class DockerRuntime implements SliceRuntime {
       const info = await volume.inspect();
       if (!isManaged(info.Labels)) throw new AppError('RUNTIME_ERROR', `volume ${volumeName(id)} exists without the ${MANAGED_LABEL} label; not using it`);
       const found = info.Labels?.[GENERATION_LABEL] ?? null;
-      // Labels are fixed at creation: a volume from before generations is its legacy record's.
-      if (found === storeGeneration || (found === null && storeGeneration === LEGACY_GENERATION)) return;
+      // Labels are fixed at creation: a volume is never relabelled, only used or refused.
+      if (storeOwnedBy({ generation: found, empty: false }, storeGeneration)) return;
       this.opts.log.warn({ slice: id, volume: volumeName(id) }, 'session volume of another slice generation: refused');
       throw foreignStoreError(id, `volume ${volumeName(id)}`, found ? `generation ${found}` : `no ${GENERATION_LABEL} label`, `docker volume rm ${volumeName(id)}`);
     } catch (err) {
