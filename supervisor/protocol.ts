@@ -8,6 +8,11 @@ export const PROTOCOL_VERSION = '1.0.0';
 /** One JSON-RPC object per line; longer lines are refused and their connection closed. */
 export const MAX_LINE_BYTES = 1024 * 1024;
 
+/** Where the daemon listens and its clients connect unless SUPERVISOR_SOCKET says otherwise. */
+export const DEFAULT_SOCKET = '/run/wank/supervisor.sock';
+/** The socket under `npm start`, relative to the checkout (no root needed for /run). */
+export const DEVELOPMENT_SOCKET = '.run/supervisor.sock';
+
 export const SLICE_STATES = ['STOPPED', 'STARTING', 'RUNNING', 'BACKOFF', 'STOPPING', 'EXITED', 'FATAL', 'UNKNOWN'] as const;
 export type SliceState = (typeof SLICE_STATES)[number];
 /** supervisord's RUNNING_STATES: up, or on its way up (slicectl status exits 0 for these). */

@@ -4,9 +4,7 @@
 // slice, 7 cannot connect. Errors are one line on stderr.
 import { AppError, EXIT, exitCodeOf, isAppError } from '../../lib/errors.ts';
 import { SupervisorClient } from '../client.ts';
-import { STOPPED_STATES, type SliceInfo } from '../protocol.ts';
-
-const DEFAULT_SOCKET = '/run/wank/supervisor.sock';
+import { DEFAULT_SOCKET, STOPPED_STATES, type SliceInfo } from '../protocol.ts';
 
 const USAGE = `usage: slicectl [-s PATH] [--json] <command> [args]
 
