@@ -16,6 +16,7 @@ import { RpcServer, type Handlers } from './rpc/server.ts';
 import type { DockerRuntime } from './runtimes/docker.ts';
 import { ProcessRuntime } from './runtimes/process.ts';
 import type { SliceRuntime } from './runtimes/runtime.ts';
+import { fetchSliceHealth } from './slices/health-client.ts';
 import { RecordStore } from './slices/records.ts';
 import { SliceRegistry } from './slices/registry.ts';
 
@@ -114,6 +115,8 @@ export async function startSupervisor(config: SupervisorConfig, options: { log?:
     adminDb: admin.db,
     adminUrl: admin.url,
     log,
+    health: fetchSliceHealth,
+    maxSliceId: config.MAX_SLICES,
     sliceEnv,
     timing: {
       startsecs: config.STARTSECS,
@@ -145,7 +148,7 @@ export async function startSupervisor(config: SupervisorConfig, options: { log?:
     },
   };
 
-  const server = new RpcServer({ socketPath: config.SUPERVISOR_SOCKET, handlers, maxSliceId: config.MAX_SLICES, log });
+  const server = new RpcServer({ socketPath: config.SUPERVISOR_SOCKET, handlers, log });
   registry.on('stateChanged', (change) => server.broadcast(change));
   try {
     await registry.init();

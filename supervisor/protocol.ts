@@ -19,6 +19,8 @@ export type SliceState = (typeof SLICE_STATES)[number];
 export const RUNNING_STATES: readonly SliceState[] = ['RUNNING', 'BACKOFF', 'STARTING'];
 /** supervisord's STOPPED_STATES: nothing runs (slicectl status exits 3 when any slice is in one). */
 export const STOPPED_STATES: readonly SliceState[] = ['STOPPED', 'EXITED', 'FATAL', 'UNKNOWN'];
+/** supervisord's SIGNALLABLE_STATES: an instance may be there to signal (a stop waits for none). */
+export const SIGNALLABLE_STATES: readonly SliceState[] = ['RUNNING', 'STARTING', 'STOPPING'];
 
 /** Ids are checked again against the daemon's MAX_SLICES (at most this). */
 export const SLICE_ID_LIMIT = 30000;
