@@ -2,7 +2,7 @@
 import { loadConfig, Fields, Type, type Env } from '../lib/config.ts';
 import { DEFAULT_SOCKET } from './protocol.ts';
 
-export const SupervisorConfigSchema = Type.Object({
+const SupervisorConfigSchema = Type.Object({
   DATABASE_URL: Type.Optional(Fields.url('the admin PostgreSQL URL; unset: embedded under .data/pg')),
   PG_EMBEDDED_PORT: Fields.port(54320, 'port of the embedded PostgreSQL'),
   SUPERVISOR_SOCKET: Type.String({ minLength: 1, default: DEFAULT_SOCKET, description: 'path of the Unix socket' }),

@@ -5,7 +5,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Kysely } from 'kysely';
-import { AppError } from '../lib/errors.ts';
 import { repoRootFrom } from '../lib/repo-root.ts';
 import { createLogger, maskUrl, type Logger } from '../lib/logger.ts';
 import { checkConnection, createDb, resolveAdminDatabaseUrl } from '../sql/database.ts';
@@ -20,7 +19,7 @@ import { fetchSliceHealth } from './slices/health-client.ts';
 import { RecordStore } from './slices/records.ts';
 import { SliceRegistry } from './slices/registry.ts';
 
-export const REPO_ROOT = repoRootFrom(import.meta.url);
+const REPO_ROOT = repoRootFrom(import.meta.url);
 
 function packageVersion(): string {
   try {
@@ -183,5 +182,3 @@ export async function startSupervisor(config: SupervisorConfig, options: { log?:
     },
   };
 }
-
-export { AppError };

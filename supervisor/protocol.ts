@@ -15,8 +15,6 @@ export const DEVELOPMENT_SOCKET = '.run/supervisor.sock';
 
 export const SLICE_STATES = ['STOPPED', 'STARTING', 'RUNNING', 'BACKOFF', 'STOPPING', 'EXITED', 'FATAL', 'UNKNOWN'] as const;
 export type SliceState = (typeof SLICE_STATES)[number];
-/** supervisord's RUNNING_STATES: up, or on its way up (slicectl status exits 0 for these). */
-export const RUNNING_STATES: readonly SliceState[] = ['RUNNING', 'BACKOFF', 'STARTING'];
 /** supervisord's STOPPED_STATES: nothing runs (slicectl status exits 3 when any slice is in one). */
 export const STOPPED_STATES: readonly SliceState[] = ['STOPPED', 'EXITED', 'FATAL', 'UNKNOWN'];
 /** supervisord's SIGNALLABLE_STATES: an instance may be there to signal (a stop waits for none). */
@@ -137,25 +135,14 @@ export function slicePort(id: number): number {
 // ---- JSON-RPC 2.0 envelopes --------------------------------------------------------------------
 
 export type JsonRpcId = string | number | null;
-export interface JsonRpcRequest {
-  jsonrpc: '2.0';
-  id?: JsonRpcId;
-  method: string;
-  params?: unknown;
-}
-export interface JsonRpcSuccess {
+interface JsonRpcSuccess {
   jsonrpc: '2.0';
   id: JsonRpcId;
   result: unknown;
 }
-export interface JsonRpcFailure {
+interface JsonRpcFailure {
   jsonrpc: '2.0';
   id: JsonRpcId;
   error: { code: number; message: string; data?: unknown };
-}
-export interface JsonRpcNotification {
-  jsonrpc: '2.0';
-  method: string;
-  params: unknown;
 }
 export type JsonRpcResponse = JsonRpcSuccess | JsonRpcFailure;

@@ -37,7 +37,7 @@ interface Parsed {
   lines: number;
 }
 
-export function parseArgs(argv: string[], env: NodeJS.ProcessEnv): Parsed | 'help' {
+function parseArgs(argv: string[], env: NodeJS.ProcessEnv): Parsed | 'help' {
   const out: Parsed = { socket: env.SUPERVISOR_SOCKET || DEFAULT_SOCKET, json: false, command: '', args: [], purge: false, follow: false, lines: 100 };
   const rest: string[] = [];
   for (let i = 0; i < argv.length; i++) {

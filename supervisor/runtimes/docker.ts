@@ -14,7 +14,6 @@ import {
   SLICE_LABEL,
   containerDatabaseUrl,
   containerSpec,
-  managedLabels,
   networkSpec,
   volumeName,
   volumeSpec,
@@ -40,7 +39,7 @@ type DockerError = Error & { statusCode?: number; json?: { message?: string } };
 const PORT_CLOSE_WAIT_MS = 5_000;
 
 /** Resolves true once nothing accepts on 127.0.0.1:port (polled), false after ms. */
-export async function portClosed(port: number, ms: number): Promise<boolean> {
+async function portClosed(port: number, ms: number): Promise<boolean> {
   const until = Date.now() + ms;
   for (;;) {
     const accepts = await new Promise<boolean>((resolve) => {
@@ -75,7 +74,7 @@ function isManaged(labels: Record<string, string> | undefined | null): boolean {
 }
 
 /** Docker's multiplexed log stream (8-byte frame headers) as text lines. */
-export function demuxLogs(buf: Buffer): string[] {
+function demuxLogs(buf: Buffer): string[] {
   const out: string[] = [];
   let text = '';
   let i = 0;
@@ -415,5 +414,3 @@ export class DockerRuntime implements SliceRuntime {
     this.listeners.length = 0;
   }
 }
-
-export { managedLabels };

@@ -11,7 +11,7 @@ import { foreignStoreError, storeOwnedBy, type RunningInstance, type RuntimeExit
 import { readProcStats } from '../../lib/proc-stat.ts';
 
 /** In a process-runtime session directory: the generation of the slice that owns it. */
-export const STORE_MARKER = '.queunir-store';
+const STORE_MARKER = '.queunir-store';
 
 export interface ProcessRuntimeOptions {
   root: string;
@@ -26,7 +26,7 @@ export interface ProcessRuntimeOptions {
 }
 
 /** A fixed-size ring of output lines. */
-export class LineRing {
+class LineRing {
   private lines: string[] = [];
   private partial = '';
   constructor(private readonly size: number) {}
@@ -244,7 +244,7 @@ function groupAlive(pgid: number): boolean {
 }
 
 /** Sum of the resident memory of every process in the group (from /proc). */
-export function groupRss(pgid: number): number | null {
+function groupRss(pgid: number): number | null {
   let total = 0;
   let found = false;
   const page = 4096;
