@@ -1,11 +1,12 @@
 // The gateway's configuration, from the environment, validated at start.
 import { loadConfig, Fields, Type, type Env } from '../lib/config.ts';
 import { AppError } from '../lib/errors.ts';
+import { DEFAULT_SOCKET } from '../supervisor/protocol.ts';
 
 const GatewayConfigSchema = Type.Object({
   DATABASE_URL: Type.Optional(Fields.url('the PostgreSQL URL of role wank_gateway; unset: embedded under .data/pg')),
   PG_EMBEDDED_PORT: Fields.port(54320, 'port of the embedded PostgreSQL'),
-  SUPERVISOR_SOCKET: Type.String({ minLength: 1, default: '/run/wank/supervisor.sock', description: 'path of the supervisor socket' }),
+  SUPERVISOR_SOCKET: Type.String({ minLength: 1, default: DEFAULT_SOCKET, description: 'path of the supervisor socket' }),
   SUPERVISOR_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 600_000, default: 60_000, description: 'milliseconds to wait for one supervisor call' }),
   PORT: Fields.port(3000),
   HOST: Type.String({ minLength: 1, default: '127.0.0.1', description: 'the address to listen on' }),

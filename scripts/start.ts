@@ -2,7 +2,7 @@
 //   1. builds what is missing (the web app into dist/web when web/ changed since the last build),
 //   2. starts the embedded PostgreSQL under .data/pg unless DATABASE_URL is set,
 //   3. provisions the gateway's role (its password kept in .data/gateway-db-password),
-//   4. starts the supervisor (RUNTIME=process unless set) on .run/supervisor.sock,
+//   4. starts the supervisor (RUNTIME=process unless set) on .run/supervisor.sock (DEVELOPMENT_SOCKET),
 //   5. starts the gateway on http://localhost:3000 serving dist/web,
 //   6. with --demo: slices run the WhatsApp simulator, and a demo account is created, connected,
 //      its simulated phone scans the QR, and the login is printed.
@@ -17,15 +17,15 @@ import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../sql/embed
 import { provisionGatewayUrl, readOrCreateSecret } from '../gateway/support/database-url.ts';
 import { hashPassword } from '../gateway/support/passwords.ts';
 import { sessionCookieOf } from '../gateway/support/session-cookie.ts';
+import { DEVELOPMENT_SOCKET } from '../supervisor/protocol.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DATA = path.join(ROOT, '.data');
-const RUN = path.join(ROOT, '.run');
 const demo = process.argv.includes('--demo');
 const PORT = Number(process.env.PORT ?? 3000);
 const HOST = process.env.HOST ?? '127.0.0.1';
 const PUBLIC_URL = process.env.PUBLIC_URL ?? `http://localhost:${PORT}`;
-const SOCKET = process.env.SUPERVISOR_SOCKET ?? path.join(RUN, 'supervisor.sock');
+const SOCKET = process.env.SUPERVISOR_SOCKET ?? path.join(ROOT, DEVELOPMENT_SOCKET);
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/lib/chromium/chromium';
 const DEMO_EMAIL = 'demo@queunir.local';
 

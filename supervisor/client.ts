@@ -148,7 +148,7 @@ export class SupervisorClient {
   private connection: Promise<Connection> | null = null;
   private readonly subscriptions = new Set<Connection>();
 
-  constructor(opts: { socketPath: string; timeoutMs?: number }) {
+  constructor(opts: SupervisorClientOptions) {
     this.socketPath = opts.socketPath;
     this.timeoutMs = opts.timeoutMs ?? 60_000;
   }

@@ -1,10 +1,11 @@
 // The supervisor's configuration, from the environment, validated at start.
 import { loadConfig, Fields, Type, type Env } from '../lib/config.ts';
+import { DEFAULT_SOCKET } from './protocol.ts';
 
-export const SupervisorConfigSchema = Type.Object({
+const SupervisorConfigSchema = Type.Object({
   DATABASE_URL: Type.Optional(Fields.url('the admin PostgreSQL URL; unset: embedded under .data/pg')),
   PG_EMBEDDED_PORT: Fields.port(54320, 'port of the embedded PostgreSQL'),
-  SUPERVISOR_SOCKET: Type.String({ minLength: 1, default: '/run/wank/supervisor.sock', description: 'path of the Unix socket' }),
+  SUPERVISOR_SOCKET: Type.String({ minLength: 1, default: DEFAULT_SOCKET, description: 'path of the Unix socket' }),
   RUNTIME: Fields.oneOf(['docker', 'process'], 'process'),
   SLICE_IMAGE: Type.String({ minLength: 1, default: 'queunir/slice:latest', description: 'the slice image tag' }),
   SLICE_MEMORY_MB: Type.Integer({ minimum: 128, maximum: 65536, default: 768, description: 'memory limit per slice in MB' }),

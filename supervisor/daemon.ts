@@ -4,22 +4,22 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { sql, type Kysely } from 'kysely';
-import { AppError } from '../lib/errors.ts';
+import type { Kysely } from 'kysely';
 import { repoRootFrom } from '../lib/repo-root.ts';
 import { createLogger, maskUrl, type Logger } from '../lib/logger.ts';
 import { checkConnection, createDb, resolveAdminDatabaseUrl } from '../sql/database.ts';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../sql/embedded.ts';
-import { withSliceHba } from '../sql/slice-hba.ts';
 import type { SupervisorConfig } from './config.ts';
 import { METHODS, METHOD_NAMES, PROTOCOL_VERSION } from './protocol.ts';
 import { RpcServer, type Handlers } from './rpc/server.ts';
+import type { DockerRuntime } from './runtimes/docker.ts';
 import { ProcessRuntime } from './runtimes/process.ts';
 import type { SliceRuntime } from './runtimes/runtime.ts';
+import { fetchSliceHealth } from './slices/health-client.ts';
 import { RecordStore } from './slices/records.ts';
 import { SliceRegistry } from './slices/registry.ts';
 
-export const REPO_ROOT = repoRootFrom(import.meta.url);
+const REPO_ROOT = repoRootFrom(import.meta.url);
 
 function packageVersion(): string {
   try {
@@ -37,7 +37,7 @@ export interface SupervisorHandle {
   close(): Promise<void>;
 }
 
-async function createRuntime(config: SupervisorConfig, log: Logger): Promise<SliceRuntime> {
+async function createRuntime(config: SupervisorConfig, log: Logger): Promise<DockerRuntime | ProcessRuntime> {
   if (config.RUNTIME === 'docker') {
     // Loaded only when asked for: the process runtime never needs dockerode.
     const { DockerRuntime } = await import('./runtimes/docker.ts');
@@ -69,18 +69,19 @@ async function createRuntime(config: SupervisorConfig, log: Logger): Promise<Sli
  * it must also listen on the slice network's gateway so containers reach it (and accept logins
  * from that subnet).
  */
-async function openAdminDb(config: SupervisorConfig, runtime: SliceRuntime, log: Logger): Promise<{ url: string; db: Kysely<any>; embedded: EmbeddedPostgresHandle | null }> {
+async function openAdminDb(config: SupervisorConfig, runtime: DockerRuntime | ProcessRuntime, log: Logger): Promise<{ url: string; db: Kysely<any>; embedded: EmbeddedPostgresHandle | null }> {
   let url: string;
   let embedded: EmbeddedPostgresHandle | null = null;
-  let reloadHba = false;
   const dbLog = (line: string) => log.debug({ pg: line }, 'embedded postgres');
   if (!config.DATABASE_URL && runtime.kind === 'docker') {
-    const net = await (runtime as unknown as { networkAddress(): Promise<{ gateway: string; subnet: string }> }).networkAddress();
-    const dataDir = path.join(REPO_ROOT, '.data', 'pg');
-    allowSubnet(dataDir, net.subnet);
-    embedded = await startEmbeddedPostgres({ dataDir, port: config.PG_EMBEDDED_PORT, listen: `127.0.0.1,${net.gateway}`, log: dbLog });
-    // A first start has no pg_hba.conf before initdb: the subnet block goes in now, then a reload.
-    reloadHba = allowSubnet(dataDir, net.subnet);
+    const net = await runtime.networkAddress();
+    embedded = await startEmbeddedPostgres({
+      dataDir: path.join(REPO_ROOT, '.data', 'pg'),
+      port: config.PG_EMBEDDED_PORT,
+      listen: `127.0.0.1,${net.gateway}`,
+      sliceSubnet: net.subnet,
+      log: dbLog,
+    });
     if (embedded.reused) log.warn('the embedded PostgreSQL was already running: containers reach it only if it listens on the slice network');
     url = embedded.url;
   } else {
@@ -90,19 +91,8 @@ async function openAdminDb(config: SupervisorConfig, runtime: SliceRuntime, log:
   }
   const db = createDb<any>(url, { max: 4, applicationName: 'wank-supervisor' });
   await checkConnection(db, url);
-  if (reloadHba) await sql`select pg_reload_conf()`.execute(db);
   log.info({ db: maskUrl(url) }, 'admin database connected');
   return { url, db, embedded };
-}
-
-/** pg_hba line for the slice network, added once to an embedded cluster's configuration. */
-function allowSubnet(dataDir: string, subnet: string): boolean {
-  const hba = path.join(dataDir, 'pg_hba.conf');
-  if (!fs.existsSync(hba)) return false; // initdb writes it on the first start
-  const text = fs.readFileSync(hba, 'utf8');
-  const next = withSliceHba(text, subnet);
-  if (next !== text) fs.writeFileSync(hba, next);
-  return next !== text;
 }
 
 export async function startSupervisor(config: SupervisorConfig, options: { log?: Logger } = {}): Promise<SupervisorHandle> {
@@ -124,6 +114,8 @@ export async function startSupervisor(config: SupervisorConfig, options: { log?:
     adminDb: admin.db,
     adminUrl: admin.url,
     log,
+    health: fetchSliceHealth,
+    maxSliceId: config.MAX_SLICES,
     sliceEnv,
     timing: {
       startsecs: config.STARTSECS,
@@ -155,7 +147,7 @@ export async function startSupervisor(config: SupervisorConfig, options: { log?:
     },
   };
 
-  const server = new RpcServer({ socketPath: config.SUPERVISOR_SOCKET, handlers, maxSliceId: config.MAX_SLICES, log });
+  const server = new RpcServer({ socketPath: config.SUPERVISOR_SOCKET, handlers, log });
   registry.on('stateChanged', (change) => server.broadcast(change));
   try {
     await registry.init();
@@ -190,5 +182,3 @@ export async function startSupervisor(config: SupervisorConfig, options: { log?:
     },
   };
 }
-
-export { AppError };

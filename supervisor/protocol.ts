@@ -8,12 +8,17 @@ export const PROTOCOL_VERSION = '1.0.0';
 /** One JSON-RPC object per line; longer lines are refused and their connection closed. */
 export const MAX_LINE_BYTES = 1024 * 1024;
 
+/** Where the daemon listens and its clients connect unless SUPERVISOR_SOCKET says otherwise. */
+export const DEFAULT_SOCKET = '/run/wank/supervisor.sock';
+/** The socket under `npm start`, relative to the checkout (no root needed for /run). */
+export const DEVELOPMENT_SOCKET = '.run/supervisor.sock';
+
 export const SLICE_STATES = ['STOPPED', 'STARTING', 'RUNNING', 'BACKOFF', 'STOPPING', 'EXITED', 'FATAL', 'UNKNOWN'] as const;
 export type SliceState = (typeof SLICE_STATES)[number];
-/** supervisord's RUNNING_STATES: up, or on its way up (slicectl status exits 0 for these). */
-export const RUNNING_STATES: readonly SliceState[] = ['RUNNING', 'BACKOFF', 'STARTING'];
 /** supervisord's STOPPED_STATES: nothing runs (slicectl status exits 3 when any slice is in one). */
 export const STOPPED_STATES: readonly SliceState[] = ['STOPPED', 'EXITED', 'FATAL', 'UNKNOWN'];
+/** supervisord's SIGNALLABLE_STATES: an instance may be there to signal (a stop waits for none). */
+export const SIGNALLABLE_STATES: readonly SliceState[] = ['RUNNING', 'STARTING', 'STOPPING'];
 
 /** Ids are checked again against the daemon's MAX_SLICES (at most this). */
 export const SLICE_ID_LIMIT = 30000;
@@ -130,25 +135,14 @@ export function slicePort(id: number): number {
 // ---- JSON-RPC 2.0 envelopes --------------------------------------------------------------------
 
 export type JsonRpcId = string | number | null;
-export interface JsonRpcRequest {
-  jsonrpc: '2.0';
-  id?: JsonRpcId;
-  method: string;
-  params?: unknown;
-}
-export interface JsonRpcSuccess {
+interface JsonRpcSuccess {
   jsonrpc: '2.0';
   id: JsonRpcId;
   result: unknown;
 }
-export interface JsonRpcFailure {
+interface JsonRpcFailure {
   jsonrpc: '2.0';
   id: JsonRpcId;
   error: { code: number; message: string; data?: unknown };
-}
-export interface JsonRpcNotification {
-  jsonrpc: '2.0';
-  method: string;
-  params: unknown;
 }
 export type JsonRpcResponse = JsonRpcSuccess | JsonRpcFailure;

@@ -4,9 +4,7 @@
 // slice, 7 cannot connect. Errors are one line on stderr.
 import { AppError, EXIT, exitCodeOf, isAppError } from '../../lib/errors.ts';
 import { SupervisorClient } from '../client.ts';
-import { STOPPED_STATES, type SliceInfo } from '../protocol.ts';
-
-const DEFAULT_SOCKET = '/run/wank/supervisor.sock';
+import { DEFAULT_SOCKET, STOPPED_STATES, type SliceInfo } from '../protocol.ts';
 
 const USAGE = `usage: slicectl [-s PATH] [--json] <command> [args]
 
@@ -39,7 +37,7 @@ interface Parsed {
   lines: number;
 }
 
-export function parseArgs(argv: string[], env: NodeJS.ProcessEnv): Parsed | 'help' {
+function parseArgs(argv: string[], env: NodeJS.ProcessEnv): Parsed | 'help' {
   const out: Parsed = { socket: env.SUPERVISOR_SOCKET || DEFAULT_SOCKET, json: false, command: '', args: [], purge: false, follow: false, lines: 100 };
   const rest: string[] = [];
   for (let i = 0; i < argv.length; i++) {

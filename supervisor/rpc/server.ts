@@ -1,6 +1,7 @@
 // JSON-RPC 2.0 over a Unix socket, one object per line. Framing and protocol errors are answered
 // here (and only the offending connection suffers); method params are checked against the
-// method's TypeBox schema before any handler runs.
+// method's TypeBox schema before any handler runs. An argument error naming a field, the schema's
+// or a handler's (an id beyond MAX_SLICES), is answered as invalid params (-32602).
 //
 // Batches (a JSON array of requests) are handled as the spec says: one array of answers for the
 // requests that carry an id, nothing at all when every member is a notification; an empty array
@@ -24,7 +25,6 @@ export type Handlers = Record<MethodName, Handler>;
 export interface RpcServerOptions {
   socketPath: string;
   handlers: Handlers;
-  maxSliceId: number;
   log: Logger;
 }
 
@@ -48,24 +48,23 @@ function failure(id: JsonRpcId, code: number, message: string, data?: unknown): 
   return { jsonrpc: '2.0', id, error: data === undefined ? { code, message } : { code, message, data } };
 }
 
-function invalidParams(message: string, field?: string): AppError & { rpcCode: number } {
-  const err = new AppError('INVALID_ARGUMENT', message) as AppError & { rpcCode: number };
-  err.rpcCode = JSON_RPC.INVALID_PARAMS;
-  if (field) Object.assign(err, { field });
-  return err;
+function invalidParams(message: string, field: string): AppError {
+  return new AppError('INVALID_ARGUMENT', message, { details: { field } });
+}
+
+/** The field a params error names, or undefined for any other error. */
+function paramsField(err: AppError): string | undefined {
+  const field = err.details?.field;
+  return err.code === 'INVALID_ARGUMENT' && typeof field === 'string' ? field : undefined;
 }
 
 /** The first schema problem of params, naming the field. */
-function checkParams(method: MethodName, params: unknown, maxSliceId: number): void {
+function checkParams(method: MethodName, params: unknown): void {
   const schema = METHODS[method].params;
   const first = Value.Errors(schema, params).First();
   if (first) {
     const field = first.path.replace(/^\//, '').replace(/\//g, '.') || 'params';
-    throw invalidParams(`invalid params for ${method}: ${field}: ${first.message.toLowerCase()}`, field);
-  }
-  const id = (params as { id?: unknown }).id;
-  if (typeof id === 'number' && id > maxSliceId) {
-    throw invalidParams(`invalid params for ${method}: id: must be at most MAX_SLICES (${maxSliceId}), got ${id}`, 'id');
+    throw invalidParams(`${field}: ${first.message.toLowerCase()}`, field);
   }
 }
 
@@ -175,18 +174,18 @@ export class RpcServer {
     const params = req.params === undefined ? {} : req.params;
     try {
       if (typeof params !== 'object' || params === null || Array.isArray(params)) {
-        throw invalidParams(`invalid params for ${name}: params must be an object (by-name parameters)`, 'params');
+        throw invalidParams('params must be an object (by-name parameters)', 'params');
       }
-      checkParams(name, params, this.opts.maxSliceId);
+      checkParams(name, params);
       const result = await this.opts.handlers[name](params, conn);
       return isNotification ? null : { jsonrpc: '2.0', id, result };
     } catch (err) {
       if (isNotification) return null;
-      const rpcCode = (err as { rpcCode?: number }).rpcCode;
-      if (rpcCode !== undefined) {
-        return failure(id, rpcCode, (err as Error).message, { kind: 'InvalidArgument', code: 'INVALID_ARGUMENT', field: (err as { field?: string }).field });
-      }
       const app = toAppError(err);
+      const field = paramsField(app);
+      if (field !== undefined) {
+        return failure(id, JSON_RPC.INVALID_PARAMS, `invalid params for ${name}: ${app.message}`, { kind: app.kind, code: app.code, field });
+      }
       if (app.kind === 'Internal') this.opts.log.error({ method: name, err: app.cause ?? app }, 'method failed');
       return { jsonrpc: '2.0', id, error: toJsonRpcError(app) };
     }

@@ -7,11 +7,11 @@ export const SLICE_LABEL = 'com.queunir.slice';
 /** On a session volume: the generation of the slice that owns it (records.ts). */
 export const GENERATION_LABEL = 'com.queunir.generation';
 /** Where the session volume is mounted inside the container (the image's WA_AUTH_DIR). */
-export const CONTAINER_AUTH_DIR = '/data/auth';
-export const CONTAINER_PORT = 3000;
+const CONTAINER_AUTH_DIR = '/data/auth';
+const CONTAINER_PORT = 3000;
 /** The image's unprivileged slice user (slice/Dockerfile, scripts/build-slice-image.sh). Named in
  *  the spec so that an image whose USER line is missing or wrong still never runs as root. */
-export const CONTAINER_USER = '10001:10001';
+const CONTAINER_USER = '10001:10001';
 
 export interface ContainerSpecInput {
   id: number;
@@ -43,7 +43,7 @@ export function managedLabels(id?: number): Record<string, string> {
  * change the kernel, the clock, mounts, keys or other processes' memory. Calls of another
  * architecture than the host's are refused by the filter itself.
  */
-export const DENIED_SYSCALLS = [
+const DENIED_SYSCALLS = [
   'acct', 'add_key', 'bpf', 'clock_adjtime', 'clock_settime', 'create_module', 'delete_module', 'finit_module',
   'fsconfig', 'fsmount', 'fsopen', 'fspick', 'get_kernel_syms', 'init_module', 'io_uring_enter', 'io_uring_register',
   'io_uring_setup', 'ioperm', 'iopl', 'kcmp', 'kexec_file_load', 'kexec_load', 'keyctl', 'lookup_dcookie', 'mount',

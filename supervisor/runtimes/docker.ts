@@ -14,13 +14,11 @@ import {
   SLICE_LABEL,
   containerDatabaseUrl,
   containerSpec,
-  managedLabels,
   networkSpec,
   volumeName,
   volumeSpec,
 } from './docker-spec.ts';
-import { LEGACY_GENERATION } from '../slices/records.ts';
-import { foreignStoreError, type RunningInstance, type RuntimeExit, type SliceLaunch, type SliceRuntime } from './runtime.ts';
+import { foreignStoreError, storeOwnedBy, type RunningInstance, type RuntimeExit, type SliceLaunch, type SliceRuntime } from './runtime.ts';
 
 export interface DockerRuntimeOptions {
   image: string;
@@ -41,7 +39,7 @@ type DockerError = Error & { statusCode?: number; json?: { message?: string } };
 const PORT_CLOSE_WAIT_MS = 5_000;
 
 /** Resolves true once nothing accepts on 127.0.0.1:port (polled), false after ms. */
-export async function portClosed(port: number, ms: number): Promise<boolean> {
+async function portClosed(port: number, ms: number): Promise<boolean> {
   const until = Date.now() + ms;
   for (;;) {
     const accepts = await new Promise<boolean>((resolve) => {
@@ -76,7 +74,7 @@ function isManaged(labels: Record<string, string> | undefined | null): boolean {
 }
 
 /** Docker's multiplexed log stream (8-byte frame headers) as text lines. */
-export function demuxLogs(buf: Buffer): string[] {
+function demuxLogs(buf: Buffer): string[] {
   const out: string[] = [];
   let text = '';
   let i = 0;
@@ -249,8 +247,8 @@ export class DockerRuntime implements SliceRuntime {
       const info = await volume.inspect();
       if (!isManaged(info.Labels)) throw new AppError('RUNTIME_ERROR', `volume ${volumeName(id)} exists without the ${MANAGED_LABEL} label; not using it`);
       const found = info.Labels?.[GENERATION_LABEL] ?? null;
-      // Labels are fixed at creation: a volume from before generations is its legacy record's.
-      if (found === storeGeneration || (found === null && storeGeneration === LEGACY_GENERATION)) return;
+      // Labels are fixed at creation: a volume is never relabelled, only used or refused.
+      if (storeOwnedBy({ generation: found, empty: false }, storeGeneration)) return;
       this.opts.log.warn({ slice: id, volume: volumeName(id) }, 'session volume of another slice generation: refused');
       throw foreignStoreError(id, `volume ${volumeName(id)}`, found ? `generation ${found}` : `no ${GENERATION_LABEL} label`, `docker volume rm ${volumeName(id)}`);
     } catch (err) {
@@ -416,5 +414,3 @@ export class DockerRuntime implements SliceRuntime {
     this.listeners.length = 0;
   }
 }
-
-export { managedLabels };

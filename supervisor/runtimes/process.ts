@@ -7,12 +7,11 @@ import path from 'node:path';
 import type { Logger } from '../../lib/logger.ts';
 import { endProcesses, processesWithAnyArg } from '../../lib/leftover-processes.ts';
 import { slicePort } from '../protocol.ts';
-import { LEGACY_GENERATION } from '../slices/records.ts';
-import { foreignStoreError, type RunningInstance, type RuntimeExit, type SliceLaunch, type SliceRuntime } from './runtime.ts';
+import { foreignStoreError, storeOwnedBy, type RunningInstance, type RuntimeExit, type SliceLaunch, type SliceRuntime } from './runtime.ts';
 import { readProcStats } from '../../lib/proc-stat.ts';
 
 /** In a process-runtime session directory: the generation of the slice that owns it. */
-export const STORE_MARKER = '.queunir-store';
+const STORE_MARKER = '.queunir-store';
 
 export interface ProcessRuntimeOptions {
   root: string;
@@ -27,7 +26,7 @@ export interface ProcessRuntimeOptions {
 }
 
 /** A fixed-size ring of output lines. */
-export class LineRing {
+class LineRing {
   private lines: string[] = [];
   private partial = '';
   constructor(private readonly size: number) {}
@@ -97,15 +96,12 @@ export class ProcessRuntime implements SliceRuntime {
       return;
     }
     const found = fs.existsSync(marker) ? fs.readFileSync(marker, 'utf8').trim() : null;
-    if (found === storeGeneration) return;
-    const empty = fs.readdirSync(dir).length === 0;
-    // A store from before generations is its legacy record's; an empty one holds nobody's login.
-    if ((found === null && storeGeneration === LEGACY_GENERATION) || empty) {
-      fs.writeFileSync(marker, storeGeneration + '\n', { mode: 0o600 });
-      return;
+    if (!storeOwnedBy({ generation: found, empty: fs.readdirSync(dir).length === 0 }, storeGeneration)) {
+      this.opts.log.warn({ slice: id, dir }, 'session store of another slice generation: refused');
+      throw foreignStoreError(id, dir, found ? `generation ${found}` : 'no generation marker', `rm -rf ${dir}`);
     }
-    this.opts.log.warn({ slice: id, dir }, 'session store of another slice generation: refused');
-    throw foreignStoreError(id, dir, found ? `generation ${found}` : 'no generation marker', `rm -rf ${dir}`);
+    // Marked for this generation from now on (a legacy or empty store is taken over).
+    if (found !== storeGeneration) fs.writeFileSync(marker, storeGeneration + '\n', { mode: 0o600 });
   }
 
   async start(launch: SliceLaunch): Promise<string> {
@@ -248,7 +244,7 @@ function groupAlive(pgid: number): boolean {
 }
 
 /** Sum of the resident memory of every process in the group (from /proc). */
-export function groupRss(pgid: number): number | null {
+function groupRss(pgid: number): number | null {
   let total = 0;
   let found = false;
   const page = 4096;

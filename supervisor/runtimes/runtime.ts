@@ -2,6 +2,7 @@
 // and process (children of the daemon). The registry owns every decision (restarts, backoff,
 // health); a runtime only launches, signals, watches and reports.
 import { AppError } from '../../lib/errors.ts';
+import { LEGACY_GENERATION } from '../slices/records.ts';
 
 /** The environment every slice gets, whatever the runtime; the runtime adds host, port, auth dir. */
 export interface SliceLaunch {
@@ -13,6 +14,24 @@ export interface SliceLaunch {
   databaseUrl: string;
   /** WA_MODE, SIM_* and the like. */
   env: Record<string, string>;
+}
+
+/** What a runtime found where a slice's session store lives. */
+export interface FoundStore {
+  /** The generation the store is marked with (volume label or marker file); null when unmarked. */
+  generation: string | null;
+  /** Holds nothing at all, so nobody's login (a volume's contents are not looked at: false). */
+  empty: boolean;
+}
+
+/**
+ * Whether a slice of this generation may use the store found: its own, a store from before
+ * generations for a legacy record, or one that holds nothing.
+ */
+export function storeOwnedBy(store: FoundStore, storeGeneration: string): boolean {
+  if (store.generation === storeGeneration) return true;
+  if (store.generation === null && storeGeneration === LEGACY_GENERATION) return true;
+  return store.empty;
 }
 
 /**

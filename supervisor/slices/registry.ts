@@ -9,8 +9,9 @@ import { AppError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { urlForRole } from '../../sql/database.ts';
 import { dropSlice, provisionSlice, rotateSlicePassword, sliceRoleName } from '../../sql/provision.ts';
-import { sliceName, slicePort, type SliceCreated, type SliceHealth, type SliceInfo, type SliceState, type SliceStateChanged } from '../protocol.ts';
+import { SIGNALLABLE_STATES, sliceName, slicePort, type SliceCreated, type SliceHealth, type SliceInfo, type SliceState, type SliceStateChanged } from '../protocol.ts';
 import type { RuntimeExit, SliceRuntime } from '../runtimes/runtime.ts';
+import type { HealthAnswer, HealthClient } from './health-client.ts';
 import type { RecordStore, SliceRecord } from './records.ts';
 import { initialMachine, transition, type Effect, type Event, type Machine, type StateContext } from './state.ts';
 
@@ -20,6 +21,10 @@ export interface RegistryOptions {
   adminDb: Kysely<any>;
   adminUrl: string;
   log: Logger;
+  /** Asks a slice's GET /health (health-client.ts). */
+  health: HealthClient;
+  /** MAX_SLICES: the highest id a command may name. */
+  maxSliceId: number;
   timing: Omit<StateContext, 'now'> & { healthIntervalMs: number };
   /** WA_MODE, SIM_* for every slice. */
   sliceEnv: Record<string, string>;
@@ -41,8 +46,6 @@ interface Slot {
   queue: Promise<unknown>;
   removed: boolean;
 }
-
-const SETTLED: SliceState[] = ['STOPPED', 'FATAL', 'EXITED', 'BACKOFF'];
 
 export class SliceRegistry extends EventEmitter<{ stateChanged: [SliceStateChanged] }> {
   private readonly slots = new Map<number, Slot>();
@@ -188,7 +191,7 @@ export class SliceRegistry extends EventEmitter<{ stateChanged: [SliceStateChang
     const tick = async () => {
       if (slot.machine.state !== 'STARTING' || slot.probing) return;
       slot.probing = true;
-      const answer = await this.fetchHealth(slot, 2000);
+      const answer = await this.askHealth(slot, 2000);
       slot.probing = false;
       if (slot.machine.state === 'STARTING' && slot.instanceId !== null) this.dispatch(slot, { type: 'HEALTH', ok: answer.ok, detail: answer.detail });
     };
@@ -201,31 +204,20 @@ export class SliceRegistry extends EventEmitter<{ stateChanged: [SliceStateChang
     slot.probe = null;
   }
 
-  /** "Healthy" for startsecs: GET /health with the token answers 200 with a JSON body. */
-  private async fetchHealth(slot: Slot, timeoutMs: number): Promise<{ ok: boolean; body: unknown; detail: string }> {
-    try {
-      const res = await fetch(`${this.opts.runtime.baseUrl(slot.id)}/health`, {
-        headers: { authorization: `Bearer ${slot.record.token}` },
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-      const text = await res.text();
-      let body: unknown = null;
-      try {
-        body = JSON.parse(text);
-      } catch {
-        return { ok: false, body: null, detail: `/health answered ${res.status} without JSON` };
-      }
-      if (res.status !== 200) return { ok: false, body, detail: `/health answered ${res.status}` };
-      return { ok: true, body, detail: 'ok' };
-    } catch (err) {
-      const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).name;
-      return { ok: false, body: null, detail: `/health unreachable (${cause})` };
-    }
+  private askHealth(slot: Slot, timeoutMs: number): Promise<HealthAnswer> {
+    return this.opts.health(this.opts.runtime.baseUrl(slot.id), slot.record.token, timeoutMs);
   }
 
   // ---- commands --------------------------------------------------------------------------------
 
+  /** The schema allows ids up to SLICE_ID_LIMIT; this daemon's range ends at MAX_SLICES. */
+  private checkId(id: number): void {
+    const max = this.opts.maxSliceId;
+    if (id > max) throw new AppError('INVALID_ARGUMENT', `id: must be at most MAX_SLICES (${max}), got ${id}`, { details: { field: 'id' } });
+  }
+
   private slot(id: number): Slot {
+    this.checkId(id);
     const slot = this.slots.get(id);
     if (!slot) throw new AppError('SLICE_NOT_FOUND', `slice ${id} does not exist (slice.create it first)`);
     return slot;
@@ -237,9 +229,9 @@ export class SliceRegistry extends EventEmitter<{ stateChanged: [SliceStateChang
     return run;
   }
 
-  /** Resolve once the slice is in one of `states` (or after timeoutMs, with whatever it is). */
-  private waitFor(slot: Slot, states: SliceState[], timeoutMs: number): Promise<void> {
-    if (states.includes(slot.machine.state)) return Promise.resolve();
+  /** Resolve once the slice's state satisfies `reached` (or after timeoutMs, with whatever it is). */
+  private waitFor(slot: Slot, reached: (state: SliceState) => boolean, timeoutMs: number): Promise<void> {
+    if (reached(slot.machine.state)) return Promise.resolve();
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
@@ -247,7 +239,7 @@ export class SliceRegistry extends EventEmitter<{ stateChanged: [SliceStateChang
         resolve();
       };
       const onChange = (e: SliceStateChanged) => {
-        if (e.id === slot.id && states.includes(e.to)) done();
+        if (e.id === slot.id && reached(e.to)) done();
       };
       const timer = setTimeout(done, timeoutMs);
       this.on('stateChanged', onChange);
@@ -280,6 +272,7 @@ export class SliceRegistry extends EventEmitter<{ stateChanged: [SliceStateChang
   }
 
   async create(id: number): Promise<SliceCreated> {
+    this.checkId(id);
     const existing = this.slots.get(id);
     // A new slice owns a new store, unless it is one removed without purge coming back.
     const storeGeneration = existing?.record.storeGeneration ?? this.opts.records.keptGeneration(id) ?? crypto.randomBytes(12).toString('base64url');
@@ -298,7 +291,7 @@ export class SliceRegistry extends EventEmitter<{ stateChanged: [SliceStateChang
     const slot = this.slot(id);
     return this.serial(slot, async () => {
       this.setDesired(slot, 'running');
-      if (slot.machine.state === 'STOPPING') await this.waitFor(slot, ['STOPPED'], (this.opts.timing.stopwaitsecs + 30) * 1000);
+      if (slot.machine.state === 'STOPPING') await this.waitFor(slot, (s) => s === 'STOPPED', (this.opts.timing.stopwaitsecs + 30) * 1000);
       this.dispatch(slot, { type: 'START' });
       return this.infoOf(slot);
     });
@@ -315,7 +308,7 @@ export class SliceRegistry extends EventEmitter<{ stateChanged: [SliceStateChang
 
   private async stopAndWait(slot: Slot): Promise<void> {
     this.dispatch(slot, { type: 'STOP' });
-    await this.waitFor(slot, SETTLED, (this.opts.timing.stopwaitsecs + 30) * 1000);
+    await this.waitFor(slot, (s) => !SIGNALLABLE_STATES.includes(s), (this.opts.timing.stopwaitsecs + 30) * 1000);
   }
 
   restart(id: number): Promise<SliceInfo> {
@@ -329,6 +322,7 @@ export class SliceRegistry extends EventEmitter<{ stateChanged: [SliceStateChang
   }
 
   async remove(id: number, purgeData: boolean): Promise<Record<string, never>> {
+    this.checkId(id);
     const slot = this.slots.get(id);
     if (slot) {
       await this.serial(slot, async () => {
@@ -359,7 +353,7 @@ export class SliceRegistry extends EventEmitter<{ stateChanged: [SliceStateChang
     if (!live) {
       return { ok: false, state, wa: null, rssBytes: null, checkedAt, detail: `slice is ${state}${slot.machine.lastError ? `: ${slot.machine.lastError}` : ''}`, slice: null };
     }
-    const [answer, rssBytes] = await Promise.all([this.fetchHealth(slot, 3000), this.opts.runtime.memoryBytes(id).catch(() => null)]);
+    const [answer, rssBytes] = await Promise.all([this.askHealth(slot, 3000), this.opts.runtime.memoryBytes(id).catch(() => null)]);
     const body = answer.body as { ok?: unknown; wa?: unknown } | null;
     const wa = body && typeof body.wa === 'object' && body.wa !== null && typeof (body.wa as { state?: unknown }).state === 'string' ? (body.wa as { state: string }) : null;
     const sliceOk = answer.ok && body?.ok === true;

@@ -8,7 +8,6 @@ import path from 'node:path';
 import { ROOT, TEMPLATE_DIR, TEST_DATA, ensureTemplate, freePort } from '../../test-support/pg.ts';
 import { startEmbeddedPostgres } from '../../sql/embedded.ts';
 import { createLogger } from '../../lib/logger.ts';
-import { withSliceHba } from '../../sql/slice-hba.ts';
 import { SupervisorClient } from '../client.ts';
 import type { SliceInfo, SliceState } from '../protocol.ts';
 
@@ -182,9 +181,7 @@ export async function startReachableCluster(name: string, gateway: string, subne
   execFileSync('cp', ['-a', TEMPLATE_DIR, dir]);
   fs.copyFileSync(`${TEMPLATE_DIR}.password`, `${dir}.password`);
   fs.rmSync(path.join(dir, 'postmaster.pid'), { force: true });
-  const hba = path.join(dir, 'pg_hba.conf');
-  fs.writeFileSync(hba, withSliceHba(fs.readFileSync(hba, 'utf8'), subnet));
-  const handle = await startEmbeddedPostgres({ dataDir: dir, port: await freePort(), listen: `127.0.0.1,${gateway}` });
+  const handle = await startEmbeddedPostgres({ dataDir: dir, port: await freePort(), listen: `127.0.0.1,${gateway}`, sliceSubnet: subnet });
   return {
     adminUrl: handle.url,
     port: handle.port,

@@ -57,7 +57,7 @@ function environsContaining(needles: string[]): string[] {
 }
 
 /** An address of this machine other than loopback (the slice port must not answer there). */
-export function otherAddress(): string {
+function otherAddress(): string {
   for (const list of Object.values(os.networkInterfaces())) {
     for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
   }

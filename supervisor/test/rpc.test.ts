@@ -2,8 +2,10 @@
 // this file's own): every malformed input gets its JSON-RPC error and nobody else is disturbed.
 import fs from 'node:fs';
 import path from 'node:path';
+import { sql } from 'kysely';
 import t from 'tap';
 import { createLogger } from '../../lib/logger.ts';
+import { createDb } from '../../sql/database.ts';
 import { startTestCluster } from '../../test-support/pg.ts';
 import { SupervisorClient } from '../client.ts';
 import { loadSupervisorConfig } from '../config.ts';
@@ -96,6 +98,35 @@ t.test('bad params → -32602 naming the field', async (t) => {
   c.send('{"jsonrpc":"2.0","id":99,"method":"slice.tailLog","params":{"id":1,"lines":"many"}}\n');
   t.match(await c.line(), { error: { code: -32602, message: /lines/ } });
   await t.rejects(client.call('slice.getInfo', { id: 'x' } as never), { code: 'INVALID_ARGUMENT' }, 'the client gets an AppError');
+});
+
+t.test('an id beyond MAX_SLICES → -32602 for every method that takes one, and nothing is made', async (t) => {
+  const c = await raw();
+  const calls: Array<[string, Record<string, unknown>]> = [
+    ['slice.create', { id: 51 }],
+    ['slice.start', { id: 51 }],
+    ['slice.stop', { id: 51 }],
+    ['slice.restart', { id: 51 }],
+    ['slice.remove', { id: 51, purgeData: true }],
+    ['slice.getInfo', { id: 51 }],
+    ['slice.health', { id: 51 }],
+    ['slice.tailLog', { id: 51, lines: 5 }],
+  ];
+  let n = 0;
+  for (const [method, params] of calls) {
+    c.send(JSON.stringify({ jsonrpc: '2.0', id: ++n, method, params }) + '\n');
+    t.match(
+      await c.line(),
+      { id: n, error: { code: -32602, message: `invalid params for ${method}: id: must be at most MAX_SLICES (50), got 51`, data: { kind: 'InvalidArgument', code: 'INVALID_ARGUMENT', field: 'id' } } },
+      method,
+    );
+  }
+  await t.rejects(client.call('slice.create', { id: 51 }), { code: 'INVALID_ARGUMENT', kind: 'InvalidArgument' }, 'the client gets an AppError');
+  const admin = createDb<any>(cluster.adminUrl, { max: 1 });
+  t.teardown(() => admin.destroy());
+  const roles = await sql<{ n: number }>`select count(*)::int as n from pg_roles where rolname = 'slice_51'`.execute(admin);
+  t.equal(roles.rows[0]!.n, 0, 'no role slice_51 was provisioned');
+  t.notOk((await client.call('slice.list', {})).some((s) => s.id === 51), 'and no slice 51 is known');
 });
 
 t.test('application errors carry kind and code', async (t) => {
