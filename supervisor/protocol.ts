@@ -19,6 +19,8 @@ export type SliceState = (typeof SLICE_STATES)[number];
 export const STOPPED_STATES: readonly SliceState[] = ['STOPPED', 'EXITED', 'FATAL', 'UNKNOWN'];
 /** supervisord's SIGNALLABLE_STATES: an instance may be there to signal (a stop waits for none). */
 export const SIGNALLABLE_STATES: readonly SliceState[] = ['RUNNING', 'STARTING', 'STOPPING'];
+/** On the way between two states, driven by the supervisor itself (start retries, backoff, the stop's wait): others wait. */
+export const TRANSITIONAL_STATES: readonly SliceState[] = ['STARTING', 'BACKOFF', 'STOPPING'];
 
 /** Ids are checked again against the daemon's MAX_SLICES (at most this). */
 export const SLICE_ID_LIMIT = 30000;

@@ -9,6 +9,7 @@
 // The clock is injectable so tests move time instead of sleeping days.
 import fp from 'fastify-plugin';
 import { toAppError } from '../../lib/errors.ts';
+import { STOPPED_STATES } from '../../supervisor/protocol.ts';
 import { accessOf, type Access, type AccessPolicy, type PlanFacts } from '../support/billing-access.ts';
 
 export interface EnforceResult {
@@ -33,7 +34,8 @@ declare module 'fastify' {
   }
 }
 
-const DOWN_STATES = new Set(['STOPPED', 'EXITED']);
+/** Known to run nothing (UNKNOWN is not known): a billing stop is not asked for again. */
+const DOWN_STATES = new Set<string>(STOPPED_STATES.filter((s) => s !== 'UNKNOWN'));
 
 export default fp(
   async (app) => {

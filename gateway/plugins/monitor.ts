@@ -6,7 +6,7 @@
 // slice.stateChanged notifications update the record at once and reach the user's event stream.
 import fp from 'fastify-plugin';
 import { isAppError, toAppError } from '../../lib/errors.ts';
-import type { SliceHealth, SliceStateChanged } from '../../supervisor/protocol.ts';
+import { STOPPED_STATES, TRANSITIONAL_STATES, type SliceHealth, type SliceStateChanged } from '../../supervisor/protocol.ts';
 import type { SliceAssignment } from './slice-lifecycle.ts';
 
 declare module 'fastify' {
@@ -21,9 +21,10 @@ declare module 'fastify' {
   }
 }
 
-/** States in which the supervisor is already doing something about the slice. */
-const IN_HANDS_OF_SUPERVISOR = new Set(['STARTING', 'BACKOFF', 'STOPPING']);
-const NOT_STARTED = new Set(['STOPPED', 'EXITED', 'UNKNOWN']);
+/** Not started, so started again; FATAL is not among them: it goes through the unhealthy count to restart(). */
+const NOT_STARTED = new Set<string>(STOPPED_STATES.filter((s) => s !== 'FATAL'));
+/** The supervisor is already doing something about the slice. */
+const IN_HANDS_OF_SUPERVISOR = new Set<string>(TRANSITIONAL_STATES);
 
 export default fp(
   async (app, opts: { startTimer?: boolean } = {}) => {
