@@ -18,7 +18,7 @@ runMain('slice', async () => {
   const log = createLogger(`slice-${config.SLICE_ID}`, config.LOG_LEVEL);
   const schema = sliceSchemaName(config.SLICE_ID);
 
-  const db = createDb<SliceDatabase>(config.DATABASE_URL, { max: config.DB_POOL_MAX, applicationName: `queunir-${schema}` });
+  const db = createDb<SliceDatabase>(config.DATABASE_URL, { max: config.DB_POOL_MAX, applicationName: `queunir-slice-${config.SLICE_ID}` });
   try {
     // A role that cannot log in ends the process at once with one line (the supervisor's FATAL).
     await checkConnection(db, config.DATABASE_URL);

@@ -13,7 +13,11 @@ import type { EmbeddedPostgresHandle } from './embedded.ts';
 export interface CreateDbOptions {
   /** Pool size; keep slices small (their role has a connection limit). */
   max?: number;
-  applicationName?: string;
+  /**
+   * What pg_stat_activity shows for the pool: `queunir-<program>`, with `-<part>` for a second
+   * pool of the same program (queunir-gateway-provision) or the slice's number (queunir-slice-3).
+   */
+  applicationName?: `queunir-${string}`;
   /** How long an unused connection stays open (default 30 s). */
   idleTimeoutMillis?: number;
 }

@@ -89,7 +89,7 @@ async function openAdminDb(config: SupervisorConfig, runtime: DockerRuntime | Pr
     url = r.url;
     embedded = r.embedded;
   }
-  const db = createDb<any>(url, { max: 4, applicationName: 'wank-supervisor' });
+  const db = createDb<any>(url, { max: 4, applicationName: 'queunir-supervisor' });
   await checkConnection(db, url);
   log.info({ db: maskUrl(url) }, 'admin database connected');
   return { url, db, embedded };

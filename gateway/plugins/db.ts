@@ -15,7 +15,7 @@ export default fp(
   async (app, opts: { databaseUrl: string }) => {
     const root = createDb<GatewayDatabase>(opts.databaseUrl, {
       max: 20,
-      applicationName: 'wank-gateway',
+      applicationName: 'queunir-gateway',
       // A new connection costs PostgreSQL a process and a SCRAM exchange (milliseconds of CPU); the
       // gateway's queries come in bursts (every cached session and user expires every few seconds),
       // so the connections a burst opened are kept for the next ones.

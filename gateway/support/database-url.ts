@@ -24,7 +24,7 @@ export function readOrCreateSecret(file: string, bytes: number): string {
 /** Provision role wank_gateway on an admin connection and return its URL. */
 export async function provisionGatewayUrl(adminUrl: string, dataDir: string): Promise<string> {
   const password = readOrCreateSecret(path.join(dataDir, 'gateway-db-password'), 24);
-  const admin = createDb(adminUrl, { max: 2, applicationName: 'wank-gateway-provision' });
+  const admin = createDb(adminUrl, { max: 2, applicationName: 'queunir-gateway-provision' });
   try {
     await provisionGateway(admin, { password });
   } finally {
