@@ -2,7 +2,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { AppError } from '../../lib/errors.ts';
-import { contactHasChat, getContact, listContacts, setContactStage, updateContact } from '../store/contacts.ts';
+import { chatIdsOfContact, contactHasChat, getContact, listContacts, setContactStage, updateContact } from '../store/contacts.ts';
 import { ContactShape, ListOf } from '../store/shapes.ts';
 import { getStage } from '../store/stages.ts';
 import { Cursor, IdParams, Limit, notFound } from './common.ts';
@@ -62,8 +62,9 @@ const contacts: FastifyPluginAsyncTypebox = async (app) => {
           throw new AppError('FAILED_PRECONDITION', `contact ${id} has no chat, so it cannot be placed in the pipeline`);
         }
         const changed = await updateContact(trx, id, fields);
-        const chatIds = stageId === undefined ? [] : await setContactStage(trx, id, stageId);
-        return { result: undefined, chatIds, contactIds: changed || chatIds.length > 0 ? [String(id)] : [] };
+        const chatIds = new Set(stageId === undefined ? [] : await setContactStage(trx, id, stageId));
+        if (changed && fields.name !== undefined) for (const c of await chatIdsOfContact(trx, id)) chatIds.add(c);
+        return { result: undefined, chatIds: [...chatIds], contactIds: changed || chatIds.size > 0 ? [String(id)] : [] };
       });
       return (await getContact(store.db, id))!;
     },

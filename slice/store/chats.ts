@@ -14,11 +14,19 @@ function lastByWaId<T extends { waId: string }>(items: T[]): T[] {
 
 /**
  * Insert or update chats by wa_id; a row is written only when something it shows changed. Returns
- * the ids of chats created or changed. `contactIds` links one-to-one chats to their contact.
+ * the ids of chats changed, and of those created. `contactIds` links one-to-one chats to their contact.
+ *
+ * The page's unread badge is taken when a chat is first seen only: afterwards the slice itself
+ * opens chats to read them, which clears the page's badge, so the CRM counts its own unread
+ * messages (countUnread) and only the CRM clears them (markChatRead).
  */
-export async function upsertChats(db: SliceDb, input: ExtractedChat[], contactIds: Map<string, string> = new Map()): Promise<string[]> {
+export async function upsertChats(
+  db: SliceDb,
+  input: ExtractedChat[],
+  contactIds: Map<string, string> = new Map(),
+): Promise<{ changed: string[]; created: string[] }> {
   const chats = lastByWaId(input);
-  if (chats.length === 0) return [];
+  if (chats.length === 0) return { changed: [], created: [] };
   const preview = sql`case when excluded.last_message_at is null or chats.last_message_at is null
       or excluded.last_message_at >= chats.last_message_at then coalesce(excluded.preview, chats.preview) else chats.preview end`;
   const rows = await db
@@ -39,16 +47,36 @@ export async function upsertChats(db: SliceDb, input: ExtractedChat[], contactId
           is_group: sql`excluded.is_group`,
           preview: preview as any,
           last_message_at: sql`greatest(chats.last_message_at, excluded.last_message_at)`,
-          unread_count: sql`excluded.unread_count`,
           contact_id: sql`coalesce(chats.contact_id, excluded.contact_id)`,
           updated_at: sql`now()`,
         })
         .where(
-          sql<boolean>`(chats.name, chats.phone, chats.is_group, chats.preview, chats.last_message_at, chats.unread_count, chats.contact_id)
+          sql<boolean>`(chats.name, chats.phone, chats.is_group, chats.preview, chats.last_message_at, chats.contact_id)
             is distinct from (excluded.name, coalesce(excluded.phone, chats.phone), excluded.is_group, ${preview},
-              greatest(chats.last_message_at, excluded.last_message_at), excluded.unread_count, coalesce(chats.contact_id, excluded.contact_id))`,
+              greatest(chats.last_message_at, excluded.last_message_at), coalesce(chats.contact_id, excluded.contact_id))`,
         ),
     )
+    // xmax is 0 on a row this statement inserted, and set on one it updated.
+    .returning(['id', sql<boolean>`xmax = 0`.as('created')])
+    .execute();
+  return { changed: rows.map((r) => String(r.id)), created: rows.filter((r) => r.created).map((r) => String(r.id)) };
+}
+
+/**
+ * One more unread message per new incoming message at or after its chat's last activity (older
+ * ones are history being backfilled). Call it before bumpChatsFromMessages moves that activity.
+ * Returns the ids of chats whose count changed.
+ */
+export async function countUnread(db: SliceDb, incoming: { chatId: string; sentAt: string }[]): Promise<string[]> {
+  if (incoming.length === 0) return [];
+  const newer = sql<number>`(select count(*)::int
+    from unnest(${incoming.map((m) => m.chatId)}::bigint[], ${incoming.map((m) => m.sentAt)}::timestamptz[]) as m(chat_id, sent_at)
+    where m.chat_id = chats.id and (chats.last_message_at is null or m.sent_at >= chats.last_message_at))`;
+  const rows = await db
+    .updateTable('chats')
+    .set({ unread_count: sql`chats.unread_count + ${newer}`, updated_at: sql`now()` })
+    .where('id', 'in', [...new Set(incoming.map((m) => m.chatId))])
+    .where(sql<boolean>`${newer} > 0`)
     .returning('id')
     .execute();
   return rows.map((r) => String(r.id));
@@ -112,11 +140,16 @@ async function labelsOf(db: SliceDb, chatIds: string[]): Promise<Map<string, Lab
   return out;
 }
 
-const CHAT_COLUMNS = ['c.id', 'c.wa_id', 'c.name', 'c.phone', 'c.is_group', 'c.preview', 'c.last_message_at', 'c.unread_count', 'c.stage_id', 'c.contact_id'] as const;
+const CHAT_COLUMNS = ['c.id', 'c.wa_id', 'c.name', 'k.saved_name', 'c.phone', 'c.is_group', 'c.preview', 'c.last_message_at', 'c.unread_count', 'c.stage_id', 'c.contact_id'] as const;
+
+/** Chats with their contact's saved name (what the CRM shows instead of WhatsApp's). */
+function chatsWithNames(db: SliceDb) {
+  return db.selectFrom('chats as c').leftJoin('contacts as k', 'k.id', 'c.contact_id');
+}
 
 export async function getChatsByIds(db: SliceDb, ids: string[]): Promise<ChatOut[]> {
   if (ids.length === 0) return [];
-  const rows = await db.selectFrom('chats as c').select(CHAT_COLUMNS).where('c.id', 'in', ids).orderBy('c.id').execute();
+  const rows = await chatsWithNames(db).select(CHAT_COLUMNS).where('c.id', 'in', ids).orderBy('c.id').execute();
   const labels = await labelsOf(db, rows.map((r) => String(r.id)));
   return rows.map((r) => toChatOut(r, labels.get(String(r.id)) ?? []));
 }
@@ -143,7 +176,7 @@ export class BadCursor extends Error {}
 /** The inbox, newest activity first; keyset on (coalesce(last_message_at, -infinity), id) desc. */
 export async function listChats(db: SliceDb, q: ChatListQuery): Promise<{ items: ChatOut[]; nextCursor: string | null }> {
   const activity = sql<string>`coalesce(c.last_message_at, '-infinity'::timestamptz)`;
-  let query = db.selectFrom('chats as c').select(CHAT_COLUMNS).select(sql<string>`${activity}::text`.as('activity_key'));
+  let query = chatsWithNames(db).select(CHAT_COLUMNS).select(sql<string>`${activity}::text`.as('activity_key'));
   if (q.cursor !== undefined) {
     const parts = decodeCursor(q.cursor, 2);
     if (!parts || typeof parts[0] !== 'string' || typeof parts[1] !== 'string' || !/^\d+$/.test(parts[1])) throw new BadCursor('cursor');
@@ -151,7 +184,9 @@ export async function listChats(db: SliceDb, q: ChatListQuery): Promise<{ items:
   }
   if (q.q) {
     const like = `%${q.q.replace(/[\\%_]/g, (m) => `\\${m}`)}%`;
-    query = query.where((eb) => eb.or([eb('c.name', 'ilike', like), eb('c.phone', 'ilike', like), eb('c.preview', 'ilike', like)]));
+    query = query.where((eb) =>
+      eb.or([eb('k.saved_name', 'ilike', like), eb('c.name', 'ilike', like), eb('c.phone', 'ilike', like), eb('c.preview', 'ilike', like)]),
+    );
   }
   if (q.label !== undefined) {
     const label = q.label;

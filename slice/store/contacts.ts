@@ -1,5 +1,6 @@
-// Contacts: what WhatsApp shows of a person, plus the CRM fields a person types in. WhatsApp's
-// side never overwrites a name already kept (a CRM edit wins over the page's display name).
+// Contacts: what WhatsApp shows of a person, plus the CRM fields a person types in. The page keeps
+// WhatsApp's display name current (name); a name a person saves (saved_name) is shown instead of
+// it everywhere and no sync touches it.
 import { sql } from 'kysely';
 import type { ExtractedContact } from '../wa/types.ts';
 import type { SliceDb } from './events.ts';
@@ -22,11 +23,11 @@ export async function upsertContacts(db: SliceDb, input: ExtractedContact[]): Pr
       oc
         .column('wa_id')
         .doUpdateSet({
-          name: sql`coalesce(contacts.name, excluded.name)`,
+          name: sql`coalesce(excluded.name, contacts.name)`,
           phone: sql`coalesce(excluded.phone, contacts.phone)`,
           updated_at: sql`now()`,
         })
-        .where(sql<boolean>`(contacts.name is null and excluded.name is not null)
+        .where(sql<boolean>`(excluded.name is not null and contacts.name is distinct from excluded.name)
           or (excluded.phone is not null and contacts.phone is distinct from excluded.phone)`),
     )
     .returning(['id', 'wa_id'])
@@ -43,7 +44,7 @@ export async function upsertContacts(db: SliceDb, input: ExtractedContact[]): Pr
 function contactQuery(db: SliceDb) {
   return db
     .selectFrom('contacts as k')
-    .select(['k.id', 'k.wa_id', 'k.name', 'k.phone', 'k.email', 'k.company', 'k.custom_fields'])
+    .select(['k.id', 'k.wa_id', 'k.name', 'k.saved_name', 'k.phone', 'k.email', 'k.company', 'k.custom_fields'])
     .select((eb) => [
       eb.selectFrom('chats as c').select('c.stage_id').whereRef('c.contact_id', '=', 'k.id').orderBy('c.id').limit(1).as('stage_id'),
       eb.selectFrom('chats as c').select('c.id').whereRef('c.contact_id', '=', 'k.id').orderBy('c.id').limit(1).as('chat_id'),
@@ -56,7 +57,8 @@ function toContactOut(r: ContactRow): ContactOut {
   return {
     id: Number(r.id),
     waId: r.wa_id,
-    name: r.name,
+    name: r.saved_name ?? r.name,
+    waName: r.name,
     phone: r.phone,
     email: r.email,
     company: r.company,
@@ -76,12 +78,12 @@ export async function getContact(db: SliceDb, id: string | number): Promise<Cont
   return (await getContactsByIds(db, [String(id)]))[0];
 }
 
-/** Alphabetical by name (nameless last), id as tie-breaker; `q` matches name, phone, email, company. */
+/** Alphabetical by shown name (nameless last), id as tie-breaker; `q` matches either name, phone, email, company. */
 export async function listContacts(
   db: SliceDb,
   q: { cursor?: string | undefined; limit: number; q?: string | undefined },
 ): Promise<{ items: ContactOut[]; nextCursor: string | null }> {
-  const key = sql<string>`coalesce(lower(k.name), '\uffff')`;
+  const key = sql<string>`coalesce(lower(coalesce(k.saved_name, k.name)), '\uffff')`;
   let query = contactQuery(db).select(key.as('sort_key'));
   if (q.cursor !== undefined) {
     const parts = decodeCursor(q.cursor, 2);
@@ -91,7 +93,7 @@ export async function listContacts(
   if (q.q) {
     const like = `%${q.q.replace(/[\\%_]/g, (m) => `\\${m}`)}%`;
     query = query.where((eb) =>
-      eb.or([eb('k.name', 'ilike', like), eb('k.phone', 'ilike', like), eb('k.email', 'ilike', like), eb('k.company', 'ilike', like)]),
+      eb.or([eb('k.saved_name', 'ilike', like), eb('k.name', 'ilike', like), eb('k.phone', 'ilike', like), eb('k.email', 'ilike', like), eb('k.company', 'ilike', like)]),
     );
   }
   const rows = await query.orderBy(key).orderBy('k.id').limit(q.limit + 1).execute();
@@ -104,6 +106,7 @@ export async function listContacts(
 }
 
 export interface ContactPatch {
+  /** The saved name; null forgets it (WhatsApp's name shows again). */
   name?: string | null;
   email?: string | null;
   company?: string | null;
@@ -112,7 +115,7 @@ export interface ContactPatch {
 
 export async function updateContact(db: SliceDb, id: string | number, patch: ContactPatch): Promise<boolean> {
   const set: Record<string, unknown> = {};
-  if (patch.name !== undefined) set.name = patch.name;
+  if (patch.name !== undefined) set.saved_name = patch.name;
   if (patch.email !== undefined) set.email = patch.email;
   if (patch.company !== undefined) set.company = patch.company;
   if (patch.customFields !== undefined) set.custom_fields = JSON.stringify(patch.customFields);
@@ -133,6 +136,12 @@ export async function setContactStage(db: SliceDb, id: string | number, stageId:
     .where(sql<boolean>`stage_id is distinct from ${stageId}::integer`)
     .returning('id')
     .execute();
+  return rows.map((r) => String(r.id));
+}
+
+/** The contact's chats (they show its saved name, so a rename changes them too). */
+export async function chatIdsOfContact(db: SliceDb, id: string | number): Promise<string[]> {
+  const rows = await db.selectFrom('chats').select('id').where('contact_id', '=', String(id)).execute();
   return rows.map((r) => String(r.id));
 }
 

@@ -17,7 +17,10 @@ export type LabelOut = Static<typeof LabelShape>;
 export const ChatShape = Type.Object({
   id: Id,
   waId: Type.String(),
+  /** The saved name of the chat's contact when there is one, else WhatsApp's. */
   name: Type.String(),
+  /** WhatsApp's name for the chat, shown as a second line under a saved name. */
+  waName: Type.String(),
   phone: Nullable(Type.String()),
   isGroup: Type.Boolean(),
   preview: Nullable(Type.String()),
@@ -49,7 +52,10 @@ export type MessageOut = Static<typeof MessageShape>;
 export const ContactShape = Type.Object({
   id: Id,
   waId: Type.String(),
+  /** The saved name, else WhatsApp's. */
   name: Nullable(Type.String()),
+  /** WhatsApp's display name. */
+  waName: Nullable(Type.String()),
   phone: Nullable(Type.String()),
   email: Nullable(Type.String()),
   company: Nullable(Type.String()),
@@ -131,6 +137,8 @@ interface ChatRowLike {
   id: string | number;
   wa_id: string;
   name: string;
+  /** the contact's saved name, when the chat has a contact who has one */
+  saved_name: string | null;
   phone: string | null;
   is_group: boolean;
   preview: string | null;
@@ -144,7 +152,8 @@ export function toChatOut(r: ChatRowLike, labels: LabelOut[]): ChatOut {
   return {
     id: Number(r.id),
     waId: r.wa_id,
-    name: r.name,
+    name: r.saved_name ?? r.name,
+    waName: r.name,
     phone: r.phone,
     isGroup: r.is_group,
     preview: r.preview,

@@ -8,7 +8,7 @@
 import { sql } from 'kysely';
 import type { Logger } from '../../lib/logger.ts';
 import type { ExtractedContact, WaStatus } from '../wa/types.ts';
-import { bumpChatsFromMessages, ensureChats, getChatsByIds, upsertChats } from './chats.ts';
+import { bumpChatsFromMessages, countUnread, ensureChats, getChatsByIds, upsertChats } from './chats.ts';
 import { getContactsByIds, upsertContacts } from './contacts.ts';
 import { EventBus, insertEvents, pruneEvents, type PendingEvent, type SliceDb } from './events.ts';
 import { adoptPendingMessages, lastMessageAt, upsertMessages, type MessageInput } from './messages.ts';
@@ -125,6 +125,8 @@ export class SliceStore implements SinkTarget {
       const events: PendingEvent[] = [];
       const changedChats = new Set<string>();
       const changedContacts = new Set<string>();
+      /** Chats created by this batch: their unread count is the page's badge, not counted here. */
+      const firstSeen = new Set<string>();
 
       // Contacts: those reported as such, and one per one-to-one chat of the list.
       const contactInput: ExtractedContact[] = [...batch.contacts];
@@ -138,7 +140,9 @@ export class SliceStore implements SinkTarget {
           const id = !c.isGroup ? contacts.ids.get(c.waId) : undefined;
           if (id) links.set(c.waId, id);
         }
-        for (const id of await upsertChats(trx, batch.chats, links)) changedChats.add(id);
+        const upserted = await upsertChats(trx, batch.chats, links);
+        for (const id of upserted.changed) changedChats.add(id);
+        for (const id of upserted.created) firstSeen.add(id);
       }
 
       if (batch.messages.length > 0) {
@@ -146,20 +150,26 @@ export class SliceStore implements SinkTarget {
         if (unknown.length > 0) {
           const ensured = await ensureChats(trx, unknown);
           for (const [w, id] of ensured.ids) learned.set(w, id);
-          for (const id of ensured.created) changedChats.add(id);
+          for (const id of ensured.created) {
+            changedChats.add(id);
+            firstSeen.add(id);
+          }
         }
         const input: MessageInput[] = batch.messages.map((m) => ({ ...m, chatId: (this.#chatIds.get(m.chatWaId) ?? learned.get(m.chatWaId))! }));
         if ([...this.#pendingSends].some((p) => p())) await adoptPendingMessages(trx, input.filter((m) => m.direction === 'out'));
         const rows = await upsertMessages(trx, input);
         const latest = new Map<string, { chatId: string; sentAt: string; body: string; direction: 'in' | 'out' }>();
+        const incoming: { chatId: string; sentAt: string }[] = [];
         for (const r of rows) {
           events.push({ type: r.created ? 'message.created' : 'message.updated', data: stripCreated(r) });
           if (!r.created) continue;
           const key = String(r.chatId);
+          if (r.direction === 'in' && !firstSeen.has(key)) incoming.push({ chatId: key, sentAt: r.sentAt });
           const cur = latest.get(key);
           if (!cur || cur.sentAt < r.sentAt) latest.set(key, { chatId: key, sentAt: r.sentAt, body: r.body, direction: r.direction });
           if (!newest || newest < r.sentAt) newest = r.sentAt;
         }
+        for (const id of await countUnread(trx, incoming)) changedChats.add(id);
         for (const id of await bumpChatsFromMessages(trx, [...latest.values()])) changedChats.add(id);
       }
 

@@ -4,7 +4,10 @@ export interface ContactsTable {
   id: Generated<string>;
   /** WhatsApp's id for the person as the page shows it: phone-based jid, or the display name. */
   wa_id: string;
+  /** WhatsApp's display name, kept current by the page. */
   name: string | null;
+  /** The name a person saved in the CRM; shown instead of WhatsApp's everywhere. */
+  saved_name: string | null;
   phone: string | null;
   email: string | null;
   company: string | null;
