@@ -248,17 +248,7 @@ async function demoAccount(adminUrl: string): Promise<void> {
     return me?.wa?.state === 'QR' || me?.wa?.state === 'READY' ? (me.wa as { state: string }) : null;
   });
   if (wa.state !== 'READY') {
-    // The simulated phone scans the QR through the slice's sim control route (token from the gateway's table).
-    const admin = createDb<any>(adminUrl, { max: 1 });
-    let row: { port: number; token: string };
-    try {
-      row = await admin.selectFrom('gateway.slices').select(['port', 'token']).where('id', '=', sliceId).executeTakeFirstOrThrow();
-    } finally {
-      await admin.destroy();
-    }
-    const scan = await fetch(`http://127.0.0.1:${row.port}/sim/scan`, { method: 'POST', headers: { authorization: `Bearer ${row.token}` } });
-    if (!scan.ok) throw new Error(`the simulated scan failed: ${scan.status} ${await scan.text()}`);
-    say('demo', 'the simulated phone scanned the QR code');
+    say('demo', 'the QR code is up: the simulated phone scans it in a few seconds');
     await waitFor('WhatsApp READY', 120_000, async () => (await c.call('GET', '/api/me')).json?.wa?.state === 'READY');
   }
   const chats = await waitFor('chats', 60_000, async () => {
@@ -305,7 +295,9 @@ async function main(): Promise<void> {
     STATE_DIR: process.env.STATE_DIR ?? path.join(DATA, 'supervisor'),
     DATABASE_URL: adminUrl,
     CHROMIUM_PATH: CHROMIUM,
-    ...(demo ? { WA_MODE: 'sim' } : {}),
+    // In the demo every account's simulated phone scans its QR by itself after a few seconds, so a
+    // visitor can try sign-up → link → inbox.
+    ...(demo ? { WA_MODE: 'sim', SIM_SCAN_AFTER_MS: process.env.SIM_SCAN_AFTER_MS ?? '4000' } : {}),
   });
   await waitFor('the supervisor socket', 60_000, async () => fs.existsSync(SOCKET));
 

@@ -134,6 +134,22 @@ t.test('npm run demo on a fresh clone: READY, chats through /api/chats, the app 
   t.equal(page.status, 200);
   t.match(await page.text(), /<div id="root">/, 'the built web app is served at /');
 
+  // A visitor signs up during the demo and links: its simulated phone scans by itself.
+  const visitor = { email: `visitor-${Date.now()}@example.com`, password: 'a visitor password 1' };
+  const reg = await fetch(`${base}/api/auth/register`, { method: 'POST', headers: { origin: env.PUBLIC_URL, 'content-type': 'application/json' }, body: JSON.stringify(visitor) });
+  t.equal(reg.status, 200, 'a new account signs up');
+  const regCookie = sessionCookieOf(reg.headers)!;
+  const regCsrf = ((await reg.json()) as { csrfToken: string }).csrfToken;
+  const connect = await fetch(`${base}/api/connect`, { method: 'POST', headers: { origin: env.PUBLIC_URL, cookie: regCookie, 'x-csrf-token': regCsrf } });
+  t.equal(connect.status, 202, 'and links WhatsApp');
+  const states: string[] = [];
+  await until('the new account READY with no scan asked for', 4 * 60_000, async () => {
+    const m = (await (await fetch(`${base}/api/me`, { headers: { cookie: regCookie } })).json()) as { wa?: { state: string } | null };
+    if (m.wa?.state && states.at(-1) !== m.wa.state) states.push(m.wa.state);
+    return m.wa?.state === 'READY';
+  }, run);
+  t.ok(states.includes('QR') || states.includes('AUTHENTICATING') || states.at(-1) === 'READY', `it went through the link (${states.join(' → ')})`);
+
   const left = await ctrlC(run);
   t.same(left.map(commandOf), [], 'after Ctrl-C no process of the clone keeps running (gateway, supervisor, slice, Chromium, PostgreSQL)');
   t.match(run.output(), /\[start\]\s+stopped/, `it says it stopped: ${run.output().slice(-1500)}`);
