@@ -4,6 +4,8 @@
 // Isolation rests on ownership, not on grants: slice_N owns schema slice_N and everything in it;
 // nothing is granted to PUBLIC or to any other role; the database itself grants CONNECT only by
 // name. Migrations run under SET ROLE so the objects they create belong to the schema's role.
+// The one grant outside a role's own schema is USAGE on queunir_text, which holds no data: the
+// unaccent extension the slices' search configurations use.
 import crypto from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import { AppError } from '../lib/errors.ts';
@@ -12,6 +14,8 @@ import { migrateGatewaySchema, migrateSliceSchema, type MigrationReport } from '
 import { sliceSchemaName } from './slice/schema.ts';
 
 export const GATEWAY_ROLE = 'wank_gateway';
+/** Where the unaccent extension lives for every slice's search (sql/slice/migrations: crm_search). */
+export const TEXT_SEARCH_SCHEMA = 'queunir_text';
 /** Connections a slice may hold: its pool plus a listener, with room for a restart's overlap. */
 export const SLICE_CONNECTION_LIMIT = 8;
 const GATEWAY_CONNECTION_LIMIT = 40;
@@ -46,14 +50,34 @@ const DATABASE_ACL_LOCK = -1;
  */
 async function grantConnectOnly(conn: Kysely<any>, role: string): Promise<void> {
   const database = sql.id(await currentDatabase(conn));
-  await sql`select pg_advisory_lock(${LOCK_NAMESPACE}, ${DATABASE_ACL_LOCK})`.execute(conn);
-  try {
+  await withDatabaseAclLock(conn, async () => {
     await sql`revoke all on database ${database} from public`.execute(conn);
     await sql`revoke all on schema public from public`.execute(conn);
     await sql`grant connect on database ${database} to ${sql.id(role)}`.execute(conn);
+  });
+}
+
+async function withDatabaseAclLock(conn: Kysely<any>, fn: () => Promise<void>): Promise<void> {
+  await sql`select pg_advisory_lock(${LOCK_NAMESPACE}, ${DATABASE_ACL_LOCK})`.execute(conn);
+  try {
+    await fn();
   } finally {
     await sql`select pg_advisory_unlock(${LOCK_NAMESPACE}, ${DATABASE_ACL_LOCK})`.execute(conn);
   }
+}
+
+/**
+ * The unaccent extension in its own schema (once per database; unaccent is a trusted extension, so
+ * the database's owner may create it), and USAGE on that schema for the slice's role, so its
+ * search configuration can fold accents. The schema holds the dictionary and its functions only.
+ */
+async function grantTextSearch(conn: Kysely<any>, role: string): Promise<void> {
+  await withDatabaseAclLock(conn, async () => {
+    await sql`create schema if not exists ${sql.id(TEXT_SEARCH_SCHEMA)}`.execute(conn);
+    await sql`revoke all on schema ${sql.id(TEXT_SEARCH_SCHEMA)} from public`.execute(conn);
+    await sql`create extension if not exists unaccent with schema ${sql.id(TEXT_SEARCH_SCHEMA)}`.execute(conn);
+    await sql`grant usage on schema ${sql.id(TEXT_SEARCH_SCHEMA)} to ${sql.id(role)}`.execute(conn);
+  });
 }
 
 async function currentDatabase(db: Kysely<any>): Promise<string> {
@@ -138,6 +162,7 @@ export async function provisionSlice(admin: Kysely<any>, id: number, options: { 
     const fresh = (await roleExists(conn, role)) ? null : newPassword();
     const created = await createOrUpdateRole(conn, role, SLICE_CONNECTION_LIMIT, wanted ?? fresh);
     await createOwnedSchema(conn, schema, role);
+    await grantTextSearch(conn, role);
     const report = await migrateAs(conn, role, (db) => migrateSliceSchema(db, schema));
     return { id, role, schema, password: wanted ?? fresh, created, migrations: report.applied };
   });

@@ -4,7 +4,7 @@ import { sql } from 'kysely';
 import type { ExtractedMessage } from '../wa/types.ts';
 import type { SliceDb } from './events.ts';
 import { BadCursor } from './chats.ts';
-import { decodeCursor, encodeCursor, toMessageOut, type MessageOut } from './shapes.ts';
+import { decodeCursor, encodeCursor, toMessageOut, type MessageOut, type SearchHit } from './shapes.ts';
 
 export const PENDING_PREFIX = 'pending:';
 
@@ -214,15 +214,27 @@ function page<R extends Parameters<typeof toMessageOut>[0] & { sent_key: string 
 }
 
 /** Full text over bodies, newest first. The expression matches messages_body_fts_idx exactly. */
+/**
+ * Messages whose body has every word of `q`, accents and case aside, newest first, each with the
+ * name its chat shows. The configuration is the schema's crm_search, written as a literal so the
+ * planner can use the index built on that expression.
+ */
 export async function searchMessages(
   db: SliceDb,
+  schema: string,
   q: { q: string; cursor?: string | undefined; limit: number },
-): Promise<{ items: MessageOut[]; nextCursor: string | null }> {
-  let query = messageSelect(db).where(sql<boolean>`to_tsvector('simple'::regconfig, m.body) @@ plainto_tsquery('simple', ${q.q})`);
+): Promise<{ items: SearchHit[]; nextCursor: string | null }> {
+  const config = sql.lit(`${schema}.crm_search`);
+  let query = messageSelect(db)
+    .innerJoin('chats as c', 'c.id', 'm.chat_id')
+    .leftJoin('contacts as k', 'k.id', 'c.contact_id')
+    .select(sql<string>`coalesce(k.saved_name, c.name)`.as('chat_name'))
+    .where(sql<boolean>`to_tsvector(${config}::regconfig, m.body) @@ plainto_tsquery(${config}::regconfig, ${q.q})`);
   const c = timeCursor(q.cursor);
   if (c) query = query.where(sql<boolean>`(m.sent_at, m.id) < (${c[0]}::timestamptz, ${c[1]}::bigint)`);
   const rows = await query.orderBy('m.sent_at', 'desc').orderBy('m.id', 'desc').limit(q.limit + 1).execute();
-  return page(rows, q.limit);
+  const { items, nextCursor } = page(rows, q.limit);
+  return { items: items.map((m, i) => ({ ...m, chatName: rows[i]!.chat_name })), nextCursor };
 }
 
 export async function lastMessageAt(db: SliceDb): Promise<string | null> {

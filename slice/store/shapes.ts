@@ -49,6 +49,10 @@ export const MessageShape = Type.Object({
 });
 export type MessageOut = Static<typeof MessageShape>;
 
+/** A search result: the message, and the name its chat shows (the saved name, else WhatsApp's). */
+export const SearchHitShape = Type.Composite([MessageShape, Type.Object({ chatName: Type.String() })]);
+export type SearchHit = Static<typeof SearchHitShape>;
+
 export const ContactShape = Type.Object({
   id: Id,
   waId: Type.String(),

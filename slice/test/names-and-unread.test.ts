@@ -120,10 +120,43 @@ t.test('the migration keeps names people had typed before saved names existed', 
   await db.insertInto('chats').values([{ wa_id: 'a@c.us', name: 'Ana', contact_id: typed.id }, { wa_id: 'b@c.us', name: 'Bruno', contact_id: untouched.id }]).execute();
 
   const report = await migrateSliceSchema(fx.raw, 'slice_1');
-  t.same(report.applied, ['2026-12-02T00-00-saved-names']);
+  t.same(report.applied, Object.keys(sliceMigrations).slice(1), 'every later migration applied');
   const rows = await db.selectFrom('contacts').select(['wa_id', 'name', 'saved_name']).orderBy('wa_id').execute();
   t.same(rows, [
     { wa_id: 'a@c.us', name: 'Ana (typed in the CRM)', saved_name: 'Ana (typed in the CRM)' },
     { wa_id: 'b@c.us', name: 'Bruno', saved_name: null },
   ]);
+});
+
+t.test('search ignores accents and case, names each hit’s chat, and uses its index (WhatsApp stand-in)', async (t) => {
+  const fx = await sliceDb(t, 'slice-search-unaccent');
+  const store = await openStore(t, fx);
+  const app = await buildApp(t, store, new WhatsAppStandIn());
+  const req = (method: string, url: string, payload?: object) => app.inject({ method: method as 'GET', url, headers: auth, ...(payload ? { payload } : {}) });
+  await store.sink.chats([chat(1), chat(2)]);
+  await store.sink.messages([
+    message(1, 1, { body: 'Quero um ORÇAMENTO para amanhã' }),
+    message(2, 1, { body: 'José vai passar às três' }),
+    message(2, 2, { body: 'nothing to see here' }),
+  ]);
+  await store.flush();
+  const bodies = async (q: string) => ((await req('GET', `/api/search?q=${encodeURIComponent(q)}`)).json().items as { body: string }[]).map((m) => m.body);
+  t.same(await bodies('orcamento'), ['Quero um ORÇAMENTO para amanhã'], 'no accent and lower case find "ORÇAMENTO"');
+  t.same(await bodies('Orçamento amanha'), ['Quero um ORÇAMENTO para amanhã'], 'every word, accents either way');
+  t.same(await bodies('JOSE'), ['José vai passar às três'], 'upper case without the accent finds "José"');
+  t.same(await bodies('tres as'), ['José vai passar às três']);
+
+  const contactId = (await req('GET', '/api/chats')).json().items.find((c: { name: string }) => c.name === 'Contact 2').contactId;
+  await req('PATCH', `/api/contacts/${contactId}`, { name: 'José Pereira' });
+  const hit = (await req('GET', '/api/search?q=jose')).json().items[0];
+  t.equal(hit.chatName, 'José Pereira', "a hit names its chat as the CRM shows it (the saved name)");
+  t.type(hit.chatId, 'number', 'and carries its chat id, to open the conversation at it');
+
+  // The query's expression matches the index's, so a large table is searched through the index.
+  await fx.db.insertInto('messages').values(
+    Array.from({ length: 3000 }, (_, i) => ({ wa_id: `bulk-${i}`, chat_id: String(hit.chatId), direction: 'in', body: `bulk message number ${i}`, sent_at: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString() })) as any,
+  ).execute();
+  await sql`analyze messages`.execute(fx.db);
+  const plan = await sql<{ 'QUERY PLAN': string }>`explain select id from messages where to_tsvector('slice_1.crm_search'::regconfig, body) @@ plainto_tsquery('slice_1.crm_search'::regconfig, 'orcamento')`.execute(fx.db);
+  t.match(plan.rows.map((r) => r['QUERY PLAN']).join('\n'), /messages_body_search_idx/, 'the plan uses messages_body_search_idx');
 });

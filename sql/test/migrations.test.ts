@@ -101,8 +101,8 @@ t.test('slice template: messages are unique by WhatsApp id; the indexes serve th
     const explain = async (q: ReturnType<typeof sql>) =>
       (await sql<{ 'QUERY PLAN': string }>`explain ${q}`.execute(conn)).rows.map((r) => r['QUERY PLAN']).join('\n');
     t.match(
-      await explain(sql`select id from slice_1.messages where to_tsvector('simple'::regconfig, body) @@ plainto_tsquery('simple', 'tudo')`),
-      /messages_body_fts_idx/,
+      await explain(sql`select id from slice_1.messages where to_tsvector('slice_1.crm_search'::regconfig, body) @@ plainto_tsquery('slice_1.crm_search'::regconfig, 'tudo')`),
+      /messages_body_search_idx/,
       'full-text search uses the GIN index',
     );
     t.match(
