@@ -2,7 +2,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { AppError } from '../../lib/errors.ts';
-import { addChatLabel, getChat, getChatRow, listChats, markChatRead, removeChatLabel, setChatStage } from '../store/chats.ts';
+import { addChatLabel, getChat, getChatRow, listChats, markChatRead, removeChatLabel, setChatDealValue, setChatStage } from '../store/chats.ts';
 import { getLabel } from '../store/labels.ts';
 import { listMessages } from '../store/messages.ts';
 import { createNote, listNotes } from '../store/notes.ts';
@@ -128,6 +128,25 @@ const chats: FastifyPluginAsyncTypebox = async (app) => {
       const { stageId } = req.body;
       if (stageId !== null && !(await getStage(store.db, stageId))) throw notFound('stage', stageId);
       await store.change(async (trx) => ({ result: undefined, chatIds: (await setChatStage(trx, chat.id, stageId)) ? [String(chat.id)] : [] }));
+      return (await getChat(store.db, chat.id))!;
+    },
+  );
+
+  app.put(
+    '/chats/:id/deal',
+    {
+      schema: {
+        params: IdParams,
+        body: Type.Object(
+          { value: Type.Union([Type.Number({ minimum: 0, maximum: 999_999_999_999.99 }), Type.Null()], { description: 'the deal value; null clears it' }) },
+          { additionalProperties: false },
+        ),
+        response: { 200: ChatShape },
+      },
+    },
+    async (req) => {
+      const chat = await chatOr404(req.params.id);
+      await store.change(async (trx) => ({ result: undefined, chatIds: (await setChatDealValue(trx, chat.id, req.body.value)) ? [String(chat.id)] : [] }));
       return (await getChat(store.db, chat.id))!;
     },
   );

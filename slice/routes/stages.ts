@@ -2,7 +2,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { AppError } from '../../lib/errors.ts';
-import { ListOf, StageShape } from '../store/shapes.ts';
+import { ListOf, StageOutcome, StageShape } from '../store/shapes.ts';
 import { createStage, deleteStage, listStages, reorderStages, updateStage } from '../store/stages.ts';
 import { Color, notFound } from './common.ts';
 
@@ -61,7 +61,10 @@ const stages: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         params: StageParams,
-        body: Type.Object({ name: Type.Optional(Name), color: Type.Optional(Color) }, { additionalProperties: false, minProperties: 1 }),
+        body: Type.Object(
+          { name: Type.Optional(Name), color: Type.Optional(Color), outcome: Type.Optional(StageOutcome) },
+          { additionalProperties: false, minProperties: 1 },
+        ),
         response: { 200: StageShape },
       },
     },

@@ -140,7 +140,7 @@ async function labelsOf(db: SliceDb, chatIds: string[]): Promise<Map<string, Lab
   return out;
 }
 
-const CHAT_COLUMNS = ['c.id', 'c.wa_id', 'c.name', 'k.saved_name', 'c.phone', 'c.is_group', 'c.preview', 'c.last_message_at', 'c.unread_count', 'c.stage_id', 'c.contact_id'] as const;
+const CHAT_COLUMNS = ['c.id', 'c.wa_id', 'c.name', 'k.saved_name', 'c.phone', 'c.is_group', 'c.preview', 'c.last_message_at', 'c.unread_count', 'c.stage_id', 'c.contact_id', 'c.deal_value'] as const;
 
 /** Chats with their contact's saved name (what the CRM shows instead of WhatsApp's). */
 function chatsWithNames(db: SliceDb) {
@@ -217,6 +217,16 @@ export async function setChatStage(db: SliceDb, chatId: string | number, stageId
     .set({ stage_id: stageId, updated_at: sql`now()` as any })
     .where('id', '=', String(chatId))
     .where(sql<boolean>`stage_id is distinct from ${stageId}::integer`)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) > 0;
+}
+
+export async function setChatDealValue(db: SliceDb, chatId: string | number, value: number | null): Promise<boolean> {
+  const r = await db
+    .updateTable('chats')
+    .set({ deal_value: value, updated_at: sql`now()` as any })
+    .where('id', '=', String(chatId))
+    .where(sql<boolean>`deal_value is distinct from ${value}::numeric`)
     .executeTakeFirst();
   return Number(r.numUpdatedRows) > 0;
 }

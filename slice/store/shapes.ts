@@ -29,6 +29,8 @@ export const ChatShape = Type.Object({
   labels: Type.Array(LabelShape),
   stageId: Nullable(Id),
   contactId: Nullable(Id),
+  /** The value of the chat's deal, in the business's currency; null when none was set. */
+  dealValue: Nullable(Type.Number({ minimum: 0 })),
 });
 export type ChatOut = Static<typeof ChatShape>;
 
@@ -79,11 +81,17 @@ export const NoteShape = Type.Object({
 });
 export type NoteOut = Static<typeof NoteShape>;
 
+export const StageOutcome = Type.Union([Type.Literal('won'), Type.Literal('lost'), Type.Null()], { description: 'a closing stage (won or lost), or null' });
+
 export const StageShape = Type.Object({
   id: Id,
   name: Type.String(),
   position: Type.Integer(),
   color: Type.String(),
+  outcome: StageOutcome,
+  /** Chats in the stage, and the sum of their deal values (the column's totals). */
+  chatCount: Type.Integer({ minimum: 0 }),
+  dealTotal: Type.Number({ minimum: 0 }),
 });
 export type StageOut = Static<typeof StageShape>;
 
@@ -150,6 +158,7 @@ interface ChatRowLike {
   unread_count: number;
   stage_id: number | null;
   contact_id: string | number | null;
+  deal_value: string | number | null;
 }
 
 export function toChatOut(r: ChatRowLike, labels: LabelOut[]): ChatOut {
@@ -166,6 +175,7 @@ export function toChatOut(r: ChatRowLike, labels: LabelOut[]): ChatOut {
     labels,
     stageId: r.stage_id,
     contactId: r.contact_id == null ? null : Number(r.contact_id),
+    dealValue: r.deal_value == null ? null : Number(r.deal_value),
   };
 }
 

@@ -3,35 +3,63 @@ import { sql } from 'kysely';
 import type { SliceDb } from './events.ts';
 import type { StageOut } from './shapes.ts';
 
-const COLUMNS = ['id', 'name', 'position', 'color'] as const;
+/** A stage with its column's totals: how many chats it holds and the sum of their deals. */
+function stageQuery(db: SliceDb) {
+  return db
+    .selectFrom('pipeline_stages as s')
+    .select(['s.id', 's.name', 's.position', 's.color', 's.outcome'])
+    .select((eb) => [
+      eb.selectFrom('chats as c').select(sql<number>`count(*)::int`.as('n')).whereRef('c.stage_id', '=', 's.id').as('chat_count'),
+      eb.selectFrom('chats as c').select(sql<string>`coalesce(sum(c.deal_value), 0)`.as('t')).whereRef('c.stage_id', '=', 's.id').as('deal_total'),
+    ]);
+}
+
+function toStageOut(r: { id: number; name: string; position: number; color: string; outcome: 'won' | 'lost' | null; chat_count: number | null; deal_total: string | null }): StageOut {
+  return { id: r.id, name: r.name, position: r.position, color: r.color, outcome: r.outcome, chatCount: r.chat_count ?? 0, dealTotal: Number(r.deal_total ?? 0) };
+}
 
 export async function listStages(db: SliceDb): Promise<StageOut[]> {
-  return db.selectFrom('pipeline_stages').select(COLUMNS).orderBy('position').orderBy('id').execute();
+  return (await stageQuery(db).orderBy('s.position').orderBy('s.id').execute()).map(toStageOut);
 }
 
 export async function getStage(db: SliceDb, id: number): Promise<StageOut | undefined> {
-  return db.selectFrom('pipeline_stages').select(COLUMNS).where('id', '=', id).executeTakeFirst();
+  const r = await stageQuery(db).where('s.id', '=', id).executeTakeFirst();
+  return r ? toStageOut(r) : undefined;
 }
 
+/**
+ * A new stage goes last among the stages a deal passes through: before the first closing stage
+ * (won or lost), which move one place down; at the end when there is none.
+ */
 export async function createStage(db: SliceDb, input: { name: string; color?: string | undefined }): Promise<StageOut> {
-  const max = await db.selectFrom('pipeline_stages').select((eb) => eb.fn.max('position').as('p')).executeTakeFirst();
-  return db
+  const closing = await db.selectFrom('pipeline_stages').select((eb) => eb.fn.min('position').as('p')).where('outcome', 'is not', null).executeTakeFirst();
+  let position: number;
+  if (closing?.p != null) {
+    position = closing.p;
+    await db.updateTable('pipeline_stages').set({ position: sql`position + 1` as any }).where('position', '>=', position).execute();
+  } else {
+    const max = await db.selectFrom('pipeline_stages').select((eb) => eb.fn.max('position').as('p')).executeTakeFirst();
+    position = (max?.p ?? -1) + 1;
+  }
+  const row = await db
     .insertInto('pipeline_stages')
-    .values({
-      name: input.name,
-      position: (max?.p ?? -1) + 1,
-      ...(input.color ? { color: input.color } : {}),
-    })
-    .returning(COLUMNS)
+    .values({ name: input.name, position, ...(input.color ? { color: input.color } : {}) })
+    .returning('id')
     .executeTakeFirstOrThrow();
+  return (await getStage(db, row.id))!;
 }
 
-export async function updateStage(db: SliceDb, id: number, patch: { name?: string | undefined; color?: string | undefined }): Promise<StageOut | undefined> {
-  const set: { name?: string; color?: string } = {};
+export async function updateStage(
+  db: SliceDb,
+  id: number,
+  patch: { name?: string | undefined; color?: string | undefined; outcome?: 'won' | 'lost' | null | undefined },
+): Promise<StageOut | undefined> {
+  const set: { name?: string; color?: string; outcome?: 'won' | 'lost' | null } = {};
   if (patch.name !== undefined) set.name = patch.name;
   if (patch.color !== undefined) set.color = patch.color;
-  if (Object.keys(set).length === 0) return getStage(db, id);
-  return db.updateTable('pipeline_stages').set(set).where('id', '=', id).returning(COLUMNS).executeTakeFirst();
+  if (patch.outcome !== undefined) set.outcome = patch.outcome;
+  if (Object.keys(set).length > 0) await db.updateTable('pipeline_stages').set(set).where('id', '=', id).execute();
+  return getStage(db, id);
 }
 
 export async function deleteStage(db: SliceDb, id: number): Promise<boolean> {

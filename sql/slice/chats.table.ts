@@ -11,6 +11,8 @@ export interface ChatsTable {
   last_message_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   unread_count: ColumnType<number, number | undefined, number>;
   stage_id: number | null;
+  /** The deal's value (numeric(14,2): pg answers a string); null when none was set. */
+  deal_value: ColumnType<string | null, string | number | null | undefined, string | number | null>;
   created_at: ColumnType<Date, never, never>;
   updated_at: ColumnType<Date, never, Date | string>;
 }

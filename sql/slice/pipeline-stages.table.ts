@@ -5,6 +5,8 @@ export interface PipelineStagesTable {
   name: string;
   position: number;
   color: ColumnType<string, string | undefined, string>;
+  /** A closing stage: 'won' or 'lost'; null for the stages a deal passes through. */
+  outcome: 'won' | 'lost' | null;
   created_at: ColumnType<Date, never, never>;
 }
 export type PipelineStage = Selectable<PipelineStagesTable>;
