@@ -9,6 +9,14 @@ export interface AuthUser {
   id: string;
   email: string;
   role: 'user' | 'admin';
+  name: string | null;
+  businessName: string | null;
+}
+
+/** The columns of gateway.users an AuthUser is made of, and how. */
+export const AUTH_USER_COLUMNS = ['id', 'email', 'role', 'name', 'business_name'] as const;
+export function toAuthUser(row: { id: string | number; email: string; role: 'user' | 'admin'; name: string | null; business_name: string | null }): AuthUser {
+  return { id: String(row.id), email: row.email, role: row.role, name: row.name, businessName: row.business_name };
 }
 
 interface CachedUser {
@@ -63,11 +71,11 @@ export default fp(
       const started = generation;
       const row = await app.db
         .selectFrom('users')
-        .select(['id', 'email', 'role', 'sessions_valid_after'])
+        .select([...AUTH_USER_COLUMNS, 'sessions_valid_after'])
         .where('id', '=', userId)
         .executeTakeFirst();
       const entry: CachedUser = row
-        ? { user: { id: String(row.id), email: row.email, role: row.role }, validAfter: row.sessions_valid_after.getTime(), until: Date.now() + USER_CACHE_MS }
+        ? { user: toAuthUser(row), validAfter: row.sessions_valid_after.getTime(), until: Date.now() + USER_CACHE_MS }
         : { user: null, validAfter: 0, until: Date.now() + USER_CACHE_MS };
       if (started !== generation) return entry;
       if (cache.size > 50_000) cache.clear();

@@ -14,6 +14,7 @@ import { SESSION_COOKIE } from '../support/session-cookie.ts';
 import { Throttle } from '../support/throttle.ts';
 import { decoyHash, hashPassword, verifyPassword } from '../support/passwords.ts';
 import { newCsrfToken } from '../plugins/csrf.ts';
+import { AUTH_USER_COLUMNS, toAuthUser } from '../plugins/auth.ts';
 import { MeSchema, meBody } from './me.ts';
 
 const CredentialsSchema = Type.Object(
@@ -24,6 +25,18 @@ const CredentialsSchema = Type.Object(
   { additionalProperties: false },
 );
 type Credentials = Static<typeof CredentialsSchema>;
+
+/** A name as a person types it: trimmed by the route; 1–max characters once trimmed. */
+const PersonText = (max: number, description: string) => Type.String({ minLength: 1, maxLength: max, pattern: '\\S', description });
+const RegistrationSchema = Type.Object(
+  {
+    ...CredentialsSchema.properties,
+    name: Type.Optional(PersonText(100, "the person's name")),
+    businessName: Type.Optional(PersonText(120, "the business's name")),
+  },
+  { additionalProperties: false },
+);
+type Registration = Static<typeof RegistrationSchema>;
 
 export default async function authRoutes(app: FastifyInstance) {
   const windowMs = app.config.LOGIN_LIMIT_WINDOW_S * 1000;
@@ -47,8 +60,8 @@ export default async function authRoutes(app: FastifyInstance) {
     request.session.csrfToken = newCsrfToken();
     request.session.issuedAt = Date.now();
     // request.user for the body below; onRequest ran before the login.
-    const row = await app.db.selectFrom('users').select(['id', 'email', 'role']).where('id', '=', userId).executeTakeFirstOrThrow();
-    request.user = { id: String(row.id), email: row.email, role: row.role };
+    const row = await app.db.selectFrom('users').select(AUTH_USER_COLUMNS).where('id', '=', userId).executeTakeFirstOrThrow();
+    request.user = toAuthUser(row);
   }
 
   function rememberDevice(reply: FastifyReply, email: string): void {
@@ -66,13 +79,19 @@ export default async function authRoutes(app: FastifyInstance) {
     config: { csrf: 'origin-only' as const },
   };
 
-  app.post<{ Body: Credentials }>('/api/auth/register', opts, async (request, reply) => {
+  app.post<{ Body: Registration }>('/api/auth/register', { ...opts, schema: { ...opts.schema, body: RegistrationSchema } }, async (request, reply) => {
     throttleAddress(request, reply);
     const email = request.body.email.trim();
     const passwordHash = await hashPassword(request.body.password);
+    const name = request.body.name?.trim() || null;
+    const businessName = request.body.businessName?.trim() || null;
     let id: string;
     try {
-      const row = await app.db.insertInto('users').values({ email, password_hash: passwordHash }).returning('id').executeTakeFirstOrThrow();
+      const row = await app.db
+        .insertInto('users')
+        .values({ email, password_hash: passwordHash, name, business_name: businessName })
+        .returning('id')
+        .executeTakeFirstOrThrow();
       id = String(row.id);
     } catch (err) {
       if ((err as { code?: string }).code === '23505') throw new AppError('EMAIL_TAKEN', 'an account with this email exists: sign in instead');

@@ -1,13 +1,19 @@
 // GET /api/me: who is signed in, their slice, its WhatsApp state, their plan. The same body
 // answers register, login and connect.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { PlanSchema } from '../plugins/billing.ts';
 
-const Nullable = <T extends ReturnType<typeof Type.Object>>(t: T) => Type.Union([t, Type.Null()]);
+const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
 
 export const MeSchema = Type.Object({
-  user: Type.Object({ id: Type.String(), email: Type.String(), role: Type.Union([Type.Literal('user'), Type.Literal('admin')]) }),
+  user: Type.Object({
+    id: Type.String(),
+    email: Type.String(),
+    role: Type.Union([Type.Literal('user'), Type.Literal('admin')]),
+    name: Nullable(Type.String()),
+    businessName: Nullable(Type.String()),
+  }),
   csrfToken: Type.String(),
   slice: Nullable(Type.Object({ id: Type.Integer(), state: Type.String(), health: Type.Union([Type.Unknown(), Type.Null()]) })),
   wa: Nullable(Type.Object({ state: Type.String(), qr: Type.Union([Type.String(), Type.Null()]) })),

@@ -1,7 +1,9 @@
 // Listed explicitly, in order: a migration is never picked up by scanning a folder.
 import type { Migration } from 'kysely';
 import * as init from './2026-11-25T00-00-init.ts';
+import * as userNames from './2026-12-02T00-00-user-names.ts';
 
 export const gatewayMigrations: Record<string, Migration> = {
   '2026-11-25T00-00-init': init,
+  '2026-12-02T00-00-user-names': userNames,
 };
