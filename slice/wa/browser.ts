@@ -6,6 +6,7 @@ import puppeteerCore, { type Browser, type Page } from 'puppeteer-core';
 import { addExtra } from 'puppeteer-extra';
 import StealthPlugin from 'puppeteer-extra-plugin-stealth';
 import type { Logger } from 'pino';
+import { AppError } from '../../lib/errors.ts';
 import { endProcesses, processesWithArg } from '../../lib/leftover-processes.ts';
 
 export const BROWSER_LANG = 'en-US';
@@ -106,7 +107,7 @@ export async function launchBrowser(options: {
   sandbox?: boolean;
 }): Promise<LaunchedBrowser> {
   if (!fs.existsSync(options.chromiumPath)) {
-    throw new Error(`Chromium not found at CHROMIUM_PATH=${options.chromiumPath} (install the chromium package)`);
+    throw new AppError('FAILED_PRECONDITION', `Chromium not found at CHROMIUM_PATH=${options.chromiumPath} (install the chromium package)`);
   }
   const executablePath = resolveChromiumBinary(options.chromiumPath);
   if (executablePath !== options.chromiumPath) options.log.info({ executablePath }, 'CHROMIUM_PATH is a shell wrapper: launching the binary it wraps');

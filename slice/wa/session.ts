@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { Browser, Page, Target } from 'puppeteer-core';
 import type { Logger } from 'pino';
 import wweb from 'whatsapp-web.js';
+import { AppError, isAppError } from '../../lib/errors.ts';
 import type { WaHealth, WaSession, WaSink, WaState, WaStatus } from './types.ts';
 import { launchBrowser, treeMemoryBytes, tunePage } from './browser.ts';
 import { NAME_SHIM } from './dom/extract.ts';
@@ -40,6 +41,13 @@ export interface SessionOptions {
 }
 
 const LOGGED_OUT_REASONS = new Set(['LOGOUT', 'UNPAIRED', 'UNPAIRED_IDLE']);
+
+/** What the browser or the library throws leaves as an AppError too: Internal (a 500 still), named. */
+function failed(what: string): (err: unknown) => never {
+  return (err) => {
+    throw isAppError(err) ? err : new AppError('INTERNAL', `${what}: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+  };
+}
 
 export class DomWaSession implements WaSession {
   private st: WaStatus = { state: 'STARTING', qr: null, since: new Date().toISOString(), detail: null };
@@ -286,26 +294,26 @@ export class DomWaSession implements WaSession {
   }
 
   private requireSync(): DomSync {
-    if (!this.sync || this.st.state !== 'READY') throw new Error(`WhatsApp is not ready (state ${this.st.state})`);
+    if (!this.sync || this.st.state !== 'READY') throw new AppError('WA_NOT_READY', `WhatsApp is not ready (state ${this.st.state})`);
     return this.sync;
   }
 
   async sendMessage(chatWaId: string, body: string): Promise<{ waId: string; sentAt: string }> {
-    if (!body.trim()) throw new Error('message body is empty');
-    return this.requireSync().sendMessage(chatWaId, body);
+    if (!body.trim()) throw new AppError('INVALID_ARGUMENT', 'message body is empty');
+    return this.requireSync().sendMessage(chatWaId, body).catch(failed('sending failed'));
   }
 
   async markRead(chatWaId: string): Promise<void> {
-    return this.requireSync().markRead(chatWaId);
+    return this.requireSync().markRead(chatWaId).catch(failed('marking read failed'));
   }
 
   async logout(): Promise<void> {
     const client = this.client;
-    if (!client || this.st.state !== 'READY') throw new Error(`cannot log out in state ${this.st.state}`);
+    if (!client || this.st.state !== 'READY') throw new AppError('WA_NOT_READY', `cannot log out in state ${this.st.state}`);
     this.generation++;
     this.teardownPage();
     try {
-      await client.logout(); // closes the browser and removes the session directory
+      await client.logout().catch(failed('logging out failed')); // closes the browser and removes the session directory
     } finally {
       this.client = null;
       await this.closeBrowser();
@@ -318,9 +326,9 @@ export class DomWaSession implements WaSession {
 
   async requestPairingCode(phoneNumber: string): Promise<string> {
     const digits = phoneNumber.replace(/\D/g, '');
-    if (!/^\d{8,15}$/.test(digits)) throw new Error('phone number must have 8 to 15 digits, international format');
+    if (!/^\d{8,15}$/.test(digits)) throw new AppError('INVALID_ARGUMENT', 'phone number must have 8 to 15 digits, international format');
     const client = this.client;
-    if (!client || this.st.state !== 'QR') throw new Error(`a pairing code needs the QR state (state ${this.st.state})`);
-    return client.requestPairingCode(digits);
+    if (!client || this.st.state !== 'QR') throw new AppError('WA_QR_NOT_SHOWN', `a pairing code needs the QR state (state ${this.st.state})`);
+    return client.requestPairingCode(digits).catch(failed('the pairing code request failed'));
   }
 }

@@ -4,6 +4,7 @@
 // same page.
 import type { Page } from 'puppeteer-core';
 import type { Logger } from 'pino';
+import { AppError } from '../../lib/errors.ts';
 import type { ExtractedChat, ExtractedContact, ExtractedMessage, WaSink } from './types.ts';
 import { chatIdFromTitle, extractMessagesIn, requiredByPhase, installPageModule, missingSelectorsIn, openChatIdIn, phoneFromJid, type RawChatRow } from './dom/extract.ts';
 import { installObserver, type ObserverReport } from './dom/observe.ts';
@@ -54,7 +55,7 @@ export class DomSync {
 
   private run<T>(fn: () => Promise<T>): Promise<T> {
     const next = this.queue.then(() => {
-      if (this.stopped) throw new Error('the WhatsApp page is gone');
+      if (this.stopped) throw new AppError('UNAVAILABLE', 'the WhatsApp page is gone');
       return fn();
     });
     this.queue = next.catch(() => undefined);
@@ -255,7 +256,7 @@ export class DomSync {
   async sendMessage(chatWaId: string, body: string): Promise<{ waId: string; sentAt: string }> {
     return this.run(async () => {
       const chat = this.byId.get(chatWaId);
-      if (!chat) throw new Error(`unknown chat ${chatWaId}`);
+      if (!chat) throw new AppError('NOT_FOUND', `unknown chat ${chatWaId}`);
       await this.openById(chat);
       const msg = await typeAndSend(this.page, body);
       msg.chatWaId = chatWaId;
@@ -267,7 +268,7 @@ export class DomSync {
   async markRead(chatWaId: string): Promise<void> {
     return this.run(async () => {
       const chat = this.byId.get(chatWaId);
-      if (!chat) throw new Error(`unknown chat ${chatWaId}`);
+      if (!chat) throw new AppError('NOT_FOUND', `unknown chat ${chatWaId}`);
       await this.openById(chat);
       chat.unread = 0;
       await this.sink.chats([this.toExtracted(chat)]);

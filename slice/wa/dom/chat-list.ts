@@ -158,7 +158,7 @@ async function openChatRowOnce(page: Page, title: string, position: number | nul
     position,
     opts.settleMs ?? 40,
   );
-  if (!box) throw new Error(`chat "${title}" not found in the chat list`);
+  if (!box) throw new AppError('NOT_FOUND', `chat "${title}" not found in the chat list`);
   // The row of the open chat is marked selected: clicking it again changes nothing.
   if (!(box.selected && prev.title === title)) {
     await page.mouse.click(box.x, box.y);

@@ -1,6 +1,7 @@
 // Sending as a person does: focus the composer of the open chat, type, press Enter, and wait for the
 // new outgoing bubble to appear; its data-id and time are the result.
 import type { Page } from 'puppeteer-core';
+import { AppError } from '../../../lib/errors.ts';
 import type { ExtractedMessage } from '../types.ts';
 import { selectorMap } from './selectors.ts';
 
@@ -12,7 +13,7 @@ export async function typeAndSend(page: Page, body: string, opts: { timeoutMs?: 
     S,
   );
   const composer = await page.$(S.composer!);
-  if (!composer) throw new Error(`composer not found (${S.composer})`);
+  if (!composer) throw new AppError('FAILED_PRECONDITION', `composer not found (${S.composer})`);
   await composer.click();
   const lines = body.split('\n');
   for (const [i, line] of lines.entries()) {
