@@ -7,6 +7,7 @@ import { addExtra } from 'puppeteer-extra';
 import StealthPlugin from 'puppeteer-extra-plugin-stealth';
 import type { Logger } from 'pino';
 import { AppError } from '../../lib/errors.ts';
+import { BASE_TUNING } from './tuning.ts';
 import { endProcesses, processesWithArg } from '../../lib/leftover-processes.ts';
 
 export const BROWSER_LANG = 'en-US';
@@ -54,7 +55,7 @@ export function chromiumArgs(userDataDir: string, opts: { jsHeapMb?: number; san
     '--disk-cache-size=8388608',
     '--media-cache-size=1048576',
     '--blink-settings=imagesEnabled=false',
-    `--js-flags=--max-old-space-size=${opts.jsHeapMb ?? 256} --optimize-for-size`,
+    `--js-flags=--max-old-space-size=${opts.jsHeapMb ?? BASE_TUNING.jsHeapMb} --optimize-for-size`,
     '--window-size=1280,900',
   ];
 }

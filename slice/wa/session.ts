@@ -8,7 +8,8 @@ import type { Browser, Page, Target } from 'puppeteer-core';
 import type { Logger } from 'pino';
 import wweb from 'whatsapp-web.js';
 import { AppError, isAppError } from '../../lib/errors.ts';
-import type { WaHealth, WaSession, WaSink, WaState, WaStatus } from './types.ts';
+import type { SimControl, WaHealth, WaSession, WaSink, WaState, WaStatus } from './types.ts';
+import type { WaTuning } from './tuning.ts';
 import { launchBrowser, treeMemoryBytes, tunePage } from './browser.ts';
 import { NAME_SHIM } from './dom/extract.ts';
 import { SELECTORS_VERSION } from './dom/selectors.ts';
@@ -17,27 +18,24 @@ import { DomSync } from './sync.ts';
 const { Client, LocalAuth } = wweb;
 type WwebClient = InstanceType<typeof Client>;
 
+/** The page's other end in sim mode (sim/phone.ts): it writes the page whatsapp-web.js serves as
+ * WhatsApp Web and acts on it; the session tells it when a page comes, shows a QR, is READY, goes. */
+export interface SimPeer extends SimControl {
+  writeWebVersion(): { version: string; path: string };
+  attach(page: Page): Promise<void>;
+  onQr(): void;
+  onReady(): void;
+  detach(): void;
+}
+
 export interface SessionOptions {
   authDir: string;
   chromiumPath: string;
-  chromiumSandbox?: boolean;
+  chromiumSandbox: boolean;
   sink: WaSink;
   log: Logger;
-  /** Web version cache (sim mode serves its page through it). */
-  webVersion?: { version: string; path: string };
-  /** Called with each new WhatsApp page before WhatsApp Web loads in it (sim mode attaches here). */
-  onPage?: (page: Page) => Promise<void>;
-  onQr?: () => void;
-  onReady?: () => void;
-  onDown?: () => void;
-  /** Called before each (re)start (sim mode rewrites its page). */
-  beforeStart?: () => void;
-  backfillIdleMs?: number;
-  settleMs?: number;
-  watchdogIntervalMs?: number;
-  memoryCeilingBytes?: number;
-  jsHeapMb?: number;
-  backoff?: { initialMs: number; maxMs: number };
+  tuning: WaTuning;
+  sim?: SimPeer;
 }
 
 const LOGGED_OUT_REASONS = new Set(['LOGOUT', 'UNPAIRED', 'UNPAIRED_IDLE']);
@@ -65,8 +63,12 @@ export class DomWaSession implements WaSession {
   private lastMissing: string[] = [];
   private lastMessageSeenAt: string | null = null;
   private pendingPairing: ((code: string) => void) | null = null;
+  /** The simulated phone's controls (sim mode only). */
+  readonly sim: SimControl | undefined;
 
-  constructor(private readonly o: SessionOptions) {}
+  constructor(private readonly o: SessionOptions) {
+    this.sim = o.sim;
+  }
 
   status(): WaStatus {
     return { ...this.st };
@@ -90,9 +92,10 @@ export class DomWaSession implements WaSession {
     const gen = ++this.generation;
     this.setState('STARTING', {}, true);
     try {
-      this.o.beforeStart?.();
+      // Rewritten at each start: the phone's page carries what arrived while no page was open.
+      const simPage = this.o.sim?.writeWebVersion();
       const userDataDir = path.join(path.resolve(this.o.authDir), 'session');
-      const launched = await launchBrowser({ chromiumPath: this.o.chromiumPath, userDataDir, log: this.o.log, jsHeapMb: this.o.jsHeapMb, sandbox: this.o.chromiumSandbox ?? false });
+      const launched = await launchBrowser({ chromiumPath: this.o.chromiumPath, userDataDir, log: this.o.log, jsHeapMb: this.o.tuning.jsHeapMb, sandbox: this.o.chromiumSandbox });
       if (gen !== this.generation || this.stopped) {
         await launched.browser.close().catch(() => {});
         return;
@@ -109,15 +112,15 @@ export class DomWaSession implements WaSession {
         userAgent: false as unknown as string,
         qrMaxRetries: 0,
         authTimeoutMs: 60_000,
-        ...(this.o.webVersion
-          ? { webVersion: this.o.webVersion.version, webVersionCache: { type: 'local', path: this.o.webVersion.path, strict: true } }
+        ...(simPage
+          ? { webVersion: simPage.version, webVersionCache: { type: 'local', path: simPage.path, strict: true } }
           : { webVersionCache: { type: 'local', path: path.join(path.resolve(this.o.authDir), '.wwebjs_cache') } }),
       } as ConstructorParameters<typeof Client>[0]);
       this.client = client;
       client.on('qr', (qr: string) => {
         if (gen !== this.generation) return;
         this.setState('QR', { qr });
-        this.o.onQr?.();
+        this.o.sim?.onQr();
       });
       client.on('code', (code: string) => {
         this.pendingPairing?.(code);
@@ -154,7 +157,7 @@ export class DomWaSession implements WaSession {
       if (!page || gen !== this.generation) return;
       await page.evaluateOnNewDocument(NAME_SHIM);
       await tunePage(page);
-      await this.o.onPage?.(page);
+      await this.o.sim?.attach(page);
       this.page = page;
       page.on('error', (err) => gen === this.generation && this.onCrash(`page crashed: ${err.message}`));
       page.on('close', () => {
@@ -169,10 +172,10 @@ export class DomWaSession implements WaSession {
     if (gen !== this.generation || !this.page) return;
     this.attempt = 0;
     this.setState('READY');
-    this.o.onReady?.();
+    this.o.sim?.onReady();
     // The blank first tab is an extra document for nothing.
     for (const p of (await this.browser?.pages()) ?? []) if (p !== this.page && p.url() === 'about:blank') await p.close().catch(() => {});
-    const sync = new DomSync(this.page, this.o.sink, this.o.log, { backfillIdleMs: this.o.backfillIdleMs ?? 1500, settleMs: this.o.settleMs ?? 60 });
+    const sync = new DomSync(this.page, this.o.sink, this.o.log, this.o.tuning);
     this.sync = sync;
     this.startWatchdog(gen);
     try {
@@ -194,8 +197,8 @@ export class DomWaSession implements WaSession {
 
   private startWatchdog(gen: number): void {
     if (this.watchdog) clearInterval(this.watchdog);
-    const every = this.o.watchdogIntervalMs ?? 15_000;
-    const ceiling = this.o.memoryCeilingBytes ?? 1024 * 1024 * 1024;
+    const every = this.o.tuning.watchdogIntervalMs;
+    const ceiling = this.o.tuning.memoryCeilingBytes;
     this.watchdog = setInterval(() => {
       void (async () => {
         if (gen !== this.generation || this.stopped || !this.page) return;
@@ -223,12 +226,12 @@ export class DomWaSession implements WaSession {
   private teardownPage(): void {
     this.sync?.stop();
     this.sync = null;
-    this.o.onDown?.();
+    this.o.sim?.detach();
   }
 
   private scheduleRestart(reason: string): void {
     if (this.stopped || this.restartTimer) return;
-    const b = this.o.backoff ?? { initialMs: 1000, maxMs: 60_000 };
+    const b = this.o.tuning.backoff;
     const delay = Math.min(b.maxMs, b.initialMs * 2 ** this.attempt);
     this.attempt++;
     this.o.log.info({ reason, delayMs: delay, attempt: this.attempt }, 'reconnecting after backoff');
@@ -272,6 +275,8 @@ export class DomWaSession implements WaSession {
     this.restartTimer = null;
     this.teardownPage();
     await this.closeBrowser();
+    // A page being prepared while the session stopped may have reached the phone after the teardown.
+    this.o.sim?.detach();
   }
 
   async health(): Promise<WaHealth> {

@@ -12,7 +12,7 @@ const S = selectorMap();
 /** All rows of the virtualised list. Rows render a moment after a scroll, so each step waits
  * settleMs; when the list announces its size (aria-rowcount, as WhatsApp's grid does) and a pass
  * saw fewer rows, the pass is repeated more slowly. */
-export async function collectChatList(page: Page, settleMs = 40): Promise<RawChatRow[]> {
+export async function collectChatList(page: Page, settleMs: number): Promise<RawChatRow[]> {
   let best: RawChatRow[] = [];
   for (let attempt = 0, settle = settleMs; attempt < 4; attempt++, settle *= 3) {
     const { rows, expected } = await onePass(page, settle);
@@ -57,17 +57,23 @@ async function onePass(page: Page, settleMs: number): Promise<{ rows: RawChatRow
   ) as Promise<{ rows: RawChatRow[]; expected: number | null }>;
 }
 
+/** settleMs: the wait after each scroll; timeoutMs: for the clicked chat to show (see tuning.ts). */
+export interface OpenOptions {
+  settleMs: number;
+  timeoutMs: number;
+}
+
 type QnOpen = { __qn: { openChatTitle(): string | null; openChatId(): string | null; findChatRow(t: string, p: number | null): Element | null } };
 
 /** Scrolls the list until the row titled `title` (the one nearest `position` when several are)
  * exists, clicks it, waits for #main to show it, and returns the open chat's id from the header
  * (null when the header names none). */
-export async function openChatRow(page: Page, title: string, position: number | null, opts: { settleMs?: number; timeoutMs?: number } = {}): Promise<string | null> {
+export async function openChatRow(page: Page, title: string, position: number | null, opts: OpenOptions): Promise<string | null> {
   // A click can land while the list re-renders under it: try a few times, more slowly each time.
   let lastErr: unknown = null;
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      return await openChatRowOnce(page, title, position, { settleMs: (opts.settleMs ?? 40) * (1 + attempt * 2), timeoutMs: attempt < 2 ? 3000 : opts.timeoutMs ?? 10_000 });
+      return await openChatRowOnce(page, title, position, { settleMs: opts.settleMs * (1 + attempt * 2), timeoutMs: attempt < 2 ? 3000 : opts.timeoutMs });
     } catch (err) {
       lastErr = err;
       if (/not found in the chat list/.test((err as Error).message) && attempt > 0) break;
@@ -81,7 +87,7 @@ export async function openChatRow(page: Page, title: string, position: number | 
  * and only the header showing `waId` confirms it. Refuses (WA_CHAT_NOT_CONFIRMED) rather than
  * leave another chat open, so nothing is ever typed into the wrong conversation.
  */
-export async function openChatById(page: Page, title: string, waId: string, opts: { settleMs?: number; timeoutMs?: number } = {}): Promise<void> {
+export async function openChatById(page: Page, title: string, waId: string, opts: OpenOptions): Promise<void> {
   if ((await openChatIdIn(page)) === waId) return;
   const tried = new Set<number>();
   const seenIds: string[] = [];
@@ -103,7 +109,7 @@ export async function openChatById(page: Page, title: string, waId: string, opts
   );
 }
 
-async function openChatRowOnce(page: Page, title: string, position: number | null, opts: { settleMs: number; timeoutMs: number }): Promise<string | null> {
+async function openChatRowOnce(page: Page, title: string, position: number | null, opts: OpenOptions): Promise<string | null> {
   const prev = await page.evaluate(() => {
     const qn = (window as unknown as QnOpen).__qn;
     return { title: qn.openChatTitle(), id: qn.openChatId() };
@@ -156,7 +162,7 @@ async function openChatRowOnce(page: Page, title: string, position: number | nul
     S,
     title,
     position,
-    opts.settleMs ?? 40,
+    opts.settleMs,
   );
   if (!box) throw new AppError('NOT_FOUND', `chat "${title}" not found in the chat list`);
   // The row of the open chat is marked selected: clicking it again changes nothing.
@@ -169,7 +175,7 @@ async function openChatRowOnce(page: Page, title: string, position: number | nul
         if (qn.openChatTitle() !== t) return false;
         return prevTitle !== t || prevId === null || qn.openChatId() !== prevId;
       },
-      { timeout: opts.timeoutMs ?? 10_000, polling: 25 },
+      { timeout: opts.timeoutMs, polling: 25 },
       title,
       prev.title,
       prev.id,

@@ -97,7 +97,7 @@ export function observerModule(S: Record<string, string>, binding: string, batch
 }
 
 /** Exposes the report binding (once per page) and installs the observer now. */
-export async function installObserver(page: Page, onReport: (r: ObserverReport) => void | Promise<void>, batchMs = 30): Promise<void> {
+export async function installObserver(page: Page, onReport: (r: ObserverReport) => void | Promise<void>, batchMs: number): Promise<void> {
   await page.exposeFunction(REPORT_BINDING, (r: ObserverReport) => onReport(r)).catch((err: Error) => {
     if (!/already exists/.test(err.message)) throw err;
   });

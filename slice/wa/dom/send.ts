@@ -7,7 +7,7 @@ import { selectorMap } from './selectors.ts';
 
 const S = selectorMap();
 
-export async function typeAndSend(page: Page, body: string, opts: { timeoutMs?: number; ackTimeoutMs?: number } = {}): Promise<ExtractedMessage> {
+export async function typeAndSend(page: Page, body: string, opts: { timeoutMs: number; ackTimeoutMs: number }): Promise<ExtractedMessage> {
   const before: string[] = await page.evaluate(
     (S: Record<string, string>) => Array.from(document.querySelectorAll(`${S.messageRow} [data-id]`)).map((e) => e.getAttribute('data-id') ?? ''),
     S,
@@ -38,7 +38,7 @@ export async function typeAndSend(page: Page, body: string, opts: { timeoutMs?: 
       }
       return false;
     },
-    { timeout: opts.timeoutMs ?? 15_000, polling: 25 },
+    { timeout: opts.timeoutMs, polling: 25 },
     S,
     before,
   );
@@ -58,7 +58,7 @@ export async function typeAndSend(page: Page, body: string, opts: { timeoutMs?: 
           const m = (window as unknown as { __qn: { extractRow(e: Element, c: null): { ack: number } | null } }).__qn.extractRow(el, null);
           return m && m.ack !== 0 ? m : false;
         },
-        { timeout: opts.ackTimeoutMs ?? 10_000, polling: 25 },
+        { timeout: opts.ackTimeoutMs, polling: 25 },
         msg.waId,
       )
       .then(async (h) => {
