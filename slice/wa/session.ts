@@ -11,7 +11,7 @@ import { AppError, isAppError } from '../../lib/errors.ts';
 import type { SimControl, WaHealth, WaSession, WaSink, WaState, WaStatus } from './types.ts';
 import type { WaTuning } from './tuning.ts';
 import { launchBrowser, treeMemoryBytes, tunePage } from './browser.ts';
-import { NAME_SHIM } from './dom/extract.ts';
+import { NAME_SHIM, pageAnswers } from './dom/extract.ts';
 import { SELECTORS_VERSION } from './dom/selectors.ts';
 import { DomSync } from './sync.ts';
 
@@ -203,7 +203,7 @@ export class DomWaSession implements WaSession {
       void (async () => {
         if (gen !== this.generation || this.stopped || !this.page) return;
         const alive = await Promise.race([
-          this.page.evaluate('1').then(() => true, () => false),
+          pageAnswers(this.page),
           new Promise<boolean>((r) => setTimeout(() => r(false), Math.min(10_000, every))),
         ]);
         if (gen !== this.generation) return;

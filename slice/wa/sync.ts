@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { AppError } from '../../lib/errors.ts';
 import type { ExtractedChat, ExtractedContact, ExtractedMessage, WaSink } from './types.ts';
 import type { WaTuning } from './tuning.ts';
-import { chatIdFromTitle, extractMessagesIn, requiredByPhase, installPageModule, missingSelectorsIn, openChatIdIn, phoneFromJid, type RawChatRow } from './dom/extract.ts';
+import { chatIdFromTitle, extractMessagesIn, inPage, requiredByPhase, installPageModule, missingSelectorsIn, openChatIdIn, phoneFromJid, type RawChatRow } from './dom/extract.ts';
 import { installObserver, type ObserverReport } from './dom/observe.ts';
 import { collectChatList, openChatById, openChatRow } from './dom/chat-list.ts';
 import { scrollToOldest } from './dom/backfill.ts';
@@ -108,7 +108,7 @@ export class DomSync {
     const headerId = await openChatRow(this.page, row.title, row.position, this.openOpts());
     const firstJid = headerId
       ? null
-      : await this.page.evaluate(() => (window as unknown as { __qn: { chatJidFromMessages(): string | null } }).__qn.chatJidFromMessages());
+      : await inPage(this.page, 'chatJidFromMessages');
     const sameTitle = this.titled(row.title);
     const waId = headerId ?? firstJid ?? (sameTitle.length === 1 ? sameTitle[0]!.waId : chatIdFromTitle(row.title).waId);
     this.openWaId = waId;
@@ -299,7 +299,7 @@ export class DomSync {
   /** Re-runs the selector self-check on the page as it is now. */
   async selfCheck(): Promise<string[]> {
     const ready = await missingSelectorsIn(this.page, 'ready');
-    const mainOpen = await this.page.evaluate(() => !!document.querySelector('#main'));
+    const mainOpen = await inPage(this.page, 'chatOpen');
     const chat = mainOpen ? await missingSelectorsIn(this.page, 'chat') : this.missing.filter((n) => CHAT_PHASE.includes(n));
     this.missing = [...new Set([...ready, ...chat])];
     return this.missing;
