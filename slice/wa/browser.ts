@@ -10,7 +10,7 @@ import { AppError } from '../../lib/errors.ts';
 import { BASE_TUNING } from './tuning.ts';
 import { endProcesses, processesWithArg } from '../../lib/leftover-processes.ts';
 
-export const BROWSER_LANG = 'en-US';
+const BROWSER_LANG = 'en-US';
 
 /** Flags from ENVIRONMENT.md (headless as root, no background traffic on a closed network) plus
  * memory savers: one renderer process, no extensions/audio/GPU, a capped V8 heap, small caches. */
@@ -84,7 +84,7 @@ export function removeStaleProfileLocks(userDataDir: string, log?: Logger): stri
 
 /** A browser an earlier slice process left running on this profile (it outlives a hard kill of the
  * slice: Chromium leads a process group of its own) is ended before a new one starts there. */
-export async function endLeftoverBrowsers(userDataDir: string, log?: Logger): Promise<number[]> {
+async function endLeftoverBrowsers(userDataDir: string, log?: Logger): Promise<number[]> {
   const pids = processesWithArg(`--user-data-dir=${userDataDir}`);
   if (pids.length === 0) return pids;
   log?.warn({ pids }, 'a browser from an earlier run still uses the profile: ending it first');
@@ -92,7 +92,7 @@ export async function endLeftoverBrowsers(userDataDir: string, log?: Logger): Pr
   return pids;
 }
 
-export interface LaunchedBrowser {
+interface LaunchedBrowser {
   browser: Browser;
   wsEndpoint: string;
   pid: number | null;

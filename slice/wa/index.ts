@@ -5,7 +5,7 @@ import { DomWaSession } from './session.ts';
 import { waTuning, type WaTuning } from './tuning.ts';
 import { SimPhone } from '../sim/phone.ts';
 
-export interface WaSessionOptions {
+interface WaSessionOptions {
   mode: 'wwebjs' | 'sim';
   /** WA_AUTH_DIR: whatsapp-web.js LocalAuth dataPath (the login survives restarts). */
   authDir: string;
@@ -46,4 +46,3 @@ export function createWaSession(options: WaSessionOptions): WaSessionHandle {
   });
 }
 
-export type { SimControl, WaSession, WaSink } from './types.ts';

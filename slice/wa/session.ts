@@ -28,7 +28,7 @@ export interface SimPeer extends SimControl {
   detach(): void;
 }
 
-export interface SessionOptions {
+interface SessionOptions {
   authDir: string;
   chromiumPath: string;
   chromiumSandbox: boolean;

@@ -9,7 +9,7 @@ import type { ExtractedChat, ExtractedContact, ExtractedMessage, WaSink } from '
 import type { WaTuning } from './tuning.ts';
 import { chatIdFromTitle, extractMessagesIn, inPage, requiredByPhase, installPageModule, missingSelectorsIn, openChatIdIn, phoneFromJid, type RawChatRow } from './dom/extract.ts';
 import { installObserver, type ObserverReport } from './dom/observe.ts';
-import { collectChatList, openChatById, openChatRow } from './dom/chat-list.ts';
+import { collectChatList, openChatById, openChatRow, type OpenOptions } from './dom/chat-list.ts';
 import { scrollToOldest } from './dom/backfill.ts';
 import { typeAndSend } from './dom/send.ts';
 
@@ -153,7 +153,7 @@ export class DomSync {
     return msgs.length;
   }
 
-  private openOpts(): { settleMs: number; timeoutMs: number } {
+  private openOpts(): OpenOptions {
     return { settleMs: this.tuning.settleMs, timeoutMs: this.tuning.openChatTimeoutMs };
   }
 

@@ -3,7 +3,7 @@
 import type { Page } from 'puppeteer-core';
 import { runInPage } from './extract.ts';
 
-export interface BackfillResult {
+interface BackfillResult {
   /** True when the top of the conversation was reached (no older rows loaded within idleMs). */
   reachedTop: boolean;
   rows: number;

@@ -3,7 +3,7 @@
 // self-contained: no imports, no closures over Node values; the selectors come in as an argument.
 // Everything here reads what a person sees; nothing touches WhatsApp's internal modules.
 import type { Page } from 'puppeteer-core';
-import type { ExtractedChat, ExtractedMessage, MediaKind } from '../types.ts';
+import type { ExtractedMessage, MediaKind } from '../types.ts';
 import { selectorMap, SELECTORS, type SelectorName } from './selectors.ts';
 
 /** A chat list row as the page shows it, before the Node side resolves its stable id. */
@@ -20,7 +20,7 @@ export interface RawChatRow {
   selected: boolean;
 }
 
-export interface PageApi {
+interface PageApi {
   parsePrePlain(text: string, dateOrder?: 'DMY' | 'MDY'): { at: string | null; author: string | null };
   listVisibleChats(): RawChatRow[];
   openChatTitle(): string | null;
@@ -49,7 +49,7 @@ export interface PageApi {
 }
 
 /** The whole in-page module. `S` is selectorMap(); `required` maps a phase to selector names. */
-export function pageModule(S: Record<string, string>, required: Record<string, string[]>): PageApi {
+function pageModule(S: Record<string, string>, required: Record<string, string[]>): PageApi {
   const norm = (s: string | null | undefined): string => (s ?? '').replace(/\s+/g, ' ').trim();
 
   /** Whether an element keeps line breaks as typed (WhatsApp styles message text pre-wrap). */
@@ -530,4 +530,3 @@ export function phoneFromJid(jid: string): string | null {
   return m ? `+${m[1]}` : null;
 }
 
-export type { ExtractedChat };

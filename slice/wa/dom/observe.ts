@@ -11,10 +11,10 @@ export interface ObserverReport {
   chats: RawChatRow[] | null;
 }
 
-export const REPORT_BINDING = '__qnReport';
+const REPORT_BINDING = '__qnReport';
 
 /** In-page: (re)installs the observer on document.body. */
-export function observerModule(S: Record<string, string>, binding: string, batchMs: number): void {
+function observerModule(S: Record<string, string>, binding: string, batchMs: number): void {
   type W = Window & { __qnObserver?: MutationObserver; __qn: { extractRow(e: Element, c: string | null): unknown; listVisibleChats(): unknown } } & Record<string, unknown>;
   const w = window as unknown as W;
   w.__qnObserver?.disconnect();

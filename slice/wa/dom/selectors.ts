@@ -4,7 +4,7 @@
 
 export const SELECTORS_VERSION = '2026.04-2';
 
-export interface SelectorDef {
+interface SelectorDef {
   css: string;
   /** When the self-check expects it to match: at READY (chat list shown) or with a chat open. */
   requiredWhen: 'ready' | 'chat' | 'qr' | 'never';
