@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { descendants, processPss } from '../slice/wa/browser.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const runner = path.join(root, 'slice', 'sim', 'run-session.ts');
+const runner = path.join(root, 'bench', 'run-session.ts');
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'queunir-mem-'));
 const N = Number(process.env.SLICES ?? 10);
 const IDLE_MS = Number(process.env.IDLE_MS ?? 8000);

@@ -8,13 +8,13 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Page } from 'puppeteer-core';
 import type { Logger } from 'pino';
-import type { SimControl } from '../wa/types.ts';
+import type { SimPeer } from '../wa/session.ts';
 import { repoRootFrom } from '../../lib/repo-root.ts';
 import { loadScenario, DEFAULT_SCENARIO_PATH, type SimMessage, type SimScenario } from './scenario.ts';
 
 // From the release root, not from this module's URL: in a compiled bundle that is the bundle's.
 const HERE = path.join(repoRootFrom(import.meta.url), 'slice', 'sim');
-export const SIM_WEB_VERSION = 'sim';
+const SIM_WEB_VERSION = 'sim';
 
 interface PhoneState {
   scenarioFile: string;
@@ -25,7 +25,7 @@ interface PhoneState {
   incomingDone: number;
 }
 
-export class SimPhone implements SimControl {
+export class SimPhone implements SimPeer {
   private state: PhoneState;
   private readonly stateFile: string;
   private readonly scenario: SimScenario;

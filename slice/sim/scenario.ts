@@ -21,14 +21,14 @@ export interface SimMessage {
   recalled?: boolean;
 }
 
-export interface SimChat {
+interface SimChat {
   jid: string;
   name: string;
   isGroup: boolean;
   messages: SimMessage[];
 }
 
-export interface SimContact {
+interface SimContact {
   jid: string;
   name: string;
   phone: string;

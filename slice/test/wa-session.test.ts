@@ -9,6 +9,8 @@ import { createWaSession, type WaSessionHandle } from '../wa/index.ts';
 import { chromiumArgs, launchBrowser, removeStaleProfileLocks } from '../wa/browser.ts';
 import { generateScenario } from '../sim/scenario.ts';
 import { CHROMIUM, RecordingSink, quietLog, requireChromium, simSession, startAndScan } from './wa-support.ts';
+import { buildSliceApp } from '../app.ts';
+import { TOKEN, auth, openStore, sliceDb } from './helpers.ts';
 
 requireChromium(t);
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'queunir-wa-session-'));
@@ -113,6 +115,31 @@ t.test('pairing code, watchdog restart after a renderer crash (login kept), logo
   t.equal(session.status().state, 'LOGGED_OUT', 'LOGGED_OUT');
   await sink.until(() => session.status().state === 'QR', 60_000, 'a new QR after logout');
   t.notOk(sink.statuses.slice(mark2).some((s) => s.state === 'READY'), 'the login is gone: the restarted browser needs a scan');
+});
+
+t.test('POST /api/wa/logout outside READY is a 409 over a real session (simulator), like the pairing code', async (t) => {
+  const fx = await sliceDb(t, 'wa-session-logout');
+  const store = await openStore(t, fx);
+  const session: WaSessionHandle = simSession({ authDir: path.join(dir, 'auth-logout-409'), scenarioFile, sink: new RecordingSink() });
+  t.teardown(() => session.stop());
+  const app = await buildSliceApp({ store, session, token: TOKEN, waMode: 'sim' });
+  t.teardown(() => app.close());
+  const base = await app.listen({ host: '127.0.0.1', port: 0 });
+  await session.start();
+  const t0 = Date.now();
+  while (session.status().state !== 'QR') {
+    if (Date.now() - t0 > 60_000) throw new Error(`no QR within 60 s (state ${session.status().state})`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const res = await fetch(`${base}/api/wa/logout`, { method: 'POST', headers: auth });
+  const body = (await res.json()) as { error?: { kind: string; code: string; message: string } };
+  t.equal(res.status, 409, `logout while the QR shows: ${JSON.stringify(body)}`);
+  t.equal(body.error?.kind, 'FailedPrecondition');
+  t.equal(body.error?.code, 'WA_NOT_READY');
+  t.match(body.error?.message, /state QR/, 'the message names the state');
+  t.equal(session.status().state, 'QR', 'nothing changed: the QR still shows');
+  const pairing = await fetch(`${base}/api/wa/pairing-code`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ phoneNumber: '+5511900000000' }) });
+  t.equal(pairing.status, 200, 'and a pairing code is still given in that state');
 });
 
 t.test('a message that comes into a chat the initial sync has already read is not lost', async (t) => {

@@ -6,9 +6,11 @@ import puppeteerCore, { type Browser, type Page } from 'puppeteer-core';
 import { addExtra } from 'puppeteer-extra';
 import StealthPlugin from 'puppeteer-extra-plugin-stealth';
 import type { Logger } from 'pino';
+import { AppError } from '../../lib/errors.ts';
+import { BASE_TUNING } from './tuning.ts';
 import { endProcesses, processesWithArg } from '../../lib/leftover-processes.ts';
 
-export const BROWSER_LANG = 'en-US';
+const BROWSER_LANG = 'en-US';
 
 /** Flags from ENVIRONMENT.md (headless as root, no background traffic on a closed network) plus
  * memory savers: one renderer process, no extensions/audio/GPU, a capped V8 heap, small caches. */
@@ -53,7 +55,7 @@ export function chromiumArgs(userDataDir: string, opts: { jsHeapMb?: number; san
     '--disk-cache-size=8388608',
     '--media-cache-size=1048576',
     '--blink-settings=imagesEnabled=false',
-    `--js-flags=--max-old-space-size=${opts.jsHeapMb ?? 256} --optimize-for-size`,
+    `--js-flags=--max-old-space-size=${opts.jsHeapMb ?? BASE_TUNING.jsHeapMb} --optimize-for-size`,
     '--window-size=1280,900',
   ];
 }
@@ -82,7 +84,7 @@ export function removeStaleProfileLocks(userDataDir: string, log?: Logger): stri
 
 /** A browser an earlier slice process left running on this profile (it outlives a hard kill of the
  * slice: Chromium leads a process group of its own) is ended before a new one starts there. */
-export async function endLeftoverBrowsers(userDataDir: string, log?: Logger): Promise<number[]> {
+async function endLeftoverBrowsers(userDataDir: string, log?: Logger): Promise<number[]> {
   const pids = processesWithArg(`--user-data-dir=${userDataDir}`);
   if (pids.length === 0) return pids;
   log?.warn({ pids }, 'a browser from an earlier run still uses the profile: ending it first');
@@ -90,7 +92,7 @@ export async function endLeftoverBrowsers(userDataDir: string, log?: Logger): Pr
   return pids;
 }
 
-export interface LaunchedBrowser {
+interface LaunchedBrowser {
   browser: Browser;
   wsEndpoint: string;
   pid: number | null;
@@ -106,7 +108,7 @@ export async function launchBrowser(options: {
   sandbox?: boolean;
 }): Promise<LaunchedBrowser> {
   if (!fs.existsSync(options.chromiumPath)) {
-    throw new Error(`Chromium not found at CHROMIUM_PATH=${options.chromiumPath} (install the chromium package)`);
+    throw new AppError('FAILED_PRECONDITION', `Chromium not found at CHROMIUM_PATH=${options.chromiumPath} (install the chromium package)`);
   }
   const executablePath = resolveChromiumBinary(options.chromiumPath);
   if (executablePath !== options.chromiumPath) options.log.info({ executablePath }, 'CHROMIUM_PATH is a shell wrapper: launching the binary it wraps');

@@ -2,9 +2,10 @@
 import type { Logger } from 'pino';
 import type { SimControl, WaSession, WaSink } from './types.ts';
 import { DomWaSession } from './session.ts';
+import { waTuning, type WaTuning } from './tuning.ts';
 import { SimPhone } from '../sim/phone.ts';
 
-export interface WaSessionOptions {
+interface WaSessionOptions {
   mode: 'wwebjs' | 'sim';
   /** WA_AUTH_DIR: whatsapp-web.js LocalAuth dataPath (the login survives restarts). */
   authDir: string;
@@ -18,15 +19,8 @@ export interface WaSessionOptions {
   simScanAfterMs: number;
   sink: WaSink;
   log: Logger;
-  /** Optional tuning (tests, benchmarks). */
-  tuning?: {
-    backfillIdleMs?: number;
-    settleMs?: number;
-    watchdogIntervalMs?: number;
-    memoryCeilingBytes?: number;
-    jsHeapMb?: number;
-    backoff?: { initialMs: number; maxMs: number };
-  };
+  /** Values that differ from the mode's tuning (tests, benchmarks). */
+  tuning?: Partial<WaTuning>;
 }
 
 export type WaSessionHandle = WaSession & {
@@ -36,45 +30,19 @@ export type WaSessionHandle = WaSession & {
 };
 
 export function createWaSession(options: WaSessionOptions): WaSessionHandle {
-  const t = options.tuning ?? {};
-  const base = {
+  // In sim mode the simulated phone is the page's other end: the session hands it each page.
+  const sim =
+    options.mode === 'sim'
+      ? new SimPhone({ authDir: options.authDir, scenarioFile: options.simScenario, scanAfterMs: options.simScanAfterMs, log: options.log.child({ part: 'sim-phone' }) })
+      : undefined;
+  return new DomWaSession({
     authDir: options.authDir,
     chromiumPath: options.chromiumPath,
     chromiumSandbox: options.chromiumSandbox ?? false,
     sink: options.sink,
     log: options.log,
-    watchdogIntervalMs: t.watchdogIntervalMs,
-    memoryCeilingBytes: t.memoryCeilingBytes,
-    jsHeapMb: t.jsHeapMb,
-    backoff: t.backoff,
-  };
-  if (options.mode === 'wwebjs') {
-    return new DomWaSession({ ...base, backfillIdleMs: t.backfillIdleMs ?? 2000, settleMs: t.settleMs ?? 120 });
-  }
-  const phone = new SimPhone({
-    authDir: options.authDir,
-    scenarioFile: options.simScenario,
-    scanAfterMs: options.simScanAfterMs,
-    log: options.log.child({ part: 'sim-phone' }),
+    tuning: waTuning(options.mode, options.tuning),
+    sim,
   });
-  const web = phone.writeWebVersion();
-  const session = new DomWaSession({
-    ...base,
-    backfillIdleMs: t.backfillIdleMs ?? 300,
-    settleMs: t.settleMs ?? 30,
-    webVersion: web,
-    beforeStart: () => void phone.writeWebVersion(),
-    onPage: (page) => phone.attach(page),
-    onQr: () => phone.onQr(),
-    onReady: () => phone.onReady(),
-    onDown: () => phone.detach(),
-  });
-  const stop = session.stop.bind(session);
-  session.stop = async () => {
-    await stop();
-    phone.detach();
-  };
-  return Object.assign(session, { sim: phone as SimControl });
 }
 
-export type { SimControl, WaSession, WaSink } from './types.ts';

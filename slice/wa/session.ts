@@ -7,39 +7,45 @@ import path from 'node:path';
 import type { Browser, Page, Target } from 'puppeteer-core';
 import type { Logger } from 'pino';
 import wweb from 'whatsapp-web.js';
-import type { WaHealth, WaSession, WaSink, WaState, WaStatus } from './types.ts';
+import { AppError, isAppError } from '../../lib/errors.ts';
+import type { SimControl, WaHealth, WaSession, WaSink, WaState, WaStatus } from './types.ts';
+import type { WaTuning } from './tuning.ts';
 import { launchBrowser, treeMemoryBytes, tunePage } from './browser.ts';
-import { NAME_SHIM } from './dom/extract.ts';
+import { NAME_SHIM, pageAnswers } from './dom/extract.ts';
 import { SELECTORS_VERSION } from './dom/selectors.ts';
 import { DomSync } from './sync.ts';
 
 const { Client, LocalAuth } = wweb;
 type WwebClient = InstanceType<typeof Client>;
 
-export interface SessionOptions {
+/** The page's other end in sim mode (sim/phone.ts): it writes the page whatsapp-web.js serves as
+ * WhatsApp Web and acts on it; the session tells it when a page comes, shows a QR, is READY, goes. */
+export interface SimPeer extends SimControl {
+  writeWebVersion(): { version: string; path: string };
+  attach(page: Page): Promise<void>;
+  onQr(): void;
+  onReady(): void;
+  detach(): void;
+}
+
+interface SessionOptions {
   authDir: string;
   chromiumPath: string;
-  chromiumSandbox?: boolean;
+  chromiumSandbox: boolean;
   sink: WaSink;
   log: Logger;
-  /** Web version cache (sim mode serves its page through it). */
-  webVersion?: { version: string; path: string };
-  /** Called with each new WhatsApp page before WhatsApp Web loads in it (sim mode attaches here). */
-  onPage?: (page: Page) => Promise<void>;
-  onQr?: () => void;
-  onReady?: () => void;
-  onDown?: () => void;
-  /** Called before each (re)start (sim mode rewrites its page). */
-  beforeStart?: () => void;
-  backfillIdleMs?: number;
-  settleMs?: number;
-  watchdogIntervalMs?: number;
-  memoryCeilingBytes?: number;
-  jsHeapMb?: number;
-  backoff?: { initialMs: number; maxMs: number };
+  tuning: WaTuning;
+  sim?: SimPeer;
 }
 
 const LOGGED_OUT_REASONS = new Set(['LOGOUT', 'UNPAIRED', 'UNPAIRED_IDLE']);
+
+/** What the browser or the library throws leaves as an AppError too: Internal (a 500 still), named. */
+function failed(what: string): (err: unknown) => never {
+  return (err) => {
+    throw isAppError(err) ? err : new AppError('INTERNAL', `${what}: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+  };
+}
 
 export class DomWaSession implements WaSession {
   private st: WaStatus = { state: 'STARTING', qr: null, since: new Date().toISOString(), detail: null };
@@ -57,8 +63,12 @@ export class DomWaSession implements WaSession {
   private lastMissing: string[] = [];
   private lastMessageSeenAt: string | null = null;
   private pendingPairing: ((code: string) => void) | null = null;
+  /** The simulated phone's controls (sim mode only). */
+  readonly sim: SimControl | undefined;
 
-  constructor(private readonly o: SessionOptions) {}
+  constructor(private readonly o: SessionOptions) {
+    this.sim = o.sim;
+  }
 
   status(): WaStatus {
     return { ...this.st };
@@ -82,9 +92,10 @@ export class DomWaSession implements WaSession {
     const gen = ++this.generation;
     this.setState('STARTING', {}, true);
     try {
-      this.o.beforeStart?.();
+      // Rewritten at each start: the phone's page carries what arrived while no page was open.
+      const simPage = this.o.sim?.writeWebVersion();
       const userDataDir = path.join(path.resolve(this.o.authDir), 'session');
-      const launched = await launchBrowser({ chromiumPath: this.o.chromiumPath, userDataDir, log: this.o.log, jsHeapMb: this.o.jsHeapMb, sandbox: this.o.chromiumSandbox ?? false });
+      const launched = await launchBrowser({ chromiumPath: this.o.chromiumPath, userDataDir, log: this.o.log, jsHeapMb: this.o.tuning.jsHeapMb, sandbox: this.o.chromiumSandbox });
       if (gen !== this.generation || this.stopped) {
         await launched.browser.close().catch(() => {});
         return;
@@ -101,15 +112,15 @@ export class DomWaSession implements WaSession {
         userAgent: false as unknown as string,
         qrMaxRetries: 0,
         authTimeoutMs: 60_000,
-        ...(this.o.webVersion
-          ? { webVersion: this.o.webVersion.version, webVersionCache: { type: 'local', path: this.o.webVersion.path, strict: true } }
+        ...(simPage
+          ? { webVersion: simPage.version, webVersionCache: { type: 'local', path: simPage.path, strict: true } }
           : { webVersionCache: { type: 'local', path: path.join(path.resolve(this.o.authDir), '.wwebjs_cache') } }),
       } as ConstructorParameters<typeof Client>[0]);
       this.client = client;
       client.on('qr', (qr: string) => {
         if (gen !== this.generation) return;
         this.setState('QR', { qr });
-        this.o.onQr?.();
+        this.o.sim?.onQr();
       });
       client.on('code', (code: string) => {
         this.pendingPairing?.(code);
@@ -146,7 +157,7 @@ export class DomWaSession implements WaSession {
       if (!page || gen !== this.generation) return;
       await page.evaluateOnNewDocument(NAME_SHIM);
       await tunePage(page);
-      await this.o.onPage?.(page);
+      await this.o.sim?.attach(page);
       this.page = page;
       page.on('error', (err) => gen === this.generation && this.onCrash(`page crashed: ${err.message}`));
       page.on('close', () => {
@@ -161,10 +172,10 @@ export class DomWaSession implements WaSession {
     if (gen !== this.generation || !this.page) return;
     this.attempt = 0;
     this.setState('READY');
-    this.o.onReady?.();
+    this.o.sim?.onReady();
     // The blank first tab is an extra document for nothing.
     for (const p of (await this.browser?.pages()) ?? []) if (p !== this.page && p.url() === 'about:blank') await p.close().catch(() => {});
-    const sync = new DomSync(this.page, this.o.sink, this.o.log, { backfillIdleMs: this.o.backfillIdleMs ?? 1500, settleMs: this.o.settleMs ?? 60 });
+    const sync = new DomSync(this.page, this.o.sink, this.o.log, this.o.tuning);
     this.sync = sync;
     this.startWatchdog(gen);
     try {
@@ -186,13 +197,13 @@ export class DomWaSession implements WaSession {
 
   private startWatchdog(gen: number): void {
     if (this.watchdog) clearInterval(this.watchdog);
-    const every = this.o.watchdogIntervalMs ?? 15_000;
-    const ceiling = this.o.memoryCeilingBytes ?? 1024 * 1024 * 1024;
+    const every = this.o.tuning.watchdogIntervalMs;
+    const ceiling = this.o.tuning.memoryCeilingBytes;
     this.watchdog = setInterval(() => {
       void (async () => {
         if (gen !== this.generation || this.stopped || !this.page) return;
         const alive = await Promise.race([
-          this.page.evaluate('1').then(() => true, () => false),
+          pageAnswers(this.page),
           new Promise<boolean>((r) => setTimeout(() => r(false), Math.min(10_000, every))),
         ]);
         if (gen !== this.generation) return;
@@ -215,12 +226,12 @@ export class DomWaSession implements WaSession {
   private teardownPage(): void {
     this.sync?.stop();
     this.sync = null;
-    this.o.onDown?.();
+    this.o.sim?.detach();
   }
 
   private scheduleRestart(reason: string): void {
     if (this.stopped || this.restartTimer) return;
-    const b = this.o.backoff ?? { initialMs: 1000, maxMs: 60_000 };
+    const b = this.o.tuning.backoff;
     const delay = Math.min(b.maxMs, b.initialMs * 2 ** this.attempt);
     this.attempt++;
     this.o.log.info({ reason, delayMs: delay, attempt: this.attempt }, 'reconnecting after backoff');
@@ -264,6 +275,8 @@ export class DomWaSession implements WaSession {
     this.restartTimer = null;
     this.teardownPage();
     await this.closeBrowser();
+    // A page being prepared while the session stopped may have reached the phone after the teardown.
+    this.o.sim?.detach();
   }
 
   async health(): Promise<WaHealth> {
@@ -286,26 +299,26 @@ export class DomWaSession implements WaSession {
   }
 
   private requireSync(): DomSync {
-    if (!this.sync || this.st.state !== 'READY') throw new Error(`WhatsApp is not ready (state ${this.st.state})`);
+    if (!this.sync || this.st.state !== 'READY') throw new AppError('WA_NOT_READY', `WhatsApp is not ready (state ${this.st.state})`);
     return this.sync;
   }
 
   async sendMessage(chatWaId: string, body: string): Promise<{ waId: string; sentAt: string }> {
-    if (!body.trim()) throw new Error('message body is empty');
-    return this.requireSync().sendMessage(chatWaId, body);
+    if (!body.trim()) throw new AppError('INVALID_ARGUMENT', 'message body is empty');
+    return this.requireSync().sendMessage(chatWaId, body).catch(failed('sending failed'));
   }
 
   async markRead(chatWaId: string): Promise<void> {
-    return this.requireSync().markRead(chatWaId);
+    return this.requireSync().markRead(chatWaId).catch(failed('marking read failed'));
   }
 
   async logout(): Promise<void> {
     const client = this.client;
-    if (!client || this.st.state !== 'READY') throw new Error(`cannot log out in state ${this.st.state}`);
+    if (!client || this.st.state !== 'READY') throw new AppError('WA_NOT_READY', `cannot log out in state ${this.st.state}`);
     this.generation++;
     this.teardownPage();
     try {
-      await client.logout(); // closes the browser and removes the session directory
+      await client.logout().catch(failed('logging out failed')); // closes the browser and removes the session directory
     } finally {
       this.client = null;
       await this.closeBrowser();
@@ -318,9 +331,9 @@ export class DomWaSession implements WaSession {
 
   async requestPairingCode(phoneNumber: string): Promise<string> {
     const digits = phoneNumber.replace(/\D/g, '');
-    if (!/^\d{8,15}$/.test(digits)) throw new Error('phone number must have 8 to 15 digits, international format');
+    if (!/^\d{8,15}$/.test(digits)) throw new AppError('INVALID_ARGUMENT', 'phone number must have 8 to 15 digits, international format');
     const client = this.client;
-    if (!client || this.st.state !== 'QR') throw new Error(`a pairing code needs the QR state (state ${this.st.state})`);
-    return client.requestPairingCode(digits);
+    if (!client || this.st.state !== 'QR') throw new AppError('WA_QR_NOT_SHOWN', `a pairing code needs the QR state (state ${this.st.state})`);
+    return client.requestPairingCode(digits).catch(failed('the pairing code request failed'));
   }
 }

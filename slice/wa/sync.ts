@@ -4,10 +4,12 @@
 // same page.
 import type { Page } from 'puppeteer-core';
 import type { Logger } from 'pino';
+import { AppError } from '../../lib/errors.ts';
 import type { ExtractedChat, ExtractedContact, ExtractedMessage, WaSink } from './types.ts';
-import { chatIdFromTitle, extractMessagesIn, requiredByPhase, installPageModule, missingSelectorsIn, openChatIdIn, phoneFromJid, type RawChatRow } from './dom/extract.ts';
+import type { WaTuning } from './tuning.ts';
+import { chatIdFromTitle, extractMessagesIn, inPage, requiredByPhase, installPageModule, missingSelectorsIn, openChatIdIn, phoneFromJid, type RawChatRow } from './dom/extract.ts';
 import { installObserver, type ObserverReport } from './dom/observe.ts';
-import { collectChatList, openChatById, openChatRow } from './dom/chat-list.ts';
+import { collectChatList, openChatById, openChatRow, type OpenOptions } from './dom/chat-list.ts';
 import { scrollToOldest } from './dom/backfill.ts';
 import { typeAndSend } from './dom/send.ts';
 
@@ -42,7 +44,7 @@ export class DomSync {
     private readonly page: Page,
     private readonly sink: WaSink,
     private readonly log: Logger,
-    private readonly opts: { backfillIdleMs: number; settleMs: number },
+    private readonly tuning: WaTuning,
   ) {
     this.synced = new Promise((r) => (this.resolveSynced = r));
   }
@@ -54,7 +56,7 @@ export class DomSync {
 
   private run<T>(fn: () => Promise<T>): Promise<T> {
     const next = this.queue.then(() => {
-      if (this.stopped) throw new Error('the WhatsApp page is gone');
+      if (this.stopped) throw new AppError('UNAVAILABLE', 'the WhatsApp page is gone');
       return fn();
     });
     this.queue = next.catch(() => undefined);
@@ -66,7 +68,7 @@ export class DomSync {
     await installPageModule(this.page);
     try {
       await this.run(() => this.initialSync());
-      await installObserver(this.page, (r) => this.onReport(r), 30);
+      await installObserver(this.page, (r) => this.onReport(r), this.tuning.observerBatchMs);
     } finally {
       this.resolveSynced();
     }
@@ -74,7 +76,7 @@ export class DomSync {
 
   private async initialSync(): Promise<void> {
     const t0 = Date.now();
-    const rows = await collectChatList(this.page, this.opts.settleMs);
+    const rows = await collectChatList(this.page, this.tuning.settleMs);
     const ready = await missingSelectorsIn(this.page, 'ready');
     const chatMatched = new Set<string>();
     const chatRequired = new Set<string>();
@@ -103,10 +105,10 @@ export class DomSync {
   private async syncChat(row: RawChatRow, backfill: boolean): Promise<number> {
     // Which chat the row opened is the header's to say; an older page without it may still name
     // the chat in its messages' packed ids; only then is the title the id, and only if unique.
-    const headerId = await openChatRow(this.page, row.title, row.position, { settleMs: this.opts.settleMs });
+    const headerId = await openChatRow(this.page, row.title, row.position, this.openOpts());
     const firstJid = headerId
       ? null
-      : await this.page.evaluate(() => (window as unknown as { __qn: { chatJidFromMessages(): string | null } }).__qn.chatJidFromMessages());
+      : await inPage(this.page, 'chatJidFromMessages');
     const sameTitle = this.titled(row.title);
     const waId = headerId ?? firstJid ?? (sameTitle.length === 1 ? sameTitle[0]!.waId : chatIdFromTitle(row.title).waId);
     this.openWaId = waId;
@@ -117,7 +119,7 @@ export class DomSync {
       const cursor = await this.sink.loadSyncCursor(scope);
       const complete = cursor?.complete === true;
       const stopAt = complete && typeof cursor?.newestWaId === 'string' ? cursor.newestWaId : null;
-      await scrollToOldest(this.page, { stopAtWaId: stopAt, idleMs: this.opts.backfillIdleMs });
+      await scrollToOldest(this.page, { stopAtWaId: stopAt, idleMs: this.tuning.backfillIdleMs });
     }
     const msgs = await extractMessagesIn(this.page, waId);
     const isGroup = waId.endsWith('@g.us');
@@ -149,6 +151,10 @@ export class DomSync {
       await this.sink.saveSyncCursor(scope, { newestWaId: newest?.waId ?? null, oldestWaId: msgs[0]?.waId ?? null, complete: true }, true);
     }
     return msgs.length;
+  }
+
+  private openOpts(): OpenOptions {
+    return { settleMs: this.tuning.settleMs, timeoutMs: this.tuning.openChatTimeoutMs };
   }
 
   private titled(title: string): KnownChat[] {
@@ -255,9 +261,9 @@ export class DomSync {
   async sendMessage(chatWaId: string, body: string): Promise<{ waId: string; sentAt: string }> {
     return this.run(async () => {
       const chat = this.byId.get(chatWaId);
-      if (!chat) throw new Error(`unknown chat ${chatWaId}`);
+      if (!chat) throw new AppError('NOT_FOUND', `unknown chat ${chatWaId}`);
       await this.openById(chat);
-      const msg = await typeAndSend(this.page, body);
+      const msg = await typeAndSend(this.page, body, { timeoutMs: this.tuning.sendTimeoutMs, ackTimeoutMs: this.tuning.sendAckTimeoutMs });
       msg.chatWaId = chatWaId;
       await this.report([msg], chatWaId);
       return { waId: msg.waId, sentAt: msg.sentAt };
@@ -267,7 +273,7 @@ export class DomSync {
   async markRead(chatWaId: string): Promise<void> {
     return this.run(async () => {
       const chat = this.byId.get(chatWaId);
-      if (!chat) throw new Error(`unknown chat ${chatWaId}`);
+      if (!chat) throw new AppError('NOT_FOUND', `unknown chat ${chatWaId}`);
       await this.openById(chat);
       chat.unread = 0;
       await this.sink.chats([this.toExtracted(chat)]);
@@ -279,7 +285,7 @@ export class DomSync {
     this.openWaId = null; // whatever happens now, the chat open before is no longer known
     this.openTitle = null;
     try {
-      await openChatById(this.page, chat.title, chat.waId, { settleMs: this.opts.settleMs });
+      await openChatById(this.page, chat.title, chat.waId, this.openOpts());
     } catch (err) {
       // Another chat may be open now: the observer must file what it sees there under that one.
       const open = await openChatIdIn(this.page).catch(() => null);
@@ -293,7 +299,7 @@ export class DomSync {
   /** Re-runs the selector self-check on the page as it is now. */
   async selfCheck(): Promise<string[]> {
     const ready = await missingSelectorsIn(this.page, 'ready');
-    const mainOpen = await this.page.evaluate(() => !!document.querySelector('#main'));
+    const mainOpen = await inPage(this.page, 'chatOpen');
     const chat = mainOpen ? await missingSelectorsIn(this.page, 'chat') : this.missing.filter((n) => CHAT_PHASE.includes(n));
     this.missing = [...new Set([...ready, ...chat])];
     return this.missing;

@@ -1,18 +1,17 @@
 // History backfill: scroll the open conversation upward until no older rows load (or until a
 // message we already have is on screen), so every older row is rendered for extraction.
 import type { Page } from 'puppeteer-core';
-import { selectorMap } from './selectors.ts';
+import { runInPage } from './extract.ts';
 
-const S = selectorMap();
-
-export interface BackfillResult {
+interface BackfillResult {
   /** True when the top of the conversation was reached (no older rows loaded within idleMs). */
   reachedTop: boolean;
   rows: number;
 }
 
 export async function scrollToOldest(page: Page, opts: { stopAtWaId?: string | null; idleMs: number; maxRounds?: number }): Promise<BackfillResult> {
-  return page.evaluate(
+  return runInPage(
+    page,
     async (S: Record<string, string>, stopAt: string | null, idleMs: number, maxRounds: number) => {
       const rows = () => document.querySelectorAll(S.messageRow!);
       const first = rows()[0] as HTMLElement | undefined;
@@ -20,7 +19,7 @@ export async function scrollToOldest(page: Page, opts: { stopAtWaId?: string | n
       let sc: HTMLElement | null = first.parentElement;
       while (sc && !(sc.scrollHeight > sc.clientHeight + 1 && /auto|scroll/.test(getComputedStyle(sc).overflowY))) sc = sc.parentElement;
       const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
-      const has = (id: string) => Array.from(document.querySelectorAll('#main [data-id]')).some((e) => {
+      const has = (id: string) => Array.from(document.querySelectorAll(S.mainDataId!)).some((e) => {
         const d = e.getAttribute('data-id') ?? '';
         return d === id || d.includes(`_${id}_`) || d.endsWith(`_${id}`);
       });
@@ -36,7 +35,6 @@ export async function scrollToOldest(page: Page, opts: { stopAtWaId?: string | n
       }
       return { reachedTop: false, rows: rows().length };
     },
-    S,
     opts.stopAtWaId ?? null,
     opts.idleMs,
     opts.maxRounds ?? 100000,

@@ -4,15 +4,12 @@
 // at a list position, and which chat it opened is read from the conversation header afterwards.
 import type { Page } from 'puppeteer-core';
 import { AppError } from '../../../lib/errors.ts';
-import { listVisibleChatsIn, openChatIdIn, type RawChatRow } from './extract.ts';
-import { selectorMap } from './selectors.ts';
-
-const S = selectorMap();
+import { inPage, listVisibleChatsIn, openChatIdIn, runInPage, untilInPage, type QnWindow, type RawChatRow } from './extract.ts';
 
 /** All rows of the virtualised list. Rows render a moment after a scroll, so each step waits
  * settleMs; when the list announces its size (aria-rowcount, as WhatsApp's grid does) and a pass
  * saw fewer rows, the pass is repeated more slowly. */
-export async function collectChatList(page: Page, settleMs = 40): Promise<RawChatRow[]> {
+export async function collectChatList(page: Page, settleMs: number): Promise<RawChatRow[]> {
   let best: RawChatRow[] = [];
   for (let attempt = 0, settle = settleMs; attempt < 4; attempt++, settle *= 3) {
     const { rows, expected } = await onePass(page, settle);
@@ -23,13 +20,14 @@ export async function collectChatList(page: Page, settleMs = 40): Promise<RawCha
 }
 
 async function onePass(page: Page, settleMs: number): Promise<{ rows: RawChatRow[]; expected: number | null }> {
-  return page.evaluate(
+  return runInPage(
+    page,
     async (S: Record<string, string>, settleMs: number) => {
-      const qn = (window as unknown as { __qn: { listVisibleChats(): RawChatRowLike[] } }).__qn;
+      const qn = (window as unknown as QnWindow).__qn;
       type RawChatRowLike = { title: string; position: number };
       const pane = document.querySelector(S.chatList!) as HTMLElement | null;
       if (!pane) throw new Error('chat list (#pane-side) not found');
-      const countAttr = pane.querySelector('[aria-rowcount]')?.getAttribute('aria-rowcount');
+      const countAttr = pane.querySelector(S.chatRowCount!)?.getAttribute('aria-rowcount');
       const expected = countAttr && /^\d+$/.test(countAttr) ? Number(countAttr) : null;
       const seen = new Map<string, RawChatRowLike>();
       const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -52,22 +50,25 @@ async function onePass(page: Page, settleMs: number): Promise<{ rows: RawChatRow
       pane.scrollTop = 0;
       return { rows: Array.from(seen.values()).sort((a, b) => a.position - b.position), expected };
     },
-    S,
     settleMs,
   ) as Promise<{ rows: RawChatRow[]; expected: number | null }>;
 }
 
-type QnOpen = { __qn: { openChatTitle(): string | null; openChatId(): string | null; findChatRow(t: string, p: number | null): Element | null } };
+/** settleMs: the wait after each scroll; timeoutMs: for the clicked chat to show (see tuning.ts). */
+export interface OpenOptions {
+  settleMs: number;
+  timeoutMs: number;
+}
 
 /** Scrolls the list until the row titled `title` (the one nearest `position` when several are)
  * exists, clicks it, waits for #main to show it, and returns the open chat's id from the header
  * (null when the header names none). */
-export async function openChatRow(page: Page, title: string, position: number | null, opts: { settleMs?: number; timeoutMs?: number } = {}): Promise<string | null> {
+export async function openChatRow(page: Page, title: string, position: number | null, opts: OpenOptions): Promise<string | null> {
   // A click can land while the list re-renders under it: try a few times, more slowly each time.
   let lastErr: unknown = null;
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
-      return await openChatRowOnce(page, title, position, { settleMs: (opts.settleMs ?? 40) * (1 + attempt * 2), timeoutMs: attempt < 2 ? 3000 : opts.timeoutMs ?? 10_000 });
+      return await openChatRowOnce(page, title, position, { settleMs: opts.settleMs * (1 + attempt * 2), timeoutMs: attempt < 2 ? 3000 : opts.timeoutMs });
     } catch (err) {
       lastErr = err;
       if (/not found in the chat list/.test((err as Error).message) && attempt > 0) break;
@@ -81,7 +82,7 @@ export async function openChatRow(page: Page, title: string, position: number | 
  * and only the header showing `waId` confirms it. Refuses (WA_CHAT_NOT_CONFIRMED) rather than
  * leave another chat open, so nothing is ever typed into the wrong conversation.
  */
-export async function openChatById(page: Page, title: string, waId: string, opts: { settleMs?: number; timeoutMs?: number } = {}): Promise<void> {
+export async function openChatById(page: Page, title: string, waId: string, opts: OpenOptions): Promise<void> {
   if ((await openChatIdIn(page)) === waId) return;
   const tried = new Set<number>();
   const seenIds: string[] = [];
@@ -103,16 +104,14 @@ export async function openChatById(page: Page, title: string, waId: string, opts
   );
 }
 
-async function openChatRowOnce(page: Page, title: string, position: number | null, opts: { settleMs: number; timeoutMs: number }): Promise<string | null> {
-  const prev = await page.evaluate(() => {
-    const qn = (window as unknown as QnOpen).__qn;
-    return { title: qn.openChatTitle(), id: qn.openChatId() };
-  });
+async function openChatRowOnce(page: Page, title: string, position: number | null, opts: OpenOptions): Promise<string | null> {
+  const prev = await inPage(page, 'openChat');
   // Find the row (scrolling the virtualised list), bring it into view, let the list re-render,
   // then click its centre with the mouse: rows are re-created on scroll, so no handle is kept.
-  const box = await page.evaluate(
+  const box = await runInPage(
+    page,
     async (S: Record<string, string>, title: string, position: number | null, settleMs: number) => {
-      const qn = (window as unknown as QnOpen).__qn;
+      const qn = (window as unknown as QnWindow).__qn;
       const pane = document.querySelector(S.chatList!) as HTMLElement | null;
       if (!pane) return null;
       const find = (): Element | null => qn.findChatRow(title, position);
@@ -153,33 +152,18 @@ async function openChatRowOnce(page: Page, title: string, position: number | nul
       row = find();
       return row ? at(row) : null;
     },
-    S,
     title,
     position,
-    opts.settleMs ?? 40,
+    opts.settleMs,
   );
-  if (!box) throw new Error(`chat "${title}" not found in the chat list`);
+  if (!box) throw new AppError('NOT_FOUND', `chat "${title}" not found in the chat list`);
   // The row of the open chat is marked selected: clicking it again changes nothing.
   if (!(box.selected && prev.title === title)) {
     await page.mouse.click(box.x, box.y);
-    // Same title as before is not the same chat: wait for the header's id to change too.
-    await page.waitForFunction(
-      (t: string, prevTitle: string | null, prevId: string | null) => {
-        const qn = (window as unknown as QnOpen).__qn;
-        if (qn.openChatTitle() !== t) return false;
-        return prevTitle !== t || prevId === null || qn.openChatId() !== prevId;
-      },
-      { timeout: opts.timeoutMs ?? 10_000, polling: 25 },
-      title,
-      prev.title,
-      prev.id,
-    );
+    await untilInPage(page, opts.timeoutMs, 'chatShown', title, prev.title, prev.id);
   }
   // Back to the top of the list, where WhatsApp moves a chat with new activity: the observer sees
   // only the rows that exist, and those are the ones near the viewport.
-  return page.evaluate((css: string) => {
-    const pane = document.querySelector(css);
-    if (pane) pane.scrollTop = 0;
-    return (window as unknown as QnOpen).__qn.openChatId();
-  }, S.chatList!);
+  await inPage(page, 'chatListToTop');
+  return openChatIdIn(page);
 }

@@ -3,7 +3,7 @@
 // self-contained: no imports, no closures over Node values; the selectors come in as an argument.
 // Everything here reads what a person sees; nothing touches WhatsApp's internal modules.
 import type { Page } from 'puppeteer-core';
-import type { ExtractedChat, ExtractedMessage, MediaKind } from '../types.ts';
+import type { ExtractedMessage, MediaKind } from '../types.ts';
 import { selectorMap, SELECTORS, type SelectorName } from './selectors.ts';
 
 /** A chat list row as the page shows it, before the Node side resolves its stable id. */
@@ -20,7 +20,7 @@ export interface RawChatRow {
   selected: boolean;
 }
 
-export interface PageApi {
+interface PageApi {
   parsePrePlain(text: string, dateOrder?: 'DMY' | 'MDY'): { at: string | null; author: string | null };
   listVisibleChats(): RawChatRow[];
   openChatTitle(): string | null;
@@ -32,10 +32,24 @@ export interface PageApi {
   extractRow(el: Element, chatWaId: string | null, shallow?: boolean): ExtractedMessage | null;
   chatJidFromMessages(): string | null;
   missingSelectors(phase: string): string[];
+  /** Whether a conversation is open. */
+  chatOpen(): boolean;
+  /** The open chat's title and header id together. */
+  openChat(): { title: string | null; id: string | null };
+  /** True once the chat titled `title` shows and, if it was open before by that title, its id changed. */
+  chatShown(title: string, prevTitle: string | null, prevId: string | null): boolean;
+  /** Scrolls the chat list back to its top. */
+  chatListToTop(): void;
+  /** The data-id of every message row now rendered. */
+  messageIds(): string[];
+  /** The newest outgoing message whose data-id is not in `known`, or null. */
+  newOutgoing(known: string[]): ExtractedMessage | null;
+  /** Message `waId` once its clock has turned into a tick (or an error), else null. */
+  acked(waId: string): ExtractedMessage | null;
 }
 
 /** The whole in-page module. `S` is selectorMap(); `required` maps a phase to selector names. */
-export function pageModule(S: Record<string, string>, required: Record<string, string[]>): PageApi {
+function pageModule(S: Record<string, string>, required: Record<string, string[]>): PageApi {
   const norm = (s: string | null | undefined): string => (s ?? '').replace(/\s+/g, ' ').trim();
 
   /** Whether an element keeps line breaks as typed (WhatsApp styles message text pre-wrap). */
@@ -127,7 +141,7 @@ export function pageModule(S: Record<string, string>, required: Record<string, s
     return { hh, mm };
   };
 
-  const ownerRow = (el: Element): Element => el.closest('[role="row"]') ?? el;
+  const ownerRow = (el: Element): Element => el.closest(S.anyRow!) ?? el;
 
   /** The data-id forms: `true|false_<chatJid>_<msgId>[_<author>]` (older) and a bare id (2026-04). */
   const parseDataId = (raw: string): { fromMe: boolean | null; chatJid: string | null; id: string; authorJid: string | null } => {
@@ -140,15 +154,15 @@ export function pageModule(S: Record<string, string>, required: Record<string, s
 
   const mediaKindOf = (bubble: Element): MediaKind => {
     const has = (sel: string): boolean => Array.from(bubble.querySelectorAll(sel)).some((e) => !inQuote(e));
-    if (has('[aria-label*="voice message" i], [data-icon="audio-play"], [data-icon="ptt-status"]')) return 'voice';
-    if (has('audio, [aria-label*="audio" i], [data-icon="audio-file"]')) return 'audio';
-    if (has('video, [aria-label="Play GIF" i], [aria-label*="play video" i], [data-icon="media-play"], [data-icon="media-gif"]')) return 'video';
-    if (has('[aria-label*="sticker" i], img[data-testid="sticker"]')) return 'sticker';
-    if (has('[aria-label*="location" i], [data-icon="location"]')) return 'location';
-    if (has('[aria-label*="document" i], [data-icon*="document"], [data-icon="audio-document"], [title^="Download" i]')) return 'document';
-    if (has('[aria-label*="contact card" i], [data-icon="vcard"], [data-icon="default-contact-refreshed"]')) return 'contact';
-    if (has('[aria-label*="picture" i], [aria-label*="photo" i], [aria-label*="image" i]')) return 'image';
-    const imgs = Array.from(bubble.querySelectorAll('img')).filter((i) => !i.matches(S.emoji!) && !inQuote(i));
+    if (has(S.mediaVoice!)) return 'voice';
+    if (has(S.mediaAudio!)) return 'audio';
+    if (has(S.mediaVideo!)) return 'video';
+    if (has(S.mediaSticker!)) return 'sticker';
+    if (has(S.mediaLocation!)) return 'location';
+    if (has(S.mediaDocument!)) return 'document';
+    if (has(S.mediaContact!)) return 'contact';
+    if (has(S.mediaImage!)) return 'image';
+    const imgs = Array.from(bubble.querySelectorAll(S.image!)).filter((i) => !i.matches(S.emoji!) && !inQuote(i));
     if (imgs.some((i) => (Number(i.getAttribute('width')) || (i as HTMLImageElement).width || 0) > 64)) return 'image';
     return null;
   };
@@ -215,7 +229,7 @@ export function pageModule(S: Record<string, string>, required: Record<string, s
       // The quote's header names its author ("You" for one's own messages): it tells apart
       // earlier messages with the same text.
       const names = new Set<string>();
-      q.querySelectorAll('[role=""] span').forEach((e) => {
+      q.querySelectorAll(S.quotedAuthor!).forEach((e) => {
         const txt = norm(e.textContent);
         if (txt) names.add(txt);
         const label = e.getAttribute('aria-label');
@@ -228,7 +242,7 @@ export function pageModule(S: Record<string, string>, required: Record<string, s
         const candidates: ExtractedMessage[] = [];
         let prev = row.previousElementSibling;
         while (prev) {
-          const pidEl = prev.matches('[data-id]') ? prev : prev.querySelector('[data-id]');
+          const pidEl = prev.matches(S.messageId!) ? prev : prev.querySelector(S.messageId!);
           if (pidEl) {
             const m = extractRow(pidEl, chatWaId, true);
             if (m && m.body && norm(m.body).startsWith(want)) candidates.push(m);
@@ -252,7 +266,7 @@ export function pageModule(S: Record<string, string>, required: Record<string, s
     // Time: data-pre-plain-text, else the bubble's clock on the date of the nearest dated row above.
     let sentAt = parsed.at;
     if (!sentAt) {
-      const clocks = Array.from(bubble.querySelectorAll('span[dir="auto"], span')).filter((e) => !inQuote(e) && e.children.length === 0);
+      const clocks = Array.from(bubble.querySelectorAll(S.bubbleClock!)).filter((e) => !inQuote(e) && e.children.length === 0);
       const clock = clocks.map((e) => parseClock(norm(e.textContent))).find((c) => c) ?? null;
       const base = contextDate(row) ?? new Date();
       if (clock) base.setHours(clock.hh, clock.mm, 0, 0);
@@ -321,7 +335,7 @@ export function pageModule(S: Record<string, string>, required: Record<string, s
       const unread = badge ? Number(/\d+/.exec(badge.getAttribute('aria-label') ?? badge.textContent ?? '')?.[0] ?? 1) : 0;
       const timeEl = row.querySelector(S.chatTime!);
       const timeText = timeEl ? norm(timeEl.textContent) || null : null;
-      const dt = timeEl?.getAttribute('datetime') ?? timeEl?.querySelector('[datetime]')?.getAttribute('datetime') ?? null;
+      const dt = timeEl?.getAttribute('datetime') ?? timeEl?.querySelector(S.chatTimeDatetime!)?.getAttribute('datetime') ?? null;
       const tick = row.querySelector(S.ackIcon!);
       const previewAck = tick ? `${tick.getAttribute('data-icon') ?? ''}:${norm(tick.getAttribute('aria-label'))}` : null;
       return {
@@ -373,7 +387,61 @@ export function pageModule(S: Record<string, string>, required: Record<string, s
       }
     });
 
-  return { parsePrePlain, listVisibleChats, openChatTitle, openChatId, findChatRow, extractMessages, extractRow, chatJidFromMessages, missingSelectors };
+  const chatOpen = (): boolean => document.querySelector(S.main!) !== null;
+
+  const openChat = (): { title: string | null; id: string | null } => ({ title: openChatTitle(), id: openChatId() });
+
+  // Same title as before is not the same chat: the header's id must change too.
+  const chatShown = (title: string, prevTitle: string | null, prevId: string | null): boolean =>
+    openChatTitle() === title && (prevTitle !== title || prevId === null || openChatId() !== prevId);
+
+  const chatListToTop = (): void => {
+    const pane = document.querySelector(S.chatList!);
+    if (pane) pane.scrollTop = 0;
+  };
+
+  const messageIds = (): string[] => Array.from(document.querySelectorAll(`${S.messageRow} ${S.messageId}`)).map((e) => e.getAttribute('data-id') ?? '');
+
+  const newOutgoing = (known: string[]): ExtractedMessage | null => {
+    const els = Array.from(document.querySelectorAll(`${S.messageRow} ${S.messageId}`));
+    for (let i = els.length - 1; i >= 0; i--) {
+      const e = els[i]!;
+      const id = e.getAttribute('data-id') ?? '';
+      if (known.includes(id)) continue;
+      const out = e.matches(S.messageOut!) || !!e.querySelector(S.messageOut!) || id.startsWith('true_');
+      if (out) return extractRow(e, null);
+    }
+    return null;
+  };
+
+  const acked = (waId: string): ExtractedMessage | null => {
+    const el = Array.from(document.querySelectorAll(S.mainDataId!)).find((e) => {
+      const d = e.getAttribute('data-id') ?? '';
+      return d === waId || d.includes(`_${waId}`);
+    });
+    if (!el) return null;
+    const m = extractRow(el, null);
+    return m && m.ack !== 0 ? m : null;
+  };
+
+  return {
+    parsePrePlain,
+    listVisibleChats,
+    openChatTitle,
+    openChatId,
+    findChatRow,
+    extractMessages,
+    extractRow,
+    chatJidFromMessages,
+    missingSelectors,
+    chatOpen,
+    openChat,
+    chatShown,
+    chatListToTop,
+    messageIds,
+    newOutgoing,
+    acked,
+  };
 }
 
 /** Selector names the self-check expects to match in each phase. */
@@ -403,23 +471,50 @@ export async function installPageModule(page: Page): Promise<void> {
   await page.evaluate(src);
 }
 
-type QnWindow = { __qn: PageApi };
+/** The window as the in-page routines of the other dom/ modules see it (the module installed). */
+export type QnWindow = { __qn: PageApi };
 
-export async function extractMessagesIn(page: Page, chatWaId: string | null): Promise<ExtractedMessage[]> {
-  return page.evaluate((c) => (window as unknown as QnWindow).__qn.extractMessages(c), chatWaId);
+type ApiName = keyof PageApi;
+type ApiArgs<K extends ApiName> = PageApi[K] extends (...a: infer A) => unknown ? A : never;
+type ApiResult<K extends ApiName> = PageApi[K] extends (...a: never[]) => infer R ? R : never;
+
+/** Calls one function of the in-page module. */
+export function inPage<K extends ApiName>(page: Page, name: K, ...args: ApiArgs<K>): Promise<ApiResult<K>> {
+  return page.evaluate(
+    (n: string, a: unknown[]) => (window as unknown as { __qn: Record<string, (...x: unknown[]) => unknown> }).__qn[n]!(...a),
+    name,
+    args,
+  ) as Promise<ApiResult<K>>;
 }
 
-export async function listVisibleChatsIn(page: Page): Promise<RawChatRow[]> {
-  return page.evaluate(() => (window as unknown as QnWindow).__qn.listVisibleChats());
+/** Polls one function of the in-page module until it answers something other than null or false. */
+export async function untilInPage<K extends ApiName>(page: Page, timeoutMs: number, name: K, ...args: ApiArgs<K>): Promise<NonNullable<ApiResult<K>>> {
+  const handle = await page.waitForFunction(
+    (n: string, a: unknown[]) => (window as unknown as { __qn: Record<string, (...x: unknown[]) => unknown> }).__qn[n]!(...a) ?? false,
+    { timeout: timeoutMs, polling: 25 },
+    name,
+    args,
+  );
+  try {
+    return (await handle.jsonValue()) as NonNullable<ApiResult<K>>;
+  } finally {
+    await handle.dispose();
+  }
 }
 
-export async function openChatIdIn(page: Page): Promise<string | null> {
-  return page.evaluate(() => (window as unknown as QnWindow).__qn.openChatId());
+/** Runs a page-side routine of another dom/ module (self-contained, like the module) with the
+ * selectors as its first argument: those modules cannot import selectors.ts in the page either. */
+export function runInPage<A extends unknown[], R>(page: Page, fn: (S: Record<string, string>, ...args: A) => R | Promise<R>, ...args: A): Promise<Awaited<R>> {
+  return page.evaluate(fn as (...a: unknown[]) => R, selectorMap(), ...args) as Promise<Awaited<R>>;
 }
 
-export async function missingSelectorsIn(page: Page, phase: string): Promise<string[]> {
-  return page.evaluate((p) => (window as unknown as QnWindow).__qn.missingSelectors(p), phase);
-}
+/** Whether the page still runs script (a hung or crashed renderer never answers). */
+export const pageAnswers = (page: Page): Promise<boolean> => page.evaluate('1').then(() => true, () => false);
+
+export const extractMessagesIn = (page: Page, chatWaId: string | null): Promise<ExtractedMessage[]> => inPage(page, 'extractMessages', chatWaId);
+export const listVisibleChatsIn = (page: Page): Promise<RawChatRow[]> => inPage(page, 'listVisibleChats');
+export const openChatIdIn = (page: Page): Promise<string | null> => inPage(page, 'openChatId');
+export const missingSelectorsIn = (page: Page, phase: string): Promise<string[]> => inPage(page, 'missingSelectors', phase);
 
 /** Stable chat id from what the list shows when no jid is exposed: a phone number title becomes
  * `<digits>@c.us`, a name becomes `title:<name>`. */
@@ -435,4 +530,3 @@ export function phoneFromJid(jid: string): string | null {
   return m ? `+${m[1]}` : null;
 }
 
-export type { ExtractedChat };

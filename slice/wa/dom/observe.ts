@@ -3,8 +3,7 @@
 // (window.__qn, see extract.ts) and batches what changed within a few milliseconds.
 import type { Page } from 'puppeteer-core';
 import type { ExtractedMessage } from '../types.ts';
-import type { RawChatRow } from './extract.ts';
-import { selectorMap } from './selectors.ts';
+import { runInPage, type RawChatRow } from './extract.ts';
 
 export interface ObserverReport {
   messages: ExtractedMessage[];
@@ -12,10 +11,10 @@ export interface ObserverReport {
   chats: RawChatRow[] | null;
 }
 
-export const REPORT_BINDING = '__qnReport';
+const REPORT_BINDING = '__qnReport';
 
 /** In-page: (re)installs the observer on document.body. */
-export function observerModule(S: Record<string, string>, binding: string, batchMs: number): void {
+function observerModule(S: Record<string, string>, binding: string, batchMs: number): void {
   type W = Window & { __qnObserver?: MutationObserver; __qn: { extractRow(e: Element, c: string | null): unknown; listVisibleChats(): unknown } } & Record<string, unknown>;
   const w = window as unknown as W;
   w.__qnObserver?.disconnect();
@@ -46,8 +45,8 @@ export function observerModule(S: Record<string, string>, binding: string, batch
   const idOf = (el: Element | null): Element | null => {
     if (!el) return null;
     const row = el.closest(S.messageRow!);
-    if (!row) return el.closest('#main [data-id]');
-    return row.matches('[data-id]') ? row : row.querySelector('[data-id]');
+    if (!row) return el.closest(S.mainDataId!);
+    return row.matches(S.messageId!) ? row : row.querySelector(S.messageId!);
   };
   const obs = new MutationObserver((records) => {
     for (const r of records) {
@@ -58,24 +57,24 @@ export function observerModule(S: Record<string, string>, binding: string, batch
         r.addedNodes.forEach((n) => {
           if (n.nodeType !== 1) return;
           const e = n as Element;
-          if (!e.closest('#main') && !e.querySelector('#main')) {
+          if (!e.closest(S.main!) && !e.querySelector(S.main!)) {
             const own = idOf(e);
             if (own) pending.add(own);
             return;
           }
-          if (e.matches('[data-id]')) pending.add(e);
-          e.querySelectorAll('[data-id]').forEach((x) => {
-            if (x.closest('#main')) pending.add(x);
+          if (e.matches(S.messageId!)) pending.add(e);
+          e.querySelectorAll(S.messageId!).forEach((x) => {
+            if (x.closest(S.main!)) pending.add(x);
           });
           const own = idOf(e);
           if (own) pending.add(own);
         });
-        if (t.closest('#main [data-id]')) {
+        if (t.closest(S.mainDataId!)) {
           const own = idOf(t);
           if (own) pending.add(own);
         }
       } else {
-        const own = t.closest('#main') ? idOf(t) : null;
+        const own = t.closest(S.main!) ? idOf(t) : null;
         if (own) pending.add(own);
       }
     }
@@ -92,14 +91,14 @@ export function observerModule(S: Record<string, string>, binding: string, batch
   // What changed before the observer existed (a message that came while the initial sync read other
   // chats) is only caught by comparing now: report the list and the open chat's rows once.
   chatsDirty = true;
-  document.querySelectorAll('#main [data-id]').forEach((e) => pending.add(e));
+  document.querySelectorAll(S.mainDataId!).forEach((e) => pending.add(e));
   timer = setTimeout(flush, batchMs);
 }
 
 /** Exposes the report binding (once per page) and installs the observer now. */
-export async function installObserver(page: Page, onReport: (r: ObserverReport) => void | Promise<void>, batchMs = 30): Promise<void> {
+export async function installObserver(page: Page, onReport: (r: ObserverReport) => void | Promise<void>, batchMs: number): Promise<void> {
   await page.exposeFunction(REPORT_BINDING, (r: ObserverReport) => onReport(r)).catch((err: Error) => {
     if (!/already exists/.test(err.message)) throw err;
   });
-  await page.evaluate(`(${observerModule.toString()})(${JSON.stringify(selectorMap())}, ${JSON.stringify(REPORT_BINDING)}, ${batchMs})`);
+  await runInPage(page, observerModule, REPORT_BINDING, batchMs);
 }

@@ -4,7 +4,7 @@
 
 export const SELECTORS_VERSION = '2026.04-2';
 
-export interface SelectorDef {
+interface SelectorDef {
   css: string;
   /** When the self-check expects it to match: at READY (chat list shown) or with a chat open. */
   requiredWhen: 'ready' | 'chat' | 'qr' | 'never';
@@ -45,6 +45,30 @@ export const SELECTORS = {
   authorName: { css: '[role=""] > span[dir="auto"][aria-label], [role=""] > span[dir="ltr"]', requiredWhen: 'never', doc: 'the group author header' },
   composer: { css: '#main footer [contenteditable="true"]', requiredWhen: 'chat', doc: 'the message composer' },
   emoji: { css: 'img.emoji, img[data-plain-text]', requiredWhen: 'never', doc: 'an emoji drawn as an image' },
+  // The ones below only narrow what the ones above found; the self-check does not look for them.
+  mainDataId: { css: '#main [data-id]', requiredWhen: 'never', doc: 'an element with an id inside the open conversation (a message, or the header)' },
+  anyRow: { css: '[role="row"]', requiredWhen: 'never', doc: 'the row a message element belongs to' },
+  chatRowCount: { css: '[aria-rowcount]', requiredWhen: 'never', doc: "the chat list grid announcing how many rows it has" },
+  chatTimeDatetime: { css: '[datetime]', requiredWhen: 'never', doc: 'a machine-readable time inside the row time' },
+  quotedAuthor: { css: '[role=""] span', requiredWhen: 'never', doc: "the quoted message header's names" },
+  bubbleClock: { css: 'span[dir="auto"], span', requiredWhen: 'never', doc: 'candidates for the clock of a bubble without data-pre-plain-text' },
+  image: { css: 'img', requiredWhen: 'never', doc: 'any image in a bubble (big ones are photos)' },
+  mediaVoice: { css: '[aria-label*="voice message" i], [data-icon="audio-play"], [data-icon="ptt-status"]', requiredWhen: 'never', doc: 'a voice message' },
+  mediaAudio: { css: 'audio, [aria-label*="audio" i], [data-icon="audio-file"]', requiredWhen: 'never', doc: 'an audio file' },
+  mediaVideo: {
+    css: 'video, [aria-label="Play GIF" i], [aria-label*="play video" i], [data-icon="media-play"], [data-icon="media-gif"]',
+    requiredWhen: 'never',
+    doc: 'a video or GIF',
+  },
+  mediaSticker: { css: '[aria-label*="sticker" i], img[data-testid="sticker"]', requiredWhen: 'never', doc: 'a sticker' },
+  mediaLocation: { css: '[aria-label*="location" i], [data-icon="location"]', requiredWhen: 'never', doc: 'a shared location' },
+  mediaDocument: {
+    css: '[aria-label*="document" i], [data-icon*="document"], [data-icon="audio-document"], [title^="Download" i]',
+    requiredWhen: 'never',
+    doc: 'a document',
+  },
+  mediaContact: { css: '[aria-label*="contact card" i], [data-icon="vcard"], [data-icon="default-contact-refreshed"]', requiredWhen: 'never', doc: 'a contact card' },
+  mediaImage: { css: '[aria-label*="picture" i], [aria-label*="photo" i], [aria-label*="image" i]', requiredWhen: 'never', doc: 'a photo' },
 } as const satisfies Record<string, SelectorDef>;
 
 export type SelectorName = keyof typeof SELECTORS;

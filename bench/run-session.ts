@@ -1,10 +1,11 @@
 // One simulated WhatsApp session on its own, for benchmarks and by hand:
-//   tsx slice/sim/run-session.ts <authDir> [scenario.json]
+//   tsx bench/run-session.ts <authDir> [scenario.json]
+// (not a *.bench.ts: bench/run.ts does not run it; slice-memory.bench.ts starts one per session)
 // The phone scans at once; the sink only counts. Prints "READY <ms>" and "SYNCED <chats> <messages>"
 // and then stays idle until SIGTERM/SIGINT.
 import pino from 'pino';
-import { createWaSession } from '../wa/index.ts';
-import type { WaSink } from '../wa/types.ts';
+import { createWaSession } from '../slice/wa/index.ts';
+import type { WaSink } from '../slice/wa/types.ts';
 
 const [authDir, scenario] = process.argv.slice(2);
 if (!authDir) {

@@ -1,0 +1,47 @@
+// The WhatsApp side's timings and limits, declared once. The simulator's page renders at once, so
+// sim mode waits less for the list and the history than WhatsApp Web needs; tests and benchmarks
+// override single values.
+
+export interface WaTuning {
+  /** ms with no older rows loading before a conversation's backfill counts as complete. */
+  backfillIdleMs: number;
+  /** ms the virtualised chat list is given to render after each scroll or click. */
+  settleMs: number;
+  /** ms the MutationObserver gathers changes before it reports them. */
+  observerBatchMs: number;
+  /** ms for a clicked chat to show in the conversation header. */
+  openChatTimeoutMs: number;
+  /** ms for a sent message's bubble to appear. */
+  sendTimeoutMs: number;
+  /** ms for a sent bubble's clock to turn into a tick before it is reported pending. */
+  sendAckTimeoutMs: number;
+  /** ms between the watchdog's checks of the page (alive, memory). */
+  watchdogIntervalMs: number;
+  /** Browser tree memory (PSS) above which the watchdog restarts the browser. */
+  memoryCeilingBytes: number;
+  /** V8 heap cap of the page, MB. */
+  jsHeapMb: number;
+  /** Reconnect delay: doubles from initialMs per failed attempt, up to maxMs. */
+  backoff: { initialMs: number; maxMs: number };
+}
+
+export const BASE_TUNING: WaTuning = {
+  backfillIdleMs: 2000,
+  settleMs: 120,
+  observerBatchMs: 30,
+  openChatTimeoutMs: 10_000,
+  sendTimeoutMs: 15_000,
+  sendAckTimeoutMs: 10_000,
+  watchdogIntervalMs: 15_000,
+  memoryCeilingBytes: 1024 * 1024 * 1024,
+  jsHeapMb: 256,
+  backoff: { initialMs: 1000, maxMs: 60_000 },
+};
+
+const SIM_TUNING: Partial<WaTuning> = { backfillIdleMs: 300, settleMs: 30 };
+
+/** The tuning of a mode, with `overrides` on top. */
+export function waTuning(mode: 'wwebjs' | 'sim', overrides: Partial<WaTuning> = {}): WaTuning {
+  const given = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
+  return { ...BASE_TUNING, ...(mode === 'sim' ? SIM_TUNING : {}), ...given };
+}
