@@ -9,6 +9,7 @@ import { AppError, isAppError, toAppError } from '../../lib/errors.ts';
 import { slicePort } from '../../supervisor/protocol.ts';
 import type { SliceRow, StoppedBy } from '../../sql/gateway/slices.table.ts';
 import { writeAudit, type AuditActor } from '../support/audit.ts';
+import { lifecycleCalls } from './supervisor.ts';
 
 /** A user's slice as the gateway knows it (a row of gateway.slices) and the proxy reaches it. */
 export interface SliceAssignment {
@@ -113,6 +114,7 @@ function notFound(err: unknown): boolean {
 export default fp(
   async (app) => {
     const log = app.log.child({ component: 'slices' });
+    const supervisor = lifecycleCalls(app);
     const byUser = new Map<string, { record: SliceAssignment | null; until: number }>();
     const inFlight = new Map<string, Promise<SliceAssignment>>();
 
@@ -174,18 +176,18 @@ export default fp(
     }
 
     async function repair(record: SliceAssignment): Promise<SliceAssignment> {
-      let created = await app.supervisor.call('slice.create', { id: record.id });
+      let created = await supervisor.call('slice.create', { id: record.id });
       if (created.token) {
         await storeToken(record.id, created.token);
       } else if (!record.token) {
         // The supervisor made this slice earlier but we never stored its token (a crash between the
         // two): have it forget the slice, keeping its data, and create it again for a fresh token.
-        await app.supervisor.call('slice.remove', { id: record.id });
-        created = await app.supervisor.call('slice.create', { id: record.id });
+        await supervisor.call('slice.remove', { id: record.id });
+        created = await supervisor.call('slice.create', { id: record.id });
         if (!created.token) throw new AppError('INTERNAL', `the supervisor returned no token for slice ${record.id}`);
         await storeToken(record.id, created.token);
       }
-      const info = await app.supervisor.call('slice.start', { id: record.id });
+      const info = await supervisor.call('slice.start', { id: record.id });
       const updated = await setObserved(record.id, info.state);
       return updated ?? record;
     }
@@ -230,8 +232,8 @@ export default fp(
     // ---- the monitor's, billing's and operators' changes ----
 
     async function restart(record: SliceAssignment, reason: LifecycleReason, observed: string, details: Record<string, unknown>): Promise<void> {
-      if (observed === 'FATAL') await app.supervisor.call('slice.start', { id: record.id });
-      else await app.supervisor.call('slice.restart', { id: record.id });
+      if (observed === 'FATAL') await supervisor.call('slice.start', { id: record.id });
+      else await supervisor.call('slice.restart', { id: record.id });
       await writeAudit(app.db, { actor: actorOf(reason, record.userId), userId: record.userId, action: actionOf(reason, 'restart'), details: { id: record.id, state: observed, ...details } });
     }
 
@@ -257,7 +259,7 @@ export default fp(
         userId = String(row.user_id);
       }
       try {
-        const info = await app.supervisor.call('slice.stop', { id });
+        const info = await supervisor.call('slice.stop', { id });
         await setObserved(id, info.state);
         publishState(userId, id, info.state, reason);
       } catch (err) {
@@ -300,7 +302,7 @@ export default fp(
       const userId = String(row.user_id);
       invalidate(userId);
       try {
-        await app.supervisor.call('slice.remove', { id, purgeData: true });
+        await supervisor.call('slice.remove', { id, purgeData: true });
       } catch (err) {
         if (!notFound(err)) throw err;
       }
