@@ -10,9 +10,8 @@ import { createNote, deleteNote, listNotes, updateNote } from '../api/notes.ts';
 import { listStages } from '../api/stages.ts';
 import type { Chat, Contact, Label, Note } from '../api/types.ts';
 import { patchChat } from '../events/patch.ts';
-import { errorMessage } from '../api/http.ts';
 import { EditableField } from './editable-field.tsx';
-import { Avatar, Button, cx, ErrorState, LabelChip, LoadingState } from './ui.tsx';
+import { Avatar, Button, cx, ErrorLine, ErrorState, LabelChip, LoadingState } from './ui.tsx';
 
 const LABEL_COLORS = ['#2563eb', '#16a34a', '#d97706', '#dc2626', '#7c3aed', '#0891b2', '#db2777', '#57534e'];
 
@@ -65,7 +64,7 @@ function ContactFields({ contact, chat, onSave }: { contact: Contact; chat: Chat
   const custom = contact.customFields ?? {};
   const [newKey, setNewKey] = useState('');
   const [newValue, setNewValue] = useState('');
-  const [err, setErr] = useState<string | null>(null);
+  const [err, setErr] = useState<unknown>(null);
   const setCustom = (next: Record<string, string>) => onSave({ customFields: next });
 
   return (
@@ -112,7 +111,7 @@ function ContactFields({ contact, chat, onSave }: { contact: Contact; chat: Chat
               setNewValue('');
               setErr(null);
             } catch (error) {
-              setErr(errorMessage(error));
+              setErr(error);
             }
           }}
         >
@@ -122,7 +121,7 @@ function ContactFields({ contact, chat, onSave }: { contact: Contact; chat: Chat
             Add
           </Button>
         </form>
-        {err ? <p className="text-xs text-red-700">{err}</p> : null}
+        <ErrorLine error={err} className="text-xs" />
       </div>
     </section>
   );
@@ -163,8 +162,8 @@ function StageSection({ chat }: { chat: Chat }) {
           </option>
         ))}
       </select>
-      {stages.isError ? <p className="text-xs text-red-700">Stages unavailable: {errorMessage(stages.error)}</p> : null}
-      {move.isError ? <p className="text-xs text-red-700">{errorMessage(move.error)}</p> : null}
+      <ErrorLine error={stages.error} prefix="Stages are unavailable." className="text-xs" />
+      <ErrorLine error={move.error} className="text-xs" />
     </section>
   );
 }
@@ -246,7 +245,7 @@ function LabelsSection({ chat }: { chat: Chat }) {
           Add
         </Button>
       </form>
-      {error ? <p className="text-xs text-red-700">{errorMessage(error)}</p> : null}
+      <ErrorLine error={error} className="text-xs" />
     </section>
   );
 }
@@ -298,7 +297,7 @@ function NotesSection({ chatId }: { chatId: string }) {
             Add note
           </Button>
         </div>
-        {create.isError ? <p className="text-xs text-red-700">{errorMessage(create.error)}</p> : null}
+        <ErrorLine error={create.error} className="text-xs" />
       </form>
       {notes.isPending ? (
         <LoadingState label="Loading notes…" />

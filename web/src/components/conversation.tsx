@@ -13,7 +13,7 @@ import { setOpenChat } from '../events/event-stream.tsx';
 import { groupByDay } from '../lib/dates.ts';
 import { Composer } from './composer.tsx';
 import { MessageBubble } from './message-bubble.tsx';
-import { Avatar, EmptyState, ErrorState, LoadingState, Spinner } from './ui.tsx';
+import { Avatar, EmptyState, ErrorLine, ErrorState, LoadingState, Spinner } from './ui.tsx';
 
 let pendingSeq = 0;
 
@@ -165,11 +165,7 @@ export function Conversation({ chat, onBack, onToggleContact, contactOpen }: { c
           </>
         )}
       </div>
-      {send.isError ? (
-        <p role="alert" className="bg-red-50 px-4 py-1 text-xs text-red-700">
-          Not sent: {send.error.message}
-        </p>
-      ) : null}
+      <ErrorLine error={send.error} prefix="Not sent." testId="send-error" className="bg-red-50 px-4 py-1 text-xs" />
       <Composer onSend={onSend} />
     </section>
   );

@@ -1,6 +1,6 @@
 // A value edited in place: click (or Enter) to edit, Enter or leaving the field saves, Esc cancels.
 import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
-import { cx } from './ui.tsx';
+import { cx, ErrorText } from './ui.tsx';
 
 export function EditableField({
   label,
@@ -24,7 +24,7 @@ export function EditableField({
   const [editing, setEditing] = useState(false);
   const [draft, setDraft] = useState(value ?? '');
   const [saving, setSaving] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<unknown>(null);
   const inputRef = useRef<HTMLInputElement & HTMLTextAreaElement>(null);
   // Esc (or a finished save) ends editing: a blur that follows must not save the draft again.
   const done = useRef(false);
@@ -55,7 +55,7 @@ export function EditableField({
       done.current = true;
       setEditing(false);
     } catch (err) {
-      setError((err as Error).message);
+      setError(err);
     } finally {
       inFlight.current = false;
       setSaving(false);
@@ -104,7 +104,11 @@ export function EditableField({
           {value || placeholder || `Add ${label.toLowerCase()}`}
         </button>
       )}
-      {error ? <p className="text-xs text-red-700">{error}</p> : null}
+      {error ? (
+        <p role="alert" className="text-xs text-red-700">
+          <ErrorText error={error} />
+        </p>
+      ) : null}
     </div>
   );
 }

@@ -1,19 +1,18 @@
 // Link WhatsApp: connect (SaaS), then the QR as an image that changes live over events, a
 // countdown to its refresh, the pairing-code alternative, and every state in plain words.
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useRef, useState, type ReactNode } from 'react';
 import { Link, useNavigate } from 'react-router';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { SAAS } from '../env.ts';
 import { connect } from '../api/auth.ts';
 import { requestPairingCode } from '../api/wa.ts';
-import { errorMessage, isApiError } from '../api/http.ts';
 import { keys } from '../api/keys.ts';
 import type { WaStatus } from '../api/types.ts';
 import { describeWaState } from '../lib/wa-state.ts';
 import { useWaStatus } from '../session.ts';
 import { planOf } from '../api/billing.ts';
 import { QrImage } from '../components/qr-image.tsx';
-import { Button, cx, Spinner, TextField } from '../components/ui.tsx';
+import { Button, cx, ErrorLine, ErrorText, Spinner, TextField } from '../components/ui.tsx';
 
 /** WhatsApp rotates the code about every 20 seconds. */
 const QR_LIFETIME_S = 20;
@@ -89,19 +88,7 @@ function ConnectStep({ busy, error, onConnect }: { busy: boolean; error: unknown
       <Button data-testid="connect" onClick={onConnect} disabled={busy} className="px-5 py-2">
         {busy ? 'Starting…' : 'Start linking'}
       </Button>
-      {error ? (
-        <p role="alert" data-testid="connect-error" className="text-sm text-red-700">
-          {errorMessage(error)}
-          {isApiError(error) && error.kind === 'PaymentRequired' ? (
-            <>
-              {' '}
-              <Link to="/billing" className="font-medium underline">
-                Choose a plan
-              </Link>
-            </>
-          ) : null}
-        </p>
-      ) : null}
+      <ErrorLine error={error} testId="connect-error" />
     </div>
   );
 }
@@ -212,10 +199,10 @@ function Countdown({ qr, lifetime = QR_LIFETIME_S }: { qr: string; lifetime?: nu
 function PairingCode() {
   const [open, setOpen] = useState(false);
   const [phone, setPhone] = useState('');
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<ReactNode>(null);
   const mut = useMutation({
     mutationFn: (n: string) => requestPairingCode(n),
-    onError: (e) => setError(errorMessage(e)),
+    onError: (e) => setError(<ErrorText error={e} />),
     onSuccess: () => setError(null),
   });
   if (!open) {

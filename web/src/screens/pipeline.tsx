@@ -4,26 +4,31 @@ import { useMemo, useState, type DragEvent, type ReactNode } from 'react';
 import { useNavigate } from 'react-router';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { setChatStage } from '../api/chats.ts';
-import { errorMessage } from '../api/http.ts';
 import { keys } from '../api/keys.ts';
 import { createStage, deleteStage, listStages, reorderStages, updateStage } from '../api/stages.ts';
 import type { Chat, Stage } from '../api/types.ts';
 import { patchChat } from '../events/patch.ts';
-import { Avatar, Button, cx, EmptyState, ErrorState, LabelChip, LoadingState } from '../components/ui.tsx';
+import { Avatar, Button, cx, EmptyState, ErrorState, ErrorText, LabelChip, LoadingState } from '../components/ui.tsx';
 import { listTime } from '../lib/dates.ts';
 import { useChatList } from './inbox.tsx';
 
 const DRAG_TYPE = 'application/x-queunir-chat';
 
+/** What failed on the board, shown in its header. */
+interface BoardError {
+  prefix?: string;
+  error: unknown;
+}
+
 export function PipelineScreen() {
   const stages = useQuery({ queryKey: keys.stages, queryFn: ({ signal }) => listStages(signal) });
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<BoardError | null>(null);
   const qc = useQueryClient();
 
   const add = useMutation({
     mutationFn: (name: string) => createStage(name),
     onSuccess: (s) => qc.setQueryData<Stage[]>(keys.stages, (ss) => [...(ss ?? []), s]),
-    onError: (e) => setError(errorMessage(e)),
+    onError: (e) => setError({ error: e }),
   });
 
   return (
@@ -33,7 +38,7 @@ export function PipelineScreen() {
         <p className="hidden text-sm text-stone-500 sm:block">Drag a card to move a chat to another stage.</p>
         {error ? (
           <p role="alert" className="ml-auto text-sm text-red-700">
-            {error}
+            <ErrorText error={error.error} prefix={error.prefix} />
           </p>
         ) : null}
       </header>
@@ -59,7 +64,7 @@ export function PipelineScreen() {
   );
 }
 
-function useMoveChat(onError: (m: string) => void) {
+function useMoveChat(onError: (e: BoardError) => void) {
   const qc = useQueryClient();
   return useMutation({
     mutationFn: ({ chat, stageId }: { chat: Chat; stageId: number | null }) => setChatStage(chat.id, stageId),
@@ -69,7 +74,7 @@ function useMoveChat(onError: (m: string) => void) {
     },
     onError: (e, { chat }, ctx) => {
       if (ctx) patchChat(qc, chat.id, (c) => ({ ...c, stageId: ctx.before }));
-      onError(`Could not move ${chat.name}: ${errorMessage(e)}`);
+      onError({ prefix: `Could not move ${chat.name}.`, error: e });
     },
   });
 }
@@ -95,7 +100,7 @@ function Column({
   error: unknown;
   onRetry: () => void;
   header?: ReactNode;
-  onError: (m: string) => void;
+  onError: (e: BoardError) => void;
 }) {
   const [over, setOver] = useState(false);
   const move = useMoveChat(onError);
@@ -179,14 +184,14 @@ function Column({
   );
 }
 
-function UnstagedColumn({ onError }: { onError: (m: string) => void }) {
+function UnstagedColumn({ onError }: { onError: (e: BoardError) => void }) {
   const all = useChatList({});
   const chats = useMemo(() => (all.data?.pages.flatMap((p) => p.items) ?? []).filter((c) => c.stageId === null).slice(0, 100), [all.data]);
   const more = !!all.hasNextPage;
   return <Column title="No stage" stageId={null} count={chats.length} more={more} chats={chats} status={all.status} error={all.error} onRetry={() => void all.refetch()} onError={onError} />;
 }
 
-function StageColumn({ stage, index, stages, onError }: { stage: Stage; index: number; stages: Stage[]; onError: (m: string) => void }) {
+function StageColumn({ stage, index, stages, onError }: { stage: Stage; index: number; stages: Stage[]; onError: (e: BoardError) => void }) {
   const list = useChatList({ stage: stage.id });
   const chats = useMemo(() => list.data?.pages.flatMap((p) => p.items) ?? [], [list.data]);
   const qc = useQueryClient();
@@ -196,7 +201,7 @@ function StageColumn({ stage, index, stages, onError }: { stage: Stage; index: n
   const rename = useMutation({
     mutationFn: (n: string) => updateStage(stage.id, { name: n }),
     onSuccess: (s) => qc.setQueryData<Stage[]>(keys.stages, (ss) => (ss ?? []).map((x) => (x.id === stage.id ? { ...x, ...s } : x))),
-    onError: (e) => onError(errorMessage(e)),
+    onError: (e) => onError({ error: e }),
   });
   const remove = useMutation({
     mutationFn: () => deleteStage(stage.id),
@@ -204,7 +209,7 @@ function StageColumn({ stage, index, stages, onError }: { stage: Stage; index: n
       qc.setQueryData<Stage[]>(keys.stages, (ss) => (ss ?? []).filter((x) => x.id !== stage.id));
       void qc.invalidateQueries({ queryKey: keys.chatsAll });
     },
-    onError: (e) => onError(errorMessage(e)),
+    onError: (e) => onError({ error: e }),
   });
   const reorder = useMutation({
     mutationFn: (ids: number[]) => reorderStages(ids),
@@ -215,7 +220,7 @@ function StageColumn({ stage, index, stages, onError }: { stage: Stage; index: n
     },
     onError: (e, _ids, ctx) => {
       qc.setQueryData(keys.stages, ctx?.before);
-      onError(errorMessage(e));
+      onError({ error: e });
     },
   });
   const shift = (delta: number) => {

@@ -5,14 +5,14 @@ import { Link, useNavigate } from 'react-router';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { SAAS } from '../env.ts';
 import { logout } from '../api/auth.ts';
-import { errorMessage, setSliceToken } from '../api/http.ts';
+import { setSliceToken } from '../api/http.ts';
 import { keys } from '../api/keys.ts';
 import { deleteLabel, listLabels, updateLabel } from '../api/labels.ts';
 import type { Label } from '../api/types.ts';
 import { logoutWa } from '../api/wa.ts';
 import { describeWaState } from '../lib/wa-state.ts';
 import { useMe, useWaStatus } from '../session.ts';
-import { Button, ConfirmButton, ErrorState, LoadingState } from '../components/ui.tsx';
+import { Button, ConfirmButton, ErrorLine, ErrorState, LoadingState } from '../components/ui.tsx';
 import { EditableField } from '../components/editable-field.tsx';
 
 function Section({ title, children, testId }: { title: string; children: ReactNode; testId?: string }) {
@@ -81,7 +81,7 @@ export function SettingsScreen() {
             <Button variant="secondary" data-testid="logout" onClick={() => out.mutate()} disabled={out.isPending}>
               {out.isPending ? 'Logging out…' : 'Log out'}
             </Button>
-            {out.isError ? <p className="text-sm text-red-700">{errorMessage(out.error)}</p> : null}
+            <ErrorLine error={out.error} />
           </Section>
         ) : (
           <Section title="This browser">
@@ -113,7 +113,7 @@ export function SettingsScreen() {
               />
             ) : null}
           </div>
-          {waLogout.isError ? <p className="text-sm text-red-700">{errorMessage(waLogout.error)}</p> : null}
+          <ErrorLine error={waLogout.error} />
         </Section>
         <LabelsSettings />
         {SAAS ? (
@@ -132,7 +132,7 @@ export function SettingsScreen() {
 function LabelsSettings() {
   const qc = useQueryClient();
   const labels = useQuery({ queryKey: keys.labels, queryFn: ({ signal }) => listLabels(signal) });
-  const [err, setErr] = useState<string | null>(null);
+  const [err, setErr] = useState<unknown>(null);
   const save = (id: number, patch: Partial<Label>) =>
     updateLabel(id, patch).then((l) => qc.setQueryData<Label[]>(keys.labels, (ls) => (ls ?? []).map((x) => (x.id === id ? { ...x, ...l } : x))));
   const del = useMutation({
@@ -141,7 +141,7 @@ function LabelsSettings() {
       qc.setQueryData<Label[]>(keys.labels, (ls) => (ls ?? []).filter((x) => x.id !== id));
       void qc.invalidateQueries({ queryKey: keys.chatsAll });
     },
-    onError: (e) => setErr(errorMessage(e)),
+    onError: (e) => setErr(e),
   });
   return (
     <Section title="Labels">
@@ -155,7 +155,7 @@ function LabelsSettings() {
         <ul className="space-y-2">
           {labels.data.map((l) => (
             <li key={l.id} className="flex items-end gap-3">
-              <input type="color" aria-label={`Colour of ${l.name}`} value={l.color || '#78716c'} onChange={(e) => void save(l.id, { color: e.target.value }).catch((x) => setErr(errorMessage(x)))} className="mb-1 h-6 w-8 rounded border border-stone-300" />
+              <input type="color" aria-label={`Colour of ${l.name}`} value={l.color || '#78716c'} onChange={(e) => void save(l.id, { color: e.target.value }).catch((x: unknown) => setErr(x))} className="mb-1 h-6 w-8 rounded border border-stone-300" />
               <div className="min-w-0 flex-1">
                 <EditableField label="Label" value={l.name} onSave={(name) => save(l.id, { name })} />
               </div>
@@ -164,7 +164,7 @@ function LabelsSettings() {
           ))}
         </ul>
       )}
-      {err ? <p className="text-sm text-red-700">{err}</p> : null}
+      <ErrorLine error={err} />
     </Section>
   );
 }
