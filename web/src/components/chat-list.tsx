@@ -4,6 +4,8 @@ import { memo, useEffect, useRef } from 'react';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import type { Chat } from '../api/types.ts';
 import { listTime } from '../lib/dates.ts';
+import { displayName } from '../lib/phone.ts';
+import { parseWhatsApp, plainText } from '../lib/wa-format.ts';
 import { Avatar, cx, EmptyState, ErrorState, LoadingState, Spinner } from './ui.tsx';
 
 const ROW_HEIGHT = 72;
@@ -86,13 +88,13 @@ const ChatRow = memo(function ChatRow({ chat, selected, onSelect }: { chat: Chat
       <div className="min-w-0 flex-1">
         <div className="flex items-baseline gap-2">
           <span data-testid="chat-name" className="truncate text-[15px] text-stone-900">
-            {chat.name}
+            {displayName(chat.name)}
           </span>
           <span className={cx('ml-auto shrink-0 text-xs', unread ? 'font-medium text-brand-600' : 'text-stone-500')}>{listTime(chat.lastMessageAt)}</span>
         </div>
         <div className="mt-0.5 flex items-center gap-2">
           <span data-testid="chat-preview" className="truncate text-[13px] text-stone-500">
-            {chat.preview ?? ''}
+            {chat.preview ? plainText(parseWhatsApp(chat.preview)) : ''}
           </span>
           <span className="ml-auto flex shrink-0 items-center gap-1">
             {chat.labels.slice(0, 3).map((l) => (

@@ -11,6 +11,8 @@ import { listStages } from '../api/stages.ts';
 import type { Chat, Contact, Label, Note } from '../api/types.ts';
 import { patchChat } from '../events/patch.ts';
 import { EditableField } from './editable-field.tsx';
+import { displayName, formatPhone } from '../lib/phone.ts';
+import { stampTime } from '../lib/dates.ts';
 import { Avatar, Button, cx, ErrorLine, ErrorState, LabelChip, LoadingState } from './ui.tsx';
 
 const LABEL_COLORS = ['#2563eb', '#16a34a', '#d97706', '#dc2626', '#7c3aed', '#0891b2', '#db2777', '#57534e'];
@@ -42,7 +44,7 @@ export function ContactPanel({ chat, onClose }: { chat: Chat; onClose: () => voi
         {contactId === null ? (
           <section className="flex flex-col items-center gap-2 pb-2 text-center">
             <Avatar name={chat.name} size="lg" />
-            <div className="text-[15px] font-medium">{chat.name}</div>
+            <div className="text-[15px] font-medium">{displayName(chat.name)}</div>
             <p className="text-sm text-stone-500">{chat.isGroup ? 'A group chat: it has no single contact record.' : 'No contact record for this chat yet.'}</p>
           </section>
         ) : contact.isPending ? (
@@ -71,8 +73,8 @@ function ContactFields({ contact, chat, onSave }: { contact: Contact; chat: Chat
     <section className="space-y-3">
       <div className="flex flex-col items-center gap-2 pb-2">
         <Avatar name={contact.name || chat.name} size="lg" />
-        <div className="font-mono text-sm text-stone-600" data-testid="contact-phone">
-          {contact.phone ?? chat.phone ?? 'No phone number'}
+        <div className="text-sm text-stone-600" data-testid="contact-phone">
+          {formatPhone(contact.phone ?? chat.phone) || 'No phone number'}
         </div>
       </div>
       <EditableField label="Name" testId="contact-name" value={contact.name ?? chat.name} onSave={(v) => onSave({ name: v || null })} />
@@ -83,7 +85,7 @@ function ContactFields({ contact, chat, onSave }: { contact: Contact; chat: Chat
         {Object.entries(custom).map(([k, v]) => (
           <div key={k} className="flex items-end gap-1">
             <div className="min-w-0 flex-1">
-              <EditableField label={k} testId={`custom-${k}`} value={v} onSave={(nv) => setCustom({ ...custom, [k]: nv })} />
+              <EditableField label={k} labelAsTyped testId={`custom-${k}`} value={v} onSave={(nv) => setCustom({ ...custom, [k]: nv })} />
             </div>
             <button
               type="button"
@@ -309,7 +311,7 @@ function NotesSection({ chatId }: { chatId: string }) {
         <ul className="space-y-2" data-testid="notes">
           {notes.data.map((n) => (
             <li key={n.id} data-testid="note" className={cx('rounded-md border border-amber-200 bg-amber-50 px-2 py-1.5')}>
-              <EditableField label={new Date(n.createdAt).toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'short' })} value={n.body} multiline onSave={(body) => edit.mutateAsync({ id: n.id, body })} />
+              <EditableField label={stampTime(n.createdAt)} labelAsTyped value={n.body} multiline onSave={(body) => edit.mutateAsync({ id: n.id, body })} />
               <div className="flex justify-end">
                 <button type="button" onClick={() => del.mutate(n.id)} className="text-xs text-stone-500 hover:text-red-700">
                   Delete

@@ -11,6 +11,7 @@ import { addMessage, chronological, updateMessage, type Pages } from '../events/
 import { previewOf } from '../events/apply.ts';
 import { setOpenChat } from '../events/event-stream.tsx';
 import { groupByDay } from '../lib/dates.ts';
+import { displayName, formatPhone } from '../lib/phone.ts';
 import { Composer } from './composer.tsx';
 import { MessageBubble } from './message-bubble.tsx';
 import { Avatar, EmptyState, ErrorLine, ErrorState, LoadingState, Spinner } from './ui.tsx';
@@ -121,9 +122,9 @@ export function Conversation({ chat, onBack, onToggleContact, contactOpen }: { c
           <Avatar name={chat.name} />
           <span className="min-w-0">
             <span data-testid="conversation-title" className="block truncate text-[15px] font-medium text-stone-900">
-              {chat.name}
+              {displayName(chat.name)}
             </span>
-            <span className="block truncate font-mono text-xs text-stone-500">{chat.phone ?? ''}</span>
+            <span data-testid="conversation-phone" className="block truncate text-xs text-stone-500">{formatPhone(chat.phone)}</span>
           </span>
         </button>
         <button

@@ -10,6 +10,7 @@ export function EditableField({
   testId,
   mono,
   multiline,
+  labelAsTyped,
   type = 'text',
 }: {
   label: string;
@@ -19,6 +20,8 @@ export function EditableField({
   testId?: string;
   mono?: boolean;
   multiline?: boolean;
+  /** A name the person typed (a custom field, a note's date): shown exactly so, not upper-cased. */
+  labelAsTyped?: boolean;
   type?: string;
 }) {
   const [editing, setEditing] = useState(false);
@@ -90,18 +93,18 @@ export function EditableField({
 
   return (
     <div className="group">
-      <div className="text-xs font-medium uppercase tracking-wide text-stone-500">{label}</div>
+      <div className={cx('text-xs font-medium text-stone-500', !labelAsTyped && 'uppercase tracking-wide')}>{label}</div>
       {editing ? (
         multiline ? <textarea ref={inputRef} rows={3} {...inputProps} /> : <input ref={inputRef} type={type} {...inputProps} />
       ) : (
         <button
           type="button"
           data-testid={testId}
-          aria-label={`Edit ${label.toLowerCase()}`}
+          aria-label={`Edit ${labelAsTyped ? label : label.toLowerCase()}`}
           onClick={() => setEditing(true)}
-          className={cx('-mx-1 block w-[calc(100%+0.5rem)] truncate rounded px-1 py-1 text-left text-sm hover:bg-stone-100', value ? 'text-stone-900' : 'text-stone-400', mono && 'font-mono')}
+          className={cx('-mx-1 block w-[calc(100%+0.5rem)] rounded px-1 py-1 text-left text-sm hover:bg-stone-100', multiline ? 'whitespace-pre-wrap break-words' : 'truncate', value ? 'text-stone-900' : 'text-stone-400', mono && 'font-mono')}
         >
-          {value || placeholder || `Add ${label.toLowerCase()}`}
+          {value || placeholder || `Add ${labelAsTyped ? label : label.toLowerCase()}`}
         </button>
       )}
       {error ? (

@@ -14,6 +14,8 @@ import { ContactPanel } from '../components/contact-panel.tsx';
 import { Conversation } from '../components/conversation.tsx';
 import { cx, EmptyState, ErrorState, LoadingState } from '../components/ui.tsx';
 import { listTime } from '../lib/dates.ts';
+import { queryWords } from '../lib/highlight.ts';
+import { RichText } from '../components/rich-text.tsx';
 
 export function useChatList(filters: ChatFilters) {
   const f = normaliseFilters(filters);
@@ -242,6 +244,7 @@ function MessageResults({ q, onOpen }: { q: string; onOpen: (chatId: string) => 
   if (results.isPending) return <LoadingState label="Searching messages…" />;
   if (results.isError) return <ErrorState title="Search failed" error={results.error} onRetry={() => void results.refetch()} />;
   const found = results.data.pages.flatMap((p) => p.items);
+  const words = queryWords(q);
   if (found.length === 0) return <EmptyState title={`No messages contain “${q}”`} />;
   return (
     <ul data-testid="message-results" className="scrollbar-thin min-h-0 flex-1 overflow-y-auto">
@@ -252,7 +255,9 @@ function MessageResults({ q, onOpen }: { q: string; onOpen: (chatId: string) => 
               <span>{m.direction === 'out' ? 'You' : (m.author ?? 'Them')}</span>
               <span className="ml-auto">{listTime(m.sentAt)}</span>
             </div>
-            <div className="line-clamp-2 text-sm text-stone-800">{m.body}</div>
+            <div data-testid="message-result-body" className="line-clamp-2 text-sm text-stone-800">
+              <RichText text={m.body} highlight={words} links={false} />
+            </div>
           </button>
         </li>
       ))}

@@ -10,6 +10,7 @@ import type { Chat, Stage } from '../api/types.ts';
 import { patchChat } from '../events/patch.ts';
 import { Avatar, Button, cx, EmptyState, ErrorState, ErrorText, LabelChip, LoadingState } from '../components/ui.tsx';
 import { listTime } from '../lib/dates.ts';
+import { displayName } from '../lib/phone.ts';
 import { useChatList } from './inbox.tsx';
 
 const DRAG_TYPE = 'application/x-queunir-chat';
@@ -164,7 +165,7 @@ function Column({
               <div className="flex items-center gap-2">
                 <Avatar name={c.name} size="sm" />
                 <div className="min-w-0 flex-1">
-                  <div className="truncate text-sm font-medium text-stone-900">{c.name}</div>
+                  <div className="truncate text-sm font-medium text-stone-900">{displayName(c.name)}</div>
                   <div className="truncate text-xs text-stone-500">{c.preview ?? ''}</div>
                 </div>
                 <span className="shrink-0 text-[11px] text-stone-400">{listTime(c.lastMessageAt)}</span>

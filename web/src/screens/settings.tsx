@@ -11,6 +11,7 @@ import { deleteLabel, listLabels, updateLabel } from '../api/labels.ts';
 import type { Label } from '../api/types.ts';
 import { logoutWa } from '../api/wa.ts';
 import { describeWaState } from '../lib/wa-state.ts';
+import { stampTime } from '../lib/dates.ts';
 import { useMe, useWaStatus } from '../session.ts';
 import { Button, ConfirmButton, ErrorLine, ErrorState, LoadingState } from '../components/ui.tsx';
 import { EditableField } from '../components/editable-field.tsx';
@@ -97,7 +98,7 @@ export function SettingsScreen() {
               {words.title}
             </span>
           </Row>
-          {status?.since ? <Row label="Since">{new Date(status.since).toLocaleString('en-GB')}</Row> : null}
+          {status?.since ? <Row label="Since">{stampTime(status.since)}</Row> : null}
           <p className="text-sm text-stone-500">{words.hint}</p>
           <div className="flex flex-wrap gap-2">
             <Link to="/link" className="inline-flex items-center rounded-md border border-stone-300 px-3 py-1.5 text-sm font-medium text-stone-800 hover:bg-stone-50">
