@@ -6,7 +6,7 @@ import type { Chat } from '../api/types.ts';
 import { listTime } from '../lib/dates.ts';
 import { displayName } from '../lib/phone.ts';
 import { parseWhatsApp, plainText } from '../lib/wa-format.ts';
-import { Avatar, cx, EmptyState, ErrorState, LoadingState, Spinner } from './ui.tsx';
+import { Avatar, cx, EmptyState, ErrorState, LoadingState, NotLinkedState, Spinner } from './ui.tsx';
 
 const ROW_HEIGHT = 72;
 
@@ -21,6 +21,8 @@ export interface ChatListProps {
   loadingMore: boolean;
   onLoadMore: () => void;
   emptyText: string;
+  /** WhatsApp is not linked yet: an empty state with the way to link it instead of an error. */
+  notLinked?: boolean;
 }
 
 export function ChatList(props: ChatListProps) {
@@ -48,6 +50,7 @@ export function ChatList(props: ChatListProps) {
   }, [selectedId]);
 
   if (props.status === 'pending') return <LoadingState label="Loading chats…" />;
+  if (props.notLinked && (props.status === 'error' || chats.length === 0)) return <NotLinkedState what="your chats" />;
   if (props.status === 'error') return <ErrorState title="Could not load chats" error={props.error} onRetry={props.onRetry} />;
   if (chats.length === 0) return <EmptyState testId="chat-list-empty" title={props.emptyText} />;
 

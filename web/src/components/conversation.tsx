@@ -18,7 +18,20 @@ import { Avatar, EmptyState, ErrorLine, ErrorState, LoadingState, Spinner } from
 
 let pendingSeq = 0;
 
-export function Conversation({ chat, onBack, onToggleContact, contactOpen }: { chat: Chat; onBack: () => void; onToggleContact: () => void; contactOpen: boolean }) {
+export function Conversation({
+  chat,
+  onBack,
+  onToggleContact,
+  contactOpen,
+  focusComposer = true,
+}: {
+  chat: Chat;
+  onBack: () => void;
+  onToggleContact: () => void;
+  contactOpen: boolean;
+  /** false while the person moves through chats with the arrow keys (the cursor stays on the list). */
+  focusComposer?: boolean;
+}) {
   const qc = useQueryClient();
   const chatId = chat.id;
   const messages = useInfiniteQuery({
@@ -167,7 +180,7 @@ export function Conversation({ chat, onBack, onToggleContact, contactOpen }: { c
         )}
       </div>
       <ErrorLine error={send.error} prefix="Not sent." testId="send-error" className="bg-red-50 px-4 py-1 text-xs" />
-      <Composer onSend={onSend} />
+      <Composer onSend={onSend} autoFocus={focusComposer} />
     </section>
   );
 }

@@ -75,6 +75,19 @@ export function ErrorLine({ error, prefix, testId, className }: { error: unknown
   );
 }
 
+/** Before WhatsApp is linked: there is nothing to show yet, and one thing to do. */
+export function NotLinkedState({ what }: { what: string }) {
+  return (
+    <div data-testid="not-linked" className="flex h-full min-h-24 flex-col items-center justify-center gap-3 p-6 text-center">
+      <p className="text-sm font-medium text-stone-700">Link WhatsApp to see {what} here.</p>
+      <p className="max-w-xs text-sm text-stone-500">Scan a QR code with WhatsApp on your phone, as for WhatsApp Web. It takes a minute.</p>
+      <Link to="/link" data-testid="link-whatsapp" className="rounded-md bg-brand-600 px-4 py-2 text-sm font-medium text-white hover:bg-brand-700">
+        Link WhatsApp
+      </Link>
+    </div>
+  );
+}
+
 export function ErrorState({ error, onRetry, title = 'Something went wrong' }: { error: unknown; onRetry?: () => void; title?: string }) {
   return (
     <div role="alert" className="flex h-full min-h-24 flex-col items-center justify-center gap-2 p-6 text-center">

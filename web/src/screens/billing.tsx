@@ -16,7 +16,7 @@ export function formatDay(iso: string | null): string {
 }
 
 /** What a plan means for the user, in words. */
-function describePlan(plan: Plan): { title: string; tone: Tone; detail: string; canSubscribe: boolean; canManage: boolean } {
+export function describePlan(plan: Plan): { title: string; tone: Tone; detail: string; canSubscribe: boolean; canManage: boolean } {
   if (!plan.enabled) {
     return { title: 'Included', tone: 'good', detail: 'Billing is not enabled on this server: your account is active.', canSubscribe: false, canManage: false };
   }

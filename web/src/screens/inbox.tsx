@@ -1,7 +1,7 @@
 // The inbox: chat list (search, filters) | conversation | contact panel. Keyboard: up/down moves
 // through chats, `/` focuses search, Esc closes the contact panel (then the chat, at phone width).
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { useNavigate, useParams } from 'react-router';
+import { useLocation, useNavigate, useParams } from 'react-router';
 import { keepPreviousData, useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { getChat, listChats, type ChatFilters } from '../api/chats.ts';
 import { keys, normaliseFilters } from '../api/keys.ts';
@@ -14,6 +14,7 @@ import { ContactPanel } from '../components/contact-panel.tsx';
 import { Conversation } from '../components/conversation.tsx';
 import { cx, EmptyState, ErrorState, LoadingState } from '../components/ui.tsx';
 import { listTime } from '../lib/dates.ts';
+import { useNotLinked } from '../session.ts';
 import { queryWords } from '../lib/highlight.ts';
 import { RichText } from '../components/rich-text.tsx';
 
@@ -40,6 +41,7 @@ export function InboxScreen() {
   const { chatId } = useParams();
   const selectedId = chatId ?? null;
   const navigate = useNavigate();
+  const viaKeys = (useLocation().state as { via?: string } | null)?.via === 'keys';
   const [query, setQuery] = useState('');
   const [q, setQ] = useState('');
   const [unread, setUnread] = useState(false);
@@ -103,7 +105,7 @@ export function InboxScreen() {
         const i = sel ? list.findIndex((c) => c.id === sel) : -1;
         const next = e.key === 'ArrowDown' ? Math.min(list.length - 1, i + 1) : Math.max(0, i < 0 ? 0 : i - 1);
         const target = list[next];
-        if (target && target.id !== sel) navigate(`/inbox/${encodeURIComponent(target.id)}`, { replace: true });
+        if (target && target.id !== sel) navigate(`/inbox/${encodeURIComponent(target.id)}`, { replace: true, state: { via: 'keys' } });
       }
     };
     window.addEventListener('keydown', onKey);
@@ -111,6 +113,7 @@ export function InboxScreen() {
   }, [navigate]);
 
   const filtered = !!(q || unread || label !== null || stage !== null);
+  const notLinked = useNotLinked(chats.error, !filtered && chats.isSuccess && items.length === 0);
 
   return (
     <div className="flex h-full min-h-0">
@@ -202,6 +205,7 @@ export function InboxScreen() {
             hasMore={!!hasNextPage}
             loadingMore={isFetchingNextPage}
             onLoadMore={loadMore}
+            notLinked={notLinked}
             emptyText={filtered ? 'No chats match these filters' : 'No chats yet. They appear here as soon as WhatsApp syncs.'}
           />
         )}
@@ -215,7 +219,7 @@ export function InboxScreen() {
           </div>
         ) : selected ? (
           <>
-            <Conversation key={selected.id} chat={selected} onBack={() => navigate('/inbox')} contactOpen={contactOpen} onToggleContact={() => setContactOpen((o) => !o)} />
+            <Conversation key={selected.id} chat={selected} focusComposer={!viaKeys} onBack={() => navigate('/inbox')} contactOpen={contactOpen} onToggleContact={() => setContactOpen((o) => !o)} />
             {contactOpen ? (
               <div className="fixed inset-0 z-30 flex bg-black/20 lg:static lg:z-auto lg:bg-transparent" onClick={(e) => e.target === e.currentTarget && setContactOpen(false)}>
                 <div className="ml-auto flex h-full w-full max-w-md lg:max-w-none">

@@ -8,7 +8,8 @@ import { keys } from '../api/keys.ts';
 import { createStage, deleteStage, listStages, reorderStages, updateStage } from '../api/stages.ts';
 import type { Chat, Stage } from '../api/types.ts';
 import { patchChat } from '../events/patch.ts';
-import { Avatar, Button, cx, EmptyState, ErrorState, ErrorText, LabelChip, LoadingState } from '../components/ui.tsx';
+import { Avatar, Button, cx, EmptyState, ErrorState, ErrorText, LabelChip, LoadingState, NotLinkedState } from '../components/ui.tsx';
+import { useNotLinked } from '../session.ts';
 import { listTime } from '../lib/dates.ts';
 import { displayName } from '../lib/phone.ts';
 import { useChatList } from './inbox.tsx';
@@ -25,6 +26,7 @@ export function PipelineScreen() {
   const stages = useQuery({ queryKey: keys.stages, queryFn: ({ signal }) => listStages(signal) });
   const [error, setError] = useState<BoardError | null>(null);
   const qc = useQueryClient();
+  const notLinked = useNotLinked(stages.error);
 
   const add = useMutation({
     mutationFn: (name: string) => createStage(name),
@@ -45,6 +47,8 @@ export function PipelineScreen() {
       </header>
       {stages.isPending ? (
         <LoadingState label="Loading the board…" />
+      ) : notLinked ? (
+        <NotLinkedState what="your pipeline" />
       ) : stages.isError ? (
         <ErrorState title="Could not load stages" error={stages.error} onRetry={() => void stages.refetch()} />
       ) : (

@@ -1,5 +1,5 @@
-// Settings: the account, the WhatsApp session (state, log out), labels, and billing (a link for the
-// billing issue to fill).
+// Settings: the account, the WhatsApp session (state, log out), notifications (sound; desktop
+// notifications asked for from a button, never on load), labels, and billing.
 import { useState, type ReactNode } from 'react';
 import { Link, useNavigate } from 'react-router';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
@@ -12,9 +12,20 @@ import type { Label } from '../api/types.ts';
 import { logoutWa } from '../api/wa.ts';
 import { describeWaState } from '../lib/wa-state.ts';
 import { stampTime } from '../lib/dates.ts';
-import { useMe, useWaStatus } from '../session.ts';
-import { Button, ConfirmButton, ErrorLine, ErrorState, LoadingState } from '../components/ui.tsx';
+import { useMe, useNotLinked, useWaStatus } from '../session.ts';
+import { Button, ConfirmButton, ErrorLine, ErrorState, LoadingState, NotLinkedState } from '../components/ui.tsx';
 import { EditableField } from '../components/editable-field.tsx';
+import { describePlan } from './billing.tsx';
+import { planOf } from '../api/billing.ts';
+import { askNotificationPermission, notificationsSupported, readPrefs, writePrefs, type AlertPrefs } from '../events/alerts.ts';
+
+/** A role in words ("Role: user" says nothing to a person). */
+export function roleWords(role: string): string {
+  if (role === 'user' || role === 'owner') return 'Owner of this account';
+  if (role === 'admin') return 'Operator: manages every account on this server';
+  if (role === 'agent') return 'Agent: answers chats';
+  return role.charAt(0).toUpperCase() + role.slice(1).replace(/_/g, ' ');
+}
 
 function Section({ title, children, testId }: { title: string; children: ReactNode; testId?: string }) {
   return (
@@ -75,8 +86,12 @@ export function SettingsScreen() {
                 <Row label="Email">
                   <span data-testid="account-email">{me.data.user.email}</span>
                 </Row>
-                <Row label="Role">{me.data.user.role}</Row>
-                <Row label="Plan">{me.data.plan.status}</Row>
+                <Row label="Role">
+                  <span data-testid="account-role">{roleWords(me.data.user.role)}</span>
+                </Row>
+                <Row label="Plan">
+                  <span data-testid="account-plan">{describePlan(planOf(me.data)).title}</span>
+                </Row>
               </>
             )}
             <Button variant="secondary" data-testid="logout" onClick={() => out.mutate()} disabled={out.isPending}>
@@ -116,10 +131,11 @@ export function SettingsScreen() {
           </div>
           <ErrorLine error={waLogout.error} />
         </Section>
+        <NotificationSettings />
         <LabelsSettings />
         {SAAS ? (
           <Section title="Billing" testId="settings-billing">
-            <p className="text-sm text-stone-600">Plan: {me.data?.plan.status ?? '…'}</p>
+            <p className="text-sm text-stone-600">{me.data ? describePlan(planOf(me.data)).detail : 'Loading your plan…'}</p>
             <Link to="/billing" data-testid="billing-link" className="text-sm font-medium text-brand-700 hover:underline">
               Manage billing
             </Link>
@@ -133,6 +149,7 @@ export function SettingsScreen() {
 function LabelsSettings() {
   const qc = useQueryClient();
   const labels = useQuery({ queryKey: keys.labels, queryFn: ({ signal }) => listLabels(signal) });
+  const notLinked = useNotLinked(labels.error);
   const [err, setErr] = useState<unknown>(null);
   const save = (id: number, patch: Partial<Label>) =>
     updateLabel(id, patch).then((l) => qc.setQueryData<Label[]>(keys.labels, (ls) => (ls ?? []).map((x) => (x.id === id ? { ...x, ...l } : x))));
@@ -148,6 +165,8 @@ function LabelsSettings() {
     <Section title="Labels">
       {labels.isPending ? (
         <LoadingState />
+      ) : notLinked ? (
+        <NotLinkedState what="your labels" />
       ) : labels.isError ? (
         <ErrorState error={labels.error} onRetry={() => void labels.refetch()} />
       ) : labels.data.length === 0 ? (
@@ -166,6 +185,56 @@ function LabelsSettings() {
         </ul>
       )}
       <ErrorLine error={err} />
+    </Section>
+  );
+}
+
+function NotificationSettings() {
+  const [prefs, setPrefs] = useState<AlertPrefs>(readPrefs);
+  const [permission, setPermission] = useState<NotificationPermission | 'unsupported'>(() => (notificationsSupported() ? Notification.permission : 'unsupported'));
+  const update = (next: AlertPrefs) => {
+    writePrefs(next);
+    setPrefs(next);
+  };
+  const desktopOn = prefs.desktop && permission === 'granted';
+  return (
+    <Section title="Notifications" testId="settings-notifications">
+      <p className="text-sm text-stone-600">New messages in chats assigned to nobody or to you. Muted chats stay silent.</p>
+      <label className="flex items-center gap-2 text-sm text-stone-800">
+        <input type="checkbox" data-testid="sound-toggle" checked={prefs.sound} onChange={(e) => update({ ...prefs, sound: e.target.checked })} className="size-4 accent-brand-600" />
+        Play a sound
+      </label>
+      {permission === 'unsupported' ? (
+        <p className="text-sm text-stone-500">This browser cannot show desktop notifications.</p>
+      ) : permission === 'denied' ? (
+        <p data-testid="notifications-blocked" className="text-sm text-stone-500">
+          Desktop notifications are blocked for this site. Allow them in the browser's site settings, then reload.
+        </p>
+      ) : desktopOn ? (
+        <div className="flex flex-wrap items-center gap-3">
+          <span data-testid="notifications-state" className="text-sm text-stone-800">
+            Desktop notifications are on.
+          </span>
+          <Button variant="secondary" data-testid="notifications-off" onClick={() => update({ ...prefs, desktop: false })}>
+            Turn off
+          </Button>
+        </div>
+      ) : (
+        <Button
+          variant="secondary"
+          data-testid="notifications-on"
+          onClick={() => {
+            if (permission === 'granted') update({ ...prefs, desktop: true });
+            else
+              void askNotificationPermission().then((p) => {
+                setPermission(p);
+                setPrefs(readPrefs());
+              });
+          }}
+        >
+          Turn on desktop notifications
+        </Button>
+      )}
     </Section>
   );
 }
