@@ -63,7 +63,7 @@ export function AppShell({ children }: { children: ReactNode }) {
               <span className="relative">
                 <Icon name={n.icon} />
                 {n.icon === 'inbox' && unread > 0 ? (
-                  <span data-testid="nav-unread" className="absolute -top-1.5 -right-2.5 min-w-4 rounded-full bg-brand-500 px-1 text-center text-[10px] font-semibold leading-4 text-white">
+                  <span data-testid="nav-unread" className="absolute -top-1.5 -right-2.5 min-w-4 rounded-full bg-brand-600 px-1 text-center text-[10px] font-semibold leading-4 text-white">
                     {unread > 99 ? '99+' : unread}
                   </span>
                 ) : null}

@@ -104,7 +104,7 @@ const ChatRow = memo(function ChatRow({ chat, selected, onSelect }: { chat: Chat
               <span key={l.id} title={l.name} aria-label={`Label ${l.name}`} className="size-2 rounded-full" style={{ backgroundColor: l.color || '#78716c' }} />
             ))}
             {unread ? (
-              <span data-testid="unread-badge" aria-label={`${chat.unreadCount} unread`} className="min-w-5 rounded-full bg-brand-500 px-1.5 text-center text-[11px] font-semibold leading-5 text-white">
+              <span data-testid="unread-badge" aria-label={`${chat.unreadCount} unread`} className="min-w-5 rounded-full bg-brand-600 px-1.5 text-center text-[11px] font-semibold leading-5 text-white">
                 {chat.unreadCount > 999 ? '999+' : chat.unreadCount}
               </span>
             ) : null}

@@ -214,7 +214,7 @@ function LabelsSection({ chat }: { chat: Chat }) {
     <section className="space-y-2" data-testid="labels-section">
       <div className="text-xs font-medium uppercase tracking-wide text-stone-500">Labels</div>
       <div className="flex flex-wrap gap-1" data-testid="chat-labels">
-        {chat.labels.length === 0 ? <span className="text-sm text-stone-400">No labels</span> : null}
+        {chat.labels.length === 0 ? <span className="text-sm text-stone-500">No labels</span> : null}
         {chat.labels.map((l) => (
           <LabelChip key={l.id} name={l.name} color={l.color} onRemove={() => remove.mutate(l)} />
         ))}
@@ -306,7 +306,7 @@ function NotesSection({ chatId }: { chatId: string }) {
       ) : notes.isError ? (
         <ErrorState title="Could not load notes" error={notes.error} onRetry={() => void notes.refetch()} />
       ) : notes.data.length === 0 ? (
-        <p className="text-sm text-stone-400">No notes yet.</p>
+        <p className="text-sm text-stone-500">No notes yet.</p>
       ) : (
         <ul className="space-y-2" data-testid="notes">
           {notes.data.map((n) => (

@@ -150,7 +150,7 @@ export function Conversation({
           {contactOpen ? 'Hide details' : 'Details'}
         </button>
       </header>
-      <div ref={scrollRef} onScroll={onScroll} data-testid="message-list" className="scrollbar-thin min-h-0 flex-1 overflow-y-auto py-2">
+      <div ref={scrollRef} onScroll={onScroll} data-testid="message-list" role="log" aria-label="Messages" tabIndex={0} className="scrollbar-thin min-h-0 flex-1 overflow-y-auto py-2">
         {messages.isPending ? (
           <LoadingState label="Loading messages…" />
         ) : messages.isError ? (

@@ -91,6 +91,8 @@ export function EditableField({
     className: cx('w-full rounded border border-brand-500 bg-white px-2 py-1 text-sm outline-none ring-2 ring-brand-100', mono && 'font-mono'),
   };
 
+  const named = labelAsTyped ? label : label.toLowerCase();
+  const shown = value || placeholder || `Add ${named}`;
   return (
     <div className="group">
       <div className={cx('text-xs font-medium text-stone-500', !labelAsTyped && 'uppercase tracking-wide')}>{label}</div>
@@ -100,11 +102,12 @@ export function EditableField({
         <button
           type="button"
           data-testid={testId}
-          aria-label={`Edit ${labelAsTyped ? label : label.toLowerCase()}`}
+          // The visible value is part of the name ("Edit name: Priya"), as speech input expects.
+          aria-label={`Edit ${named}: ${shown}`}
           onClick={() => setEditing(true)}
-          className={cx('-mx-1 block w-[calc(100%+0.5rem)] rounded px-1 py-1 text-left text-sm hover:bg-stone-100', multiline ? 'whitespace-pre-wrap break-words' : 'truncate', value ? 'text-stone-900' : 'text-stone-400', mono && 'font-mono')}
+          className={cx('-mx-1 block w-[calc(100%+0.5rem)] rounded px-1 py-1 text-left text-sm hover:bg-stone-100', multiline ? 'whitespace-pre-wrap break-words' : 'truncate', value ? 'text-stone-900' : 'text-stone-500', mono && 'font-mono')}
         >
-          {value || placeholder || `Add ${labelAsTyped ? label : label.toLowerCase()}`}
+          {shown}
         </button>
       )}
       {error ? (

@@ -175,7 +175,7 @@ export function Avatar({ name, size = 'md' }: { name: string; size?: 'sm' | 'md'
   for (const ch of name) h = (h * 31 + ch.charCodeAt(0)) % 360;
   const dim = size === 'sm' ? 'size-8 text-xs' : size === 'lg' ? 'size-16 text-xl' : 'size-10 text-sm';
   return (
-    <span aria-hidden className={cx('inline-flex shrink-0 items-center justify-center rounded-full font-medium text-white', dim)} style={{ backgroundColor: `hsl(${h} 28% 52%)` }}>
+    <span aria-hidden className={cx('inline-flex shrink-0 items-center justify-center rounded-full font-medium text-white', dim)} style={{ backgroundColor: `hsl(${h} 28% 36%)` }}>
       {initials}
     </span>
   );

@@ -117,6 +117,7 @@ export function InboxScreen() {
 
   return (
     <div className="flex h-full min-h-0">
+      <h1 className="sr-only">Inbox</h1>
       <section aria-label="Chat list" className={cx('min-h-0 w-full flex-col border-r border-stone-200 bg-white md:flex md:w-[340px] lg:w-[380px]', selectedId ? 'hidden' : 'flex')}>
         <div className="space-y-2 border-b border-stone-200 px-3 py-2">
           <div className="relative">

@@ -1,7 +1,7 @@
 // The pipeline board: a column per stage (plus chats without a stage), cards for chats, HTML5 drag
 // and drop to move a card, counts per column. Stages can be added, renamed, reordered, deleted.
 import { useMemo, useState, type DragEvent, type ReactNode } from 'react';
-import { useNavigate } from 'react-router';
+import { Link, useNavigate } from 'react-router';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { setChatStage } from '../api/chats.ts';
 import { keys } from '../api/keys.ts';
@@ -12,6 +12,7 @@ import { Avatar, Button, cx, EmptyState, ErrorState, ErrorText, LabelChip, Loadi
 import { useNotLinked } from '../session.ts';
 import { listTime } from '../lib/dates.ts';
 import { displayName } from '../lib/phone.ts';
+import { parseWhatsApp, plainText } from '../lib/wa-format.ts';
 import { useChatList } from './inbox.tsx';
 
 const DRAG_TYPE = 'application/x-queunir-chat';
@@ -169,10 +170,13 @@ function Column({
               <div className="flex items-center gap-2">
                 <Avatar name={c.name} size="sm" />
                 <div className="min-w-0 flex-1">
-                  <div className="truncate text-sm font-medium text-stone-900">{displayName(c.name)}</div>
-                  <div className="truncate text-xs text-stone-500">{c.preview ?? ''}</div>
+                  {/* The way in by keyboard (the card itself is for the mouse's drag and drop). */}
+                  <Link to={`/inbox/${encodeURIComponent(c.id)}`} draggable={false} className="block truncate text-sm font-medium text-stone-900 hover:underline">
+                    {displayName(c.name)}
+                  </Link>
+                  <div className="truncate text-xs text-stone-500">{c.preview ? plainText(parseWhatsApp(c.preview)) : ''}</div>
                 </div>
-                <span className="shrink-0 text-[11px] text-stone-400">{listTime(c.lastMessageAt)}</span>
+                <span className="shrink-0 text-[11px] text-stone-500">{listTime(c.lastMessageAt)}</span>
               </div>
               {c.labels.length > 0 ? (
                 <div className="mt-1.5 flex flex-wrap gap-1">
@@ -236,7 +240,7 @@ function StageColumn({ stage, index, stages, onError }: { stage: Stage; index: n
     reorder.mutate(ids);
   };
   const header = (
-    <span className="flex items-center text-stone-400">
+    <span className="flex items-center text-stone-500">
       <button type="button" aria-label={`Move ${stage.name} left`} disabled={index === 0} onClick={() => shift(-1)} className="rounded px-1 hover:bg-stone-200 hover:text-stone-700 disabled:opacity-30">
         ‹
       </button>
