@@ -99,17 +99,16 @@ function inline(text: string, from: number, to: number, links: Array<[number, nu
   return out;
 }
 
-/** Inline `code` is taken literally; the rest of the line gets emphasis and links. */
-function withCode(text: string): Span[] {
+/** Pieces matching `re` become `make(match)`; the text between them goes through `rest`. */
+function splitBy(text: string, re: RegExp, make: (inner: string) => Span, rest: (text: string) => Span[]): Span[] {
   const out: Span[] = [];
-  const code = /`([^`\n]+)`/g;
   let at = 0;
-  for (const m of text.matchAll(code)) {
-    if (m.index! > at) out.push(...plain(text.slice(at, m.index)));
-    out.push({ t: 'code', text: m[1]! });
+  for (const m of text.matchAll(re)) {
+    if (m.index! > at) out.push(...rest(text.slice(at, m.index)));
+    out.push(make(m[1]!));
     at = m.index! + m[0].length;
   }
-  if (at < text.length) out.push(...plain(text.slice(at)));
+  if (at < text.length) out.push(...rest(text.slice(at)));
   return out;
 }
 
@@ -117,17 +116,10 @@ function plain(text: string): Span[] {
   return inline(text, 0, text.length, findLinks(text));
 }
 
+/** ```blocks``` and inline `code` are taken literally; the rest gets emphasis and links. */
 export function parseWhatsApp(text: string): Span[] {
-  const out: Span[] = [];
-  const block = /```([\s\S]+?)```/g;
-  let at = 0;
-  for (const m of text.matchAll(block)) {
-    if (m.index! > at) out.push(...withCode(text.slice(at, m.index)));
-    out.push({ t: 'pre', text: m[1]! });
-    at = m.index! + m[0].length;
-  }
-  if (at < text.length) out.push(...withCode(text.slice(at)));
-  return out;
+  const withCode = (t: string) => splitBy(t, /`([^`\n]+)`/g, (inner) => ({ t: 'code', text: inner }), plain);
+  return splitBy(text, /```([\s\S]+?)```/g, (inner) => ({ t: 'pre', text: inner }), withCode);
 }
 
 /** The text without its markers (previews, search): what a person reads. */
