@@ -12,7 +12,7 @@ import path from 'node:path';
 import t from 'tap';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { FakeStripe, FAKE_PRICE_ID, FAKE_STRIPE_KEY, FAKE_WEBHOOK_SECRET, type FakeEvent } from '../../test-support/fake-stripe.ts';
-import { assertChromium, CHROMIUM, ROOT, startSystem, stepSequence } from './system.ts';
+import { assertChromium, checkA11y, CHROMIUM, ROOT, startSystem, stepSequence } from './system.ts';
 
 t.setTimeout(600_000);
 assertChromium(); // fails loudly (never skips) when Chromium is missing
@@ -74,6 +74,8 @@ step('a new account has no plan: the Link screen explains, the Billing page offe
   await required.waitFor();
   t.match(await required.innerText(), /does not include a WhatsApp session yet/, 'the Link screen says the plan does not allow a slice');
   t.equal(await page.getByTestId('connect').count(), 0, 'no connect button');
+  t.ok(await page.getByTestId('nav-billing').isVisible(), 'billing is on: Billing is in the navigation');
+  await checkA11y(t, page, 'link (plan required)');
   await page.getByTestId('go-subscribe').click();
   await page.waitForURL(/\/billing$/);
   const status = page.getByTestId('billing-status');
@@ -83,6 +85,7 @@ step('a new account has no plan: the Link screen explains, the Billing page offe
   t.match(await page.getByTestId('billing-detail').innerText(), /Choose a plan to connect your WhatsApp/);
   t.ok(await page.getByTestId('subscribe').isVisible(), 'a Subscribe button');
   t.equal(await page.getByTestId('manage-billing').count(), 0, 'nothing to manage yet');
+  await checkA11y(t, page, 'billing (no plan)');
   await shot('billing-none.png');
 });
 
@@ -110,6 +113,7 @@ step('subscribe: to (fake) Stripe Checkout, the customer pays, the webhook lands
   t.equal(await page.getByTestId('billing-banner').count(), 0, 'no banner');
   await page.goto(`${sys.origin}/billing`); // without the ?checkout notice, for the picture
   await page.getByTestId('billing-renewal').waitFor();
+  await checkA11y(t, page, 'billing (active)');
   await shot('billing-active.png');
 });
 
@@ -123,6 +127,7 @@ step('a renewal payment fails → past due: the grace date, Update payment metho
   t.equal(grace, expected, `the grace period ends seven days after the failure (${expected})`);
   t.match(await page.getByTestId('billing-detail').innerText(), new RegExp(`Update your payment method before ${grace}`));
   t.equal((await page.getByTestId('manage-billing').innerText()).trim(), 'Update payment method');
+  await checkA11y(t, page, 'billing (past due)');
   await shot('billing-past-due.png');
   await page.getByTestId('nav-settings').click();
   const banner = page.getByTestId('billing-banner');

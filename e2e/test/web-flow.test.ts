@@ -3,13 +3,16 @@
 // on the WhatsApp simulator page, which stands in for WhatsApp's servers only), and the gateway
 // serving the SaaS build. register → link → QR → the simulated phone scans → chats → a live incoming
 // message → reply with ticks → label, note → pipeline drag → reload keeps it all → log out.
-// Screenshots of each screen go to screenshots/e2e/ (ignored by git).
+// Every screen passes an axe-core accessibility check (no serious or critical violation, one <main>).
+// Screenshots of each screen go to screenshots/e2e/ (ignored by git), among them the screens before
+// linking (empty states), a formatted message with a link, a highlighted search result and the
+// unread count (the tab title is asserted; the picture shows the same count on the Inbox item).
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { assertChromium, CHROMIUM, ROOT, startSystem, stepSequence, waitUntil } from './system.ts';
+import { assertChromium, checkA11y, CHROMIUM, ROOT, startSystem, stepSequence, waitUntil } from './system.ts';
 
 t.setTimeout(900_000);
 assertChromium(); // fails loudly (never skips) when Chromium is missing
@@ -33,6 +36,7 @@ const labelName = `VIP ${crypto.randomUUID().slice(0, 4)}`;
 const noteText = `Wants 20 units by Friday (${crypto.randomUUID().slice(0, 6)})`;
 const replyText = `Thanks Priya, on its way (${crypto.randomUUID().slice(0, 6)})`;
 const incomingText = `Can you confirm the order? (${crypto.randomUUID().slice(0, 6)})`;
+const formattedText = `Your *order* is ready: https://shop.example/track?id=42 _thanks!_ (not a link: javascript:alert(1)) ${crypto.randomUUID().slice(0, 6)}`;
 
 async function newPage(viewport: { width: number; height: number }): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext({ viewport, locale: 'en-GB', timezoneId: 'UTC' });
@@ -54,24 +58,51 @@ let sliceId = 0;
 let chatId = '';
 let stageId = '';
 
-step('register: a field error beside the password, then an account', async (t) => {
+step('register: the password rule, a field error beside the password, then an account', async (t) => {
   await page.goto(`${sys.origin}/`);
   await page.waitForURL(/\/login$/);
   t.pass('a visitor is sent to the login screen');
+  await checkA11y(t, page, 'login');
   await page.getByRole('link', { name: 'Create an account' }).click();
   await page.waitForURL(/\/register$/);
+  t.match(await page.getByTestId('password-rule').innerText(), /At least 10 characters/, 'the password rule is shown before it is broken');
   await page.locator('#email').fill(email);
   await page.locator('#password').fill('short');
+  await page.getByTestId('toggle-password').click();
+  t.equal(await page.locator('#password').getAttribute('type'), 'text', 'the password can be shown');
   await page.getByTestId('auth-submit').click();
   const err = page.getByTestId('password-error');
   await err.waitFor();
-  t.match(await err.innerText(), /at least 10 characters/i, 'the server refused a short password, shown beside the password field');
+  t.match(await err.innerText(), /at least 10 characters/i, 'a short password is refused beside the password field');
   t.equal(await page.getByTestId('email-error').count(), 0, 'no error beside the email');
+  await checkA11y(t, page, 'register with an error');
   await shot(page, '01-register-error.png');
   await page.locator('#password').fill(password);
   await page.getByTestId('auth-submit').click();
   await page.waitForURL(/\/link$/);
   t.pass('registered and sent on to link WhatsApp');
+});
+
+step('before linking: Inbox, Pipeline and Settings show "Link WhatsApp", not errors', async (t) => {
+  await checkA11y(t, page, 'link (not started)');
+  for (const [nav, file] of [
+    ['inbox', '02a-empty-inbox.png'],
+    ['pipeline', '02b-empty-pipeline.png'],
+    ['settings', '02c-empty-settings.png'],
+  ] as const) {
+    await page.getByTestId(`nav-${nav}`).click();
+    await page.waitForURL(new RegExp(`/${nav}$`));
+    const empty = page.getByTestId('not-linked').first();
+    await empty.waitFor();
+    t.match(await empty.innerText(), /Link WhatsApp to see your/, `${nav}: a friendly empty state`);
+    t.equal(await page.getByTestId('link-whatsapp').first().getAttribute('href'), '/link', `${nav}: with a "Link WhatsApp" button`);
+    t.equal(await page.getByRole('alert').count(), 0, `${nav}: no red error`);
+    t.equal(await page.getByRole('button', { name: 'Try again' }).count(), 0, `${nav}: no useless retry`);
+    await checkA11y(t, page, `${nav} before linking`);
+    await shot(page, file);
+  }
+  await page.getByTestId('link-whatsapp').first().click();
+  await page.waitForURL(/\/link$/);
 });
 
 step('link: connect through the UI, the QR shown as an image, the phone scans', async (t) => {
@@ -85,6 +116,7 @@ step('link: connect through the UI, the QR shown as an image, the phone scans', 
   const drawn = await qr.evaluate((el) => (el as HTMLImageElement).complete && (el as HTMLImageElement).naturalWidth);
   t.ok(Number(drawn) > 0, `the image is drawn (${drawn} px wide)`);
   await page.getByTestId('qr-countdown').waitFor();
+  await checkA11y(t, page, 'link (QR)');
   await shot(page, '02-link-qr.png');
 
   const me = (await (await context.request.get(`${sys.origin}/api/me`)).json()) as { slice: { id: number } | null };
@@ -104,6 +136,7 @@ step('inbox: the chats from the simulator, one opened, a live incoming message, 
   const chats = await sys.sliceGet<{ items: { id: number; name: string; waId: string }[] }>(sliceId, '/api/chats?limit=100');
   t.equal(chats.items.length, 30, 'the slice stored every chat of the scenario');
   await waitUntil('the chat list filled', STEP, async () => (await rows.count()) >= 8);
+  await checkA11y(t, page, 'inbox');
   t.ok((await rows.count()) >= 8, `the list shows the chats (${await rows.count()} rows rendered)`);
   const target = chats.items.find((c) => c.name === contactName);
   t.ok(target, `${contactName} is among the chats`);
@@ -114,6 +147,8 @@ step('inbox: the chats from the simulator, one opened, a live incoming message, 
   await row.click();
   await page.waitForURL(new RegExp(`/inbox/${chatId}$`));
   t.equal((await page.getByTestId('conversation-title').innerText()).trim(), contactName, 'the conversation is open');
+  await waitUntil('the cursor in the composer', STEP, () => page.getByTestId('composer').evaluate((el) => el === document.activeElement));
+  t.pass('opening the chat put the cursor in the composer');
   const messages = page.getByTestId('message');
   await waitUntil('its history shown', STEP, async () => (await messages.count()) >= 5);
   t.ok((await messages.count()) >= 5, `its history is shown (${await messages.count()} messages)`);
@@ -136,7 +171,52 @@ step('inbox: the chats from the simulator, one opened, a live incoming message, 
   t.ok(a >= 1, `the reply shows ticks (${await ack.getAttribute('aria-label')})`);
   t.not(await reply.getAttribute('data-pending'), 'true', 'no longer pending');
   t.equal(await page.getByTestId('composer').inputValue(), '', 'the composer is empty again');
+  await checkA11y(t, page, 'conversation');
   await shot(page, '03-inbox-chat-open.png');
+});
+
+step('reading: WhatsApp formatting and a safe link in a message', async (t) => {
+  const target = (await sys.sliceGet<{ items: { id: number; name: string; waId: string }[] }>(sliceId, '/api/chats?limit=100')).items.find((c) => String(c.id) === chatId)!;
+  const sent = await sys.sim(sliceId, '/sim/incoming', { chatWaId: target.waId, body: formattedText });
+  t.equal(sent.status, 200, 'the simulated contact wrote a formatted message');
+  const bubble = page.locator('[data-testid="message"][data-direction="in"]', { hasText: 'is ready' }).last();
+  await bubble.getByRole('link').waitFor();
+  t.equal((await bubble.locator('strong').innerText()).trim(), 'order', '*order* is bold');
+  t.equal((await bubble.locator('em').innerText()).trim(), 'thanks!', '_thanks!_ is italic');
+  const link = bubble.getByRole('link');
+  t.equal(await link.count(), 1, 'one link: the javascript: address stays text');
+  t.equal(await link.getAttribute('href'), 'https://shop.example/track?id=42', 'the link points at the address');
+  t.equal(await link.getAttribute('rel'), 'noopener noreferrer', 'and opens without handing over the page');
+  t.match(await bubble.innerText(), /javascript:alert\(1\)/, 'the javascript: address is shown as text');
+  await checkA11y(t, page, 'conversation with a formatted message');
+  await shot(page, '03a-formatted-message.png');
+});
+
+step('attention: a message in another chat counts in the tab title and on the Inbox item', async (t) => {
+  const chats = await sys.sliceGet<{ items: { id: number; name: string; waId: string }[] }>(sliceId, '/api/chats?limit=100');
+  const other = chats.items.find((c) => c.name !== contactName)!;
+  const sent = await sys.sim(sliceId, '/sim/incoming', { chatWaId: other.waId, body: `Hello from ${other.name} (${crypto.randomUUID().slice(0, 6)})` });
+  t.equal(sent.status, 200, `${other.name} wrote`);
+  await page.locator(`[data-testid="chat-row"][data-chat-id="${other.id}"] [data-testid="unread-badge"]`).waitFor();
+  t.pass('that chat shows an unread badge');
+  await waitUntil('the tab title counts unread chats', STEP, async () => /^\(\d+\) Queunir$/.test(await page.title()));
+  const title = await page.title();
+  const count = Number(/^\((\d+)\)/.exec(title)![1]);
+  t.ok(count >= 1, `the tab title reads "${title}"`);
+  t.equal((await page.getByTestId('nav-unread').innerText()).trim(), String(count), 'the Inbox item shows the same count');
+  await shot(page, '03b-unread-count.png');
+});
+
+step('search: the words of the query are highlighted in the message results', async (t) => {
+  await page.getByTestId('chat-search').fill('Confirm ORDER');
+  await page.getByTestId('search-tab-messages').click();
+  const result = page.getByTestId('message-results').locator('li', { hasText: incomingText });
+  await result.waitFor();
+  const hits = await result.getByTestId('search-hit').allInnerTexts();
+  t.same(hits.map((h) => h.toLowerCase()), ['confirm', 'order'], `the query's words are marked, whatever their case (${hits.join(', ')})`);
+  await checkA11y(t, page, 'search results');
+  await shot(page, '03c-search-highlight.png');
+  await page.getByTestId('chat-search').fill('');
 });
 
 step('contact panel: a label and a note', async (t) => {
@@ -153,6 +233,7 @@ step('contact panel: a label and a note', async (t) => {
   await panel.getByTestId('note').filter({ hasText: noteText }).waitFor();
   t.pass('the note is listed');
   t.equal(await panel.getByTestId('new-note').inputValue(), '', 'the note box is cleared');
+  await checkA11y(t, page, 'contact panel');
   await shot(page, '04-contact-panel.png');
 });
 
@@ -181,6 +262,7 @@ step('pipeline: drag the chat to a stage', async (t) => {
     stored.items.some((c) => String(c.id) === chatId),
     'the slice stored the stage',
   );
+  await checkA11y(t, page, 'pipeline');
   await shot(page, '05-pipeline.png');
 });
 
@@ -216,11 +298,16 @@ step('phone width (390 px): the inbox', async (t) => {
   const width = await phone.page.evaluate(() => document.documentElement.scrollWidth);
   t.ok(width <= 390, `nothing wider than the screen (${width} px)`);
   t.ok(await phone.page.getByTestId('chat-list').isVisible(), 'the chat list fills the screen');
+  await checkA11y(t, phone.page, 'phone inbox');
   await shot(phone.page, '07-phone-inbox.png');
   await phone.page.locator(`[data-testid="chat-row"]`).first().click();
   await phone.page.getByTestId('conversation').waitFor();
   t.ok(await phone.page.getByTestId('composer').isVisible(), 'a chat opens with its composer on the phone');
+  await checkA11y(t, phone.page, 'phone conversation');
   await shot(phone.page, '08-phone-conversation.png');
+  await phone.page.keyboard.press('Escape');
+  await phone.page.getByTestId('conversation').waitFor({ state: 'detached' });
+  t.ok(await phone.page.getByTestId('chat-list').isVisible(), 'Escape closes the conversation on the phone');
   await phone.context.close();
 });
 
@@ -231,7 +318,16 @@ step('settings, then log out: the inbox is no longer reachable', async (t) => {
   await waitUntil('the WhatsApp state', STEP, async () => (await page.getByTestId('settings-wa-state').getAttribute('data-state')) === 'READY');
   t.pass('the WhatsApp session is connected');
   t.ok(await page.getByTestId('billing-link').isVisible(), 'the billing link');
+  t.equal((await page.getByTestId('account-role').innerText()).trim(), 'Owner of this account', 'the role in words');
+  t.equal(await page.getByTestId('nav-billing').count(), 0, 'billing is off here: no Billing item in the navigation');
+  await checkA11y(t, page, 'settings');
   await shot(page, '06-settings.png');
+  await page.getByTestId('billing-link').click();
+  await page.waitForURL(/\/billing$/);
+  await page.getByTestId('billing-status').waitFor();
+  await checkA11y(t, page, 'billing');
+  await page.getByTestId('nav-settings').click();
+  await page.waitForURL(/\/settings$/);
 
   await page.getByTestId('logout').click();
   await page.waitForURL(/\/login$/);
@@ -242,5 +338,6 @@ step('settings, then log out: the inbox is no longer reachable', async (t) => {
   const r = await context.request.get(`${sys.origin}/api/chats`);
   t.equal(r.status(), 401, '/api/chats answers 401');
   await shot(page, '09-login-after-logout.png');
+  await checkA11y(t, page, 'login after logout');
   t.same(consoleErrors, [], 'no uncaught errors in the page');
 });

@@ -43,3 +43,15 @@ export function useWaStatus(opts: { poll?: boolean } = {}) {
   const status: WaStatus | null = wa.data ?? (SAAS ? (me.data?.wa ?? null) : null);
   return { status, hasSlice, query: wa, me };
 }
+
+/**
+ * WhatsApp is not linked yet (no slice, or a session that never reached READY) and a request failed
+ * or came back empty because of it: screens show a "Link WhatsApp" empty state, not a red error.
+ */
+export function useNotLinked(error: unknown, empty = false): boolean {
+  const { status, hasSlice } = useWaStatus();
+  if (isApiError(error, 'SLICE_NOT_CONNECTED')) return true;
+  if (!error && !empty) return false;
+  // Syncing, or a linked phone gone offline, is not "not linked".
+  return !hasSlice || !status || status.state === 'QR' || status.state === 'STARTING' || status.state === 'LOGGED_OUT';
+}

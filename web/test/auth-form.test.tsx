@@ -19,7 +19,9 @@ describe('login and register forms', () => {
     fakeFetch(() => ({ status: 409, body: { error: { kind: 'AlreadyExists', code: 'EMAIL_TAKEN', message: 'An account with this email exists.' } } }));
     renderWith(<AuthForm mode="register" onDone={() => undefined} />);
     fill('ana@shop.test', 'long enough password');
-    expect(await screen.findByTestId('email-error')).toHaveProperty('textContent', 'An account with this email exists.');
+    const error = await screen.findByTestId('email-error');
+    expect(error.textContent).toBe('This email already has an account. Log in');
+    expect(error.querySelector('a')?.getAttribute('href')).toBe('/login');
     expect(screen.queryByTestId('password-error')).toBeNull();
     expect(screen.getByLabelText('Email').getAttribute('aria-invalid')).toBe('true');
     expect(screen.getByLabelText('Email').getAttribute('aria-describedby')).toBe('email-error');
@@ -38,7 +40,7 @@ describe('login and register forms', () => {
     const onDone = vi.fn();
     renderWith(<AuthForm mode="login" onDone={onDone} />);
     fill('ana@shop.test', 'not my password');
-    expect((await screen.findByTestId('password-error')).textContent).toBe('Wrong email or password.');
+    expect((await screen.findByTestId('password-error')).textContent).toBe('The email or the password is wrong.');
     expect(onDone).not.toHaveBeenCalled();
     expect((screen.getByLabelText('Email') as HTMLInputElement).value).toBe('ana@shop.test');
     expect(calls[0]).toMatchObject({ method: 'POST', path: '/api/auth/login', body: { email: 'ana@shop.test', password: 'not my password' } });
@@ -59,7 +61,7 @@ describe('login and register forms', () => {
     const onDone = vi.fn();
     renderWith(<AuthForm mode="login" onDone={onDone} />);
     fill('ana@shop.test', 'correct horse');
-    expect((await screen.findByTestId('form-error')).textContent).toBe('Try again shortly.');
+    expect((await screen.findByTestId('form-error')).textContent).toBe('Queunir is busy or restarting. Try again in a moment.');
     fail = false;
     fireEvent.click(screen.getByTestId('auth-submit'));
     await waitFor(() => expect(onDone).toHaveBeenCalledWith(me));

@@ -101,7 +101,7 @@ describe('Billing screen', () => {
     renderWith(<BillingScreen />, { route: '/billing' });
     const button = await screen.findByTestId('subscribe');
     act(() => button.click());
-    expect((await screen.findByTestId('billing-error')).textContent).toContain('Stripe did not answer');
+    expect((await screen.findByTestId('billing-error')).textContent).toBe('The payment service is not answering. Try again in a minute.');
   });
 });
 
@@ -157,7 +157,7 @@ describe('Link screen and the plan', () => {
     const connect = await screen.findByTestId('connect');
     act(() => connect.click());
     const err = await screen.findByTestId('connect-error');
-    expect(err.textContent).toContain('your plan does not allow a WhatsApp session');
+    expect(err.textContent).toBe('Your plan does not include a WhatsApp session. Choose a plan');
     expect(err.querySelector('a')?.getAttribute('href')).toBe('/billing');
   });
 });

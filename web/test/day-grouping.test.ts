@@ -36,7 +36,7 @@ describe('day grouping', () => {
     expect(dayLabel('2026-11-24', now)).toBe('Yesterday');
     expect(listTime(at(2026, 11, 25, 9, 5), now)).toBe('09:05');
     expect(listTime(at(2026, 11, 24, 9, 5), now)).toBe('Yesterday');
-    expect(listTime(at(2026, 11, 20, 9, 5), now)).toBe('Fri');
+    expect(listTime(at(2026, 11, 20, 9, 5), now)).toBe('Friday');
     expect(listTime(null, now)).toBe('');
   });
 

@@ -111,4 +111,33 @@ describe('inbox', () => {
     expect(screen.getByTestId('conversation')).toBe(before);
     expect(screen.getByTestId('conversation-title').textContent).toBe(all[0]!.name);
   });
+  it('opening a chat puts the cursor in the composer; moving with the arrow keys leaves it on the list', async () => {
+    serve();
+    renderWith(<Harness />, { route: '/inbox' });
+    const rows = await screen.findAllByTestId('chat-row');
+    act(() => rows[2]!.click());
+    await screen.findByTestId('conversation');
+    await waitFor(() => expect(document.activeElement).toBe(screen.getByTestId('composer')));
+    act(() => (document.activeElement as HTMLElement).blur());
+    fireEvent.keyDown(window, { key: 'ArrowDown' });
+    await waitFor(() => expect(screen.getByTestId('conversation-title').textContent).toBe(all[3]!.name));
+    expect(document.activeElement).not.toBe(screen.getByTestId('composer'));
+  });
+
+  it('Escape closes the conversation on a phone, even while typing in the composer', async () => {
+    const saved = window.matchMedia;
+    window.matchMedia = ((q: string) => ({ matches: q.includes('max-width'), media: q, addEventListener() {}, removeEventListener() {} })) as unknown as typeof window.matchMedia;
+    try {
+      serve();
+      renderWith(<Harness />, { route: '/inbox' });
+      const rows = await screen.findAllByTestId('chat-row');
+      act(() => rows[0]!.click());
+      const composer = await screen.findByTestId('composer');
+      await waitFor(() => expect(document.activeElement).toBe(composer));
+      fireEvent.keyDown(composer, { key: 'Escape' });
+      await waitFor(() => expect(screen.queryByTestId('conversation')).toBeNull());
+    } finally {
+      window.matchMedia = saved;
+    }
+  });
 });

@@ -113,8 +113,3 @@ export async function api<T>(path: string, opts: RequestOptions = {}): Promise<T
 export function isApiError(err: unknown, code?: string): err is ApiError {
   return err instanceof ApiError && (code === undefined || err.code === code);
 }
-
-export function errorMessage(err: unknown): string {
-  if (err instanceof Error) return err.message;
-  return String(err);
-}

@@ -50,6 +50,10 @@ export interface Chat {
   /** Present when the slice links the chat to a contact record. */
   contactId?: string | null;
   isGroup?: boolean;
+  /** Who handles the chat (a later server version); absent or null: nobody. */
+  assignee?: string | number | null;
+  /** Muted chats make no sound and no notification (a later server version). */
+  muted?: boolean;
 }
 
 /** -1 failed, 0 pending, 1 sent, 2 delivered, 3 read, 4 played. */

@@ -8,11 +8,14 @@ import { planOf } from '../api/billing.ts';
 import { formatDay } from '../screens/billing.tsx';
 import { useMe, useWaStatus } from '../session.ts';
 import { cx } from './ui.tsx';
+import { useTabTitle, useUnreadChats } from './tab-title.ts';
+import { SAAS } from '../env.ts';
 
 const icons: Record<string, string> = {
   inbox: 'M3 5h14v10H3zM3 11h4l1.5 2h3L13 11h4',
   pipeline: 'M3 4h4v12H3zM8 4h4v8H8zM13 4h4v5h-4z',
   link: 'M4 4h5v5H4zM11 4h5v5h-5zM4 11h5v5H4zM12 12h1.5v1.5H12zM14.5 14.5H16V16h-1.5z',
+  billing: 'M2.5 5h15v10h-15zM2.5 8.5h15M5 12.5h3',
   settings: 'M10 7a3 3 0 1 0 0 6 3 3 0 0 0 0-6zM10 2v2M10 16v2M2 10h2M16 10h2M4.3 4.3l1.4 1.4M14.3 14.3l1.4 1.4M4.3 15.7l1.4-1.4M14.3 5.7l1.4-1.4',
 };
 
@@ -20,6 +23,7 @@ const nav = [
   { to: '/inbox', label: 'Inbox', icon: 'inbox' },
   { to: '/pipeline', label: 'Pipeline', icon: 'pipeline' },
   { to: '/link', label: 'WhatsApp', icon: 'link' },
+  { to: '/billing', label: 'Billing', icon: 'billing', billingOnly: true },
   { to: '/settings', label: 'Settings', icon: 'settings' },
 ];
 
@@ -33,6 +37,10 @@ function Icon({ name }: { name: string }) {
 
 export function AppShell({ children }: { children: ReactNode }) {
   const me = useMe();
+  const unread = useUnreadChats();
+  useTabTitle(unread);
+  const billingOn = SAAS && planOf(me.data).enabled;
+  const shown = nav.filter((n) => !n.billingOnly || billingOn);
   return (
     <EventStream generation={me.data?.slice?.id ?? null}>
       <div className="flex h-full flex-col md:flex-row">
@@ -40,7 +48,7 @@ export function AppShell({ children }: { children: ReactNode }) {
           <div className="mb-3 hidden justify-center md:flex">
             <span className="flex size-9 items-center justify-center rounded-lg bg-brand-600 font-semibold text-white">Q</span>
           </div>
-          {nav.map((n) => (
+          {shown.map((n) => (
             <NavLink
               key={n.to}
               to={n.to}
@@ -52,8 +60,18 @@ export function AppShell({ children }: { children: ReactNode }) {
                 )
               }
             >
-              <Icon name={n.icon} />
-              <span>{n.label}</span>
+              <span className="relative">
+                <Icon name={n.icon} />
+                {n.icon === 'inbox' && unread > 0 ? (
+                  <span data-testid="nav-unread" className="absolute -top-1.5 -right-2.5 min-w-4 rounded-full bg-brand-600 px-1 text-center text-[10px] font-semibold leading-4 text-white">
+                    {unread > 99 ? '99+' : unread}
+                  </span>
+                ) : null}
+              </span>
+              <span>
+                {n.label}
+                {n.icon === 'inbox' && unread > 0 ? <span className="sr-only">, {unread} unread chats</span> : null}
+              </span>
             </NavLink>
           ))}
         </nav>

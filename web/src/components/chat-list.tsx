@@ -4,7 +4,9 @@ import { memo, useEffect, useRef } from 'react';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import type { Chat } from '../api/types.ts';
 import { listTime } from '../lib/dates.ts';
-import { Avatar, cx, EmptyState, ErrorState, LoadingState, Spinner } from './ui.tsx';
+import { displayName } from '../lib/phone.ts';
+import { parseWhatsApp, plainText } from '../lib/wa-format.ts';
+import { Avatar, cx, EmptyState, ErrorState, LoadingState, NotLinkedState, Spinner } from './ui.tsx';
 
 const ROW_HEIGHT = 72;
 
@@ -19,6 +21,8 @@ export interface ChatListProps {
   loadingMore: boolean;
   onLoadMore: () => void;
   emptyText: string;
+  /** WhatsApp is not linked yet: an empty state with the way to link it instead of an error. */
+  notLinked?: boolean;
 }
 
 export function ChatList(props: ChatListProps) {
@@ -46,6 +50,7 @@ export function ChatList(props: ChatListProps) {
   }, [selectedId]);
 
   if (props.status === 'pending') return <LoadingState label="Loading chats…" />;
+  if (props.notLinked && (props.status === 'error' || chats.length === 0)) return <NotLinkedState what="your chats" />;
   if (props.status === 'error') return <ErrorState title="Could not load chats" error={props.error} onRetry={props.onRetry} />;
   if (chats.length === 0) return <EmptyState testId="chat-list-empty" title={props.emptyText} />;
 
@@ -86,20 +91,20 @@ const ChatRow = memo(function ChatRow({ chat, selected, onSelect }: { chat: Chat
       <div className="min-w-0 flex-1">
         <div className="flex items-baseline gap-2">
           <span data-testid="chat-name" className="truncate text-[15px] text-stone-900">
-            {chat.name}
+            {displayName(chat.name)}
           </span>
           <span className={cx('ml-auto shrink-0 text-xs', unread ? 'font-medium text-brand-600' : 'text-stone-500')}>{listTime(chat.lastMessageAt)}</span>
         </div>
         <div className="mt-0.5 flex items-center gap-2">
           <span data-testid="chat-preview" className="truncate text-[13px] text-stone-500">
-            {chat.preview ?? ''}
+            {chat.preview ? plainText(parseWhatsApp(chat.preview)) : ''}
           </span>
           <span className="ml-auto flex shrink-0 items-center gap-1">
             {chat.labels.slice(0, 3).map((l) => (
               <span key={l.id} title={l.name} aria-label={`Label ${l.name}`} className="size-2 rounded-full" style={{ backgroundColor: l.color || '#78716c' }} />
             ))}
             {unread ? (
-              <span data-testid="unread-badge" aria-label={`${chat.unreadCount} unread`} className="min-w-5 rounded-full bg-brand-500 px-1.5 text-center text-[11px] font-semibold leading-5 text-white">
+              <span data-testid="unread-badge" aria-label={`${chat.unreadCount} unread`} className="min-w-5 rounded-full bg-brand-600 px-1.5 text-center text-[11px] font-semibold leading-5 text-white">
                 {chat.unreadCount > 999 ? '999+' : chat.unreadCount}
               </span>
             ) : null}

@@ -1,7 +1,7 @@
 // The message composer: Enter sends, Shift+Enter makes a new line. Grows with its text.
-import { useLayoutEffect, useRef, useState, type KeyboardEvent } from 'react';
+import { useEffect, useLayoutEffect, useRef, useState, type KeyboardEvent } from 'react';
 
-export function Composer({ onSend, disabled, placeholder = 'Type a message' }: { onSend: (body: string) => void; disabled?: boolean; placeholder?: string }) {
+export function Composer({ onSend, disabled, placeholder = 'Type a message', autoFocus }: { onSend: (body: string) => void; disabled?: boolean; placeholder?: string; autoFocus?: boolean }) {
   const [text, setText] = useState('');
   const ref = useRef<HTMLTextAreaElement>(null);
 
@@ -11,6 +11,11 @@ export function Composer({ onSend, disabled, placeholder = 'Type a message' }: {
     el.style.height = 'auto';
     el.style.height = `${Math.min(el.scrollHeight, 160)}px`;
   }, [text]);
+
+  // Opening a chat puts the cursor here, as WhatsApp does.
+  useEffect(() => {
+    if (autoFocus) ref.current?.focus({ preventScroll: true });
+  }, [autoFocus]);
 
   const send = () => {
     const body = text.trim();

@@ -10,9 +10,10 @@ import { createNote, deleteNote, listNotes, updateNote } from '../api/notes.ts';
 import { listStages } from '../api/stages.ts';
 import type { Chat, Contact, Label, Note } from '../api/types.ts';
 import { patchChat } from '../events/patch.ts';
-import { errorMessage } from '../api/http.ts';
 import { EditableField } from './editable-field.tsx';
-import { Avatar, Button, cx, ErrorState, LabelChip, LoadingState } from './ui.tsx';
+import { displayName, formatPhone } from '../lib/phone.ts';
+import { stampTime } from '../lib/dates.ts';
+import { Avatar, Button, cx, ErrorLine, ErrorState, LabelChip, LoadingState } from './ui.tsx';
 
 const LABEL_COLORS = ['#2563eb', '#16a34a', '#d97706', '#dc2626', '#7c3aed', '#0891b2', '#db2777', '#57534e'];
 
@@ -43,7 +44,7 @@ export function ContactPanel({ chat, onClose }: { chat: Chat; onClose: () => voi
         {contactId === null ? (
           <section className="flex flex-col items-center gap-2 pb-2 text-center">
             <Avatar name={chat.name} size="lg" />
-            <div className="text-[15px] font-medium">{chat.name}</div>
+            <div className="text-[15px] font-medium">{displayName(chat.name)}</div>
             <p className="text-sm text-stone-500">{chat.isGroup ? 'A group chat: it has no single contact record.' : 'No contact record for this chat yet.'}</p>
           </section>
         ) : contact.isPending ? (
@@ -65,15 +66,15 @@ function ContactFields({ contact, chat, onSave }: { contact: Contact; chat: Chat
   const custom = contact.customFields ?? {};
   const [newKey, setNewKey] = useState('');
   const [newValue, setNewValue] = useState('');
-  const [err, setErr] = useState<string | null>(null);
+  const [err, setErr] = useState<unknown>(null);
   const setCustom = (next: Record<string, string>) => onSave({ customFields: next });
 
   return (
     <section className="space-y-3">
       <div className="flex flex-col items-center gap-2 pb-2">
         <Avatar name={contact.name || chat.name} size="lg" />
-        <div className="font-mono text-sm text-stone-600" data-testid="contact-phone">
-          {contact.phone ?? chat.phone ?? 'No phone number'}
+        <div className="text-sm text-stone-600" data-testid="contact-phone">
+          {formatPhone(contact.phone ?? chat.phone) || 'No phone number'}
         </div>
       </div>
       <EditableField label="Name" testId="contact-name" value={contact.name ?? chat.name} onSave={(v) => onSave({ name: v || null })} />
@@ -84,7 +85,7 @@ function ContactFields({ contact, chat, onSave }: { contact: Contact; chat: Chat
         {Object.entries(custom).map(([k, v]) => (
           <div key={k} className="flex items-end gap-1">
             <div className="min-w-0 flex-1">
-              <EditableField label={k} testId={`custom-${k}`} value={v} onSave={(nv) => setCustom({ ...custom, [k]: nv })} />
+              <EditableField label={k} labelAsTyped testId={`custom-${k}`} value={v} onSave={(nv) => setCustom({ ...custom, [k]: nv })} />
             </div>
             <button
               type="button"
@@ -112,7 +113,7 @@ function ContactFields({ contact, chat, onSave }: { contact: Contact; chat: Chat
               setNewValue('');
               setErr(null);
             } catch (error) {
-              setErr(errorMessage(error));
+              setErr(error);
             }
           }}
         >
@@ -122,7 +123,7 @@ function ContactFields({ contact, chat, onSave }: { contact: Contact; chat: Chat
             Add
           </Button>
         </form>
-        {err ? <p className="text-xs text-red-700">{err}</p> : null}
+        <ErrorLine error={err} className="text-xs" />
       </div>
     </section>
   );
@@ -163,8 +164,8 @@ function StageSection({ chat }: { chat: Chat }) {
           </option>
         ))}
       </select>
-      {stages.isError ? <p className="text-xs text-red-700">Stages unavailable: {errorMessage(stages.error)}</p> : null}
-      {move.isError ? <p className="text-xs text-red-700">{errorMessage(move.error)}</p> : null}
+      <ErrorLine error={stages.error} prefix="Stages are unavailable." className="text-xs" />
+      <ErrorLine error={move.error} className="text-xs" />
     </section>
   );
 }
@@ -213,7 +214,7 @@ function LabelsSection({ chat }: { chat: Chat }) {
     <section className="space-y-2" data-testid="labels-section">
       <div className="text-xs font-medium uppercase tracking-wide text-stone-500">Labels</div>
       <div className="flex flex-wrap gap-1" data-testid="chat-labels">
-        {chat.labels.length === 0 ? <span className="text-sm text-stone-400">No labels</span> : null}
+        {chat.labels.length === 0 ? <span className="text-sm text-stone-500">No labels</span> : null}
         {chat.labels.map((l) => (
           <LabelChip key={l.id} name={l.name} color={l.color} onRemove={() => remove.mutate(l)} />
         ))}
@@ -246,7 +247,7 @@ function LabelsSection({ chat }: { chat: Chat }) {
           Add
         </Button>
       </form>
-      {error ? <p className="text-xs text-red-700">{errorMessage(error)}</p> : null}
+      <ErrorLine error={error} className="text-xs" />
     </section>
   );
 }
@@ -298,19 +299,19 @@ function NotesSection({ chatId }: { chatId: string }) {
             Add note
           </Button>
         </div>
-        {create.isError ? <p className="text-xs text-red-700">{errorMessage(create.error)}</p> : null}
+        <ErrorLine error={create.error} className="text-xs" />
       </form>
       {notes.isPending ? (
         <LoadingState label="Loading notes…" />
       ) : notes.isError ? (
         <ErrorState title="Could not load notes" error={notes.error} onRetry={() => void notes.refetch()} />
       ) : notes.data.length === 0 ? (
-        <p className="text-sm text-stone-400">No notes yet.</p>
+        <p className="text-sm text-stone-500">No notes yet.</p>
       ) : (
         <ul className="space-y-2" data-testid="notes">
           {notes.data.map((n) => (
             <li key={n.id} data-testid="note" className={cx('rounded-md border border-amber-200 bg-amber-50 px-2 py-1.5')}>
-              <EditableField label={new Date(n.createdAt).toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'short' })} value={n.body} multiline onSave={(body) => edit.mutateAsync({ id: n.id, body })} />
+              <EditableField label={stampTime(n.createdAt)} labelAsTyped value={n.body} multiline onSave={(body) => edit.mutateAsync({ id: n.id, body })} />
               <div className="flex justify-end">
                 <button type="button" onClick={() => del.mutate(n.id)} className="text-xs text-stone-500 hover:text-red-700">
                   Delete

@@ -11,13 +11,27 @@ import { addMessage, chronological, updateMessage, type Pages } from '../events/
 import { previewOf } from '../events/apply.ts';
 import { setOpenChat } from '../events/event-stream.tsx';
 import { groupByDay } from '../lib/dates.ts';
+import { displayName, formatPhone } from '../lib/phone.ts';
 import { Composer } from './composer.tsx';
 import { MessageBubble } from './message-bubble.tsx';
-import { Avatar, EmptyState, ErrorState, LoadingState, Spinner } from './ui.tsx';
+import { Avatar, EmptyState, ErrorLine, ErrorState, LoadingState, Spinner } from './ui.tsx';
 
 let pendingSeq = 0;
 
-export function Conversation({ chat, onBack, onToggleContact, contactOpen }: { chat: Chat; onBack: () => void; onToggleContact: () => void; contactOpen: boolean }) {
+export function Conversation({
+  chat,
+  onBack,
+  onToggleContact,
+  contactOpen,
+  focusComposer = true,
+}: {
+  chat: Chat;
+  onBack: () => void;
+  onToggleContact: () => void;
+  contactOpen: boolean;
+  /** false while the person moves through chats with the arrow keys (the cursor stays on the list). */
+  focusComposer?: boolean;
+}) {
   const qc = useQueryClient();
   const chatId = chat.id;
   const messages = useInfiniteQuery({
@@ -121,9 +135,9 @@ export function Conversation({ chat, onBack, onToggleContact, contactOpen }: { c
           <Avatar name={chat.name} />
           <span className="min-w-0">
             <span data-testid="conversation-title" className="block truncate text-[15px] font-medium text-stone-900">
-              {chat.name}
+              {displayName(chat.name)}
             </span>
-            <span className="block truncate font-mono text-xs text-stone-500">{chat.phone ?? ''}</span>
+            <span data-testid="conversation-phone" className="block truncate text-xs text-stone-500">{formatPhone(chat.phone)}</span>
           </span>
         </button>
         <button
@@ -136,7 +150,7 @@ export function Conversation({ chat, onBack, onToggleContact, contactOpen }: { c
           {contactOpen ? 'Hide details' : 'Details'}
         </button>
       </header>
-      <div ref={scrollRef} onScroll={onScroll} data-testid="message-list" className="scrollbar-thin min-h-0 flex-1 overflow-y-auto py-2">
+      <div ref={scrollRef} onScroll={onScroll} data-testid="message-list" role="log" aria-label="Messages" tabIndex={0} className="scrollbar-thin min-h-0 flex-1 overflow-y-auto py-2">
         {messages.isPending ? (
           <LoadingState label="Loading messages…" />
         ) : messages.isError ? (
@@ -165,12 +179,8 @@ export function Conversation({ chat, onBack, onToggleContact, contactOpen }: { c
           </>
         )}
       </div>
-      {send.isError ? (
-        <p role="alert" className="bg-red-50 px-4 py-1 text-xs text-red-700">
-          Not sent: {send.error.message}
-        </p>
-      ) : null}
-      <Composer onSend={onSend} />
+      <ErrorLine error={send.error} prefix="Not sent." testId="send-error" className="bg-red-50 px-4 py-1 text-xs" />
+      <Composer onSend={onSend} autoFocus={focusComposer} />
     </section>
   );
 }

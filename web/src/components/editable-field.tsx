@@ -1,6 +1,6 @@
 // A value edited in place: click (or Enter) to edit, Enter or leaving the field saves, Esc cancels.
 import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
-import { cx } from './ui.tsx';
+import { cx, ErrorText } from './ui.tsx';
 
 export function EditableField({
   label,
@@ -10,6 +10,7 @@ export function EditableField({
   testId,
   mono,
   multiline,
+  labelAsTyped,
   type = 'text',
 }: {
   label: string;
@@ -19,12 +20,14 @@ export function EditableField({
   testId?: string;
   mono?: boolean;
   multiline?: boolean;
+  /** A name the person typed (a custom field, a note's date): shown exactly so, not upper-cased. */
+  labelAsTyped?: boolean;
   type?: string;
 }) {
   const [editing, setEditing] = useState(false);
   const [draft, setDraft] = useState(value ?? '');
   const [saving, setSaving] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<unknown>(null);
   const inputRef = useRef<HTMLInputElement & HTMLTextAreaElement>(null);
   // Esc (or a finished save) ends editing: a blur that follows must not save the draft again.
   const done = useRef(false);
@@ -55,7 +58,7 @@ export function EditableField({
       done.current = true;
       setEditing(false);
     } catch (err) {
-      setError((err as Error).message);
+      setError(err);
     } finally {
       inFlight.current = false;
       setSaving(false);
@@ -88,23 +91,30 @@ export function EditableField({
     className: cx('w-full rounded border border-brand-500 bg-white px-2 py-1 text-sm outline-none ring-2 ring-brand-100', mono && 'font-mono'),
   };
 
+  const named = labelAsTyped ? label : label.toLowerCase();
+  const shown = value || placeholder || `Add ${named}`;
   return (
     <div className="group">
-      <div className="text-xs font-medium uppercase tracking-wide text-stone-500">{label}</div>
+      <div className={cx('text-xs font-medium text-stone-500', !labelAsTyped && 'uppercase tracking-wide')}>{label}</div>
       {editing ? (
         multiline ? <textarea ref={inputRef} rows={3} {...inputProps} /> : <input ref={inputRef} type={type} {...inputProps} />
       ) : (
         <button
           type="button"
           data-testid={testId}
-          aria-label={`Edit ${label.toLowerCase()}`}
+          // The visible value is part of the name ("Edit name: Priya"), as speech input expects.
+          aria-label={`Edit ${named}: ${shown}`}
           onClick={() => setEditing(true)}
-          className={cx('-mx-1 block w-[calc(100%+0.5rem)] truncate rounded px-1 py-1 text-left text-sm hover:bg-stone-100', value ? 'text-stone-900' : 'text-stone-400', mono && 'font-mono')}
+          className={cx('-mx-1 block w-[calc(100%+0.5rem)] rounded px-1 py-1 text-left text-sm hover:bg-stone-100', multiline ? 'whitespace-pre-wrap break-words' : 'truncate', value ? 'text-stone-900' : 'text-stone-500', mono && 'font-mono')}
         >
-          {value || placeholder || `Add ${label.toLowerCase()}`}
+          {shown}
         </button>
       )}
-      {error ? <p className="text-xs text-red-700">{error}</p> : null}
+      {error ? (
+        <p role="alert" className="text-xs text-red-700">
+          <ErrorText error={error} />
+        </p>
+      ) : null}
     </div>
   );
 }

@@ -1,8 +1,10 @@
-// One message: bubble side by direction, author in groups, media placeholder, quote, time, ticks.
+// One message: bubble side by direction, author in groups, media placeholder, quote, WhatsApp's
+// formatting and links, time, ticks.
 import { memo } from 'react';
 import type { Message } from '../api/types.ts';
 import { mediaLabel } from '../events/apply.ts';
 import { timeOfDay } from '../lib/dates.ts';
+import { RichText } from './rich-text.tsx';
 import { Ticks } from './ticks.tsx';
 import { cx } from './ui.tsx';
 
@@ -42,7 +44,7 @@ export const MessageBubble = memo(function MessageBubble({ message, quoted, show
           <span className="italic text-stone-500">This message was deleted</span>
         ) : message.body ? (
           <span data-testid="message-body" className="whitespace-pre-wrap break-words">
-            {message.body}
+            <RichText text={message.body} />
           </span>
         ) : null}
         <span className="float-right ml-2 mt-1.5 inline-flex translate-y-0.5 items-center gap-1 text-[11px] text-stone-500">

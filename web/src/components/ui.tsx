@@ -1,6 +1,7 @@
 // Small shared pieces: buttons, fields, and the loading / empty / error states every screen uses.
 import { useEffect, useState, type ButtonHTMLAttributes, type InputHTMLAttributes, type ReactNode } from 'react';
-import { errorMessage } from '../api/http.ts';
+import { Link } from 'react-router';
+import { errorWords } from '../lib/error-words.ts';
 
 export function cx(...parts: Array<string | false | null | undefined>): string {
   return parts.filter(Boolean).join(' ');
@@ -45,11 +46,55 @@ export function EmptyState({ title, children, testId }: { title: string; childre
   );
 }
 
+/** An error in words (lib/error-words.ts), with its action as a link; `prefix` says what failed. */
+export function ErrorText({ error, prefix }: { error: unknown; prefix?: string }) {
+  const w = errorWords(error);
+  return (
+    <>
+      {prefix ? `${prefix} ` : null}
+      {w.text}
+      {w.action ? (
+        <>
+          {' '}
+          <Link to={w.action.to} className="font-medium underline">
+            {w.action.label}
+          </Link>
+        </>
+      ) : null}
+    </>
+  );
+}
+
+/** A small error line under a form or a section. */
+export function ErrorLine({ error, prefix, testId, className }: { error: unknown; prefix?: string; testId?: string; className?: string }) {
+  if (!error) return null;
+  return (
+    <p role="alert" data-testid={testId} className={cx('text-sm text-red-700', className)}>
+      <ErrorText error={error} prefix={prefix} />
+    </p>
+  );
+}
+
+/** Before WhatsApp is linked: there is nothing to show yet, and one thing to do. */
+export function NotLinkedState({ what }: { what: string }) {
+  return (
+    <div data-testid="not-linked" className="flex h-full min-h-24 flex-col items-center justify-center gap-3 p-6 text-center">
+      <p className="text-sm font-medium text-stone-700">Link WhatsApp to see {what} here.</p>
+      <p className="max-w-xs text-sm text-stone-500">Scan a QR code with WhatsApp on your phone, as for WhatsApp Web. It takes a minute.</p>
+      <Link to="/link" data-testid="link-whatsapp" className="rounded-md bg-brand-600 px-4 py-2 text-sm font-medium text-white hover:bg-brand-700">
+        Link WhatsApp
+      </Link>
+    </div>
+  );
+}
+
 export function ErrorState({ error, onRetry, title = 'Something went wrong' }: { error: unknown; onRetry?: () => void; title?: string }) {
   return (
     <div role="alert" className="flex h-full min-h-24 flex-col items-center justify-center gap-2 p-6 text-center">
       <p className="text-sm font-medium text-red-700">{title}</p>
-      <p className="max-w-sm text-sm text-stone-600">{errorMessage(error)}</p>
+      <p className="max-w-sm text-sm text-stone-600">
+        <ErrorText error={error} />
+      </p>
       {onRetry ? (
         <Button variant="secondary" onClick={onRetry}>
           Try again
@@ -59,23 +104,42 @@ export function ErrorState({ error, onRetry, title = 'Something went wrong' }: {
   );
 }
 
-export function TextField({ label, error, id, className, ...rest }: InputHTMLAttributes<HTMLInputElement> & { label: string; error?: string | null; id: string }) {
+export function TextField({
+  label,
+  error,
+  hint,
+  trailing,
+  id,
+  className,
+  ...rest
+}: InputHTMLAttributes<HTMLInputElement> & { label: string; error?: ReactNode; hint?: ReactNode; trailing?: ReactNode; id: string }) {
   const errId = `${id}-error`;
+  const hintId = `${id}-hint`;
+  const describedBy = [error ? errId : null, hint ? hintId : null].filter(Boolean).join(' ') || undefined;
   return (
     <div className={cx('flex flex-col gap-1', className)}>
       <label htmlFor={id} className="text-sm font-medium text-stone-700">
         {label}
       </label>
-      <input
-        id={id}
-        aria-invalid={error ? true : undefined}
-        aria-describedby={error ? errId : undefined}
-        {...rest}
-        className={cx(
-          'rounded-md border bg-white px-3 py-2 text-sm outline-none focus:ring-2',
-          error ? 'border-red-400 focus:ring-red-200' : 'border-stone-300 focus:border-brand-500 focus:ring-brand-100',
-        )}
-      />
+      <div className="relative flex items-center">
+        <input
+          id={id}
+          aria-invalid={error ? true : undefined}
+          aria-describedby={describedBy}
+          {...rest}
+          className={cx(
+            'w-full rounded-md border bg-white px-3 py-2 text-sm outline-none focus:ring-2',
+            trailing ? 'pr-16' : null,
+            error ? 'border-red-400 focus:ring-red-200' : 'border-stone-300 focus:border-brand-500 focus:ring-brand-100',
+          )}
+        />
+        {trailing ? <span className="absolute right-1.5">{trailing}</span> : null}
+      </div>
+      {hint ? (
+        <p id={hintId} className="text-xs">
+          {hint}
+        </p>
+      ) : null}
       {error ? (
         <p id={errId} data-testid={`${id}-error`} className="text-xs text-red-700">
           {error}
@@ -111,7 +175,7 @@ export function Avatar({ name, size = 'md' }: { name: string; size?: 'sm' | 'md'
   for (const ch of name) h = (h * 31 + ch.charCodeAt(0)) % 360;
   const dim = size === 'sm' ? 'size-8 text-xs' : size === 'lg' ? 'size-16 text-xl' : 'size-10 text-sm';
   return (
-    <span aria-hidden className={cx('inline-flex shrink-0 items-center justify-center rounded-full font-medium text-white', dim)} style={{ backgroundColor: `hsl(${h} 28% 52%)` }}>
+    <span aria-hidden className={cx('inline-flex shrink-0 items-center justify-center rounded-full font-medium text-white', dim)} style={{ backgroundColor: `hsl(${h} 28% 36%)` }}>
       {initials}
     </span>
   );

@@ -1,11 +1,15 @@
 // ONE EventSource per tab, feeding the query cache through applyEvent. Mounted once by the app
-// shell while the user is signed in. EventSource resumes with Last-Event-ID on its own.
+// shell while the user is signed in. EventSource resumes with Last-Event-ID on its own. A new
+// message that asks for attention beeps and, when allowed, notifies (alerts.ts).
 import { createContext, useContext, useEffect, useRef, useState, type ReactNode } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
+import { useNavigate } from 'react-router';
 import { SAAS } from '../env.ts';
 import { getSliceToken } from '../api/http.ts';
 import { keys } from '../api/keys.ts';
 import { applyEvent, EVENT_TYPES } from './apply.ts';
+import { alertNewMessage } from './alerts.ts';
+import { toMessage } from '../api/normalise.ts';
 
 export type StreamStatus = 'connecting' | 'open' | 'reconnecting';
 
@@ -30,6 +34,9 @@ export function EventStream({ children, generation }: { children: ReactNode; gen
   const qc = useQueryClient();
   const [status, setStatus] = useState<StreamStatus>('connecting');
   const hadError = useRef(false);
+  const navigate = useNavigate();
+  const navigateRef = useRef(navigate);
+  navigateRef.current = navigate;
 
   useEffect(() => {
     let es: EventSource | null = null;
@@ -64,6 +71,9 @@ export function EventStream({ children, generation }: { children: ReactNode; gen
             return;
           }
           applyEvent(qc, { type, data }, { openChatId });
+          if (type === 'message.created') {
+            alertNewMessage(qc, toMessage(data), { openChatId, openChat: (id) => navigateRef.current(`/inbox/${encodeURIComponent(id)}`) });
+          }
         });
       }
     };

@@ -50,7 +50,7 @@ export function timeOfDay(iso: string): string {
   return `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
 }
 
-/** The chat list's time column: time today, "Yesterday", weekday within a week, else a date. */
+/** The chat list's time column, as WhatsApp shows it: time today, "Yesterday", the weekday within a week, else the date. */
 export function listTime(iso: string | null, now: Date = new Date()): string {
   if (!iso) return '';
   const d = new Date(iso);
@@ -58,7 +58,13 @@ export function listTime(iso: string | null, now: Date = new Date()): string {
   const day = localDay(d);
   if (day === localDay(now)) return timeOfDay(iso);
   const label = dayLabel(day, now);
-  if (label === 'Yesterday') return label;
-  if (/^[A-Z][a-z]+day$/.test(label)) return label.slice(0, 3);
-  return d.toLocaleDateString('en-GB', { day: '2-digit', month: '2-digit', year: '2-digit' });
+  if (label === 'Yesterday' || /^[A-Z][a-z]+day$/.test(label)) return label;
+  return d.toLocaleDateString('en-GB', { day: '2-digit', month: '2-digit', year: 'numeric' });
+}
+
+/** A moment with its time (notes, "since"): "14:05" today, else "Yesterday 14:05", "Monday 14:05", "03/11/2026 14:05". */
+export function stampTime(iso: string | null, now: Date = new Date()): string {
+  const when = listTime(iso, now);
+  if (!iso || !when || /^\d\d:\d\d$/.test(when)) return when;
+  return `${when} ${timeOfDay(iso)}`;
 }

@@ -1,57 +1,59 @@
-// Register and log in (SaaS build). Server errors are shown beside the field they concern.
-import { useState, type FormEvent } from 'react';
+// Register and log in (SaaS build). Server errors are shown beside the field they concern, in the
+// words of lib/error-words.ts; the password rule is shown before it is broken.
+import { useState, type FormEvent, type ReactNode } from 'react';
 import { Link, useNavigate } from 'react-router';
 import { useQueryClient } from '@tanstack/react-query';
 import { login, register } from '../api/auth.ts';
-import { ApiError, errorMessage } from '../api/http.ts';
+import { ApiError } from '../api/http.ts';
+import { fieldOf } from '../lib/error-words.ts';
 import { keys } from '../api/keys.ts';
 import type { Me } from '../api/types.ts';
-import { Button, TextField } from '../components/ui.tsx';
+import { Button, ErrorText, TextField } from '../components/ui.tsx';
+
+/** The server's password rule (gateway/routes/auth.ts), shown before it is broken. */
+export const PASSWORD_MIN = 10;
 
 export interface FieldErrors {
-  email?: string;
-  password?: string;
-  form?: string;
+  email?: ReactNode;
+  password?: ReactNode;
+  form?: ReactNode;
 }
 
-/** Which field a server error concerns, by its code (then its message, for schema errors). */
+/** Which field a server error concerns (by its code, then the field a schema error names), in words. */
 export function fieldErrorsOf(err: unknown): FieldErrors {
-  if (!(err instanceof ApiError)) return { form: errorMessage(err) };
+  const words = <ErrorText error={err} />;
+  if (!(err instanceof ApiError)) return { form: words };
   const code = err.code.toUpperCase();
-  const msg = err.message;
-  if (code === 'EMAIL_TAKEN') return { email: msg || 'An account with this email already exists.' };
-  if (code === 'BAD_CREDENTIALS') return { password: msg || 'Wrong email or password.' };
-  if (code.includes('EMAIL')) return { email: msg };
-  if (code.includes('PASSWORD')) return { password: msg };
-  if (err.kind === 'InvalidArgument' || code === 'INVALID_ARGUMENT') {
-    // Schema errors name the field ("/password must NOT have fewer than 10 characters").
-    const short = /password must NOT have fewer than (\d+) characters/i.exec(msg);
-    if (short) return { password: `Use at least ${short[1]} characters.` };
-    if (/password/i.test(msg)) return { password: msg };
-    if (/e-?mail/i.test(msg)) return { email: /pattern|format/i.test(msg) ? 'Enter a valid email address, like name@company.com.' : msg };
+  if (code === 'EMAIL_TAKEN') return { email: words };
+  if (code === 'BAD_CREDENTIALS') return { password: words };
+  if (err.kind === 'InvalidArgument') {
+    const field = fieldOf(err.message);
+    if (field === 'email') return { email: words };
+    if (field === 'password') return { password: words };
   }
-  if (code === 'RATE_LIMITED') return { form: msg || 'Too many attempts. Wait a minute and try again.' };
-  return { form: msg };
+  return { form: words };
 }
 
 /** What the browser can tell before asking the server. */
-function validateCredentials(email: string, password: string): FieldErrors {
+function validateCredentials(mode: 'login' | 'register', email: string, password: string): FieldErrors {
   const errors: FieldErrors = {};
   if (!email.trim()) errors.email = 'Enter your email address.';
   else if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email.trim())) errors.email = 'Enter a valid email address, like name@company.com.';
   if (!password) errors.password = 'Enter your password.';
+  else if (mode === 'register' && password.length < PASSWORD_MIN) errors.password = `Use at least ${PASSWORD_MIN} characters for the password.`;
   return errors;
 }
 
 export function AuthForm({ mode, onDone }: { mode: 'login' | 'register'; onDone: (me: Me) => void }) {
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
+  const [showPassword, setShowPassword] = useState(false);
   const [errors, setErrors] = useState<FieldErrors>({});
   const [busy, setBusy] = useState(false);
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    const local = validateCredentials(email, password);
+    const local = validateCredentials(mode, email, password);
     if (local.email || local.password) {
       setErrors(local);
       return;
@@ -69,6 +71,7 @@ export function AuthForm({ mode, onDone }: { mode: 'login' | 'register'; onDone:
   };
 
   const isLogin = mode === 'login';
+  const ruleMet = password.length >= PASSWORD_MIN;
   return (
     <form noValidate onSubmit={submit} className="space-y-4" aria-label={isLogin ? 'Log in' : 'Create account'}>
       <TextField
@@ -84,11 +87,31 @@ export function AuthForm({ mode, onDone }: { mode: 'login' | 'register'; onDone:
       <TextField
         id="password"
         label="Password"
-        type="password"
+        type={showPassword ? 'text' : 'password'}
         autoComplete={isLogin ? 'current-password' : 'new-password'}
         value={password}
         onChange={(e) => setPassword(e.target.value)}
         error={errors.password}
+        hint={
+          isLogin ? undefined : (
+            <span data-testid="password-rule" data-met={ruleMet ? 'true' : 'false'} className={ruleMet ? 'text-brand-700' : 'text-stone-500'}>
+              {ruleMet ? '✓ ' : ''}At least {PASSWORD_MIN} characters{ruleMet ? '' : ` (${password.length} so far)`}.
+            </span>
+          )
+        }
+        trailing={
+          <button
+            type="button"
+            data-testid="toggle-password"
+            aria-pressed={showPassword}
+            aria-controls="password"
+            onClick={() => setShowPassword((v) => !v)}
+            className="rounded px-2 py-1 text-xs font-medium text-stone-600 hover:bg-stone-100"
+          >
+            {showPassword ? 'Hide' : 'Show'}
+            <span className="sr-only"> password</span>
+          </button>
+        }
       />
       {errors.form ? (
         <p role="alert" data-testid="form-error" className="rounded-md bg-red-50 px-3 py-2 text-sm text-red-700">

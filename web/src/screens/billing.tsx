@@ -4,10 +4,9 @@ import { useEffect } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { goTo, openPortal, planOf, startCheckout, type Plan } from '../api/billing.ts';
-import { errorMessage } from '../api/http.ts';
 import { keys } from '../api/keys.ts';
 import { useMe } from '../session.ts';
-import { Button, cx, LoadingState } from '../components/ui.tsx';
+import { Button, cx, ErrorLine, LoadingState } from '../components/ui.tsx';
 
 type Tone = 'good' | 'warn' | 'bad' | 'neutral';
 
@@ -17,7 +16,7 @@ export function formatDay(iso: string | null): string {
 }
 
 /** What a plan means for the user, in words. */
-function describePlan(plan: Plan): { title: string; tone: Tone; detail: string; canSubscribe: boolean; canManage: boolean } {
+export function describePlan(plan: Plan): { title: string; tone: Tone; detail: string; canSubscribe: boolean; canManage: boolean } {
   if (!plan.enabled) {
     return { title: 'Included', tone: 'good', detail: 'Billing is not enabled on this server: your account is active.', canSubscribe: false, canManage: false };
   }
@@ -134,11 +133,7 @@ export function BillingScreen() {
               </Button>
             ) : null}
           </div>
-          {error ? (
-            <p role="alert" data-testid="billing-error" className="text-sm text-red-700">
-              {errorMessage(error)}
-            </p>
-          ) : null}
+          <ErrorLine error={error} testId="billing-error" />
         </section>
         <Link to="/settings" className="inline-block text-sm font-medium text-brand-700 hover:underline">
           Back to settings

@@ -1,7 +1,7 @@
 // The inbox: chat list (search, filters) | conversation | contact panel. Keyboard: up/down moves
 // through chats, `/` focuses search, Esc closes the contact panel (then the chat, at phone width).
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { useNavigate, useParams } from 'react-router';
+import { useLocation, useNavigate, useParams } from 'react-router';
 import { keepPreviousData, useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { getChat, listChats, type ChatFilters } from '../api/chats.ts';
 import { keys, normaliseFilters } from '../api/keys.ts';
@@ -14,6 +14,9 @@ import { ContactPanel } from '../components/contact-panel.tsx';
 import { Conversation } from '../components/conversation.tsx';
 import { cx, EmptyState, ErrorState, LoadingState } from '../components/ui.tsx';
 import { listTime } from '../lib/dates.ts';
+import { useNotLinked } from '../session.ts';
+import { queryWords } from '../lib/highlight.ts';
+import { RichText } from '../components/rich-text.tsx';
 
 export function useChatList(filters: ChatFilters) {
   const f = normaliseFilters(filters);
@@ -38,6 +41,7 @@ export function InboxScreen() {
   const { chatId } = useParams();
   const selectedId = chatId ?? null;
   const navigate = useNavigate();
+  const viaKeys = (useLocation().state as { via?: string } | null)?.via === 'keys';
   const [query, setQuery] = useState('');
   const [q, setQ] = useState('');
   const [unread, setUnread] = useState(false);
@@ -101,7 +105,7 @@ export function InboxScreen() {
         const i = sel ? list.findIndex((c) => c.id === sel) : -1;
         const next = e.key === 'ArrowDown' ? Math.min(list.length - 1, i + 1) : Math.max(0, i < 0 ? 0 : i - 1);
         const target = list[next];
-        if (target && target.id !== sel) navigate(`/inbox/${encodeURIComponent(target.id)}`, { replace: true });
+        if (target && target.id !== sel) navigate(`/inbox/${encodeURIComponent(target.id)}`, { replace: true, state: { via: 'keys' } });
       }
     };
     window.addEventListener('keydown', onKey);
@@ -109,9 +113,11 @@ export function InboxScreen() {
   }, [navigate]);
 
   const filtered = !!(q || unread || label !== null || stage !== null);
+  const notLinked = useNotLinked(chats.error, !filtered && chats.isSuccess && items.length === 0);
 
   return (
     <div className="flex h-full min-h-0">
+      <h1 className="sr-only">Inbox</h1>
       <section aria-label="Chat list" className={cx('min-h-0 w-full flex-col border-r border-stone-200 bg-white md:flex md:w-[340px] lg:w-[380px]', selectedId ? 'hidden' : 'flex')}>
         <div className="space-y-2 border-b border-stone-200 px-3 py-2">
           <div className="relative">
@@ -200,6 +206,7 @@ export function InboxScreen() {
             hasMore={!!hasNextPage}
             loadingMore={isFetchingNextPage}
             onLoadMore={loadMore}
+            notLinked={notLinked}
             emptyText={filtered ? 'No chats match these filters' : 'No chats yet. They appear here as soon as WhatsApp syncs.'}
           />
         )}
@@ -213,7 +220,7 @@ export function InboxScreen() {
           </div>
         ) : selected ? (
           <>
-            <Conversation key={selected.id} chat={selected} onBack={() => navigate('/inbox')} contactOpen={contactOpen} onToggleContact={() => setContactOpen((o) => !o)} />
+            <Conversation key={selected.id} chat={selected} focusComposer={!viaKeys} onBack={() => navigate('/inbox')} contactOpen={contactOpen} onToggleContact={() => setContactOpen((o) => !o)} />
             {contactOpen ? (
               <div className="fixed inset-0 z-30 flex bg-black/20 lg:static lg:z-auto lg:bg-transparent" onClick={(e) => e.target === e.currentTarget && setContactOpen(false)}>
                 <div className="ml-auto flex h-full w-full max-w-md lg:max-w-none">
@@ -242,6 +249,7 @@ function MessageResults({ q, onOpen }: { q: string; onOpen: (chatId: string) => 
   if (results.isPending) return <LoadingState label="Searching messages…" />;
   if (results.isError) return <ErrorState title="Search failed" error={results.error} onRetry={() => void results.refetch()} />;
   const found = results.data.pages.flatMap((p) => p.items);
+  const words = queryWords(q);
   if (found.length === 0) return <EmptyState title={`No messages contain “${q}”`} />;
   return (
     <ul data-testid="message-results" className="scrollbar-thin min-h-0 flex-1 overflow-y-auto">
@@ -252,7 +260,9 @@ function MessageResults({ q, onOpen }: { q: string; onOpen: (chatId: string) => 
               <span>{m.direction === 'out' ? 'You' : (m.author ?? 'Them')}</span>
               <span className="ml-auto">{listTime(m.sentAt)}</span>
             </div>
-            <div className="line-clamp-2 text-sm text-stone-800">{m.body}</div>
+            <div data-testid="message-result-body" className="line-clamp-2 text-sm text-stone-800">
+              <RichText text={m.body} highlight={words} links={false} />
+            </div>
           </button>
         </li>
       ))}

@@ -1,22 +1,23 @@
 // Link WhatsApp: connect (SaaS), then the QR as an image that changes live over events, a
 // countdown to its refresh, the pairing-code alternative, and every state in plain words.
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useRef, useState, type ReactNode } from 'react';
 import { Link, useNavigate } from 'react-router';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { SAAS } from '../env.ts';
 import { connect } from '../api/auth.ts';
 import { requestPairingCode } from '../api/wa.ts';
-import { errorMessage, isApiError } from '../api/http.ts';
 import { keys } from '../api/keys.ts';
 import type { WaStatus } from '../api/types.ts';
 import { describeWaState } from '../lib/wa-state.ts';
 import { useWaStatus } from '../session.ts';
 import { planOf } from '../api/billing.ts';
 import { QrImage } from '../components/qr-image.tsx';
-import { Button, cx, Spinner, TextField } from '../components/ui.tsx';
+import { Button, cx, ErrorLine, ErrorText, Spinner, TextField } from '../components/ui.tsx';
 
 /** WhatsApp rotates the code about every 20 seconds. */
 const QR_LIFETIME_S = 20;
+/** After that, how long a new code may take before the code is called expired. */
+const QR_GRACE_S = 10;
 
 export function LinkScreen() {
   const { status, hasSlice, me } = useWaStatus({ poll: true });
@@ -44,7 +45,7 @@ export function LinkScreen() {
 
   const sliceState = me.data?.slice?.state ?? null;
   return (
-    <main className="flex min-h-full items-start justify-center overflow-y-auto bg-stone-100 px-4 py-8 md:items-center">
+    <div className="flex min-h-full items-start justify-center overflow-y-auto bg-stone-100 px-4 py-8 md:items-center">
       <div className="w-full max-w-3xl rounded-xl border border-stone-200 bg-white shadow-sm">
         <div className="border-b border-stone-200 px-6 py-4">
           <h1 className="text-lg font-semibold text-stone-900">Link WhatsApp</h1>
@@ -56,11 +57,18 @@ export function LinkScreen() {
           ) : SAAS && !hasSlice ? (
             <ConnectStep busy={connectMut.isPending} error={connectMut.error} onConnect={() => connectMut.mutate()} />
           ) : (
-            <LinkBody status={status} sliceState={sliceState} onRetry={SAAS ? () => connectMut.mutate() : undefined} retrying={connectMut.isPending} onOpenInbox={() => navigate('/inbox')} />
+            <LinkBody
+              status={status}
+              sliceState={sliceState}
+              onRetry={SAAS ? () => connectMut.mutate() : undefined}
+              retrying={connectMut.isPending}
+              onReloadQr={() => (SAAS ? connectMut.mutate() : void qc.invalidateQueries({ queryKey: keys.wa }))}
+              onOpenInbox={() => navigate('/inbox')}
+            />
           )}
         </div>
       </div>
-    </main>
+    </div>
   );
 }
 
@@ -89,19 +97,7 @@ function ConnectStep({ busy, error, onConnect }: { busy: boolean; error: unknown
       <Button data-testid="connect" onClick={onConnect} disabled={busy} className="px-5 py-2">
         {busy ? 'Starting…' : 'Start linking'}
       </Button>
-      {error ? (
-        <p role="alert" data-testid="connect-error" className="text-sm text-red-700">
-          {errorMessage(error)}
-          {isApiError(error) && error.kind === 'PaymentRequired' ? (
-            <>
-              {' '}
-              <Link to="/billing" className="font-medium underline">
-                Choose a plan
-              </Link>
-            </>
-          ) : null}
-        </p>
-      ) : null}
+      <ErrorLine error={error} testId="connect-error" />
     </div>
   );
 }
@@ -111,17 +107,23 @@ export function LinkBody({
   sliceState,
   onRetry,
   retrying,
+  onReloadQr,
   onOpenInbox,
 }: {
   status: WaStatus | null;
   sliceState?: string | null;
   onRetry?: () => void;
   retrying?: boolean;
+  /** Asks for a new code once the shown one expired and none came. */
+  onReloadQr?: () => void;
   onOpenInbox?: () => void;
 }) {
   const state = status?.state ?? (sliceState ? 'STARTING' : null);
   const words = describeWaState(state, status?.detail);
   const showQr = state === 'QR' && !!status?.qr;
+  const [reloads, setReloads] = useState(0);
+  const qrAge = useQrAge(showQr ? `${reloads}:${status!.qr!}` : null);
+  const expired = showQr && qrAge >= QR_LIFETIME_S + QR_GRACE_S;
   return (
     <div className="grid gap-8 md:grid-cols-[1fr_auto]">
       <div className="space-y-4">
@@ -154,7 +156,23 @@ export function LinkBody({
       </div>
       <div className="flex flex-col items-center gap-2">
         <div className="flex size-[264px] items-center justify-center rounded-md border border-stone-200 bg-stone-50">
-          {showQr ? (
+          {showQr && expired ? (
+            <div data-testid="qr-expired" className="flex flex-col items-center gap-3 px-6 text-center">
+              <p className="text-sm text-stone-600">This code expired and no new one came.</p>
+              {onReloadQr ? (
+                <Button
+                  data-testid="reload-qr"
+                  onClick={() => {
+                    setReloads((n) => n + 1);
+                    onReloadQr();
+                  }}
+                  disabled={retrying}
+                >
+                  {retrying ? 'Asking for a new code…' : 'Reload QR code'}
+                </Button>
+              ) : null}
+            </div>
+          ) : showQr ? (
             <QrImage value={status!.qr!} />
           ) : state === 'READY' ? (
             <span className="text-brand-600" aria-hidden>
@@ -171,7 +189,7 @@ export function LinkBody({
             </span>
           )}
         </div>
-        {showQr ? <Countdown qr={status!.qr!} /> : null}
+        {showQr && !expired ? <Countdown left={QR_LIFETIME_S - qrAge} /> : null}
       </div>
     </div>
   );
@@ -193,15 +211,25 @@ function StateBadge({ state, title, tone }: { state: string | null; title: strin
   );
 }
 
-/** Seconds until the code changes, counted from when this code arrived. */
-function Countdown({ qr, lifetime = QR_LIFETIME_S }: { qr: string; lifetime?: number }) {
-  const [left, setLeft] = useState(lifetime);
+/** Whole seconds since this code arrived (0 again for each new code), up to the expiry. */
+function useQrAge(qr: string | null): number {
+  const [age, setAge] = useState(0);
   useEffect(() => {
+    setAge(0);
+    if (!qr) return undefined;
     const start = Date.now();
-    setLeft(lifetime);
-    const t = setInterval(() => setLeft(Math.max(0, lifetime - Math.floor((Date.now() - start) / 1000))), 250);
+    const t = setInterval(() => {
+      const s = Math.floor((Date.now() - start) / 1000);
+      setAge(Math.min(s, QR_LIFETIME_S + QR_GRACE_S));
+      if (s >= QR_LIFETIME_S + QR_GRACE_S) clearInterval(t);
+    }, 250);
     return () => clearInterval(t);
-  }, [qr, lifetime]);
+  }, [qr]);
+  return age;
+}
+
+/** Seconds until the code changes; then, for a short while, that a new one is on its way. */
+function Countdown({ left }: { left: number }) {
   return (
     <p data-testid="qr-countdown" className="text-xs text-stone-500" aria-live="polite">
       {left > 0 ? `New code in ${left} s` : 'Getting a new code…'}
@@ -212,10 +240,10 @@ function Countdown({ qr, lifetime = QR_LIFETIME_S }: { qr: string; lifetime?: nu
 function PairingCode() {
   const [open, setOpen] = useState(false);
   const [phone, setPhone] = useState('');
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<ReactNode>(null);
   const mut = useMutation({
     mutationFn: (n: string) => requestPairingCode(n),
-    onError: (e) => setError(errorMessage(e)),
+    onError: (e) => setError(<ErrorText error={e} />),
     onSuccess: () => setError(null),
   });
   if (!open) {

@@ -1,29 +1,38 @@
 // The pipeline board: a column per stage (plus chats without a stage), cards for chats, HTML5 drag
 // and drop to move a card, counts per column. Stages can be added, renamed, reordered, deleted.
 import { useMemo, useState, type DragEvent, type ReactNode } from 'react';
-import { useNavigate } from 'react-router';
+import { Link, useNavigate } from 'react-router';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { setChatStage } from '../api/chats.ts';
-import { errorMessage } from '../api/http.ts';
 import { keys } from '../api/keys.ts';
 import { createStage, deleteStage, listStages, reorderStages, updateStage } from '../api/stages.ts';
 import type { Chat, Stage } from '../api/types.ts';
 import { patchChat } from '../events/patch.ts';
-import { Avatar, Button, cx, EmptyState, ErrorState, LabelChip, LoadingState } from '../components/ui.tsx';
+import { Avatar, Button, cx, EmptyState, ErrorState, ErrorText, LabelChip, LoadingState, NotLinkedState } from '../components/ui.tsx';
+import { useNotLinked } from '../session.ts';
 import { listTime } from '../lib/dates.ts';
+import { displayName } from '../lib/phone.ts';
+import { parseWhatsApp, plainText } from '../lib/wa-format.ts';
 import { useChatList } from './inbox.tsx';
 
 const DRAG_TYPE = 'application/x-queunir-chat';
 
+/** What failed on the board, shown in its header. */
+interface BoardError {
+  prefix?: string;
+  error: unknown;
+}
+
 export function PipelineScreen() {
   const stages = useQuery({ queryKey: keys.stages, queryFn: ({ signal }) => listStages(signal) });
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<BoardError | null>(null);
   const qc = useQueryClient();
+  const notLinked = useNotLinked(stages.error);
 
   const add = useMutation({
     mutationFn: (name: string) => createStage(name),
     onSuccess: (s) => qc.setQueryData<Stage[]>(keys.stages, (ss) => [...(ss ?? []), s]),
-    onError: (e) => setError(errorMessage(e)),
+    onError: (e) => setError({ error: e }),
   });
 
   return (
@@ -33,12 +42,14 @@ export function PipelineScreen() {
         <p className="hidden text-sm text-stone-500 sm:block">Drag a card to move a chat to another stage.</p>
         {error ? (
           <p role="alert" className="ml-auto text-sm text-red-700">
-            {error}
+            <ErrorText error={error.error} prefix={error.prefix} />
           </p>
         ) : null}
       </header>
       {stages.isPending ? (
         <LoadingState label="Loading the board…" />
+      ) : notLinked ? (
+        <NotLinkedState what="your pipeline" />
       ) : stages.isError ? (
         <ErrorState title="Could not load stages" error={stages.error} onRetry={() => void stages.refetch()} />
       ) : (
@@ -59,7 +70,7 @@ export function PipelineScreen() {
   );
 }
 
-function useMoveChat(onError: (m: string) => void) {
+function useMoveChat(onError: (e: BoardError) => void) {
   const qc = useQueryClient();
   return useMutation({
     mutationFn: ({ chat, stageId }: { chat: Chat; stageId: number | null }) => setChatStage(chat.id, stageId),
@@ -69,7 +80,7 @@ function useMoveChat(onError: (m: string) => void) {
     },
     onError: (e, { chat }, ctx) => {
       if (ctx) patchChat(qc, chat.id, (c) => ({ ...c, stageId: ctx.before }));
-      onError(`Could not move ${chat.name}: ${errorMessage(e)}`);
+      onError({ prefix: `Could not move ${chat.name}.`, error: e });
     },
   });
 }
@@ -95,7 +106,7 @@ function Column({
   error: unknown;
   onRetry: () => void;
   header?: ReactNode;
-  onError: (m: string) => void;
+  onError: (e: BoardError) => void;
 }) {
   const [over, setOver] = useState(false);
   const move = useMoveChat(onError);
@@ -159,10 +170,13 @@ function Column({
               <div className="flex items-center gap-2">
                 <Avatar name={c.name} size="sm" />
                 <div className="min-w-0 flex-1">
-                  <div className="truncate text-sm font-medium text-stone-900">{c.name}</div>
-                  <div className="truncate text-xs text-stone-500">{c.preview ?? ''}</div>
+                  {/* The way in by keyboard (the card itself is for the mouse's drag and drop). */}
+                  <Link to={`/inbox/${encodeURIComponent(c.id)}`} draggable={false} className="block truncate text-sm font-medium text-stone-900 hover:underline">
+                    {displayName(c.name)}
+                  </Link>
+                  <div className="truncate text-xs text-stone-500">{c.preview ? plainText(parseWhatsApp(c.preview)) : ''}</div>
                 </div>
-                <span className="shrink-0 text-[11px] text-stone-400">{listTime(c.lastMessageAt)}</span>
+                <span className="shrink-0 text-[11px] text-stone-500">{listTime(c.lastMessageAt)}</span>
               </div>
               {c.labels.length > 0 ? (
                 <div className="mt-1.5 flex flex-wrap gap-1">
@@ -179,14 +193,14 @@ function Column({
   );
 }
 
-function UnstagedColumn({ onError }: { onError: (m: string) => void }) {
+function UnstagedColumn({ onError }: { onError: (e: BoardError) => void }) {
   const all = useChatList({});
   const chats = useMemo(() => (all.data?.pages.flatMap((p) => p.items) ?? []).filter((c) => c.stageId === null).slice(0, 100), [all.data]);
   const more = !!all.hasNextPage;
   return <Column title="No stage" stageId={null} count={chats.length} more={more} chats={chats} status={all.status} error={all.error} onRetry={() => void all.refetch()} onError={onError} />;
 }
 
-function StageColumn({ stage, index, stages, onError }: { stage: Stage; index: number; stages: Stage[]; onError: (m: string) => void }) {
+function StageColumn({ stage, index, stages, onError }: { stage: Stage; index: number; stages: Stage[]; onError: (e: BoardError) => void }) {
   const list = useChatList({ stage: stage.id });
   const chats = useMemo(() => list.data?.pages.flatMap((p) => p.items) ?? [], [list.data]);
   const qc = useQueryClient();
@@ -196,7 +210,7 @@ function StageColumn({ stage, index, stages, onError }: { stage: Stage; index: n
   const rename = useMutation({
     mutationFn: (n: string) => updateStage(stage.id, { name: n }),
     onSuccess: (s) => qc.setQueryData<Stage[]>(keys.stages, (ss) => (ss ?? []).map((x) => (x.id === stage.id ? { ...x, ...s } : x))),
-    onError: (e) => onError(errorMessage(e)),
+    onError: (e) => onError({ error: e }),
   });
   const remove = useMutation({
     mutationFn: () => deleteStage(stage.id),
@@ -204,7 +218,7 @@ function StageColumn({ stage, index, stages, onError }: { stage: Stage; index: n
       qc.setQueryData<Stage[]>(keys.stages, (ss) => (ss ?? []).filter((x) => x.id !== stage.id));
       void qc.invalidateQueries({ queryKey: keys.chatsAll });
     },
-    onError: (e) => onError(errorMessage(e)),
+    onError: (e) => onError({ error: e }),
   });
   const reorder = useMutation({
     mutationFn: (ids: number[]) => reorderStages(ids),
@@ -215,7 +229,7 @@ function StageColumn({ stage, index, stages, onError }: { stage: Stage; index: n
     },
     onError: (e, _ids, ctx) => {
       qc.setQueryData(keys.stages, ctx?.before);
-      onError(errorMessage(e));
+      onError({ error: e });
     },
   });
   const shift = (delta: number) => {
@@ -226,7 +240,7 @@ function StageColumn({ stage, index, stages, onError }: { stage: Stage; index: n
     reorder.mutate(ids);
   };
   const header = (
-    <span className="flex items-center text-stone-400">
+    <span className="flex items-center text-stone-500">
       <button type="button" aria-label={`Move ${stage.name} left`} disabled={index === 0} onClick={() => shift(-1)} className="rounded px-1 hover:bg-stone-200 hover:text-stone-700 disabled:opacity-30">
         ‹
       </button>

@@ -1,19 +1,31 @@
-// Settings: the account, the WhatsApp session (state, log out), labels, and billing (a link for the
-// billing issue to fill).
+// Settings: the account, the WhatsApp session (state, log out), notifications (sound; desktop
+// notifications asked for from a button, never on load), labels, and billing.
 import { useState, type ReactNode } from 'react';
 import { Link, useNavigate } from 'react-router';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { SAAS } from '../env.ts';
 import { logout } from '../api/auth.ts';
-import { errorMessage, setSliceToken } from '../api/http.ts';
+import { setSliceToken } from '../api/http.ts';
 import { keys } from '../api/keys.ts';
 import { deleteLabel, listLabels, updateLabel } from '../api/labels.ts';
 import type { Label } from '../api/types.ts';
 import { logoutWa } from '../api/wa.ts';
 import { describeWaState } from '../lib/wa-state.ts';
-import { useMe, useWaStatus } from '../session.ts';
-import { Button, ConfirmButton, ErrorState, LoadingState } from '../components/ui.tsx';
+import { stampTime } from '../lib/dates.ts';
+import { useMe, useNotLinked, useWaStatus } from '../session.ts';
+import { Button, ConfirmButton, ErrorLine, ErrorState, LoadingState, NotLinkedState } from '../components/ui.tsx';
 import { EditableField } from '../components/editable-field.tsx';
+import { describePlan } from './billing.tsx';
+import { planOf } from '../api/billing.ts';
+import { askNotificationPermission, notificationsSupported, readPrefs, writePrefs, type AlertPrefs } from '../events/alerts.ts';
+
+/** A role in words ("Role: user" says nothing to a person). */
+export function roleWords(role: string): string {
+  if (role === 'user' || role === 'owner') return 'Owner of this account';
+  if (role === 'admin') return 'Operator: manages every account on this server';
+  if (role === 'agent') return 'Agent: answers chats';
+  return role.charAt(0).toUpperCase() + role.slice(1).replace(/_/g, ' ');
+}
 
 function Section({ title, children, testId }: { title: string; children: ReactNode; testId?: string }) {
   return (
@@ -74,14 +86,18 @@ export function SettingsScreen() {
                 <Row label="Email">
                   <span data-testid="account-email">{me.data.user.email}</span>
                 </Row>
-                <Row label="Role">{me.data.user.role}</Row>
-                <Row label="Plan">{me.data.plan.status}</Row>
+                <Row label="Role">
+                  <span data-testid="account-role">{roleWords(me.data.user.role)}</span>
+                </Row>
+                <Row label="Plan">
+                  <span data-testid="account-plan">{describePlan(planOf(me.data)).title}</span>
+                </Row>
               </>
             )}
             <Button variant="secondary" data-testid="logout" onClick={() => out.mutate()} disabled={out.isPending}>
               {out.isPending ? 'Logging out…' : 'Log out'}
             </Button>
-            {out.isError ? <p className="text-sm text-red-700">{errorMessage(out.error)}</p> : null}
+            <ErrorLine error={out.error} />
           </Section>
         ) : (
           <Section title="This browser">
@@ -97,7 +113,7 @@ export function SettingsScreen() {
               {words.title}
             </span>
           </Row>
-          {status?.since ? <Row label="Since">{new Date(status.since).toLocaleString('en-GB')}</Row> : null}
+          {status?.since ? <Row label="Since">{stampTime(status.since)}</Row> : null}
           <p className="text-sm text-stone-500">{words.hint}</p>
           <div className="flex flex-wrap gap-2">
             <Link to="/link" className="inline-flex items-center rounded-md border border-stone-300 px-3 py-1.5 text-sm font-medium text-stone-800 hover:bg-stone-50">
@@ -113,12 +129,13 @@ export function SettingsScreen() {
               />
             ) : null}
           </div>
-          {waLogout.isError ? <p className="text-sm text-red-700">{errorMessage(waLogout.error)}</p> : null}
+          <ErrorLine error={waLogout.error} />
         </Section>
+        <NotificationSettings />
         <LabelsSettings />
         {SAAS ? (
           <Section title="Billing" testId="settings-billing">
-            <p className="text-sm text-stone-600">Plan: {me.data?.plan.status ?? '…'}</p>
+            <p className="text-sm text-stone-600">{me.data ? describePlan(planOf(me.data)).detail : 'Loading your plan…'}</p>
             <Link to="/billing" data-testid="billing-link" className="text-sm font-medium text-brand-700 hover:underline">
               Manage billing
             </Link>
@@ -132,7 +149,8 @@ export function SettingsScreen() {
 function LabelsSettings() {
   const qc = useQueryClient();
   const labels = useQuery({ queryKey: keys.labels, queryFn: ({ signal }) => listLabels(signal) });
-  const [err, setErr] = useState<string | null>(null);
+  const notLinked = useNotLinked(labels.error);
+  const [err, setErr] = useState<unknown>(null);
   const save = (id: number, patch: Partial<Label>) =>
     updateLabel(id, patch).then((l) => qc.setQueryData<Label[]>(keys.labels, (ls) => (ls ?? []).map((x) => (x.id === id ? { ...x, ...l } : x))));
   const del = useMutation({
@@ -141,12 +159,14 @@ function LabelsSettings() {
       qc.setQueryData<Label[]>(keys.labels, (ls) => (ls ?? []).filter((x) => x.id !== id));
       void qc.invalidateQueries({ queryKey: keys.chatsAll });
     },
-    onError: (e) => setErr(errorMessage(e)),
+    onError: (e) => setErr(e),
   });
   return (
     <Section title="Labels">
       {labels.isPending ? (
         <LoadingState />
+      ) : notLinked ? (
+        <NotLinkedState what="your labels" />
       ) : labels.isError ? (
         <ErrorState error={labels.error} onRetry={() => void labels.refetch()} />
       ) : labels.data.length === 0 ? (
@@ -155,7 +175,7 @@ function LabelsSettings() {
         <ul className="space-y-2">
           {labels.data.map((l) => (
             <li key={l.id} className="flex items-end gap-3">
-              <input type="color" aria-label={`Colour of ${l.name}`} value={l.color || '#78716c'} onChange={(e) => void save(l.id, { color: e.target.value }).catch((x) => setErr(errorMessage(x)))} className="mb-1 h-6 w-8 rounded border border-stone-300" />
+              <input type="color" aria-label={`Colour of ${l.name}`} value={l.color || '#78716c'} onChange={(e) => void save(l.id, { color: e.target.value }).catch((x: unknown) => setErr(x))} className="mb-1 h-6 w-8 rounded border border-stone-300" />
               <div className="min-w-0 flex-1">
                 <EditableField label="Label" value={l.name} onSave={(name) => save(l.id, { name })} />
               </div>
@@ -164,7 +184,57 @@ function LabelsSettings() {
           ))}
         </ul>
       )}
-      {err ? <p className="text-sm text-red-700">{err}</p> : null}
+      <ErrorLine error={err} />
+    </Section>
+  );
+}
+
+function NotificationSettings() {
+  const [prefs, setPrefs] = useState<AlertPrefs>(readPrefs);
+  const [permission, setPermission] = useState<NotificationPermission | 'unsupported'>(() => (notificationsSupported() ? Notification.permission : 'unsupported'));
+  const update = (next: AlertPrefs) => {
+    writePrefs(next);
+    setPrefs(next);
+  };
+  const desktopOn = prefs.desktop && permission === 'granted';
+  return (
+    <Section title="Notifications" testId="settings-notifications">
+      <p className="text-sm text-stone-600">New messages in chats assigned to nobody or to you. Muted chats stay silent.</p>
+      <label className="flex items-center gap-2 text-sm text-stone-800">
+        <input type="checkbox" data-testid="sound-toggle" checked={prefs.sound} onChange={(e) => update({ ...prefs, sound: e.target.checked })} className="size-4 accent-brand-600" />
+        Play a sound
+      </label>
+      {permission === 'unsupported' ? (
+        <p className="text-sm text-stone-500">This browser cannot show desktop notifications.</p>
+      ) : permission === 'denied' ? (
+        <p data-testid="notifications-blocked" className="text-sm text-stone-500">
+          Desktop notifications are blocked for this site. Allow them in the browser's site settings, then reload.
+        </p>
+      ) : desktopOn ? (
+        <div className="flex flex-wrap items-center gap-3">
+          <span data-testid="notifications-state" className="text-sm text-stone-800">
+            Desktop notifications are on.
+          </span>
+          <Button variant="secondary" data-testid="notifications-off" onClick={() => update({ ...prefs, desktop: false })}>
+            Turn off
+          </Button>
+        </div>
+      ) : (
+        <Button
+          variant="secondary"
+          data-testid="notifications-on"
+          onClick={() => {
+            if (permission === 'granted') update({ ...prefs, desktop: true });
+            else
+              void askNotificationPermission().then((p) => {
+                setPermission(p);
+                setPrefs(readPrefs());
+              });
+          }}
+        >
+          Turn on desktop notifications
+        </Button>
+      )}
     </Section>
   );
 }

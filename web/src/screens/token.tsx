@@ -1,15 +1,14 @@
 // Self-hosted build: the slice token, entered once and kept in this browser.
-import { useState } from 'react';
+import { useState, type ReactNode } from 'react';
 import { useNavigate } from 'react-router';
 import { useQueryClient } from '@tanstack/react-query';
 import { getWa } from '../api/wa.ts';
-import { setSliceToken } from '../api/http.ts';
-import { fieldErrorsOf } from './auth.tsx';
-import { Button, TextField } from '../components/ui.tsx';
+import { isApiError, setSliceToken } from '../api/http.ts';
+import { Button, ErrorText, TextField } from '../components/ui.tsx';
 
 export function TokenScreen() {
   const [token, setToken] = useState('');
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<ReactNode>(null);
   const [busy, setBusy] = useState(false);
   const navigate = useNavigate();
   const qc = useQueryClient();
@@ -29,8 +28,7 @@ export function TokenScreen() {
             navigate(wa.state === 'READY' ? '/inbox' : '/link', { replace: true });
           } catch (err) {
             setSliceToken(null);
-            const f = fieldErrorsOf(err);
-            setError(f.form ?? f.password ?? f.email ?? 'That token was not accepted.');
+            setError(isApiError(err) && err.status === 401 ? 'That token was not accepted. Copy SLICE_TOKEN again and paste it here.' : <ErrorText error={err} />);
           } finally {
             setBusy(false);
           }

@@ -1,0 +1,115 @@
+// The one place where an error becomes words for a person: a capitalised sentence, never a schema
+// path, a route or a state name, and, where there is something to do about it, the action as a link.
+// Codes first (lib/errors.ts on the server), then the kind, then a plain fallback.
+import { ApiError } from '../api/http.ts';
+
+export interface ErrorAction {
+  label: string;
+  to: string;
+}
+
+export interface ErrorWords {
+  text: string;
+  action?: ErrorAction;
+}
+
+const LINK_WHATSAPP: ErrorAction = { label: 'Link WhatsApp', to: '/link' };
+const LOG_IN: ErrorAction = { label: 'Log in', to: '/login' };
+const BILLING: ErrorAction = { label: 'Choose a plan', to: '/billing' };
+
+const BY_CODE: Record<string, ErrorWords> = {
+  NETWORK: { text: 'Cannot reach Queunir. Check your internet connection and try again.' },
+  EMAIL_TAKEN: { text: 'This email already has an account.', action: LOG_IN },
+  BAD_CREDENTIALS: { text: 'The email or the password is wrong.' },
+  UNAUTHENTICATED: { text: 'You are logged out.', action: LOG_IN },
+  CSRF_REJECTED: { text: 'This page is out of date (you may have logged in again in another tab). Reload the page and try again.' },
+  PLAN_REQUIRED: { text: 'Your plan does not include a WhatsApp session.', action: BILLING },
+  SLICE_NOT_CONNECTED: { text: 'WhatsApp is not connected, so this could not be done.', action: LINK_WHATSAPP },
+  WA_CHAT_NOT_CONFIRMED: { text: 'WhatsApp did not open this chat, so nothing was sent. Try again.' },
+  SLICE_UNAVAILABLE: { text: 'Your WhatsApp workspace is not answering right now. It restarts by itself; try again in a moment.' },
+  SUPERVISOR_UNAVAILABLE: { text: 'Queunir is restarting part of itself. Try again in a moment.' },
+  DB_UNREACHABLE: { text: 'Queunir cannot reach its database right now. Try again in a moment.' },
+  TOO_MANY_STREAMS: { text: 'Queunir is open in too many tabs. Close a few and reload this one.' },
+  STRIPE_UNAVAILABLE: { text: 'The payment service is not answering. Try again in a minute.' },
+  BILLING_DISABLED: { text: 'Billing is not enabled on this server: your account is active without a plan.' },
+  PAYMENT_REQUIRED: { text: 'This needs a paid plan.', action: BILLING },
+  NOT_FOUND: { text: 'This is no longer here. It may have been deleted.' },
+  ALREADY_EXISTS: { text: 'One with this name already exists. Choose another name.' },
+  CONFLICT: { text: 'This was changed somewhere else at the same moment. Try again.' },
+  FAILED_PRECONDITION: { text: 'This cannot be done right now. Try again in a moment.' },
+  PERMISSION_DENIED: { text: 'Your account is not allowed to do this.' },
+  RESOURCE_EXHAUSTED: { text: 'Queunir has no room for this right now. Try again later.' },
+  INTERNAL: { text: 'Something went wrong on our side. Try again; if it keeps happening, tell us.' },
+  UNAVAILABLE: { text: 'Queunir is busy or restarting. Try again in a moment.' },
+};
+
+/** The kind's sentence, for codes this page does not know yet (the server only adds codes). */
+const BY_KIND: Record<string, string> = {
+  NotFound: 'NOT_FOUND',
+  AlreadyExists: 'ALREADY_EXISTS',
+  Conflict: 'CONFLICT',
+  FailedPrecondition: 'FAILED_PRECONDITION',
+  PermissionDenied: 'PERMISSION_DENIED',
+  Unauthenticated: 'UNAUTHENTICATED',
+  PaymentRequired: 'PAYMENT_REQUIRED',
+  ResourceExhausted: 'RESOURCE_EXHAUSTED',
+  Unavailable: 'UNAVAILABLE',
+  Internal: 'INTERNAL',
+};
+
+/** What each field is called in a sentence. */
+const FIELD_NAMES: Record<string, string> = {
+  email: 'email address',
+  password: 'password',
+  phoneNumber: 'phone number',
+  phone: 'phone number',
+  name: 'name',
+  body: 'message',
+  color: 'colour',
+  company: 'company',
+  q: 'search',
+};
+
+/** The field a schema error names: "invalid body: body/password must …", "body/email expected …". */
+export function fieldOf(message: string): string | null {
+  const m = /(?:^|[\s:])(?:body|querystring|params|headers)\/([A-Za-z_][\w]*)/.exec(message);
+  if (m) return m[1]!;
+  const req = /required property '([^']+)'/.exec(message);
+  return req ? req[1]! : null;
+}
+
+/** A schema failure ("body/password must NOT have fewer than 10 characters") in words. */
+function invalidWords(message: string): ErrorWords {
+  const field = fieldOf(message);
+  const name = field ? (FIELD_NAMES[field] ?? field.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase()) : null;
+  const min = /fewer than (\d+) characters|at least (\d+) characters|length >= (\d+)/i.exec(message);
+  if (field === 'email') return { text: 'Enter a valid email address, like name@company.com.' };
+  if (field === 'phoneNumber' || field === 'phone') return { text: 'Enter the full phone number with the country code, digits only, like 4915123456789.' };
+  if (name && min) return { text: `Use at least ${min[1] ?? min[2] ?? min[3]} characters for the ${name}.` };
+  const max = /more than (\d+) characters|length <= (\d+)/i.exec(message);
+  if (name && max) return { text: `The ${name} is too long: use at most ${max[1] ?? max[2]} characters.` };
+  if (name && /required/i.test(message)) return { text: `Enter the ${name}.` };
+  if (/cursor/i.test(message)) return { text: 'This list changed while it was loading. Reload the page.' };
+  if (name) return { text: `Check the ${name}: it is not valid.` };
+  return { text: 'Something in this form is not valid. Check it and try again.' };
+}
+
+/** "try again in 42 s" → the wait in seconds, when the server says it. */
+function waitOf(message: string): number | null {
+  const m = /in (\d+) ?s\b/.exec(message);
+  return m ? Number(m[1]) : null;
+}
+
+export function errorWords(err: unknown): ErrorWords {
+  if (!(err instanceof ApiError)) return { text: 'Something went wrong. Try again.' };
+  const code = err.code.toUpperCase();
+  if (code === 'RATE_LIMITED') {
+    const wait = waitOf(err.message);
+    return { text: wait ? `Too many attempts. Try again in ${wait} seconds.` : 'Too many attempts. Wait a minute and try again.' };
+  }
+  if (code === 'INVALID_ARGUMENT' || code === 'CONFIG_INVALID' || (!BY_CODE[code] && err.kind === 'InvalidArgument')) return invalidWords(err.message);
+  const known = BY_CODE[code] ?? BY_CODE[BY_KIND[err.kind] ?? ''];
+  if (known) return known;
+  if (err.status >= 500) return BY_CODE.INTERNAL!;
+  return { text: 'Something went wrong. Try again.' };
+}
