@@ -11,8 +11,12 @@ export async function getMe(signal?: AbortSignal): Promise<Me> {
   return remember(await api<Me>('/api/me', { signal }));
 }
 
-export async function register(email: string, password: string): Promise<Me> {
-  return remember(await api<Me>('/api/auth/register', { method: 'POST', body: { email, password } }));
+/** Names are optional: sent only when given (the server trims them). */
+export async function register(email: string, password: string, names: { name?: string; businessName?: string } = {}): Promise<Me> {
+  const body: Record<string, string> = { email, password };
+  if (names.name?.trim()) body.name = names.name.trim();
+  if (names.businessName?.trim()) body.businessName = names.businessName.trim();
+  return remember(await api<Me>('/api/auth/register', { method: 'POST', body }));
 }
 
 export async function login(email: string, password: string): Promise<Me> {

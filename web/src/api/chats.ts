@@ -36,6 +36,10 @@ export function removeChatLabel(chatId: string, labelId: number): Promise<unknow
   return api(`/api/chats/${encodeURIComponent(chatId)}/labels/${labelId}`, { method: 'DELETE' });
 }
 
+export function setChatDeal(chatId: string, value: number | null): Promise<unknown> {
+  return api(`/api/chats/${encodeURIComponent(chatId)}/deal`, { method: 'PUT', body: { value } });
+}
+
 export function setChatStage(chatId: string, stageId: number | null): Promise<unknown> {
   return api(`/api/chats/${encodeURIComponent(chatId)}/stage`, { method: 'PUT', body: { stageId } });
 }

@@ -18,7 +18,7 @@ export interface SliceSummary {
 }
 
 export interface Me {
-  user: { id: string | number; email: string; role: Role };
+  user: { id: string | number; email: string; role: Role; name?: string | null; businessName?: string | null };
   csrfToken: string;
   slice: SliceSummary | null;
   wa: WaStatus | null;
@@ -36,11 +36,21 @@ export interface Stage {
   name: string;
   position: number;
   color?: string;
+  /** A closing stage (won or lost): new stages go before these. */
+  outcome?: 'won' | 'lost' | null;
+  /** The column's totals, counted by the server over every chat in the stage. */
+  chatCount?: number;
+  dealTotal?: number;
 }
 
 export interface Chat {
   id: string;
+  /** The name the CRM shows: a saved contact name, else WhatsApp's. */
   name: string;
+  /** WhatsApp's own name for the chat, shown as a second line when it differs. */
+  waName?: string;
+  /** The value of the chat's deal; null or absent when none was set. */
+  dealValue?: number | null;
   phone: string | null;
   preview: string | null;
   lastMessageAt: string | null;
@@ -72,11 +82,16 @@ export interface Message {
   /** The quoted text, when the slice has it (the quoted message itself may not be loaded). */
   quotedBody?: string | null;
   recalled?: boolean;
+  /** In search results: the name the message's chat shows. */
+  chatName?: string;
 }
 
 export interface Contact {
   id: string;
+  /** The saved name, else WhatsApp's. */
   name: string | null;
+  /** WhatsApp's display name. */
+  waName?: string | null;
   phone: string | null;
   email: string | null;
   company: string | null;

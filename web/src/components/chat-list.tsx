@@ -4,7 +4,7 @@ import { memo, useEffect, useRef } from 'react';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import type { Chat } from '../api/types.ts';
 import { listTime } from '../lib/dates.ts';
-import { displayName } from '../lib/phone.ts';
+import { displayName, otherName } from '../lib/phone.ts';
 import { parseWhatsApp, plainText } from '../lib/wa-format.ts';
 import { Avatar, cx, EmptyState, ErrorState, LoadingState, NotLinkedState, Spinner } from './ui.tsx';
 
@@ -87,12 +87,17 @@ const ChatRow = memo(function ChatRow({ chat, selected, onSelect }: { chat: Chat
       onClick={() => onSelect(chat.id)}
       className={cx('flex h-full cursor-pointer items-center gap-3 border-b border-stone-100 px-3', selected ? 'bg-stone-200/70' : 'hover:bg-stone-50')}
     >
-      <Avatar name={chat.name} />
+      <Avatar name={chat.name} seed={chat.id} />
       <div className="min-w-0 flex-1">
         <div className="flex items-baseline gap-2">
           <span data-testid="chat-name" className="truncate text-[15px] text-stone-900">
             {displayName(chat.name)}
           </span>
+          {otherName(chat) ? (
+            <span data-testid="chat-wa-name" className="hidden min-w-0 shrink truncate text-xs text-stone-500 sm:inline">
+              {otherName(chat)}
+            </span>
+          ) : null}
           <span className={cx('ml-auto shrink-0 text-xs', unread ? 'font-medium text-brand-600' : 'text-stone-500')}>{listTime(chat.lastMessageAt)}</span>
         </div>
         <div className="mt-0.5 flex items-center gap-2">

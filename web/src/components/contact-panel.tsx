@@ -4,15 +4,17 @@ import { useState } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { keys } from '../api/keys.ts';
 import { contactIdOf, getContact, updateContact, type ContactPatch } from '../api/contacts.ts';
-import { addChatLabel, removeChatLabel, setChatStage } from '../api/chats.ts';
+import { addChatLabel, removeChatLabel, setChatDeal, setChatStage } from '../api/chats.ts';
 import { createLabel, listLabels } from '../api/labels.ts';
 import { createNote, deleteNote, listNotes, updateNote } from '../api/notes.ts';
 import { listStages } from '../api/stages.ts';
 import type { Chat, Contact, Label, Note } from '../api/types.ts';
 import { patchChat } from '../events/patch.ts';
 import { EditableField } from './editable-field.tsx';
-import { displayName, formatPhone } from '../lib/phone.ts';
+import { displayName, formatPhone, otherName } from '../lib/phone.ts';
 import { stampTime } from '../lib/dates.ts';
+import { InputError } from '../lib/error-words.ts';
+import { formatDealValue, parseDealValue } from '../lib/money.ts';
 import { Avatar, Button, cx, ErrorLine, ErrorState, LabelChip, LoadingState } from './ui.tsx';
 
 const LABEL_COLORS = ['#2563eb', '#16a34a', '#d97706', '#dc2626', '#7c3aed', '#0891b2', '#db2777', '#57534e'];
@@ -43,7 +45,7 @@ export function ContactPanel({ chat, onClose }: { chat: Chat; onClose: () => voi
       <div className="scrollbar-thin min-h-0 flex-1 space-y-6 overflow-y-auto px-4 py-4">
         {contactId === null ? (
           <section className="flex flex-col items-center gap-2 pb-2 text-center">
-            <Avatar name={chat.name} size="lg" />
+            <Avatar name={chat.name} seed={chat.id} size="lg" />
             <div className="text-[15px] font-medium">{displayName(chat.name)}</div>
             <p className="text-sm text-stone-500">{chat.isGroup ? 'A group chat: it has no single contact record.' : 'No contact record for this chat yet.'}</p>
           </section>
@@ -72,10 +74,15 @@ function ContactFields({ contact, chat, onSave }: { contact: Contact; chat: Chat
   return (
     <section className="space-y-3">
       <div className="flex flex-col items-center gap-2 pb-2">
-        <Avatar name={contact.name || chat.name} size="lg" />
+        <Avatar name={contact.name || chat.name} seed={chat.id} size="lg" />
         <div className="text-sm text-stone-600" data-testid="contact-phone">
           {formatPhone(contact.phone ?? chat.phone) || 'No phone number'}
         </div>
+        {otherName({ name: contact.name ?? chat.name, waName: contact.waName ?? chat.waName }) ? (
+          <div className="text-xs text-stone-500" data-testid="contact-wa-name">
+            On WhatsApp: {otherName({ name: contact.name ?? chat.name, waName: contact.waName ?? chat.waName })}
+          </div>
+        ) : null}
       </div>
       <EditableField label="Name" testId="contact-name" value={contact.name ?? chat.name} onSave={(v) => onSave({ name: v || null })} />
       <EditableField label="Email" testId="contact-email" type="email" value={contact.email} onSave={(v) => onSave({ email: v || null })} />
@@ -166,7 +173,29 @@ function StageSection({ chat }: { chat: Chat }) {
       </select>
       <ErrorLine error={stages.error} prefix="Stages are unavailable." className="text-xs" />
       <ErrorLine error={move.error} className="text-xs" />
+      <DealValueField chat={chat} />
     </section>
+  );
+}
+
+/** The value of the chat's deal: a number (cents allowed), or empty for none. */
+function DealValueField({ chat }: { chat: Chat }) {
+  const qc = useQueryClient();
+  return (
+    <EditableField
+      label="Deal value"
+      testId="deal-value"
+      type="text"
+      placeholder="No value"
+      value={chat.dealValue == null ? '' : formatDealValue(chat.dealValue)}
+      onSave={async (text) => {
+        const value = parseDealValue(text);
+        if (value === undefined) throw new InputError('Type an amount such as 1200 or 1200.50, or leave it empty.');
+        await setChatDeal(chat.id, value);
+        patchChat(qc, chat.id, (c) => ({ ...c, dealValue: value }));
+        void qc.invalidateQueries({ queryKey: keys.stages });
+      }}
+    />
   );
 }
 

@@ -1,7 +1,7 @@
 // The open conversation: messages grouped by day, older pages loaded when scrolled to the top (the
 // view keeps its place), new messages followed when at the bottom, and the composer with the
 // message shown at once as pending.
-import { useCallback, useEffect, useLayoutEffect, useMemo, useRef } from 'react';
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
 import { keys } from '../api/keys.ts';
 import { listMessages, sendMessage } from '../api/messages.ts';
@@ -11,12 +11,14 @@ import { addMessage, chronological, updateMessage, type Pages } from '../events/
 import { previewOf } from '../events/apply.ts';
 import { setOpenChat } from '../events/event-stream.tsx';
 import { groupByDay } from '../lib/dates.ts';
-import { displayName, formatPhone } from '../lib/phone.ts';
+import { displayName, formatPhone, otherName } from '../lib/phone.ts';
 import { Composer } from './composer.tsx';
 import { MessageBubble } from './message-bubble.tsx';
 import { Avatar, EmptyState, ErrorLine, ErrorState, LoadingState, Spinner } from './ui.tsx';
 
 let pendingSeq = 0;
+/** How many older pages a jump to a search result may load before it gives up. */
+const JUMP_PAGES = 20;
 
 export function Conversation({
   chat,
@@ -24,6 +26,7 @@ export function Conversation({
   onToggleContact,
   contactOpen,
   focusComposer = true,
+  jumpTo = null,
 }: {
   chat: Chat;
   onBack: () => void;
@@ -31,6 +34,8 @@ export function Conversation({
   contactOpen: boolean;
   /** false while the person moves through chats with the arrow keys (the cursor stays on the list). */
   focusComposer?: boolean;
+  /** A message to scroll to and mark (a search result opened); older pages load until it shows. */
+  jumpTo?: string | null;
 }) {
   const qc = useQueryClient();
   const chatId = chat.id;
@@ -113,6 +118,24 @@ export function Conversation({
   }, []);
 
   const { hasNextPage, isFetchingNextPage, fetchNextPage } = messages;
+
+  // A search result: load older pages until the message is there (at most JUMP_PAGES), then bring
+  // it into view and mark it for a moment.
+  const [jumped, setJumped] = useState<string | null>(null);
+  useEffect(() => {
+    if (!jumpTo || jumped === jumpTo || messages.isPending) return;
+    if (!byId.has(jumpTo)) {
+      if (hasNextPage && !isFetchingNextPage && pageCount < JUMP_PAGES) void fetchNextPage();
+      return;
+    }
+    stickToBottom.current = false;
+    const el = [...(scrollRef.current?.querySelectorAll<HTMLElement>('[data-message-id]') ?? [])].find((e) => e.dataset.messageId === jumpTo);
+    el?.scrollIntoView?.({ block: 'center' });
+    el?.setAttribute('data-jumped', 'true');
+    setJumped(jumpTo);
+    const t = setTimeout(() => el?.removeAttribute('data-jumped'), 2_500);
+    return () => clearTimeout(t);
+  }, [jumpTo, jumped, byId, hasNextPage, isFetchingNextPage, pageCount, fetchNextPage, messages.isPending]);
   const onScroll = () => {
     const el = scrollRef.current;
     if (!el) return;
@@ -132,12 +155,14 @@ export function Conversation({
           </svg>
         </button>
         <button type="button" onClick={onToggleContact} className="flex min-w-0 flex-1 items-center gap-3 text-left">
-          <Avatar name={chat.name} />
+          <Avatar name={chat.name} seed={chat.id} />
           <span className="min-w-0">
             <span data-testid="conversation-title" className="block truncate text-[15px] font-medium text-stone-900">
               {displayName(chat.name)}
             </span>
-            <span data-testid="conversation-phone" className="block truncate text-xs text-stone-500">{formatPhone(chat.phone)}</span>
+            <span data-testid="conversation-phone" className="block truncate text-xs text-stone-500">
+              {[otherName(chat), formatPhone(chat.phone)].filter(Boolean).join(' · ')}
+            </span>
           </span>
         </button>
         <button

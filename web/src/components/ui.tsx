@@ -163,7 +163,11 @@ export function LabelChip({ name, color, onRemove }: { name: string; color: stri
   );
 }
 
-export function Avatar({ name, size = 'md' }: { name: string; size?: 'sm' | 'md' | 'lg' }) {
+/**
+ * Initials on a colour. The colour comes from `seed` (the chat's id wherever a chat is shown), so
+ * a chat keeps its colour in the list, the header, the panel and the pipeline, whatever its name.
+ */
+export function Avatar({ name, seed, size = 'md' }: { name: string; seed?: string; size?: 'sm' | 'md' | 'lg' }) {
   const initials = name
     .replace(/[^\p{L}\p{N} ]/gu, '')
     .split(/\s+/)
@@ -172,7 +176,7 @@ export function Avatar({ name, size = 'md' }: { name: string; size?: 'sm' | 'md'
     .map((w) => w[0]!.toUpperCase())
     .join('') || '#';
   let h = 0;
-  for (const ch of name) h = (h * 31 + ch.charCodeAt(0)) % 360;
+  for (const ch of seed ?? name) h = (h * 31 + ch.charCodeAt(0)) % 360;
   const dim = size === 'sm' ? 'size-8 text-xs' : size === 'lg' ? 'size-16 text-xl' : 'size-10 text-sm';
   return (
     <span aria-hidden className={cx('inline-flex shrink-0 items-center justify-center rounded-full font-medium text-white', dim)} style={{ backgroundColor: `hsl(${h} 28% 36%)` }}>

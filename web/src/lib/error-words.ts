@@ -25,6 +25,8 @@ const BY_CODE: Record<string, ErrorWords> = {
   CSRF_REJECTED: { text: 'This page is out of date (you may have logged in again in another tab). Reload the page and try again.' },
   PLAN_REQUIRED: { text: 'Your plan does not include a WhatsApp session.', action: BILLING },
   SLICE_NOT_CONNECTED: { text: 'WhatsApp is not connected, so this could not be done.', action: LINK_WHATSAPP },
+  WA_NOT_READY: { text: 'WhatsApp is not linked yet, so this cannot be done now.', action: LINK_WHATSAPP },
+  WA_QR_NOT_SHOWN: { text: 'There is no QR code on screen right now. Wait for it, then try again.' },
   WA_CHAT_NOT_CONFIRMED: { text: 'WhatsApp did not open this chat, so nothing was sent. Try again.' },
   SLICE_UNAVAILABLE: { text: 'Your WhatsApp workspace is not answering right now. It restarts by itself; try again in a moment.' },
   SUPERVISOR_UNAVAILABLE: { text: 'Queunir is restarting part of itself. Try again in a moment.' },
@@ -100,7 +102,11 @@ function waitOf(message: string): number | null {
   return m ? Number(m[1]) : null;
 }
 
+/** A mistake in what the person typed, found before asking the server: its message is the sentence. */
+export class InputError extends Error {}
+
 export function errorWords(err: unknown): ErrorWords {
+  if (err instanceof InputError) return { text: err.message };
   if (!(err instanceof ApiError)) return { text: 'Something went wrong. Try again.' };
   const code = err.code.toUpperCase();
   if (code === 'RATE_LIMITED') {

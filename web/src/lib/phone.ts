@@ -17,3 +17,14 @@ export function formatPhone(raw: string | null | undefined): string {
 export function displayName(name: string): string {
   return PHONE_LIKE.test(name.trim()) ? formatPhone(name) : name;
 }
+
+/**
+ * WhatsApp's own name for a chat whose shown name is a saved one ("~Ana S." under "Ana (florist)"),
+ * or '' when there is nothing else to show. WhatsApp marks a name that is not in the phone's
+ * contacts with a tilde; the CRM does the same for the name WhatsApp gave.
+ */
+export function otherName(chat: { name: string; waName?: string | null | undefined }): string {
+  const wa = chat.waName?.trim();
+  if (!wa || wa === chat.name.trim()) return '';
+  return `~${displayName(wa)}`;
+}

@@ -47,6 +47,8 @@ function validateCredentials(mode: 'login' | 'register', email: string, password
 export function AuthForm({ mode, onDone }: { mode: 'login' | 'register'; onDone: (me: Me) => void }) {
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
+  const [name, setName] = useState('');
+  const [businessName, setBusinessName] = useState('');
   const [showPassword, setShowPassword] = useState(false);
   const [errors, setErrors] = useState<FieldErrors>({});
   const [busy, setBusy] = useState(false);
@@ -61,7 +63,7 @@ export function AuthForm({ mode, onDone }: { mode: 'login' | 'register'; onDone:
     setBusy(true);
     setErrors({});
     try {
-      const me = await (mode === 'login' ? login : register)(email.trim(), password);
+      const me = mode === 'login' ? await login(email.trim(), password) : await register(email.trim(), password, { name, businessName });
       onDone(me);
     } catch (err) {
       setErrors(fieldErrorsOf(err));
@@ -74,6 +76,19 @@ export function AuthForm({ mode, onDone }: { mode: 'login' | 'register'; onDone:
   const ruleMet = password.length >= PASSWORD_MIN;
   return (
     <form noValidate onSubmit={submit} className="space-y-4" aria-label={isLogin ? 'Log in' : 'Create account'}>
+      {isLogin ? null : (
+        <>
+          <TextField id="name" label="Your name" autoComplete="name" maxLength={100} value={name} onChange={(e) => setName(e.target.value)} autoFocus />
+          <TextField
+            id="business-name"
+            label="Business name"
+            autoComplete="organization"
+            maxLength={120}
+            value={businessName}
+            onChange={(e) => setBusinessName(e.target.value)}
+          />
+        </>
+      )}
       <TextField
         id="email"
         label="Email"
@@ -82,7 +97,7 @@ export function AuthForm({ mode, onDone }: { mode: 'login' | 'register'; onDone:
         value={email}
         onChange={(e) => setEmail(e.target.value)}
         error={errors.email}
-        autoFocus
+        autoFocus={isLogin}
       />
       <TextField
         id="password"

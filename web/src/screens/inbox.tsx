@@ -14,6 +14,7 @@ import { ContactPanel } from '../components/contact-panel.tsx';
 import { Conversation } from '../components/conversation.tsx';
 import { cx, EmptyState, ErrorState, LoadingState } from '../components/ui.tsx';
 import { listTime } from '../lib/dates.ts';
+import { displayName } from '../lib/phone.ts';
 import { useNotLinked } from '../session.ts';
 import { queryWords } from '../lib/highlight.ts';
 import { RichText } from '../components/rich-text.tsx';
@@ -41,7 +42,10 @@ export function InboxScreen() {
   const { chatId } = useParams();
   const selectedId = chatId ?? null;
   const navigate = useNavigate();
-  const viaKeys = (useLocation().state as { via?: string } | null)?.via === 'keys';
+  const locationState = useLocation().state as { via?: string; message?: string } | null;
+  const viaKeys = locationState?.via === 'keys';
+  /** A search result opened: the conversation scrolls to this message. */
+  const jumpTo = locationState?.message ?? null;
   const [query, setQuery] = useState('');
   const [q, setQ] = useState('');
   const [unread, setUnread] = useState(false);
@@ -194,7 +198,7 @@ export function InboxScreen() {
           ) : null}
         </div>
         {mode === 'messages' && q ? (
-          <MessageResults q={q} onOpen={select} />
+          <MessageResults q={q} onOpen={(chat, message) => navigate(`/inbox/${encodeURIComponent(chat)}`, { state: { message } })} />
         ) : (
           <ChatList
             chats={items}
@@ -220,7 +224,7 @@ export function InboxScreen() {
           </div>
         ) : selected ? (
           <>
-            <Conversation key={selected.id} chat={selected} focusComposer={!viaKeys} onBack={() => navigate('/inbox')} contactOpen={contactOpen} onToggleContact={() => setContactOpen((o) => !o)} />
+            <Conversation key={selected.id} chat={selected} focusComposer={!viaKeys && !jumpTo} jumpTo={jumpTo} onBack={() => navigate('/inbox')} contactOpen={contactOpen} onToggleContact={() => setContactOpen((o) => !o)} />
             {contactOpen ? (
               <div className="fixed inset-0 z-30 flex bg-black/20 lg:static lg:z-auto lg:bg-transparent" onClick={(e) => e.target === e.currentTarget && setContactOpen(false)}>
                 <div className="ml-auto flex h-full w-full max-w-md lg:max-w-none">
@@ -239,7 +243,7 @@ export function InboxScreen() {
   );
 }
 
-function MessageResults({ q, onOpen }: { q: string; onOpen: (chatId: string) => void }) {
+function MessageResults({ q, onOpen }: { q: string; onOpen: (chatId: string, messageId: string) => void }) {
   const results = useInfiniteQuery({
     queryKey: keys.search(q),
     queryFn: ({ pageParam, signal }) => searchMessages(q, pageParam, signal),
@@ -255,7 +259,17 @@ function MessageResults({ q, onOpen }: { q: string; onOpen: (chatId: string) => 
     <ul data-testid="message-results" className="scrollbar-thin min-h-0 flex-1 overflow-y-auto">
       {found.map((m) => (
         <li key={m.id}>
-          <button type="button" onClick={() => onOpen(m.chatId)} className="block w-full border-b border-stone-100 px-3 py-2 text-left hover:bg-stone-50">
+          <button
+            type="button"
+            data-testid="message-result"
+            onClick={() => onOpen(m.chatId, m.id)}
+            className="block w-full border-b border-stone-100 px-3 py-2 text-left hover:bg-stone-50"
+          >
+            {m.chatName ? (
+              <div data-testid="message-result-chat" className="truncate text-[13px] font-medium text-stone-900">
+                {displayName(m.chatName)}
+              </div>
+            ) : null}
             <div className="flex text-xs text-stone-500">
               <span>{m.direction === 'out' ? 'You' : (m.author ?? 'Them')}</span>
               <span className="ml-auto">{listTime(m.sentAt)}</span>

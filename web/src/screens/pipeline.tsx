@@ -1,5 +1,6 @@
-// The pipeline board: a column per stage (plus chats without a stage), cards for chats, HTML5 drag
-// and drop to move a card, counts per column. Stages can be added, renamed, reordered, deleted.
+// The pipeline board: a column per stage (plus chats without a stage), cards for chats, counts and
+// deal totals per column. A card moves by HTML5 drag and drop, or by its "Move to" menu (keyboard
+// and phone: a native select). Stages can be added (before Won/Lost), renamed, reordered, deleted.
 import { useMemo, useState, type DragEvent, type ReactNode } from 'react';
 import { Link, useNavigate } from 'react-router';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
@@ -11,6 +12,7 @@ import { patchChat } from '../events/patch.ts';
 import { Avatar, Button, cx, EmptyState, ErrorState, ErrorText, LabelChip, LoadingState, NotLinkedState } from '../components/ui.tsx';
 import { useNotLinked } from '../session.ts';
 import { listTime } from '../lib/dates.ts';
+import { formatDealValue } from '../lib/money.ts';
 import { displayName } from '../lib/phone.ts';
 import { parseWhatsApp, plainText } from '../lib/wa-format.ts';
 import { useChatList } from './inbox.tsx';
@@ -31,7 +33,8 @@ export function PipelineScreen() {
 
   const add = useMutation({
     mutationFn: (name: string) => createStage(name),
-    onSuccess: (s) => qc.setQueryData<Stage[]>(keys.stages, (ss) => [...(ss ?? []), s]),
+    // The server places it (before the closing stages) and moves those: read the order back.
+    onSuccess: () => void qc.invalidateQueries({ queryKey: keys.stages }),
     onError: (e) => setError({ error: e }),
   });
 
@@ -39,7 +42,7 @@ export function PipelineScreen() {
     <div className="flex h-full min-h-0 flex-col bg-stone-50">
       <header className="flex h-14 shrink-0 items-center gap-3 border-b border-stone-200 bg-white px-4">
         <h1 className="text-[15px] font-semibold">Pipeline</h1>
-        <p className="hidden text-sm text-stone-500 sm:block">Drag a card to move a chat to another stage.</p>
+        <p className="hidden text-sm text-stone-500 sm:block">Drag a card, or use its “Move to” menu, to move a chat to another stage.</p>
         {error ? (
           <p role="alert" className="ml-auto text-sm text-red-700">
             <ErrorText error={error.error} prefix={error.prefix} />
@@ -54,7 +57,7 @@ export function PipelineScreen() {
         <ErrorState title="Could not load stages" error={stages.error} onRetry={() => void stages.refetch()} />
       ) : (
         <div data-testid="pipeline-board" className="scrollbar-thin flex min-h-0 flex-1 gap-3 overflow-x-auto p-3">
-          <UnstagedColumn onError={setError} />
+          <UnstagedColumn stages={stages.data} onError={setError} />
           {stages.data.map((s, i) => (
             <StageColumn key={s.id} stage={s} index={i} stages={stages.data} onError={setError} />
           ))}
@@ -74,6 +77,8 @@ function useMoveChat(onError: (e: BoardError) => void) {
   const qc = useQueryClient();
   return useMutation({
     mutationFn: ({ chat, stageId }: { chat: Chat; stageId: number | null }) => setChatStage(chat.id, stageId),
+    // The columns' totals are the server's: read them again.
+    onSettled: () => void qc.invalidateQueries({ queryKey: keys.stages }),
     onMutate: ({ chat, stageId }) => {
       patchChat(qc, chat.id, (c) => ({ ...c, stageId }));
       return { before: chat.stageId };
@@ -89,6 +94,8 @@ function Column({
   title,
   count,
   more,
+  total,
+  stages,
   stageId,
   chats,
   status,
@@ -100,6 +107,9 @@ function Column({
   title: string;
   count: number;
   more: boolean;
+  /** The sum of the column's deal values (server-side); undefined: not known. */
+  total?: number | undefined;
+  stages: Stage[];
   stageId: number | null;
   chats: Chat[];
   status: 'pending' | 'error' | 'success';
@@ -139,10 +149,15 @@ function Column({
     >
       <div className="flex items-center gap-2 px-3 py-2">
         <h2 className="min-w-0 flex-1 truncate text-sm font-semibold text-stone-800">{title}</h2>
-        <span data-testid="column-count" className="rounded-full bg-white px-2 text-xs font-medium text-stone-600" aria-label={`${count} chats`}>
+        <span data-testid="column-count" className="rounded-full bg-white px-2 text-xs font-medium text-stone-600" aria-label={`${count}${more ? ' or more' : ''} chats`}>
           {count}
           {more ? '+' : ''}
         </span>
+        {total ? (
+          <span data-testid="column-total" className="text-xs font-medium text-stone-600" aria-label={`Deals worth ${formatDealValue(total)} in total`}>
+            Σ {formatDealValue(total)}
+          </span>
+        ) : null}
         {header}
       </div>
       <div className="scrollbar-thin min-h-24 flex-1 space-y-2 overflow-y-auto px-2 pb-2">
@@ -168,7 +183,7 @@ function Column({
               className="cursor-grab rounded-md border border-stone-200 bg-white p-2.5 shadow-sm active:cursor-grabbing"
             >
               <div className="flex items-center gap-2">
-                <Avatar name={c.name} size="sm" />
+                <Avatar name={c.name} seed={c.id} size="sm" />
                 <div className="min-w-0 flex-1">
                   {/* The way in by keyboard (the card itself is for the mouse's drag and drop). */}
                   <Link to={`/inbox/${encodeURIComponent(c.id)}`} draggable={false} className="block truncate text-sm font-medium text-stone-900 hover:underline">
@@ -177,6 +192,33 @@ function Column({
                   <div className="truncate text-xs text-stone-500">{c.preview ? plainText(parseWhatsApp(c.preview)) : ''}</div>
                 </div>
                 <span className="shrink-0 text-[11px] text-stone-500">{listTime(c.lastMessageAt)}</span>
+              </div>
+              <div className="mt-1.5 flex items-center gap-2">
+                {c.dealValue != null ? (
+                  <span data-testid="card-deal-value" className="text-xs font-medium text-stone-700">
+                    {formatDealValue(c.dealValue)}
+                  </span>
+                ) : null}
+                <label className="ml-auto flex items-center gap-1 text-[11px] text-stone-500">
+                  <span>Move to</span>
+                  <select
+                    data-testid="card-move"
+                    aria-label={`Move ${c.name} to another stage`}
+                    value={c.stageId ?? ''}
+                    onChange={(e) => {
+                      const to = e.target.value === '' ? null : Number(e.target.value);
+                      if (to !== c.stageId) move.mutate({ chat: c, stageId: to });
+                    }}
+                    className="max-w-28 rounded border border-stone-300 bg-white px-1 py-0.5 text-[11px] text-stone-700"
+                  >
+                    <option value="">No stage</option>
+                    {stages.map((s) => (
+                      <option key={s.id} value={s.id}>
+                        {s.name}
+                      </option>
+                    ))}
+                  </select>
+                </label>
               </div>
               {c.labels.length > 0 ? (
                 <div className="mt-1.5 flex flex-wrap gap-1">
@@ -193,11 +235,13 @@ function Column({
   );
 }
 
-function UnstagedColumn({ onError }: { onError: (e: BoardError) => void }) {
+function UnstagedColumn({ stages, onError }: { stages: Stage[]; onError: (e: BoardError) => void }) {
   const all = useChatList({});
   const chats = useMemo(() => (all.data?.pages.flatMap((p) => p.items) ?? []).filter((c) => c.stageId === null).slice(0, 100), [all.data]);
   const more = !!all.hasNextPage;
-  return <Column title="No stage" stageId={null} count={chats.length} more={more} chats={chats} status={all.status} error={all.error} onRetry={() => void all.refetch()} onError={onError} />;
+  return (
+    <Column title="No stage" stageId={null} stages={stages} count={chats.length} more={more} chats={chats} status={all.status} error={all.error} onRetry={() => void all.refetch()} onError={onError} />
+  );
 }
 
 function StageColumn({ stage, index, stages, onError }: { stage: Stage; index: number; stages: Stage[]; onError: (e: BoardError) => void }) {
@@ -265,8 +309,10 @@ function StageColumn({ stage, index, stages, onError }: { stage: Stage; index: n
     <Column
       title={stage.name}
       stageId={stage.id}
-      count={chats.length}
-      more={!!list.hasNextPage}
+      stages={stages}
+      count={stage.chatCount ?? chats.length}
+      more={stage.chatCount === undefined && !!list.hasNextPage}
+      total={stage.dealTotal}
       chats={chats}
       status={list.status}
       error={list.error}

@@ -83,6 +83,16 @@ export function SettingsScreen() {
               <ErrorState error={me.error} onRetry={() => void me.refetch()} />
             ) : (
               <>
+                {me.data.user.name ? (
+                  <Row label="Name">
+                    <span data-testid="account-name">{me.data.user.name}</span>
+                  </Row>
+                ) : null}
+                {me.data.user.businessName ? (
+                  <Row label="Business">
+                    <span data-testid="account-business">{me.data.user.businessName}</span>
+                  </Row>
+                ) : null}
                 <Row label="Email">
                   <span data-testid="account-email">{me.data.user.email}</span>
                 </Row>
@@ -119,7 +129,8 @@ export function SettingsScreen() {
             <Link to="/link" className="inline-flex items-center rounded-md border border-stone-300 px-3 py-1.5 text-sm font-medium text-stone-800 hover:bg-stone-50">
               {status?.state === 'READY' ? 'Linking details' : 'Link WhatsApp'}
             </Link>
-            {status && status.state !== 'LOGGED_OUT' ? (
+            {status?.state === 'READY' ? (
+              // Only a linked session can be logged out (the slice answers WA_NOT_READY otherwise).
               <ConfirmButton
                 testId="wa-logout"
                 disabled={waLogout.isPending}
