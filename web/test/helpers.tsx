@@ -45,3 +45,25 @@ export function renderWith(ui: ReactElement, { client = testClient(), route = '/
   );
   return { client, ...render(ui, { wrapper }) };
 }
+
+/**
+ * A fake slice for the pipeline board: stages (a list, or a function for live totals), chats by
+ * stage, and PUT /api/chats/:id/stage moving a chat in `chats`.
+ */
+export function fakeBoard(chats: { id: number; stageId: number | null }[], stages: unknown[] | (() => unknown[])) {
+  return fakeFetch((c) => {
+    const url = new URL(c.path, 'http://x');
+    if (url.pathname === '/api/stages') return { status: 200, body: { items: typeof stages === 'function' ? stages() : stages, nextCursor: null } };
+    if (url.pathname === '/api/chats') {
+      const stage = url.searchParams.get('stage');
+      return { status: 200, body: { items: chats.filter((x) => (stage ? String(x.stageId) === stage : true)), nextCursor: null } };
+    }
+    const m = /^\/api\/chats\/(\d+)\/stage$/.exec(url.pathname);
+    if (m && c.method === 'PUT') {
+      const chat = chats.find((x) => x.id === Number(m[1]))!;
+      chat.stageId = (c.body as { stageId: number | null }).stageId;
+      return { status: 200, body: chat };
+    }
+    return undefined;
+  });
+}

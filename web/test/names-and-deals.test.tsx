@@ -6,7 +6,7 @@ import { PipelineScreen } from '../src/screens/pipeline.tsx';
 import { Avatar } from '../src/components/ui.tsx';
 import { otherName } from '../src/lib/phone.ts';
 import { formatDealValue, parseDealValue } from '../src/lib/money.ts';
-import { fakeFetch, renderWith } from './helpers.tsx';
+import { fakeBoard, fakeFetch, renderWith } from './helpers.tsx';
 
 afterEach(() => vi.unstubAllGlobals());
 
@@ -51,21 +51,7 @@ describe('pipeline', () => {
       { id: 1, name: 'Lead', position: 0, color: '#2563eb', outcome: null, chatCount: chats.filter((c) => c.stageId === 1).length, dealTotal: chats.filter((c) => c.stageId === 1).reduce((s, c) => s + (c.dealValue ?? 0), 0) },
       { id: 2, name: 'Won', position: 1, color: '#16a34a', outcome: 'won', chatCount: chats.filter((c) => c.stageId === 2).length, dealTotal: chats.filter((c) => c.stageId === 2).reduce((s, c) => s + (c.dealValue ?? 0), 0) },
     ];
-    const calls = fakeFetch((c) => {
-      const url = new URL(c.path, 'http://x');
-      if (url.pathname === '/api/stages') return { status: 200, body: { items: stages(), nextCursor: null } };
-      if (url.pathname === '/api/chats') {
-        const stage = url.searchParams.get('stage');
-        return { status: 200, body: { items: chats.filter((x) => (stage ? String(x.stageId) === stage : true)), nextCursor: null } };
-      }
-      const m = /^\/api\/chats\/(\d+)\/stage$/.exec(url.pathname);
-      if (m && c.method === 'PUT') {
-        const chat = chats.find((x) => x.id === Number(m[1]))!;
-        chat.stageId = (c.body as { stageId: number | null }).stageId;
-        return { status: 200, body: chat };
-      }
-      return undefined;
-    });
+    const calls = fakeBoard(chats, stages);
     renderWith(<PipelineScreen />);
     const column = (id: string) => screen.getAllByTestId('pipeline-column').find((c) => c.getAttribute('data-stage-id') === id)!;
     await waitFor(() => expect(within(column('1')).getAllByTestId('pipeline-card')).toHaveLength(1));

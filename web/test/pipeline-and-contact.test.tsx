@@ -3,7 +3,7 @@ import { fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { PipelineScreen } from '../src/screens/pipeline.tsx';
 import { ContactPanel } from '../src/components/contact-panel.tsx';
 import { toChat } from '../src/api/normalise.ts';
-import { fakeFetch, renderWith } from './helpers.tsx';
+import { fakeBoard, fakeFetch, renderWith } from './helpers.tsx';
 
 afterEach(() => vi.unstubAllGlobals());
 
@@ -30,21 +30,7 @@ function dataTransfer() {
 describe('pipeline board', () => {
   it('shows a column per stage with counts, and dragging a card moves the chat', async () => {
     const chats = [rawChat(1, null), rawChat(2, 1), rawChat(3, null)];
-    const calls = fakeFetch((c) => {
-      const url = new URL(c.path, 'http://x');
-      if (url.pathname === '/api/stages') return { status: 200, body: { items: [{ id: 1, name: 'Lead', position: 0, color: '#2563eb' }, { id: 2, name: 'Won', position: 1, color: '#16a34a' }], nextCursor: null } };
-      if (url.pathname === '/api/chats') {
-        const stage = url.searchParams.get('stage');
-        return { status: 200, body: { items: chats.filter((x) => (stage ? String(x.stageId) === stage : true)), nextCursor: null } };
-      }
-      const m = /^\/api\/chats\/(\d+)\/stage$/.exec(url.pathname);
-      if (m && c.method === 'PUT') {
-        const chat = chats.find((x) => x.id === Number(m[1]))!;
-        chat.stageId = (c.body as { stageId: number | null }).stageId;
-        return { status: 200, body: chat };
-      }
-      return undefined;
-    });
+    const calls = fakeBoard(chats, [{ id: 1, name: 'Lead', position: 0, color: '#2563eb' }, { id: 2, name: 'Won', position: 1, color: '#16a34a' }]);
     renderWith(<PipelineScreen />);
     await waitFor(() => expect(screen.getAllByTestId('pipeline-card')).toHaveLength(3));
     const column = (id: string) => screen.getAllByTestId('pipeline-column').find((c) => c.getAttribute('data-stage-id') === id)!;
