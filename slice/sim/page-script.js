@@ -87,9 +87,9 @@
     var list = listed();
     var archivedCount = chats.filter(function (c) { return c.archived; }).length;
     var header = view === 'archived'
-      ? '<header data-testid="archived-header"><div role="button" aria-label="Back" tabindex="0" id="sim-back"><span data-icon="back"></span></div><h1>Archived</h1></header>'
+      ? '<header data-testid="archived-header"><div role="button" aria-label="Back" tabindex="0" id="sim-back" style="width:24px;height:24px"><span data-icon="back"></span></div><h1>Archived</h1></header>'
       : '<header><div title="Profile"><span dir="auto">' + esc(boot.me.name) + '</span></div>' +
-        '<div role="button" tabindex="0" title="New chat" aria-label="New chat" id="sim-new-chat-button"><span data-icon="new-chat-outline"></span></div></header>';
+        '<div role="button" tabindex="0" title="New chat" aria-label="New chat" id="sim-new-chat-button" style="width:24px;height:24px"><span data-icon="new-chat-outline"></span></div></header>';
     var entry = view === 'main' && archivedCount > 0
       ? '<button aria-label="Archived" data-testid="archived-entry" id="sim-archived-entry" style="display:block;width:100%;height:48px"><span data-icon="archived"></span><span>Archived</span></button>'
       : '';
@@ -176,7 +176,7 @@
     el.id = 'sim-new-chat';
     el.setAttribute('data-testid', 'new-chat-drawer');
     el.style.cssText = 'position:fixed;z-index:5;left:0;top:0;width:420px;height:100vh;background:#fff';
-    el.innerHTML = '<header><div role="button" aria-label="Back" tabindex="0"><span data-icon="back"></span></div><h1>New chat</h1></header>' +
+    el.innerHTML = '<header><div role="button" aria-label="Back" tabindex="0" style="width:24px;height:24px"><span data-icon="back"></span></div><h1>New chat</h1></header>' +
       '<div contenteditable="true" role="textbox" aria-label="Search name or number" data-tab="3" style="min-height:20px;border:1px solid #ccc"></div>' +
       '<div aria-label="Search results." role="list" id="sim-new-results"></div>';
     document.body.appendChild(el);
