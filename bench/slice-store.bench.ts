@@ -43,6 +43,12 @@ const idleSession: SliceSession = {
     throw new Error('not in the bench');
   },
   markRead: async () => {},
+  setChatFlags: async () => {
+    throw new Error('not in the bench');
+  },
+  openChatByPhone: async () => {
+    throw new Error('not in the bench');
+  },
   logout: async () => {},
   requestPairingCode: async () => 'x',
 };

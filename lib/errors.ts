@@ -46,6 +46,8 @@ export const ERROR_CODES = {
   SLICE_NOT_CONNECTED: 'FailedPrecondition',
   SLICE_UNAVAILABLE: 'Unavailable',
   WA_CHAT_NOT_CONFIRMED: 'FailedPrecondition',
+  WA_ACTION_NOT_CONFIRMED: 'FailedPrecondition',
+  WA_NUMBER_NOT_FOUND: 'NotFound',
   WA_NOT_READY: 'FailedPrecondition',
   WA_QR_NOT_SHOWN: 'FailedPrecondition',
   SUPERVISOR_UNAVAILABLE: 'Unavailable',

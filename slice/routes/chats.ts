@@ -1,8 +1,22 @@
 // Chats, their messages, sending, reading, labels, stage and notes.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
+import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import { AppError } from '../../lib/errors.ts';
-import { addChatLabel, getChat, getChatRow, listChats, markChatRead, removeChatLabel, setChatDealValue, setChatStage } from '../store/chats.ts';
+import {
+  addChatLabel,
+  findChatByPhone,
+  getChat,
+  getChatRow,
+  listChats,
+  markChatRead,
+  removeChatLabel,
+  setChatDealValue,
+  setChatFlags,
+  setChatStage,
+  upsertChats,
+} from '../store/chats.ts';
+import { upsertContacts } from '../store/contacts.ts';
 import { getLabel } from '../store/labels.ts';
 import { listMessages } from '../store/messages.ts';
 import { createNote, listNotes } from '../store/notes.ts';
@@ -36,6 +50,7 @@ const chats: FastifyPluginAsyncTypebox = async (app) => {
             label: Type.Optional(Type.Integer({ minimum: 1, maximum: 2147483647 })),
             stage: Type.Optional(Type.Integer({ minimum: 1, maximum: 2147483647 })),
             unread: Type.Optional(Type.Boolean()),
+            archived: Type.Optional(Type.Boolean({ description: "true: the Archived list; otherwise the main list, without archived chats" })),
           },
           { additionalProperties: false },
         ),
@@ -43,6 +58,59 @@ const chats: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req) => listChats(store.db, req.query),
+  );
+
+  app.post(
+    '/chats',
+    {
+      schema: {
+        body: Type.Object(
+          { phone: Type.String({ pattern: '^\\+?[0-9]{8,15}$', description: 'a phone number, country code first: digits with an optional +' }) },
+          { additionalProperties: false },
+        ),
+        response: { 200: ChatShape, 201: ChatShape },
+      },
+    },
+    async (req, reply) => {
+      const number = parsePhoneNumberFromString(`+${req.body.phone.replace(/^\+/, '')}`);
+      if (!number?.isValid()) throw new AppError('INVALID_ARGUMENT', `body/phone ${req.body.phone} is not a valid phone number (country code first, e.g. +5511912345678)`);
+      const digits = number.number.slice(1);
+      const existing = await findChatByPhone(store.db, digits);
+      if (existing) return reply.status(200).send((await getChat(store.db, existing.id))!);
+      const opened = await app.session.openChatByPhone(number.number);
+      const id = await store.change(async (trx) => {
+        const contacts = opened.isGroup ? { ids: new Map<string, string>(), changed: [] } : await upsertContacts(trx, [{ waId: opened.waId, name: null, phone: opened.phone }]);
+        const up = await upsertChats(trx, [opened], contacts.ids);
+        const row = await trx.selectFrom('chats').select('id').where('wa_id', '=', opened.waId).executeTakeFirstOrThrow();
+        return { result: String(row.id), chatIds: up.changed, contactIds: contacts.changed };
+      });
+      return reply.status(201).send((await getChat(store.db, id))!);
+    },
+  );
+
+  app.patch(
+    '/chats/:id',
+    {
+      schema: {
+        params: IdParams,
+        body: Type.Object(
+          {
+            pinned: Type.Optional(Type.Boolean({ description: 'pin to / unpin from the top of the list' })),
+            muted: Type.Optional(Type.Boolean({ description: 'mute / unmute notifications' })),
+            archived: Type.Optional(Type.Boolean({ description: 'archive / unarchive' })),
+          },
+          { additionalProperties: false, minProperties: 1 },
+        ),
+        response: { 200: ChatShape },
+      },
+    },
+    async (req) => {
+      const chat = await chatOr404(req.params.id);
+      // The page first: only what WhatsApp Web shows done is stored.
+      const flags = await app.session.setChatFlags(chat.wa_id, req.body);
+      await store.change(async (trx) => ({ result: undefined, chatIds: (await setChatFlags(trx, chat.id, flags)) ? [String(chat.id)] : [] }));
+      return (await getChat(store.db, chat.id))!;
+    },
   );
 
   app.get('/chats/:id', { schema: { params: IdParams, response: { 200: ChatShape } } }, async (req) => {

@@ -9,8 +9,12 @@
   var ROW_H = 72;
   var PAGE = 25;
   var DEVICE_KEY = 'queunir-sim-device';
-  var chats = boot.chats.map(function (c) { return Object.assign({ unread: 0 }, c, { messages: c.messages.slice() }); });
+  var chats = boot.chats.map(function (c) { return Object.assign({ unread: 0, pinned: false, muted: false, archived: false }, c, { messages: c.messages.slice() }); });
   var open = null; // { chat, shown }
+  // Which list the side pane shows: the chats, or the Archived ones (WhatsApp's "Archived" entry).
+  var view = 'main';
+  var shown = [];
+  var menu = null; // { chat } while a row's context menu is open
   var broken = {};
   var outbox = [];
 
@@ -27,9 +31,13 @@
   }
   function date(d) { return (d.getMonth() + 1) + '/' + d.getDate() + '/' + d.getFullYear(); }
   function last(c) { return c.messages[c.messages.length - 1] || null; }
+  function activity(c) { var m = last(c); return m ? m.at : (c.createdAt || ''); }
+  // As WhatsApp orders the list: pinned chats on top, then the newest activity.
   function sortChats() {
-    chats.sort(function (a, b) { return ((last(b) || { at: '' }).at).localeCompare((last(a) || { at: '' }).at); });
+    chats.sort(function (a, b) { return (b.pinned ? 1 : 0) - (a.pinned ? 1 : 0) || activity(b).localeCompare(activity(a)); });
   }
+  function listed() { return chats.filter(function (c) { return !!c.archived === (view === 'archived'); }); }
+  function tellState(c) { tell({ type: 'chat-state', chatJid: c.jid, pinned: !!c.pinned, muted: !!c.muted, archived: !!c.archived }); }
   function flush() {
     if (typeof window.__simPhoneEvent !== 'function') return;
     while (outbox.length) {
@@ -64,13 +72,146 @@
     sortChats();
     document.body.innerHTML =
       '<div id="app"><div class="two _aigs" tabindex="-1">' +
-      '<div id="side" class="_aigw"><header><div title="Profile"><span dir="auto">' + esc(boot.me.name) + '</span></div></header>' +
-      '<div id="pane-side" style="height:760px;overflow-y:auto;position:relative">' +
-      '<div aria-label="Chat list" role="grid" aria-rowcount="' + chats.length + '" id="chat-grid" style="position:relative;height:' + chats.length * ROW_H + 'px"></div></div></div>' +
+      '<div id="side" class="_aigw"><div id="side-holder"></div></div>' +
       '<div id="main-holder"></div></div></div>';
-    document.getElementById('pane-side').addEventListener('scroll', renderRows);
-    renderRows();
+    document.addEventListener('mousedown', onDocMouseDown, true);
+    renderSide();
     if (open) renderMain();
+  }
+
+  // The side pane: the header (profile, "New chat") and the list, or the Archived list with its
+  // back button; the "Archived" entry sits above the chats while any chat is archived.
+  function renderSide() {
+    var holder = document.getElementById('side-holder');
+    if (!holder) return;
+    var list = listed();
+    var archivedCount = chats.filter(function (c) { return c.archived; }).length;
+    var header = view === 'archived'
+      ? '<header data-testid="archived-header"><div role="button" aria-label="Back" tabindex="0" id="sim-back" style="width:24px;height:24px"><span data-icon="back"></span></div><h1>Archived</h1></header>'
+      : '<header><div title="Profile"><span dir="auto">' + esc(boot.me.name) + '</span></div>' +
+        '<div role="button" tabindex="0" title="New chat" aria-label="New chat" id="sim-new-chat-button" style="width:24px;height:24px"><span data-icon="new-chat-outline"></span></div></header>';
+    var entry = view === 'main' && archivedCount > 0
+      ? '<button aria-label="Archived" data-testid="archived-entry" id="sim-archived-entry" style="display:block;width:100%;height:48px"><span data-icon="archived"></span><span>Archived</span></button>'
+      : '';
+    holder.innerHTML = header +
+      '<div id="pane-side" style="height:760px;overflow-y:auto;position:relative">' + entry +
+      '<div aria-label="' + (view === 'archived' ? 'Archived' : 'Chat list') + '" role="grid" aria-rowcount="' + list.length + '" id="chat-grid" style="position:relative;height:' + list.length * ROW_H + 'px"></div></div>';
+    document.getElementById('pane-side').addEventListener('scroll', renderRows);
+    var back = document.getElementById('sim-back');
+    if (back) back.addEventListener('click', function () { view = 'main'; renderSide(); });
+    var ae = document.getElementById('sim-archived-entry');
+    if (ae) ae.addEventListener('click', function () { view = 'archived'; renderSide(); });
+    var nb = document.getElementById('sim-new-chat-button');
+    if (nb) nb.addEventListener('click', openNewChat);
+    renderRows();
+  }
+
+  // ---- a row's context menu (right-click or its chevron), and the mute dialog ------------------
+  function closeMenu() {
+    menu = null;
+    var m = document.getElementById('sim-menu');
+    if (m) m.remove();
+  }
+  function onDocMouseDown(ev) {
+    var m = document.getElementById('sim-menu');
+    if (m && !m.contains(ev.target)) closeMenu();
+  }
+  function openMenu(c, x, y) {
+    closeMenu();
+    menu = { chat: c };
+    var items = [];
+    items.push(c.archived ? 'Unarchive chat' : 'Archive chat');
+    items.push(c.muted ? 'Unmute notifications' : 'Mute notifications');
+    // WhatsApp keeps archived chats out of the pinned ones: no pinning from the Archived list.
+    if (!c.archived) items.push(c.pinned ? 'Unpin chat' : 'Pin chat');
+    items.push(c.unread > 0 ? 'Mark as read' : 'Mark as unread');
+    items.push('Delete chat');
+    var el = document.createElement('div');
+    el.id = 'sim-menu';
+    el.setAttribute('role', 'application');
+    el.style.cssText = 'position:fixed;z-index:10;background:#fff;left:' + x + 'px;top:' + y + 'px';
+    el.innerHTML = '<ul>' + items.map(function (label) {
+      return '<li tabindex="-1" role="button" data-animate-dropdown-item="true" aria-label="' + esc(label) + '" style="display:block;height:40px;width:200px"><div>' + esc(label) + '</div></li>';
+    }).join('') + '</ul>';
+    document.body.appendChild(el);
+    Array.prototype.forEach.call(el.querySelectorAll('li'), function (li) {
+      li.addEventListener('click', function () { onMenuItem(c, li.getAttribute('aria-label')); });
+    });
+  }
+  function onMenuItem(c, label) {
+    closeMenu();
+    if (label === 'Pin chat' || label === 'Unpin chat') c.pinned = label === 'Pin chat';
+    else if (label === 'Archive chat') { c.archived = true; c.pinned = false; }
+    else if (label === 'Unarchive chat') c.archived = false;
+    else if (label === 'Unmute notifications') c.muted = false;
+    else if (label === 'Mute notifications') return openMuteDialog(c);
+    else return;
+    tellState(c);
+    sortChats();
+    renderSide();
+  }
+  function openMuteDialog(c) {
+    var el = document.createElement('div');
+    el.id = 'sim-dialog';
+    el.innerHTML = '<div role="dialog" data-animate-modal-popup="true" style="position:fixed;z-index:11;left:100px;top:100px;background:#fff">' +
+      '<h1>Mute notifications</h1><div>Other members will not see that you muted this chat.</div><div role="radiogroup">' +
+      ['8 hours', '1 week', 'Always'].map(function (o, i) {
+        return '<label style="display:block;height:32px"><input type="radio" name="mute" value="' + esc(o) + '"' + (i === 0 ? ' checked' : '') + '><span>' + esc(o) + '</span></label>';
+      }).join('') + '</div><button type="button" style="height:32px">Cancel</button><button type="button" style="height:32px">Mute</button></div>';
+    document.body.appendChild(el);
+    var buttons = el.querySelectorAll('button');
+    buttons[0].addEventListener('click', function () { el.remove(); });
+    buttons[1].addEventListener('click', function () {
+      el.remove();
+      c.muted = true;
+      tellState(c);
+      renderRows();
+    });
+  }
+
+  // ---- "New chat": a search box where a phone number shows as a result to click ---------------
+  function openNewChat() {
+    closeNewChat();
+    var el = document.createElement('div');
+    el.id = 'sim-new-chat';
+    el.setAttribute('data-testid', 'new-chat-drawer');
+    el.style.cssText = 'position:fixed;z-index:5;left:0;top:0;width:420px;height:100vh;background:#fff';
+    el.innerHTML = '<header><div role="button" aria-label="Back" tabindex="0" style="width:24px;height:24px"><span data-icon="back"></span></div><h1>New chat</h1></header>' +
+      '<div contenteditable="true" role="textbox" aria-label="Search name or number" data-tab="3" style="min-height:20px;border:1px solid #ccc"></div>' +
+      '<div aria-label="Search results." role="list" id="sim-new-results"></div>';
+    document.body.appendChild(el);
+    el.querySelector('[aria-label="Back"]').addEventListener('click', closeNewChat);
+    var box = el.querySelector('[role="textbox"]');
+    box.addEventListener('input', function () { showNumberResult(box.innerText); });
+  }
+  function closeNewChat() { var el = document.getElementById('sim-new-chat'); if (el) el.remove(); }
+  function showNumberResult(text) {
+    var list = document.getElementById('sim-new-results');
+    if (!list) return;
+    var digits = text.replace(/\D/g, '');
+    if (digits.length < 8 || digits.length > 15) { list.innerHTML = ''; return; }
+    if ((boot.unregisteredNumbers || []).indexOf('+' + digits) >= 0) {
+      list.innerHTML = '<div><span>No results found for \'' + esc(text.trim()) + '\'</span></div>';
+      return;
+    }
+    var jid = digits + '@c.us';
+    var existing = chats.filter(function (c) { return c.jid === jid; })[0];
+    var title = existing ? existing.name : '+' + digits;
+    list.innerHTML = '<div role="listitem" style="height:' + ROW_H + 'px"><div role="button" tabindex="0"><span dir="auto" title="' + esc(title) + '">' + esc(title) + '</span>' +
+      (existing ? '' : '<div><span>Not in your contacts</span></div>') + '</div></div>';
+    list.querySelector('[role="listitem"]').addEventListener('click', function () {
+      var c = chats.filter(function (x) { return x.jid === jid; })[0];
+      if (!c) {
+        c = { jid: jid, name: '+' + digits, isGroup: false, messages: [], unread: 0, pinned: false, muted: false, archived: false, createdAt: new Date().toISOString() };
+        chats.push(c);
+        tell({ type: 'chat-created', chat: { jid: c.jid, name: c.name, isGroup: false, messages: [], createdAt: c.createdAt } });
+      }
+      closeNewChat();
+      sortChats();
+      open = null;
+      openChat(c);
+      renderSide();
+    });
   }
 
   function rowHtml(c, i) {
@@ -83,7 +224,10 @@
       '<div class="_ak8o">' + title + '</div>' +
       '<div class="_ak8i" data-testid="cell-frame-secondary">' + (t ? esc(clock(t)) : '') + '</div></div>' +
       '<div class="_ak8j"><div class="_ak8k">' + (m && m.fromMe ? ackIconHtml(m.ack) : '') + '<span dir="ltr" ' + (broken.chatTitle ? 'data-t' : 'title') + '="' + esc(preview) + '">' + esc(preview) + '</span></div>' +
-      (c.unread > 0 ? '<div><span aria-label="' + c.unread + ' unread message' + (c.unread > 1 ? 's' : '') + '" class="x1rg5ohu">' + c.unread + '</span></div>' : '') +
+      '<div class="_ahlk">' + (c.muted ? '<span data-icon="muted" aria-label="Muted chat"></span>' : '') +
+      (c.pinned ? '<span data-icon="pinned2" aria-label="Pinned chat"></span>' : '') +
+      (c.unread > 0 ? '<span aria-label="' + c.unread + ' unread message' + (c.unread > 1 ? 's' : '') + '" class="x1rg5ohu">' + c.unread + '</span>' : '') +
+      '<button aria-label="Open chat context menu" class="_ahlk-menu" style="width:20px;height:20px"><span data-icon="down"></span></button></div>' +
       '</div></div></div>';
   }
 
@@ -92,15 +236,25 @@
     var grid = document.getElementById('chat-grid');
     if (!pane || !grid) return;
     if (broken.chatList) pane.id = 'pane-side-x';
-    grid.style.height = chats.length * ROW_H + 'px';
+    shown = listed();
+    grid.style.height = shown.length * ROW_H + 'px';
+    grid.setAttribute('aria-rowcount', String(shown.length));
     var first = Math.max(0, Math.floor(pane.scrollTop / ROW_H) - 2);
-    var lastI = Math.min(chats.length, Math.ceil((pane.scrollTop + pane.clientHeight) / ROW_H) + 2);
+    var lastI = Math.min(shown.length, Math.ceil((pane.scrollTop + pane.clientHeight) / ROW_H) + 2);
     var html = '';
-    for (var i = first; i < lastI; i++) html += rowHtml(chats[i], i);
+    for (var i = first; i < lastI; i++) html += rowHtml(shown[i], i);
     grid.innerHTML = html;
     Array.prototype.forEach.call(grid.children, function (row, k) {
-      var c = chats[first + k];
-      row.addEventListener('mousedown', function () { openChat(c); });
+      var c = shown[first + k];
+      row.addEventListener('mousedown', function (ev) {
+        if (ev.button !== 0 || ev.target.closest('button')) return;
+        openChat(c);
+      });
+      row.addEventListener('contextmenu', function (ev) { ev.preventDefault(); openMenu(c, ev.clientX, ev.clientY); });
+      row.querySelector('button[aria-label="Open chat context menu"]').addEventListener('click', function (ev) {
+        var b = ev.currentTarget.getBoundingClientRect();
+        openMenu(c, b.left, b.bottom);
+      });
     });
   }
 

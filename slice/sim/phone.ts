@@ -16,6 +16,18 @@ import { loadScenario, DEFAULT_SCENARIO_PATH, type SimMessage, type SimScenario 
 const HERE = path.join(repoRootFrom(import.meta.url), 'slice', 'sim');
 const SIM_WEB_VERSION = 'sim';
 
+/** What the page tells the phone: a sent message, a row's new state, a chat started, an unlink. */
+interface PageEvent {
+  type: string;
+  chatJid?: string;
+  message?: SimMessage;
+  deviceId?: string;
+  pinned?: boolean;
+  muted?: boolean;
+  archived?: boolean;
+  chat?: { jid: string; name: string; isGroup: boolean; createdAt?: string };
+}
+
 interface PhoneState {
   scenarioFile: string;
   me: SimScenario['me'];
@@ -70,7 +82,7 @@ export class SimPhone implements SimPeer {
   writeWebVersion(): { path: string; version: string } {
     const standins = fs.readFileSync(path.join(HERE, 'page-standins.js'), 'utf8');
     const script = fs.readFileSync(path.join(HERE, 'page-script.js'), 'utf8');
-    const bootJson = JSON.stringify({ me: this.state.me, chats: this.state.chats, linkedDevices: this.state.linkedDevices, bareMessageIds: this.scenario.bareMessageIds === true }).replace(/</g, '\\u003c');
+    const bootJson = JSON.stringify({ me: this.state.me, chats: this.state.chats, linkedDevices: this.state.linkedDevices, bareMessageIds: this.scenario.bareMessageIds === true, unregisteredNumbers: this.scenario.unregisteredNumbers ?? [] }).replace(/</g, '\\u003c');
     const html =
       '<!doctype html><html lang="en" dir="ltr"><head><meta charset="utf-8"><title>WhatsApp</title>' +
       '<style>body{margin:0;font:14px sans-serif}#app{height:100vh}.two{display:flex}#side{width:420px}#main-holder{flex:1}</style>' +
@@ -86,7 +98,7 @@ export class SimPhone implements SimPeer {
   async attach(page: Page): Promise<void> {
     this.page = page;
     await page
-      .exposeFunction('__simPhoneEvent', (ev: { type: string; chatJid?: string; message?: SimMessage; deviceId?: string }) => this.onPageEvent(ev))
+      .exposeFunction('__simPhoneEvent', (ev: PageEvent) => this.onPageEvent(ev))
       .catch((err: Error) => {
         if (!/already exists/.test(err.message)) throw err;
       });
@@ -130,7 +142,7 @@ export class SimPhone implements SimPeer {
     }
   }
 
-  private onPageEvent(ev: { type: string; chatJid?: string; message?: SimMessage; deviceId?: string }): void {
+  private onPageEvent(ev: PageEvent): void {
     if (ev.type === 'sent' && ev.chatJid && ev.message) {
       const chat = this.state.chats.find((c) => c.jid === ev.chatJid);
       if (!chat || chat.messages.some((m) => m.id === ev.message!.id)) return;
@@ -140,6 +152,15 @@ export class SimPhone implements SimPeer {
       const { deliveredAfterMs, readAfterMs } = this.scenario.acks;
       if (deliveredAfterMs >= 0) this.timers.push(setTimeout(() => void this.ackOutgoing(id, 2).catch(() => {}), deliveredAfterMs));
       if (readAfterMs >= 0) this.timers.push(setTimeout(() => void this.ackOutgoing(id, 3).catch(() => {}), readAfterMs));
+    } else if (ev.type === 'chat-state' && ev.chatJid) {
+      const chat = this.state.chats.find((c) => c.jid === ev.chatJid);
+      if (!chat) return;
+      Object.assign(chat, { pinned: ev.pinned === true, muted: ev.muted === true, archived: ev.archived === true });
+      this.save();
+    } else if (ev.type === 'chat-created' && ev.chat) {
+      if (this.state.chats.some((c) => c.jid === ev.chat!.jid)) return;
+      this.state.chats.push({ ...ev.chat, messages: [] });
+      this.save();
     } else if (ev.type === 'unlinked') {
       this.state.linkedDevices = this.state.linkedDevices.filter((d) => d !== ev.deviceId);
       this.save();

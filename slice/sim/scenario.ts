@@ -26,6 +26,12 @@ interface SimChat {
   name: string;
   isGroup: boolean;
   messages: SimMessage[];
+  /** The row's state as the phone keeps it (pin, mute, archive). */
+  pinned?: boolean;
+  muted?: boolean;
+  archived?: boolean;
+  /** When a chat started from "New chat" without messages was created (its place in the list). */
+  createdAt?: string;
 }
 
 interface SimContact {
@@ -44,6 +50,8 @@ export interface SimScenario {
   /** Message rows carry the bare message id (WhatsApp Web from 2026-04) instead of the packed
    * `true|false_<chatJid>_<id>`: then only the conversation header names the open chat. */
   bareMessageIds?: boolean;
+  /** Numbers (E.164) "New chat" finds no WhatsApp account for. */
+  unregisteredNumbers?: string[];
 }
 
 export const DEFAULT_SCENARIO_PATH = path.join(repoRootFrom(import.meta.url), 'slice', 'sim', 'scenarios', 'default.json');
@@ -76,6 +84,7 @@ export function loadScenario(file: string = DEFAULT_SCENARIO_PATH): SimScenario 
     incoming: s.incoming ?? [],
     acks: s.acks ?? { deliveredAfterMs: 400, readAfterMs: 1200 },
     bareMessageIds: s.bareMessageIds === true,
+    unregisteredNumbers: Array.isArray(s.unregisteredNumbers) ? s.unregisteredNumbers.filter((n) => typeof n === 'string') : [],
   };
 }
 

@@ -27,16 +27,27 @@ export async function upsertChats(
 ): Promise<{ changed: string[]; created: string[] }> {
   const chats = lastByWaId(input);
   if (chats.length === 0) return { changed: [], created: [] };
+  // The inserted row carries false for an unreported flag; an update keeps the stored one instead.
+  const reported = (k: 'pinned' | 'muted' | 'archived') => new Map(chats.map((c) => [c.waId, c[k]]));
+  const given = { pinned: reported('pinned'), muted: reported('muted'), archived: reported('archived') };
+  const flag = (k: 'pinned' | 'muted' | 'archived') => {
+    const known = chats.filter((c) => given[k].get(c.waId) !== undefined).map((c) => c.waId);
+    return sql`case when chats.wa_id = any(${known}::text[]) then excluded.${sql.ref(k)} else chats.${sql.ref(k)} end`;
+  };
   const preview = sql`case when excluded.last_message_at is null or chats.last_message_at is null
       or excluded.last_message_at >= chats.last_message_at then coalesce(excluded.preview, chats.preview) else chats.preview end`;
   const rows = await db
     .insertInto('chats')
-    .columns(['wa_id', 'name', 'phone', 'is_group', 'preview', 'last_message_at', 'unread_count', 'contact_id'])
+    .columns(['wa_id', 'name', 'phone', 'is_group', 'preview', 'last_message_at', 'unread_count', 'contact_id', 'pinned', 'muted', 'archived'])
     .expression(
-      sql`select * from unnest(${chats.map((c) => c.waId)}::text[], ${chats.map((c) => c.name || c.waId)}::text[],
+      // A flag the page did not report this time (null) stays as stored; a new chat starts unset.
+      sql`select w, n, p, g, pv, l, u, k, coalesce(fp, false), coalesce(fm, false), coalesce(fa, false)
+        from unnest(${chats.map((c) => c.waId)}::text[], ${chats.map((c) => c.name || c.waId)}::text[],
         ${chats.map((c) => c.phone)}::text[], ${chats.map((c) => c.isGroup)}::boolean[], ${chats.map((c) => c.preview)}::text[],
         ${chats.map((c) => c.lastMessageAt)}::timestamptz[], ${chats.map((c) => Math.max(0, Math.trunc(c.unreadCount || 0)))}::integer[],
-        ${chats.map((c) => contactIds.get(c.waId) ?? null)}::bigint[])` as any,
+        ${chats.map((c) => contactIds.get(c.waId) ?? null)}::bigint[], ${chats.map((c) => c.pinned ?? null)}::boolean[],
+        ${chats.map((c) => c.muted ?? null)}::boolean[], ${chats.map((c) => c.archived ?? null)}::boolean[])
+        as u(w, n, p, g, pv, l, u, k, fp, fm, fa)` as any,
     )
     .onConflict((oc) =>
       oc
@@ -48,12 +59,16 @@ export async function upsertChats(
           preview: preview as any,
           last_message_at: sql`greatest(chats.last_message_at, excluded.last_message_at)`,
           contact_id: sql`coalesce(chats.contact_id, excluded.contact_id)`,
+          pinned: flag('pinned') as any,
+          muted: flag('muted') as any,
+          archived: flag('archived') as any,
           updated_at: sql`now()`,
         })
         .where(
-          sql<boolean>`(chats.name, chats.phone, chats.is_group, chats.preview, chats.last_message_at, chats.contact_id)
+          sql<boolean>`(chats.name, chats.phone, chats.is_group, chats.preview, chats.last_message_at, chats.contact_id, chats.pinned, chats.muted, chats.archived)
             is distinct from (excluded.name, coalesce(excluded.phone, chats.phone), excluded.is_group, ${preview},
-              greatest(chats.last_message_at, excluded.last_message_at), coalesce(chats.contact_id, excluded.contact_id))`,
+              greatest(chats.last_message_at, excluded.last_message_at), coalesce(chats.contact_id, excluded.contact_id),
+              ${flag('pinned')}, ${flag('muted')}, ${flag('archived')})`,
         ),
     )
     // xmax is 0 on a row this statement inserted, and set on one it updated.
@@ -140,7 +155,7 @@ async function labelsOf(db: SliceDb, chatIds: string[]): Promise<Map<string, Lab
   return out;
 }
 
-const CHAT_COLUMNS = ['c.id', 'c.wa_id', 'c.name', 'k.saved_name', 'c.phone', 'c.is_group', 'c.preview', 'c.last_message_at', 'c.unread_count', 'c.stage_id', 'c.contact_id', 'c.deal_value'] as const;
+const CHAT_COLUMNS = ['c.id', 'c.wa_id', 'c.name', 'k.saved_name', 'c.phone', 'c.is_group', 'c.preview', 'c.last_message_at', 'c.unread_count', 'c.stage_id', 'c.contact_id', 'c.deal_value', 'c.pinned', 'c.muted', 'c.archived'] as const;
 
 /** Chats with their contact's saved name (what the CRM shows instead of WhatsApp's). */
 function chatsWithNames(db: SliceDb) {
@@ -169,18 +184,24 @@ interface ChatListQuery {
   label?: number | undefined;
   stage?: number | undefined;
   unread?: boolean | undefined;
+  /** true: the Archived list; otherwise the main list, which leaves archived chats out (as WhatsApp). */
+  archived?: boolean | undefined;
 }
 
 export class BadCursor extends Error {}
 
-/** The inbox, newest activity first; keyset on (coalesce(last_message_at, -infinity), id) desc. */
+/** The inbox as WhatsApp orders it: pinned chats first, then newest activity; keyset on
+ * (pinned, coalesce(last_message_at, -infinity), id) desc, within the main or the Archived list. */
 export async function listChats(db: SliceDb, q: ChatListQuery): Promise<{ items: ChatOut[]; nextCursor: string | null }> {
   const activity = sql<string>`coalesce(c.last_message_at, '-infinity'::timestamptz)`;
-  let query = chatsWithNames(db).select(CHAT_COLUMNS).select(sql<string>`${activity}::text`.as('activity_key'));
+  let query = chatsWithNames(db)
+    .select(CHAT_COLUMNS)
+    .select(sql<string>`${activity}::text`.as('activity_key'))
+    .where('c.archived', '=', q.archived === true);
   if (q.cursor !== undefined) {
-    const parts = decodeCursor(q.cursor, 2);
-    if (!parts || typeof parts[0] !== 'string' || typeof parts[1] !== 'string' || !/^\d+$/.test(parts[1])) throw new BadCursor('cursor');
-    query = query.where(sql<boolean>`(${activity}, c.id) < (${parts[0]}::timestamptz, ${parts[1]}::bigint)`);
+    const parts = decodeCursor(q.cursor, 3);
+    if (!parts || typeof parts[0] !== 'number' || typeof parts[1] !== 'string' || typeof parts[2] !== 'string' || !/^\d+$/.test(parts[2])) throw new BadCursor('cursor');
+    query = query.where(sql<boolean>`(c.pinned, ${activity}, c.id) < (${parts[0] === 1}::boolean, ${parts[1]}::timestamptz, ${parts[2]}::bigint)`);
   }
   if (q.q) {
     const like = `%${q.q.replace(/[\\%_]/g, (m) => `\\${m}`)}%`;
@@ -198,6 +219,7 @@ export async function listChats(db: SliceDb, q: ChatListQuery): Promise<{ items:
   if (q.unread === true) query = query.where('c.unread_count', '>', 0);
   if (q.unread === false) query = query.where('c.unread_count', '=', 0);
   const rows = await query
+    .orderBy('c.pinned', 'desc')
     .orderBy(sql`${activity} desc`)
     .orderBy('c.id', 'desc')
     .limit(q.limit + 1)
@@ -207,7 +229,7 @@ export async function listChats(db: SliceDb, q: ChatListQuery): Promise<{ items:
   const last = page.at(-1);
   return {
     items: page.map((r) => toChatOut(r, labels.get(String(r.id)) ?? [])),
-    nextCursor: rows.length > q.limit && last ? encodeCursor([last.activity_key, String(last.id)]) : null,
+    nextCursor: rows.length > q.limit && last ? encodeCursor([last.pinned ? 1 : 0, last.activity_key, String(last.id)]) : null,
   };
 }
 
@@ -229,6 +251,28 @@ export async function setChatDealValue(db: SliceDb, chatId: string | number, val
     .where(sql<boolean>`deal_value is distinct from ${value}::numeric`)
     .executeTakeFirst();
   return Number(r.numUpdatedRows) > 0;
+}
+
+/** Stores what the page confirmed about a chat's row; true when something changed. */
+export async function setChatFlags(db: SliceDb, chatId: string | number, flags: { pinned: boolean; muted: boolean; archived: boolean }): Promise<boolean> {
+  const r = await db
+    .updateTable('chats')
+    .set({ ...flags, updated_at: sql`now()` as any })
+    .where('id', '=', String(chatId))
+    .where(sql<boolean>`(pinned, muted, archived) is distinct from (${flags.pinned}, ${flags.muted}, ${flags.archived})`)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) > 0;
+}
+
+/** The one-to-one chat of a phone number (digits only, country code first), if the store has it. */
+export async function findChatByPhone(db: SliceDb, digits: string) {
+  return db
+    .selectFrom('chats')
+    .select(['id'])
+    .where('is_group', '=', false)
+    .where((eb) => eb.or([eb('wa_id', '=', `${digits}@c.us`), eb(sql`regexp_replace(phone, '[^0-9]', '', 'g')`, '=', digits)]))
+    .orderBy('id')
+    .executeTakeFirst();
 }
 
 export async function markChatRead(db: SliceDb, chatId: string | number): Promise<boolean> {

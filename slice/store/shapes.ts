@@ -31,6 +31,10 @@ export const ChatShape = Type.Object({
   contactId: Nullable(Id),
   /** The value of the chat's deal, in the business's currency; null when none was set. */
   dealValue: Nullable(Type.Number({ minimum: 0 })),
+  /** As WhatsApp shows the chat: at the top of the list, notifications off, in the Archived list. */
+  pinned: Type.Boolean(),
+  muted: Type.Boolean(),
+  archived: Type.Boolean(),
 });
 export type ChatOut = Static<typeof ChatShape>;
 
@@ -159,6 +163,9 @@ interface ChatRowLike {
   stage_id: number | null;
   contact_id: string | number | null;
   deal_value: string | number | null;
+  pinned: boolean;
+  muted: boolean;
+  archived: boolean;
 }
 
 export function toChatOut(r: ChatRowLike, labels: LabelOut[]): ChatOut {
@@ -176,6 +183,9 @@ export function toChatOut(r: ChatRowLike, labels: LabelOut[]): ChatOut {
     stageId: r.stage_id,
     contactId: r.contact_id == null ? null : Number(r.contact_id),
     dealValue: r.deal_value == null ? null : Number(r.deal_value),
+    pinned: r.pinned,
+    muted: r.muted,
+    archived: r.archived,
   };
 }
 

@@ -76,7 +76,7 @@ t.test('CRM API (WhatsApp stand-in)', async (t) => {
       'newest activity first; a chat never active last',
     );
     const first = all.items[0];
-    t.same(Object.keys(first).sort(), ['contactId', 'dealValue', 'id', 'isGroup', 'labels', 'lastMessageAt', 'name', 'phone', 'preview', 'stageId', 'unreadCount', 'waId', 'waName']);
+    t.same(Object.keys(first).sort(), ['archived', 'contactId', 'dealValue', 'id', 'isGroup', 'labels', 'lastMessageAt', 'muted', 'name', 'phone', 'pinned', 'preview', 'stageId', 'unreadCount', 'waId', 'waName']);
     // Page through two at a time: the same chats, in the same order, none twice.
     const seen: number[] = [];
     let cursor: string | null = null;

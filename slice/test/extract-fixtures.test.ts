@@ -6,7 +6,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
-import { pageModuleSource, extractMessagesIn, missingSelectorsIn, listVisibleChatsIn, chatIdFromTitle } from '../wa/dom/extract.ts';
+import { pageModuleSource, extractMessagesIn, missingSelectorsIn, listVisibleChatsIn, chatIdFromTitle, inPage } from '../wa/dom/extract.ts';
+import { selectorMap } from '../wa/dom/selectors.ts';
 import type { ExtractedMessage } from '../wa/types.ts';
 import { CHROMIUM, requireChromium } from './wa-support.ts';
 
@@ -166,9 +167,42 @@ t.test('chat list rows: name, preview, ticks, unread, list order from translateY
       ['+55 11 91234-5678', 'Olá! Tudo bem? 😊', null, 0, 'Yesterday', false],
     ],
   );
+  t.same(
+    rows.map((r) => [r.title, r.pinned, r.muted, r.archived]),
+    [
+      ['Priya Sharma', false, false, false],
+      ['Equipo Ventas', true, true, false],
+      ['+55 11 91234-5678', false, false, false],
+    ],
+    "a row's pin and muted icons; the main list is not the Archived one",
+  );
+  t.equal(await inPage(page, 'listView'), 'main');
   t.same(chatIdFromTitle('+55 11 91234-5678'), { waId: '5511912345678@c.us', phone: '+5511912345678' }, 'an unsaved contact: the phone is the id');
   t.same(chatIdFromTitle('Priya Sharma'), { waId: 'title:Priya Sharma', phone: null });
   t.same(await missingSelectorsIn(page, 'ready'), [], 'the ready-phase self-check passes on the documented shape');
+  await page.close();
+});
+
+t.test('rows read from the Archived list are archived; the menu item and popup choices are found by label', async (t) => {
+  const page = await browser.newPage();
+  await page.setContent(
+    '<div id="side"><header data-testid="archived-header"><div role="button" aria-label="Back" style="width:24px;height:24px"><span data-icon="back"></span></div><h1>Archived</h1></header>' +
+      '<div id="pane-side"><div aria-label="Archived" role="grid" aria-rowcount="1"><div role="row" style="transform: translateY(0px)"><div role="gridcell"><span dir="auto" title="Old supplier">Old supplier</span>' +
+      '<span data-icon="muted"><svg><title>muted</title></svg></span></div></div></div></div></div>' +
+      '<div role="application"><ul><li tabindex="-1" role="button" data-animate-dropdown-item="true" aria-label="Unarchive chat" style="display:block;height:40px"><div>Unarchive chat</div></li></ul></div>' +
+      '<div role="dialog" data-animate-modal-popup="true"><label style="display:block;height:30px"><input type="radio" name="m"><span>8 hours</span></label><label style="display:block;height:30px"><input type="radio" name="m"><span>Always</span></label><button>Mute</button></div>',
+    { waitUntil: 'load' },
+  );
+  await page.evaluate(pageModuleSource());
+  t.equal(await inPage(page, 'listView'), 'archived');
+  const rows = await listVisibleChatsIn(page);
+  t.same(rows.map((r) => [r.title, r.archived, r.muted, r.pinned]), [['Old supplier', true, true, false]]);
+  const S = selectorMap();
+  t.equal((await inPage(page, 'labelled', S.menuItem, ['Unarchive chat']))?.label, 'Unarchive chat', 'the menu item, by its label');
+  t.equal(await inPage(page, 'labelled', S.menuItem, ['Pin chat']), null, 'an item the menu does not offer');
+  t.equal((await inPage(page, 'labelled', S.dialogOption, ['Always'], S.dialog))?.label, 'Always', 'the popup choice, by its text');
+  t.equal((await inPage(page, 'labelled', S.backButton, ['Back']))?.label, 'Back');
+  t.equal(await inPage(page, 'labelled', S.archivedEntry, ['Archived']), null, 'the Archived grid is not the "Archived" entry');
   await page.close();
 });
 

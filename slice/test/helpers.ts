@@ -10,7 +10,8 @@ import { startTestCluster } from '../../test-support/pg.ts';
 import { buildSliceApp } from '../app.ts';
 import { SliceStore } from '../store/store.ts';
 import type { SliceSession } from '../plugins/session-types.ts';
-import type { ExtractedChat, ExtractedMessage, WaHealth, WaState, WaStatus } from '../wa/types.ts';
+import type { ChatFlags, ExtractedChat, ExtractedMessage, WaHealth, WaState, WaStatus } from '../wa/types.ts';
+import { AppError } from '../../lib/errors.ts';
 
 export const TOKEN = 'test-token-0123456789abcdef0123456789abcdef';
 export const quietLog = pino({ level: 'silent' });
@@ -86,6 +87,22 @@ export class WhatsAppStandIn implements SliceSession {
   }
   async markRead(chatWaId: string): Promise<void> {
     this.markedRead.push(chatWaId);
+  }
+  /** Row state per chat as the stand-in's page shows it; failFlags: the menu item is not there. */
+  flags = new Map<string, ChatFlags>();
+  failFlags = false;
+  async setChatFlags(chatWaId: string, change: Partial<ChatFlags>): Promise<ChatFlags> {
+    if (this.state !== 'READY') throw new AppError('WA_NOT_READY', `WhatsApp is not ready (state ${this.state})`);
+    if (this.failFlags) throw new AppError('WA_ACTION_NOT_CONFIRMED', `chat ${chatWaId}: the row's menu has no "Pin chat"; nothing was changed`);
+    const next = { ...(this.flags.get(chatWaId) ?? { pinned: false, muted: false, archived: false }), ...change };
+    this.flags.set(chatWaId, next);
+    return next;
+  }
+  opened: string[] = [];
+  async openChatByPhone(e164: string): Promise<ExtractedChat> {
+    if (this.state !== 'READY') throw new AppError('WA_NOT_READY', `WhatsApp is not ready (state ${this.state})`);
+    this.opened.push(e164);
+    return { waId: `${e164.slice(1)}@c.us`, name: e164, phone: e164, isGroup: false, preview: null, lastMessageAt: null, unreadCount: 0 };
   }
   async logout(): Promise<void> {
     this.loggedOut = true;

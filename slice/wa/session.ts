@@ -8,7 +8,7 @@ import type { Browser, Page, Target } from 'puppeteer-core';
 import type { Logger } from 'pino';
 import wweb from 'whatsapp-web.js';
 import { AppError, isAppError } from '../../lib/errors.ts';
-import type { SimControl, WaHealth, WaSession, WaSink, WaState, WaStatus } from './types.ts';
+import type { ChatFlags, ExtractedChat, SimControl, WaHealth, WaSession, WaSink, WaState, WaStatus } from './types.ts';
 import type { WaTuning } from './tuning.ts';
 import { launchBrowser, treeMemoryBytes, tunePage } from './browser.ts';
 import { NAME_SHIM, pageAnswers } from './dom/extract.ts';
@@ -310,6 +310,14 @@ export class DomWaSession implements WaSession {
 
   async markRead(chatWaId: string): Promise<void> {
     return this.requireSync().markRead(chatWaId).catch(failed('marking read failed'));
+  }
+
+  async setChatFlags(chatWaId: string, change: Partial<ChatFlags>): Promise<ChatFlags> {
+    return this.requireSync().setChatFlags(chatWaId, change).catch(failed('changing the chat failed'));
+  }
+
+  async openChatByPhone(e164: string): Promise<ExtractedChat> {
+    return this.requireSync().openChatByPhone(e164).catch(failed('starting the chat failed'));
   }
 
   async logout(): Promise<void> {

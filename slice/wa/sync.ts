@@ -5,13 +5,15 @@
 import type { Page } from 'puppeteer-core';
 import type { Logger } from 'pino';
 import { AppError } from '../../lib/errors.ts';
-import type { ExtractedChat, ExtractedContact, ExtractedMessage, WaSink } from './types.ts';
+import type { ChatFlags, ExtractedChat, ExtractedContact, ExtractedMessage, WaSink } from './types.ts';
 import type { WaTuning } from './tuning.ts';
 import { chatIdFromTitle, extractMessagesIn, inPage, requiredByPhase, installPageModule, missingSelectorsIn, openChatIdIn, phoneFromJid, type RawChatRow } from './dom/extract.ts';
 import { installObserver, type ObserverReport } from './dom/observe.ts';
 import { collectChatList, openChatById, openChatRow, type OpenOptions } from './dom/chat-list.ts';
 import { scrollToOldest } from './dom/backfill.ts';
+import { selectorMap } from './dom/selectors.ts';
 import { typeAndSend } from './dom/send.ts';
+import { answerMuteDialog, rowMenu, showList, startChatByPhone, untilRow } from './dom/chat-actions.ts';
 
 interface KnownChat {
   waId: string;
@@ -22,7 +24,17 @@ interface KnownChat {
   previewAck: string | null;
   timeText: string | null;
   lastMessageAt: string | null;
+  pinned: boolean;
+  muted: boolean;
+  archived: boolean;
 }
+
+/** The menu item that sets a flag to a value, as WhatsApp Web labels it. */
+const MENU_LABEL: Record<keyof ChatFlags, [on: string, off: string]> = {
+  pinned: ['Pin chat', 'Unpin chat'],
+  muted: ['Mute notifications', 'Unmute notifications'],
+  archived: ['Archive chat', 'Unarchive chat'],
+};
 
 export class DomSync {
   private queue: Promise<unknown> = Promise.resolve();
@@ -35,6 +47,8 @@ export class DomSync {
   private openTitle: string | null = null;
   private stopped = false;
   private refreshPending = new Set<string>();
+  /** While the slice itself pins, mutes, archives or starts a chat, the rows it changes are its own doing. */
+  private acting = false;
   missing: string[] = [];
   lastMessageSeenAt: string | null = null;
   synced: Promise<void>;
@@ -55,9 +69,14 @@ export class DomSync {
   }
 
   private run<T>(fn: () => Promise<T>): Promise<T> {
-    const next = this.queue.then(() => {
+    const next = this.queue.then(async () => {
       if (this.stopped) throw new AppError('UNAVAILABLE', 'the WhatsApp page is gone');
-      return fn();
+      try {
+        return await fn();
+      } finally {
+        // The chats, not the Archived list, are where new activity shows: the observer watches them.
+        if (!this.stopped) await showList(this.page, false, this.tuning.openChatTimeoutMs).catch(() => {});
+      }
     });
     this.queue = next.catch(() => undefined);
     return next;
@@ -78,6 +97,11 @@ export class DomSync {
     const t0 = Date.now();
     const rows = await collectChatList(this.page, this.tuning.settleMs);
     const ready = await missingSelectorsIn(this.page, 'ready');
+    // Archived chats are read from the Archived list, after the others.
+    if (await this.hasArchived()) {
+      await showList(this.page, true, this.tuning.openChatTimeoutMs);
+      rows.push(...(await collectChatList(this.page, this.tuning.settleMs)));
+    }
     const chatMatched = new Set<string>();
     const chatRequired = new Set<string>();
     let count = 0;
@@ -105,6 +129,7 @@ export class DomSync {
   private async syncChat(row: RawChatRow, backfill: boolean): Promise<number> {
     // Which chat the row opened is the header's to say; an older page without it may still name
     // the chat in its messages' packed ids; only then is the title the id, and only if unique.
+    await showList(this.page, row.archived, this.tuning.openChatTimeoutMs);
     const headerId = await openChatRow(this.page, row.title, row.position, this.openOpts());
     const firstJid = headerId
       ? null
@@ -133,6 +158,9 @@ export class DomSync {
       previewAck: row.previewAck,
       timeText: row.timeText,
       lastMessageAt: newest?.sentAt ?? known?.lastMessageAt ?? null,
+      pinned: row.pinned,
+      muted: row.muted,
+      archived: row.archived,
     };
     this.remember(chat);
     // A refresh (a list row changed) reports only what is new or changed, and the message first:
@@ -177,7 +205,14 @@ export class DomSync {
       preview: c.preview,
       lastMessageAt: c.lastMessageAt,
       unreadCount: c.unread,
+      pinned: c.pinned,
+      muted: c.muted,
+      archived: c.archived,
     };
+  }
+
+  private async hasArchived(): Promise<boolean> {
+    return (await inPage(this.page, 'labelled', selectorMap().archivedEntry, ['Archived'])) !== null;
   }
 
   private contactOf(c: KnownChat): ExtractedContact {
@@ -231,7 +266,15 @@ export class DomSync {
         if (isOpenRow) {
           // The open chat's rows are observed directly; keep its list snapshot current.
           const known = openWaId ? this.byId.get(openWaId) : undefined;
-          if (known) Object.assign(known, { preview: row.preview, previewAck: row.previewAck, timeText: row.timeText });
+          if (known) {
+            const flagsChanged = known.pinned !== row.pinned || known.muted !== row.muted || known.archived !== row.archived;
+            Object.assign(known, { preview: row.preview, previewAck: row.previewAck, timeText: row.timeText });
+            // A pin or mute done on the phone shows in the open chat's row too: report it.
+            if (flagsChanged && !this.acting) {
+              Object.assign(known, { pinned: row.pinned, muted: row.muted, archived: row.archived });
+              await this.sink.chats([this.toExtracted(known)]).catch((err) => this.log.warn({ err: (err as Error).message }, 'could not store a row change'));
+            }
+          }
           continue;
         }
         // Rows carry no id: a row is unchanged when some known chat of its title looks like it.
@@ -240,9 +283,12 @@ export class DomSync {
             known.preview === row.preview &&
             known.previewAck === row.previewAck &&
             known.timeText === row.timeText &&
+            known.pinned === row.pinned &&
+            known.muted === row.muted &&
+            known.archived === row.archived &&
             !(row.unreadCount > 0 && row.unreadCount !== known.unread),
         );
-        if (!unchanged) this.scheduleRefresh(row);
+        if (!unchanged && !this.acting) this.scheduleRefresh(row);
       }
     }
   }
@@ -280,10 +326,104 @@ export class DomSync {
     });
   }
 
+  /**
+   * Pins, mutes, archives (or undoes it) from the chat's row menu, one change at a time, each
+   * confirmed by reading the row again (archiving: by finding the row in the other list). A change
+   * that the page does not show fails naming it and the ones already done.
+   */
+  async setChatFlags(chatWaId: string, change: Partial<ChatFlags>): Promise<ChatFlags> {
+    return this.run(async () => {
+      const chat = this.byId.get(chatWaId);
+      if (!chat) throw new AppError('NOT_FOUND', `unknown chat ${chatWaId}`);
+      this.acting = true;
+      const done: string[] = [];
+      try {
+        await this.openById(chat);
+        // Unarchive first (pins live in the chats list), archive last.
+        const order: (keyof ChatFlags)[] = change.archived === false ? ['archived', 'pinned', 'muted'] : ['pinned', 'muted', 'archived'];
+        for (const k of order) {
+          const want = change[k];
+          if (want === undefined || chat[k] === want) continue;
+          const label = MENU_LABEL[k][want ? 0 : 1];
+          try {
+            await rowMenu(this.page, label, this.tuning.openChatTimeoutMs);
+            if (k === 'muted' && want) await answerMuteDialog(this.page, this.tuning.openChatTimeoutMs);
+            if (k === 'archived') {
+              await this.confirmInList(chat, want);
+              chat.archived = want;
+              if (want) chat.pinned = false; // WhatsApp unpins what it archives
+            } else {
+              const row = await untilRow(this.page, this.tuning.openChatTimeoutMs, `${k} ${want}`, (r) => r[k] === want);
+              chat.pinned = row.pinned;
+              chat.muted = row.muted;
+            }
+          } catch (err) {
+            const msg = `chat ${chatWaId}: "${label}" failed: ${(err as Error).message}${done.length ? ` (done before: ${done.join(', ')})` : ''}`;
+            throw new AppError(err instanceof AppError && err.code !== 'INTERNAL' ? err.code : 'WA_ACTION_NOT_CONFIRMED', msg);
+          }
+          done.push(label);
+        }
+        return { pinned: chat.pinned, muted: chat.muted, archived: chat.archived };
+      } finally {
+        this.acting = false;
+      }
+    });
+  }
+
+  /** After archiving (or unarchiving) the open chat, its row must be in the other list. */
+  private async confirmInList(chat: KnownChat, archived: boolean): Promise<void> {
+    await showList(this.page, archived, this.tuning.openChatTimeoutMs);
+    const t0 = Date.now();
+    for (;;) {
+      const row = await inPage(this.page, 'selectedRow');
+      if (row && row.title === chat.title && row.archived === archived) return;
+      if (Date.now() - t0 > this.tuning.openChatTimeoutMs) {
+        throw new AppError('WA_ACTION_NOT_CONFIRMED', `the chat is not in the ${archived ? 'Archived list' : 'chat list'}`);
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /** "New chat" with a phone number; the chat as the list shows it (known from now on). */
+  async openChatByPhone(e164: string): Promise<ExtractedChat> {
+    return this.run(async () => {
+      this.acting = true;
+      this.openWaId = null;
+      this.openTitle = null;
+      try {
+        await startChatByPhone(this.page, e164, this.tuning.openChatTimeoutMs);
+        const open = await inPage(this.page, 'openChat');
+        if (!open.id || !open.title) throw new AppError('WA_ACTION_NOT_CONFIRMED', `the conversation for ${e164} names no chat id`);
+        const row = await inPage(this.page, 'selectedRow');
+        const known = this.byId.get(open.id);
+        const chat: KnownChat = known ?? {
+          waId: open.id,
+          title: open.title,
+          isGroup: open.id.endsWith('@g.us'),
+          unread: 0,
+          preview: row?.preview ?? null,
+          previewAck: row?.previewAck ?? null,
+          timeText: row?.timeText ?? null,
+          lastMessageAt: null,
+          pinned: row?.pinned ?? false,
+          muted: row?.muted ?? false,
+          archived: row?.archived ?? false,
+        };
+        this.remember(chat);
+        this.openWaId = chat.waId;
+        this.openTitle = chat.title;
+        return this.toExtracted(chat);
+      } finally {
+        this.acting = false;
+      }
+    });
+  }
+
   /** Opens `chat` and confirms from the header that it is open; throws WA_CHAT_NOT_CONFIRMED otherwise. */
   private async openById(chat: KnownChat): Promise<void> {
     this.openWaId = null; // whatever happens now, the chat open before is no longer known
     this.openTitle = null;
+    await showList(this.page, chat.archived, this.tuning.openChatTimeoutMs);
     try {
       await openChatById(this.page, chat.title, chat.waId, this.openOpts());
     } catch (err) {

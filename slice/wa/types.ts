@@ -25,6 +25,18 @@ export interface ExtractedChat {
   /** Time of the last message as shown, resolved to an ISO instant when possible. */
   lastMessageAt: string | null;
   unreadCount: number;
+  /** As the list shows the row (a pin icon, a muted icon, read from the Archived list); absent:
+   * not read this time, the stored value stays. */
+  pinned?: boolean;
+  muted?: boolean;
+  archived?: boolean;
+}
+
+/** What a person can change about a chat from its row's menu. */
+export interface ChatFlags {
+  pinned: boolean;
+  muted: boolean;
+  archived: boolean;
 }
 
 export type MediaKind = 'image' | 'video' | 'audio' | 'voice' | 'document' | 'sticker' | 'location' | 'contact' | null;
@@ -84,6 +96,11 @@ export interface WaSession {
   /** Types into the composer, presses Enter, waits for the bubble; resolves with its id and time. */
   sendMessage(chatWaId: string, body: string): Promise<{ waId: string; sentAt: string }>;
   markRead(chatWaId: string): Promise<void>;
+  /** Pins, mutes or archives a chat (or undoes it) from its row's menu, and answers the row's
+   * state read again afterwards; fails, naming what, when the page did not show the change. */
+  setChatFlags(chatWaId: string, change: Partial<ChatFlags>): Promise<ChatFlags>;
+  /** Starts a chat with a phone number (E.164) from "New chat", and answers it as the list shows it. */
+  openChatByPhone(e164: string): Promise<ExtractedChat>;
   logout(): Promise<void>;
   requestPairingCode(phoneNumber: string): Promise<string>;
 }

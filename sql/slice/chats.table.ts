@@ -13,6 +13,10 @@ export interface ChatsTable {
   stage_id: number | null;
   /** The deal's value (numeric(14,2): pg answers a string); null when none was set. */
   deal_value: ColumnType<string | null, string | number | null | undefined, string | number | null>;
+  /** As WhatsApp shows the chat: kept at the top of the list, notifications off, out of the main list. */
+  pinned: ColumnType<boolean, boolean | undefined, boolean>;
+  muted: ColumnType<boolean, boolean | undefined, boolean>;
+  archived: ColumnType<boolean, boolean | undefined, boolean>;
   created_at: ColumnType<Date, never, never>;
   updated_at: ColumnType<Date, never, Date | string>;
 }

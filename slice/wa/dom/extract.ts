@@ -18,6 +18,10 @@ export interface RawChatRow {
   /** translateY or DOM order: the row's position in the (virtualised) list. */
   position: number;
   selected: boolean;
+  pinned: boolean;
+  muted: boolean;
+  /** Read from the Archived list. */
+  archived: boolean;
 }
 
 interface PageApi {
@@ -46,6 +50,13 @@ interface PageApi {
   newOutgoing(known: string[]): ExtractedMessage | null;
   /** Message `waId` once its clock has turned into a tick (or an error), else null. */
   acked(waId: string): ExtractedMessage | null;
+  /** Which list the side pane shows: 'archived' (the Archived list), 'main', or null (none). */
+  listView(): 'main' | 'archived' | null;
+  /** The open chat's row (aria-selected), scrolled into view: its centre and what it shows. */
+  selectedRow(): (RawChatRow & { x: number; y: number }) | null;
+  /** The centre of the first element matching `selector` whose aria-label or text is one of
+   * `labels` (inside `within` when given), or null. */
+  labelled(selector: string, labels: string[], within?: string): { x: number; y: number; label: string } | null;
 }
 
 /** The whole in-page module. `S` is selectorMap(); `required` maps a phase to selector names. */
@@ -324,8 +335,12 @@ function pageModule(S: Record<string, string>, required: Record<string, string[]
     return pm ? Number(pm[1]) : i;
   };
 
+  const listView = (): 'main' | 'archived' | null =>
+    document.querySelector(S.archivedHeader!) ? 'archived' : document.querySelector(S.chatList!) ? 'main' : null;
+
   const listVisibleChats = (): RawChatRow[] => {
     const rows = Array.from(document.querySelectorAll(S.chatRow!));
+    const archived = listView() === 'archived';
     return rows.map((row, i) => {
       const titles = Array.from(row.querySelectorAll(S.chatTitle!));
       const title = titles[0]?.getAttribute('title') ?? norm(titles[0]?.textContent);
@@ -347,8 +362,36 @@ function pageModule(S: Record<string, string>, required: Record<string, string[]
         unreadCount: Number.isFinite(unread) ? unread : 0,
         position: rowPosition(row, i),
         selected: row.getAttribute('aria-selected') === 'true',
+        pinned: !!row.querySelector(S.chatPinned!),
+        muted: !!row.querySelector(S.chatMuted!),
+        archived,
       };
     });
+  };
+
+  const centre = (el: Element): { x: number; y: number } => {
+    const b = el.getBoundingClientRect();
+    return { x: b.left + b.width / 2, y: b.top + b.height / 2 };
+  };
+
+  const selectedRow = (): (RawChatRow & { x: number; y: number }) | null => {
+    const rows = Array.from(document.querySelectorAll(S.chatRow!));
+    const i = rows.findIndex((r) => r.getAttribute('aria-selected') === 'true');
+    if (i < 0) return null;
+    (rows[i] as HTMLElement).scrollIntoView({ block: 'nearest' });
+    const read = listVisibleChats().find((r) => r.selected);
+    const el = Array.from(document.querySelectorAll(S.chatRow!)).find((r) => r.getAttribute('aria-selected') === 'true');
+    return read && el ? { ...read, ...centre(el) } : null;
+  };
+
+  const labelled = (selector: string, labels: string[], within?: string): { x: number; y: number; label: string } | null => {
+    const scope: ParentNode = within ? document.querySelector(within) ?? document.createElement('div') : document;
+    for (const el of Array.from(scope.querySelectorAll(selector))) {
+      const label = [el.getAttribute('aria-label'), el.getAttribute('title'), norm(textOf(el))].find((l) => l && labels.some((w) => w.toLowerCase() === l.toLowerCase()));
+      const b = el.getBoundingClientRect();
+      if (label && b.width > 0 && b.height > 0) return { ...centre(el), label };
+    }
+    return null;
   };
 
   const openChatTitle = (): string | null => {
@@ -441,6 +484,9 @@ function pageModule(S: Record<string, string>, required: Record<string, string[]
     messageIds,
     newOutgoing,
     acked,
+    listView,
+    selectedRow,
+    labelled,
   };
 }
 

@@ -2,7 +2,7 @@
 // Web changes its markup, this file changes and SELECTORS_VERSION moves. Roles, ids, data- and
 // aria- attributes are preferred because WhatsApp's hashed class names (`_ak8q` …) change often.
 
-export const SELECTORS_VERSION = '2026.04-2';
+export const SELECTORS_VERSION = '2026.04-3';
 
 interface SelectorDef {
   css: string;
@@ -20,6 +20,24 @@ export const SELECTORS = {
   chatUnread: { css: '[aria-label*="unread message" i]', requiredWhen: 'never', doc: 'the unread badge of a row' },
   chatTime: { css: '[data-testid="cell-frame-secondary"], ._ak8i', requiredWhen: 'never', doc: 'the last activity time of a row' },
   chatPreview: { css: '[data-testid="last-msg-status"] span[title], span[dir="ltr"][title], [data-testid="cell-frame-secondary"] ~ * span[title]', requiredWhen: 'never', doc: 'the last message preview' },
+  // A row's state and menu, the Archived list and "New chat" (issue 14): 'never', so a page without
+  // archived chats, or an older build, still passes the self-check.
+  chatPinned: { css: '[data-icon^="pinned"], [aria-label="Pinned chat" i]', requiredWhen: 'never', doc: 'the pin icon of a pinned row' },
+  chatMuted: { css: '[data-icon^="muted"], [aria-label="Muted chat" i]', requiredWhen: 'never', doc: 'the muted icon of a row' },
+  archivedEntry: { css: '#pane-side [aria-label="Archived" i]:not([role="grid"]), #side button[aria-label="Archived" i]', requiredWhen: 'never', doc: 'the "Archived" entry above the chat list' },
+  archivedHeader: { css: '[data-testid="archived-header"], #pane-side [role="grid"][aria-label="Archived" i]', requiredWhen: 'never', doc: 'shown while the side pane lists the archived chats' },
+  backButton: { css: '[data-testid="archived-header"] [aria-label="Back" i], [data-testid="archived-header"] [data-icon="back"]', requiredWhen: 'never', doc: 'back from the Archived list' },
+  menuItem: { css: 'li[data-animate-dropdown-item], [role="application"] li[role="button"], [role="menu"] [role="menuitem"]', requiredWhen: 'never', doc: "an item of a row's context menu" },
+  dialog: { css: '[role="dialog"], [data-animate-modal-popup]', requiredWhen: 'never', doc: 'a popup such as "Mute notifications"' },
+  dialogOption: { css: 'label, [role="radio"], [role="option"]', requiredWhen: 'never', doc: 'a choice inside a popup (8 hours / 1 week / Always)' },
+  dialogButton: { css: 'button, [role="button"]', requiredWhen: 'never', doc: 'a button of a popup' },
+  newChatButton: { css: '[aria-label="New chat" i], [title="New chat" i], [data-icon="new-chat-outline"], [data-icon="chat"]', requiredWhen: 'never', doc: 'opens "New chat"' },
+  newChatSearch: {
+    css: '[contenteditable="true"][aria-label*="Search name or number" i], input[aria-label*="Search name or number" i], [data-testid="new-chat-drawer"] [contenteditable="true"]',
+    requiredWhen: 'never',
+    doc: 'the search box of "New chat"',
+  },
+  newChatResult: { css: '[aria-label*="Search results" i] [role="listitem"], [data-testid="new-chat-drawer"] [role="listitem"]', requiredWhen: 'never', doc: 'a result of "New chat"' },
   main: { css: '#main', requiredWhen: 'chat', doc: 'the open conversation' },
   mainHeaderTitle: { css: '#main header span[title], #main header [dir="auto"]', requiredWhen: 'chat', doc: 'the open chat name' },
   mainChatId: {
