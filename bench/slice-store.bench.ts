@@ -50,6 +50,7 @@ const idleSession: SliceSession = {
     throw new Error('not in the bench');
   },
   logout: async () => {},
+  reloadQr: async () => {},
   requestPairingCode: async () => 'x',
 };
 

@@ -50,6 +50,7 @@ export const ERROR_CODES = {
   WA_NUMBER_NOT_FOUND: 'NotFound',
   WA_NOT_READY: 'FailedPrecondition',
   WA_QR_NOT_SHOWN: 'FailedPrecondition',
+  WA_ALREADY_LINKED: 'FailedPrecondition',
   SUPERVISOR_UNAVAILABLE: 'Unavailable',
   SUPERVISOR_ACCESS_DENIED: 'PermissionDenied',
   RUNTIME_ERROR: 'Internal',

@@ -1,4 +1,4 @@
-// The WhatsApp connection as the CRM sees it: state and QR, logout, pairing by phone number.
+// The WhatsApp connection as the CRM sees it: state and QR, a fresh QR, logout, pairing by phone number.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { AppError } from '../../lib/errors.ts';
@@ -14,6 +14,12 @@ const wa: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post('/wa/logout', { schema: { response: { 202: WaShape } } }, async (_req, reply) => {
     await app.session.logout();
+    return reply.status(202).send(current());
+  });
+
+  // The QR code expired and no new one came: start the browser again for a fresh one.
+  app.post('/wa/reload-qr', { schema: { response: { 202: WaShape } } }, async (_req, reply) => {
+    await app.session.reloadQr();
     return reply.status(202).send(current());
   });
 

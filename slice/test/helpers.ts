@@ -104,6 +104,10 @@ export class WhatsAppStandIn implements SliceSession {
     this.opened.push(e164);
     return { waId: `${e164.slice(1)}@c.us`, name: e164, phone: e164, isGroup: false, preview: null, lastMessageAt: null, unreadCount: 0 };
   }
+  reloadedQr = 0;
+  async reloadQr(): Promise<void> {
+    this.reloadedQr++;
+  }
   async logout(): Promise<void> {
     this.loggedOut = true;
     this.state = 'LOGGED_OUT';

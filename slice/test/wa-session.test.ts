@@ -142,6 +142,47 @@ t.test('POST /api/wa/logout outside READY is a 409 over a real session (simulato
   t.equal(pairing.status, 200, 'and a pairing code is still given in that state');
 });
 
+t.test('POST /api/wa/reload-qr starts the browser again for a fresh QR code, and is refused once linked (simulator)', async (t) => {
+  const fx = await sliceDb(t, 'wa-session-reload-qr');
+  const store = await openStore(t, fx);
+  const sink = new RecordingSink();
+  const session: WaSessionHandle = simSession({ authDir: path.join(dir, 'auth-reload-qr'), scenarioFile, sink });
+  t.teardown(() => session.stop());
+  const app = await buildSliceApp({ store, session, token: TOKEN, waMode: 'sim' });
+  t.teardown(() => app.close());
+  const base = await app.listen({ host: '127.0.0.1', port: 0 });
+  const until = async (what: string, ok: () => boolean, ms = 60_000) => {
+    const t0 = Date.now();
+    while (!ok()) {
+      if (Date.now() - t0 > ms) throw new Error(`${what} not within ${ms} ms (state ${session.status().state})`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  await session.start();
+  await until('the QR', () => session.status().state === 'QR');
+  const before = (await session.health()).restarts;
+  const states: string[] = [];
+  const seen = setInterval(() => {
+    const s = session.status().state;
+    if (states.at(-1) !== s) states.push(s);
+  }, 20);
+  t.teardown(() => clearInterval(seen));
+  const res = await fetch(`${base}/api/wa/reload-qr`, { method: 'POST', headers: auth });
+  t.equal(res.status, 202, 'asked for a new QR code');
+  t.equal(((await res.json()) as { state: string }).state, 'STARTING', 'the answer says it is starting again');
+  await until('a fresh QR', () => session.status().state === 'QR' && states.includes('STARTING'));
+  t.equal((await session.health()).restarts, before + 1, 'the browser was started again');
+  t.ok(session.status().qr, 'a QR code shows');
+
+  await session.sim!.scan();
+  await until('READY', () => session.status().state === 'READY');
+  const linked = await fetch(`${base}/api/wa/reload-qr`, { method: 'POST', headers: auth });
+  const body = (await linked.json()) as { error?: { code: string; message: string } };
+  t.equal(linked.status, 409, 'once linked there is no QR code to reload');
+  t.equal(body.error?.code, 'WA_ALREADY_LINKED');
+  t.equal(session.status().state, 'READY', 'and the session is left alone');
+});
+
 t.test('a message that comes into a chat the initial sync has already read is not lost', async (t) => {
   // Enough history that every chat is scrolled back, and a long idle wait: the sync spends seconds
   // per chat, so "after the first chats, before the observer" is a wide window, not a race.

@@ -337,6 +337,21 @@ export class DomWaSession implements WaSession {
     }
   }
 
+  async reloadQr(): Promise<void> {
+    const state = this.st.state;
+    if (state === 'READY' || state === 'AUTHENTICATING') throw new AppError('WA_ALREADY_LINKED', `WhatsApp is already linked (state ${state}): there is no QR code to reload`);
+    if (this.stopped) throw new AppError('WA_NOT_READY', 'the WhatsApp session is stopped');
+    this.o.log.info({ state }, 'a new QR code was asked for: starting the browser again');
+    this.teardownPage();
+    this.setState('STARTING', { detail: 'a new QR code was asked for' }, true);
+    this.attempt = 0; // asked for, not a failure: the shortest wait
+    if (this.restartTimer) {
+      clearTimeout(this.restartTimer);
+      this.restartTimer = null;
+    }
+    this.scheduleRestart('a new QR code was asked for');
+  }
+
   async requestPairingCode(phoneNumber: string): Promise<string> {
     const digits = phoneNumber.replace(/\D/g, '');
     if (!/^\d{8,15}$/.test(digits)) throw new AppError('INVALID_ARGUMENT', 'phone number must have 8 to 15 digits, international format');

@@ -102,6 +102,11 @@ export interface WaSession {
   /** Starts a chat with a phone number (E.164) from "New chat", and answers it as the list shows it. */
   openChatByPhone(e164: string): Promise<ExtractedChat>;
   logout(): Promise<void>;
+  /**
+   * A fresh QR code when the one shown expired (WhatsApp Web's "Reload QR code"): the browser is
+   * started again. Refused with WA_ALREADY_LINKED once the phone has scanned.
+   */
+  reloadQr(): Promise<void>;
   requestPairingCode(phoneNumber: string): Promise<string>;
 }
 

@@ -47,16 +47,19 @@ describe('the QR code that expires', () => {
     expect(screen.getByTestId('wa-qr').getAttribute('data-qr')).toBe('second');
   });
 
-  it('on the link screen, the reload button asks the gateway again (POST /api/connect)', async () => {
+  it('on the link screen, the reload button asks the slice for a fresh code (POST /api/wa/reload-qr)', async () => {
     vi.useFakeTimers({ shouldAdvanceTime: true });
     const linked = me({ slice: { id: 1, state: 'RUNNING', health: null }, wa: st('QR', { qr: 'stale' }) });
-    const calls = fakeFetch((c) => (c.path === '/api/me' ? { status: 200, body: linked } : c.path === '/api/wa' ? { status: 200, body: st('QR', { qr: 'stale' }) } : c.path === '/api/connect' ? { status: 202, body: linked } : undefined));
+    const calls = fakeFetch((c) =>
+      c.path === '/api/me' ? { status: 200, body: linked } : c.path === '/api/wa' ? { status: 200, body: st('QR', { qr: 'stale' }) } : c.path === '/api/wa/reload-qr' ? { status: 202, body: st('STARTING') } : undefined,
+    );
     renderWith(<LinkScreen />, { route: '/link' });
     await screen.findByTestId('wa-qr');
     act(() => vi.advanceTimersByTime(31_000));
     const button = await screen.findByTestId('reload-qr');
     act(() => button.click());
-    await waitFor(() => expect(calls.some((c) => c.method === 'POST' && c.path === '/api/connect')).toBe(true));
+    await waitFor(() => expect(calls.some((c) => c.method === 'POST' && c.path === '/api/wa/reload-qr')).toBe(true));
+    expect(calls.some((c) => c.path === '/api/connect')).toBe(false);
   });
 });
 

@@ -26,6 +26,7 @@ const BY_CODE: Record<string, ErrorWords> = {
   PLAN_REQUIRED: { text: 'Your plan does not include a WhatsApp session.', action: BILLING },
   SLICE_NOT_CONNECTED: { text: 'WhatsApp is not connected, so this could not be done.', action: LINK_WHATSAPP },
   WA_NOT_READY: { text: 'WhatsApp is not linked yet, so this cannot be done now.', action: LINK_WHATSAPP },
+  WA_ALREADY_LINKED: { text: 'WhatsApp is already linked: there is no QR code to reload.' },
   WA_QR_NOT_SHOWN: { text: 'There is no QR code on screen right now. Wait for it, then try again.' },
   WA_CHAT_NOT_CONFIRMED: { text: 'WhatsApp did not open this chat, so nothing was sent. Try again.' },
   SLICE_UNAVAILABLE: { text: 'Your WhatsApp workspace is not answering right now. It restarts by itself; try again in a moment.' },

@@ -5,7 +5,7 @@ import { Link, useNavigate } from 'react-router';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { SAAS } from '../env.ts';
 import { connect } from '../api/auth.ts';
-import { requestPairingCode } from '../api/wa.ts';
+import { reloadQr, requestPairingCode } from '../api/wa.ts';
 import { keys } from '../api/keys.ts';
 import type { WaStatus } from '../api/types.ts';
 import { describeWaState } from '../lib/wa-state.ts';
@@ -30,6 +30,12 @@ export function LinkScreen() {
       if (next.wa) qc.setQueryData(keys.wa, next.wa);
       void qc.invalidateQueries({ queryKey: keys.wa });
     },
+  });
+
+  const reloadMut = useMutation({
+    mutationFn: reloadQr,
+    onSuccess: (next) => qc.setQueryData(keys.wa, next),
+    onSettled: () => void qc.invalidateQueries({ queryKey: keys.wa }),
   });
 
   // Arriving here not connected and then connecting: go on to the inbox by itself.
@@ -61,8 +67,8 @@ export function LinkScreen() {
               status={status}
               sliceState={sliceState}
               onRetry={SAAS ? () => connectMut.mutate() : undefined}
-              retrying={connectMut.isPending}
-              onReloadQr={() => (SAAS ? connectMut.mutate() : void qc.invalidateQueries({ queryKey: keys.wa }))}
+              retrying={connectMut.isPending || reloadMut.isPending}
+              onReloadQr={() => reloadMut.mutate()}
               onOpenInbox={() => navigate('/inbox')}
             />
           )}
