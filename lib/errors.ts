@@ -51,6 +51,7 @@ export const ERROR_CODES = {
   WA_NOT_READY: 'FailedPrecondition',
   WA_QR_NOT_SHOWN: 'FailedPrecondition',
   WA_ALREADY_LINKED: 'FailedPrecondition',
+  CONTACT_HAS_NO_CHAT: 'FailedPrecondition',
   SUPERVISOR_UNAVAILABLE: 'Unavailable',
   SUPERVISOR_ACCESS_DENIED: 'PermissionDenied',
   RUNTIME_ERROR: 'Internal',
@@ -66,6 +67,8 @@ export const ERROR_CODES = {
   BILLING_DISABLED: 'NotFound',
   WEBHOOK_SIGNATURE_INVALID: 'InvalidArgument',
   STRIPE_UNAVAILABLE: 'Unavailable',
+  NO_BILLING_ACCOUNT: 'FailedPrecondition',
+  SUBSCRIPTION_EXISTS: 'Conflict',
 } as const satisfies Record<string, ErrorKind>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -142,7 +142,7 @@ export default fp(
       if (!prices.includes(price)) throw new AppError('INVALID_ARGUMENT', `priceId ${price} is not one of this server's plans (${prices.join(', ')})`);
       const current = await row(user.id);
       if (current && LIVE.has(current.status)) {
-        throw new AppError('CONFLICT', `you already have a subscription (${current.status}): change or cancel it with "Manage billing"`);
+        throw new AppError('SUBSCRIPTION_EXISTS', `you already have a subscription (${current.status}): change or cancel it with "Manage billing"`);
       }
       const customer = await ensureCustomer(user);
       // A trial once per account: not for someone whose earlier subscription ended.
@@ -170,7 +170,7 @@ export default fp(
     async function portal(userId: string): Promise<{ url: string }> {
       const client = requireStripe();
       const customer = (await row(userId))?.stripe_customer_id;
-      if (!customer) throw new AppError('FAILED_PRECONDITION', 'you have no billing account yet: subscribe first');
+      if (!customer) throw new AppError('NO_BILLING_ACCOUNT', 'you have no billing account yet: subscribe first');
       try {
         const session = await client.billingPortal.sessions.create({ customer, return_url: `${config.PUBLIC_URL}/billing` });
         return { url: session.url };

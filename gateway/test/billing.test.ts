@@ -137,6 +137,7 @@ t.test('checkout: one Stripe customer per user, a subscription-mode session for 
   const portalFirst = await b.request('POST', '/api/billing/portal');
   t.equal(portalFirst.statusCode, 409, 'no customer yet');
   t.match(portalFirst.json().error.message, /subscribe first/);
+  t.equal(portalFirst.json().error.code, 'NO_BILLING_ACCOUNT', 'a code of its own, for the app to say it in words');
   const customersBefore = fake.customers.size;
   const first = await b.request('POST', '/api/billing/checkout', {});
   t.equal(first.statusCode, 200, first.body);

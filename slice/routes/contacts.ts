@@ -59,7 +59,7 @@ const contacts: FastifyPluginAsyncTypebox = async (app) => {
       if (stageId !== undefined && stageId !== null && !(await getStage(store.db, stageId))) throw notFound('stage', stageId);
       await store.change(async (trx) => {
         if (stageId !== undefined && !(await contactHasChat(trx, id))) {
-          throw new AppError('FAILED_PRECONDITION', `contact ${id} has no chat, so it cannot be placed in the pipeline`);
+          throw new AppError('CONTACT_HAS_NO_CHAT', `contact ${id} has no chat, so it cannot be placed in the pipeline`);
         }
         const changed = await updateContact(trx, id, fields);
         const chatIds = new Set(stageId === undefined ? [] : await setContactStage(trx, id, stageId));

@@ -36,7 +36,7 @@ const wa: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req) => {
       const state = app.session.status().state;
-      if (state !== 'QR') throw new AppError('FAILED_PRECONDITION', `a pairing code can be asked for only while the QR is shown (state ${state})`);
+      if (state !== 'QR') throw new AppError('WA_QR_NOT_SHOWN', `a pairing code can be asked for only while the QR is shown (state ${state})`);
       return { code: await app.session.requestPairingCode(req.body.phoneNumber.replace(/^\+/, '')) };
     },
   );

@@ -49,4 +49,12 @@ t.test('stages before Won/Lost, deal values and column totals (WhatsApp stand-in
   await req('POST', '/api/stages', { name: 'Demo booked' });
   t.same((await stages()).map((s) => s.name), ['New lead', 'Contacted', 'Qualified', 'Proposal', 'Demo booked', 'Negotiation', 'Won', 'Lost']);
   t.equal((await req('PATCH', `/api/stages/${negotiation}`, { outcome: 'maybe' })).statusCode, 400, 'an outcome is won, lost or null');
+
+  // A contact with no chat cannot go in the pipeline: a code of its own, nothing changed.
+  await store.sink.contacts([{ waId: 'lonely@c.us', name: 'Nobody', phone: null }]);
+  await store.flush();
+  const lonely = (await req('GET', '/api/contacts?q=Nobody')).json().items[0];
+  const refused = await req('PATCH', `/api/contacts/${lonely.id}`, { stageId: negotiation });
+  t.equal(refused.statusCode, 409);
+  t.equal(refused.json().error.code, 'CONTACT_HAS_NO_CHAT');
 });
