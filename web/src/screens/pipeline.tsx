@@ -56,7 +56,9 @@ export function PipelineScreen() {
       ) : stages.isError ? (
         <ErrorState title="Could not load stages" error={stages.error} onRetry={() => void stages.refetch()} />
       ) : (
-        <div data-testid="pipeline-board" className="scrollbar-thin flex min-h-0 flex-1 gap-3 overflow-x-auto p-3">
+        // overscroll-x-contain: a sideways swipe at the board's edge scrolls the board, never the
+        // browser's history (a phone's swipe-back).
+        <div data-testid="pipeline-board" className="scrollbar-thin flex min-h-0 flex-1 gap-3 overflow-x-auto overscroll-x-contain p-3">
           <UnstagedColumn stages={stages.data} onError={setError} />
           {stages.data.map((s, i) => (
             <StageColumn key={s.id} stage={s} index={i} stages={stages.data} onError={setError} />
@@ -180,7 +182,8 @@ function Column({
                 e.dataTransfer.effectAllowed = 'move';
               }}
               onDoubleClick={() => navigate(`/inbox/${encodeURIComponent(c.id)}`)}
-              className="cursor-grab rounded-md border border-stone-200 bg-white p-2.5 shadow-sm active:cursor-grabbing"
+              // A long press on a phone opens no callout and selects no text; the card moves with its menu.
+              className="cursor-grab touch-manipulation select-none rounded-md border border-stone-200 bg-white p-2.5 shadow-sm [-webkit-touch-callout:none] active:cursor-grabbing"
             >
               <div className="flex items-center gap-2">
                 <Avatar name={c.name} seed={c.id} size="sm" />
