@@ -142,6 +142,21 @@ t.test('messages-2026-04: bare data-id, direction only from .message-in/.message
   await page.close();
 });
 
+t.test("WhatsApp's formatting, rendered as elements, is read back as the sender typed it", async (t) => {
+  const page = await load('messages-2026-04.html');
+  // The capture's outgoing message, its text as WhatsApp Web renders *bold*, _italic_, ~strike~
+  // and `code`: elements, the markers dropped.
+  await page.evaluate(() => {
+    const row = document.querySelector('[data-id="3AOUTGOINGAPR2026"]')!;
+    const text = row.querySelector('[data-testid="selectable-text"], .selectable-text')!;
+    text.innerHTML = 'Order <strong>#123</strong> is <em>ready</em>, <del>not</del> <code>ABC-1</code> tomorrow';
+  });
+  const got = await extractMessagesIn(page, 'chat@g.us');
+  t.equal(got.find((m) => m.waId === '3AOUTGOINGAPR2026')?.body, 'Order *#123* is _ready_, ~not~ `ABC-1` tomorrow');
+  t.equal(got.find((m) => m.waId === '3EB0041865291286CF6A5D')?.body, 'need to try out https://specstory.com/', 'plain text unchanged');
+  await page.close();
+});
+
 t.test('data-pre-plain-text forms: 24-hour, 12-hour, D/M/Y, M/D/Y', async (t) => {
   const page = await load('messages-2026-04.html');
   const parse = (s: string) => page.evaluate((x) => (window as unknown as { __qn: { parsePrePlain(s: string): unknown } }).__qn.parsePrePlain(x), s);

@@ -74,7 +74,10 @@ function pageModule(S: Record<string, string>, required: Record<string, string[]
 
   /** Text of a node as a person reads it: emoji images turned back into their characters, <br>
    * and pre-wrap newlines kept, the indentation of markup collapsed, aria-hidden parts skipped. */
-  const textOf = (el: Element | null): string => {
+  // WhatsApp renders *bold*, _italic_, ~strike~ and `code` as elements and drops the markers: a
+  // message body gets them back, so the CRM shows (and stores) what the sender typed.
+  const MARKS: Record<string, string> = { STRONG: '*', B: '*', EM: '_', I: '_', DEL: '~', S: '~', CODE: '`' };
+  const textOf = (el: Element | null, marks = false): string => {
     if (!el) return '';
     let out = '';
     const walk = (n: Node, pre: boolean): void => {
@@ -86,7 +89,10 @@ function pageModule(S: Record<string, string>, required: Record<string, string[]
         else if (e.getAttribute('aria-hidden') === 'true') return;
         else {
           const p = keepsBreaks(e);
+          const mark = marks ? (MARKS[e.tagName] ?? '') : '';
+          out += mark;
           e.childNodes.forEach((c) => walk(c, p));
+          out += mark;
         }
       }
     };
@@ -224,7 +230,7 @@ function pageModule(S: Record<string, string>, required: Record<string, string[]
     // Body: the message's own selectable text, never the quoted one.
     const texts = Array.from(bubble.querySelectorAll(S.selectableText!)).filter((e) => !inQuote(e) && !e.closest(S.quotedText!));
     const own = texts.filter((e) => !texts.some((o) => o !== e && o.contains(e)));
-    let body = own.map(textOf).join('\n').trim();
+    let body = own.map((e) => textOf(e, true)).join('\n').trim();
     if (!body && recalled) {
       const holder = bubble.querySelector(S.recalled!)?.parentElement;
       body = holder ? norm(textOf(holder)) : '';
