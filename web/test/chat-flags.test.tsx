@@ -170,6 +170,17 @@ describe('the chat actions menu', () => {
       { route: '/inbox/2' },
     );
     await waitFor(() => expect(screen.getAllByTestId('chat-row')).toHaveLength(2));
+    // The menu's arrows and Esc stay in the menu: the inbox does not move to another chat.
+    const button = screen.getByTestId('chat-actions');
+    fireEvent.keyDown(button, { key: 'ArrowDown' });
+    const menu = await screen.findByRole('menu');
+    fireEvent.keyDown(document.activeElement!, { key: 'ArrowDown' });
+    fireEvent.keyDown(document.activeElement!, { key: 'ArrowUp' });
+    expect(screen.getAllByTestId('chat-row').find((r) => r.getAttribute('aria-selected') === 'true')?.getAttribute('data-chat-id')).toBe('2');
+    fireEvent.keyDown(document.activeElement!, { key: 'Escape' });
+    expect(menu.isConnected).toBe(false);
+    expect(document.activeElement).toBe(screen.getByTestId('chat-actions'));
+    expect(screen.getByTestId('conversation')).toBeTruthy();
     fireEvent.click(screen.getByTestId('chat-actions'));
     fireEvent.click(screen.getByRole('menuitem', { name: 'Archive chat' }));
     await waitFor(() => expect(screen.getAllByTestId('chat-row').map((r) => r.getAttribute('data-chat-id'))).toEqual(['1']));

@@ -64,8 +64,11 @@ export function ChatActionsMenu({ chat }: { chat: Chat }) {
   const onMenuKey = (e: KeyboardEvent<HTMLDivElement>) => {
     const items = [...(menu.current?.querySelectorAll<HTMLElement>('[role="menuitem"]') ?? [])];
     const i = items.indexOf(document.activeElement as HTMLElement);
+    // The inbox's own keys (arrows move through chats, Esc closes the panel or the chat) must not
+    // run as well: the menu has the keyboard while it is open.
     const move = (to: number) => {
       e.preventDefault();
+      e.stopPropagation();
       items[(to + items.length) % items.length]?.focus();
     };
     if (e.key === 'ArrowDown') move(i + 1);
@@ -73,7 +76,6 @@ export function ChatActionsMenu({ chat }: { chat: Chat }) {
     else if (e.key === 'Home') move(0);
     else if (e.key === 'End') move(items.length - 1);
     else if (e.key === 'Escape') {
-      // The inbox's own Escape (closing the panel or the chat) must not run as well.
       e.preventDefault();
       e.stopPropagation();
       close(true);
@@ -96,6 +98,7 @@ export function ChatActionsMenu({ chat }: { chat: Chat }) {
           onKeyDown={(e) => {
             if (e.key === 'ArrowDown' && !open) {
               e.preventDefault();
+              e.stopPropagation();
               setOpen(true);
             }
           }}
