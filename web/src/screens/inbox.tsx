@@ -1,7 +1,7 @@
 // The inbox: chat list (search, filters, the Archived list, New chat) | conversation | contact panel.
 // Keyboard: up/down moves through chats, `/` focuses search, `n` starts a new chat, Esc closes the
 // contact panel (then the chat, at phone width).
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { useLocation, useNavigate, useParams } from 'react-router';
 import { keepPreviousData, useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { getChat, listChats, type ChatFilters } from '../api/chats.ts';
@@ -134,22 +134,22 @@ export function InboxScreen() {
       <section aria-label="Chat list" className={cx('min-h-0 w-full flex-col border-r border-stone-200 bg-white md:flex md:w-[340px] lg:w-[380px]', selectedId ? 'hidden' : 'flex')}>
         <div className="space-y-2 border-b border-stone-200 px-3 py-2">
           <div className="flex items-center gap-2">
-          <div className="relative min-w-0 flex-1">
-            <input
-              ref={searchRef}
-              data-testid="chat-search"
-              type="search"
-              aria-label="Search chats"
-              placeholder="Search or press /"
-              value={query}
-              onChange={(e) => setQuery(e.target.value)}
-              className="w-full rounded-lg bg-stone-100 px-3 py-1.5 pl-8 text-sm outline-none focus:bg-white focus:ring-2 focus:ring-brand-100"
-            />
-            <svg viewBox="0 0 20 20" className="pointer-events-none absolute top-2 left-2.5 size-4 text-stone-400" fill="none" stroke="currentColor" strokeWidth="1.8" aria-hidden>
-              <circle cx="8.5" cy="8.5" r="5.5" />
-              <path d="M13 13l4 4" />
-            </svg>
-          </div>
+            <div className="relative min-w-0 flex-1">
+              <input
+                ref={searchRef}
+                data-testid="chat-search"
+                type="search"
+                aria-label="Search chats"
+                placeholder="Search or press /"
+                value={query}
+                onChange={(e) => setQuery(e.target.value)}
+                className="w-full rounded-lg bg-stone-100 px-3 py-1.5 pl-8 text-sm outline-none focus:bg-white focus:ring-2 focus:ring-brand-100"
+              />
+              <svg viewBox="0 0 20 20" className="pointer-events-none absolute top-2 left-2.5 size-4 text-stone-400" fill="none" stroke="currentColor" strokeWidth="1.8" aria-hidden>
+                <circle cx="8.5" cy="8.5" r="5.5" />
+                <path d="M13 13l4 4" />
+              </svg>
+            </div>
             <button
               type="button"
               data-testid="new-chat"
@@ -173,24 +173,12 @@ export function InboxScreen() {
             />
           ) : null}
           <div className="flex items-center gap-1.5 text-xs">
-            <button
-              type="button"
-              data-testid="filter-unread"
-              aria-pressed={unread}
-              onClick={() => setUnread((u) => !u)}
-              className={cx('rounded-full px-2.5 py-1', unread ? 'bg-brand-100 text-brand-700' : 'bg-stone-100 text-stone-600 hover:bg-stone-200')}
-            >
+            <FilterToggle testId="filter-unread" on={unread} onToggle={() => setUnread((u) => !u)}>
               Unread
-            </button>
-            <button
-              type="button"
-              data-testid="filter-archived"
-              aria-pressed={archived}
-              onClick={() => setArchived((a) => !a)}
-              className={cx('rounded-full px-2.5 py-1', archived ? 'bg-brand-100 text-brand-700' : 'bg-stone-100 text-stone-600 hover:bg-stone-200')}
-            >
+            </FilterToggle>
+            <FilterToggle testId="filter-archived" on={archived} onToggle={() => setArchived((a) => !a)}>
               Archived
-            </button>
+            </FilterToggle>
             <select
               aria-label="Filter by label"
               data-testid="filter-label"
@@ -281,6 +269,14 @@ export function InboxScreen() {
         )}
       </div>
     </div>
+  );
+}
+
+function FilterToggle({ testId, on, onToggle, children }: { testId: string; on: boolean; onToggle: () => void; children: ReactNode }) {
+  return (
+    <button type="button" data-testid={testId} aria-pressed={on} onClick={onToggle} className={cx('rounded-full px-2.5 py-1', on ? 'bg-brand-100 text-brand-700' : 'bg-stone-100 text-stone-600 hover:bg-stone-200')}>
+      {children}
+    </button>
   );
 }
 
