@@ -2,7 +2,8 @@
 // started here: PostgreSQL, the supervisor (process runtime) with a slice in sim mode (real Chromium
 // on the WhatsApp simulator page, which stands in for WhatsApp's servers only), and the gateway
 // serving the SaaS build. register → link → QR → the simulated phone scans → chats → a live incoming
-// message → reply with ticks → label, note → pipeline drag → reload keeps it all → log out.
+// message → reply with ticks → label, note → pipeline drag → reload keeps it all → pin, mute,
+// archive and unarchive → a new chat by number → Contacts with a bulk label → log out.
 // Every screen passes an axe-core accessibility check (no serious or critical violation, one <main>).
 // Screenshots of each screen go to screenshots/e2e/ (ignored by git), among them the screens before
 // linking (empty states), a formatted message with a link, a highlighted search result and the
@@ -285,6 +286,120 @@ step('reload: the reply, label, note and stage are still there', async (t) => {
   t.pass('the note');
   await waitUntil('the stage select', STEP, async () => (await panel.getByTestId('contact-stage').inputValue()) === stageId);
   t.equal(await panel.getByTestId('contact-stage').inputValue(), stageId, 'the stage');
+});
+
+step('chat actions: pin and mute a chat, archive another and bring it back, from the conversation menu', async (t) => {
+  type Row = { id: number; name: string; pinned: boolean; muted: boolean; archived: boolean };
+  const stored = async (id: string, archived = false) => (await sys.sliceGet<{ items: Row[] }>(sliceId, `/api/chats?limit=100${archived ? '&archived=true' : ''}`)).items.find((c) => String(c.id) === id);
+  const rowOf = (id: string) => page.locator(`[data-testid="chat-row"][data-chat-id="${id}"]`);
+  const menuItem = async (name: string) => {
+    await page.getByTestId('chat-actions').click();
+    await page.getByRole('menu').waitFor();
+    return page.getByRole('menuitem', { name, exact: true });
+  };
+  if ((await page.getByTestId('contact-panel').count()) > 0) await page.getByTestId('close-contact').click();
+  await page.getByTestId('conversation').waitFor();
+
+  await menuItem('Pin chat');
+  await checkA11y(t, page, 'conversation with its actions menu open');
+  await shot(page, '05a-chat-actions-menu.png');
+  // The menu by keyboard: the first item has the focus, ↓ moves to "Mute", Esc closes it.
+  t.equal(await page.evaluate(() => document.activeElement?.textContent), 'Pin chat', 'the open menu puts the focus on its first item');
+  await page.keyboard.press('ArrowDown');
+  t.equal(await page.evaluate(() => document.activeElement?.textContent), 'Mute notifications', '↓ moves through the menu');
+  await page.keyboard.press('Escape');
+  await page.getByRole('menu').waitFor({ state: 'detached' });
+  t.equal(await page.evaluate(() => document.activeElement?.getAttribute('data-testid')), 'chat-actions', 'Esc closes it and gives the focus back');
+  await page.getByTestId('conversation').waitFor();
+  t.pass('Esc did not close the conversation');
+
+  await (await menuItem('Pin chat')).click();
+  await rowOf(chatId).getByTestId('chat-pinned').waitFor();
+  await waitUntil('the slice stored the pin', STEP, async () => (await stored(chatId))?.pinned === true);
+  const order = await page.getByTestId('chat-row').evaluateAll((rows) => rows.map((r) => ({ id: r.getAttribute('data-chat-id'), pinned: !!r.querySelector('[data-testid="chat-pinned"]') })));
+  const at = order.findIndex((r) => r.id === chatId);
+  t.ok(at >= 0 && order.slice(0, at + 1).every((r) => r.pinned), `the pinned chat sits among the pinned ones at the top (row ${at + 1})`);
+
+  await (await menuItem('Mute notifications')).click();
+  await rowOf(chatId).getByTestId('chat-muted').waitFor();
+  await waitUntil('the slice stored the mute', STEP, async () => (await stored(chatId))?.muted === true);
+  t.pass('muted: the row shows the muted icon and the slice stored it');
+  await shot(page, '05b-pinned-and-muted.png');
+
+  const chats = (await sys.sliceGet<{ items: Row[] }>(sliceId, '/api/chats?limit=100')).items;
+  const other = chats.find((c) => String(c.id) !== chatId && !c.pinned)!;
+  const otherId = String(other.id);
+  await page.goto(`${sys.origin}/inbox/${otherId}`);
+  await page.getByTestId('conversation').waitFor();
+  await rowOf(otherId).waitFor();
+  await (await menuItem('Archive chat')).click();
+  await rowOf(otherId).waitFor({ state: 'detached' });
+  await waitUntil('the slice stored the archive', STEP, async () => (await stored(otherId, true))?.archived === true);
+  t.pass(`${other.name} left the main list`);
+  await page.getByTestId('filter-archived').click();
+  await rowOf(otherId).waitFor();
+  t.equal(await page.getByTestId('filter-archived').getAttribute('aria-pressed'), 'true', 'the Archived list is on');
+  await checkA11y(t, page, 'archived list');
+  await shot(page, '05c-archived-list.png');
+  await (await menuItem('Unarchive chat')).click();
+  await rowOf(otherId).waitFor({ state: 'detached' });
+  await waitUntil('the slice stored the unarchive', STEP, async () => (await stored(otherId))?.archived === false);
+  await page.getByTestId('filter-archived').click();
+  await rowOf(otherId).waitFor();
+  t.pass('unarchived: back in the main list');
+});
+
+step('new chat: a phone number, grouped as typed, opens its conversation', async (t) => {
+  await page.getByTestId('new-chat').click();
+  const input = page.getByTestId('new-chat-phone');
+  await input.waitFor();
+  await input.pressSequentially('5511912345678');
+  t.equal(await input.inputValue(), '+55 11 91234 5678', 'the number is grouped as it is typed');
+  await checkA11y(t, page, 'new chat form');
+  await shot(page, '05d-new-chat.png');
+  await page.getByTestId('new-chat-start').click();
+  await page.waitForURL(/\/inbox\/\d+$/, { timeout: SLOW });
+  await waitUntil('the conversation with the new number', STEP, async () => /\+55 11 91234 5678/.test(await page.getByTestId('conversation').locator('header').innerText()));
+  const newId = /\/inbox\/(\d+)$/.exec(page.url())![1]!;
+  const stored = await sys.sliceGet<{ waId: string }>(sliceId, `/api/chats/${newId}`);
+  t.equal(stored.waId, '5511912345678@c.us', 'the slice stored the chat WhatsApp opened');
+  await page.locator(`[data-testid="chat-row"][data-chat-id="${newId}"]`).waitFor();
+  t.pass('the new chat is in the list');
+});
+
+step('contacts: the page, a search, a bulk label on two contacts, a name opens its chat', async (t) => {
+  await page.getByTestId('nav-contacts').click();
+  await page.waitForURL(/\/contacts$/);
+  const rows = page.locator('[data-testid="contact-row"][data-chat-id]');
+  await rows.first().waitFor({ timeout: SLOW });
+  t.ok((await rows.count()) >= 10, `the contacts are listed (${await rows.count()} with a chat)`);
+  await checkA11y(t, page, 'contacts');
+  await page.getByTestId('contact-search').fill('Priya');
+  await waitUntil('the search answered', STEP, async () => (await page.getByTestId('contact-row').count()) === 1);
+  t.match(await page.getByTestId('contact-row').innerText(), /Priya Sharma/, 'the search finds the contact by name');
+  await page.getByTestId('contact-search').fill('');
+  await waitUntil('the list is back', STEP, async () => (await rows.count()) >= 10);
+
+  const picked = [await rows.nth(1).getAttribute('data-chat-id'), await rows.nth(2).getAttribute('data-chat-id')] as string[];
+  await rows.nth(1).getByTestId('select-contact').check();
+  await rows.nth(2).getByTestId('select-contact').check();
+  t.equal((await page.getByTestId('selected-count').innerText()).trim(), '2 selected', 'two contacts selected');
+  await page.getByTestId('bulk-action').selectOption({ label: `Add label: ${labelName}` });
+  await page.getByTestId('bulk-apply').click();
+  const progress = page.getByTestId('bulk-progress');
+  await waitUntil('the bulk change finished', STEP, async () => (await progress.getAttribute('data-done')) === '2');
+  t.equal(await progress.getAttribute('data-failed'), '0', `no failure (${await progress.innerText()})`);
+  for (const id of picked) {
+    await page.locator(`[data-testid="contact-row"][data-chat-id="${id}"] [data-testid="contact-labels"]`).getByText(labelName).waitFor();
+    const chat = await sys.sliceGet<{ labels: { name: string }[] }>(sliceId, `/api/chats/${id}`);
+    t.ok(chat.labels.some((l) => l.name === labelName), `chat ${id} has the label in the slice`);
+  }
+  await checkA11y(t, page, 'contacts after a bulk change');
+  await shot(page, '05e-contacts-bulk-label.png');
+  await page.locator(`[data-testid="contact-row"][data-chat-id="${picked[0]}"]`).getByTestId('contact-open').click();
+  await page.waitForURL(new RegExp(`/inbox/${picked[0]}$`));
+  await page.getByTestId('conversation').waitFor();
+  t.pass('a name opens its chat in the inbox');
 });
 
 step('phone width (390 px): the inbox', async (t) => {

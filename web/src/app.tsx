@@ -1,6 +1,6 @@
 // Routes and guards. SaaS: an account session (cookie) guards the app; self-hosted: the slice
 // token in localStorage does.
-import { useEffect, useState, type ReactNode } from 'react';
+import { lazy, Suspense, useEffect, useState, type ReactNode } from 'react';
 import { createBrowserRouter, Navigate, Outlet, RouterProvider } from 'react-router';
 import { QueryClient, QueryClientProvider, useQueryClient } from '@tanstack/react-query';
 import { SAAS } from './env.ts';
@@ -18,6 +18,9 @@ import { InboxScreen } from './screens/inbox.tsx';
 import { PipelineScreen } from './screens/pipeline.tsx';
 import { SettingsScreen } from './screens/settings.tsx';
 import { BillingScreen } from './screens/billing.tsx';
+
+// Not on the first screen: its code loads when it is first opened.
+const ContactsScreen = lazy(() => import('./screens/contacts.tsx').then((m) => ({ default: m.ContactsScreen })));
 
 export function createQueryClient(): QueryClient {
   return new QueryClient({
@@ -115,6 +118,7 @@ function buildRoutes() {
             { path: '/inbox', element: <InboxScreen /> },
             { path: '/inbox/:chatId', element: <InboxScreen /> },
             { path: '/pipeline', element: <PipelineScreen /> },
+            { path: '/contacts', element: <Suspense fallback={<LoadingState label="Loading contacts…" />}><ContactsScreen /></Suspense> },
             { path: '/settings', element: <SettingsScreen /> },
             ...(SAAS ? [{ path: '/billing', element: <BillingScreen /> }] : []),
             { path: '*', element: <Navigate to="/" replace /> },

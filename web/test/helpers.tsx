@@ -3,7 +3,7 @@ import type { ReactElement, ReactNode } from 'react';
 import { render } from '@testing-library/react';
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { MemoryRouter } from 'react-router';
-import { vi } from 'vitest';
+import { afterAll, beforeAll, vi } from 'vitest';
 
 export interface FakeCall {
   method: string;
@@ -65,5 +65,29 @@ export function fakeBoard(chats: { id: number; stageId: number | null }[], stage
       return { status: 200, body: chat };
     }
     return undefined;
+  });
+}
+
+/**
+ * jsdom has no layout: give scroll containers a size so the virtualiser has a window to fill, for
+ * the tests of this file (restored afterwards: test files share one jsdom per worker).
+ */
+export function fakeLayout(): void {
+  const proto = HTMLElement.prototype;
+  const saved = (['offsetHeight', 'offsetWidth', 'clientHeight', 'clientWidth', 'getBoundingClientRect'] as const).map((k) => [k, Object.getOwnPropertyDescriptor(proto, k) ?? Object.getOwnPropertyDescriptor(Element.prototype, k)] as const);
+  afterAll(() => {
+    for (const [k, d] of saved) {
+      if (d) Object.defineProperty(proto, k, d);
+      else delete (proto as unknown as Record<string, unknown>)[k];
+    }
+  });
+  beforeAll(() => {
+    Object.defineProperty(HTMLElement.prototype, 'offsetHeight', { configurable: true, get: () => 720 });
+    Object.defineProperty(HTMLElement.prototype, 'clientHeight', { configurable: true, get: () => 720 });
+    Object.defineProperty(HTMLElement.prototype, 'clientWidth', { configurable: true, get: () => 380 });
+    Object.defineProperty(HTMLElement.prototype, 'offsetWidth', { configurable: true, get: () => 380 });
+    HTMLElement.prototype.getBoundingClientRect = () => ({ x: 0, y: 0, top: 0, left: 0, right: 380, bottom: 720, width: 380, height: 720, toJSON: () => ({}) }) as DOMRect;
+    window.matchMedia ??= ((q: string) => ({ matches: false, media: q, addEventListener() {}, removeEventListener() {} })) as unknown as typeof window.matchMedia;
+    HTMLElement.prototype.scrollTo ??= function () {};
   });
 }

@@ -1,31 +1,13 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { act, fireEvent, screen, waitFor } from '@testing-library/react';
 import { Route, Routes } from 'react-router';
 import { InboxScreen } from '../src/screens/inbox.tsx';
 import { ChatList } from '../src/components/chat-list.tsx';
 import { syntheticChats } from './fixture-server.ts';
 import { toChat } from '../src/api/normalise.ts';
-import { fakeFetch, renderWith } from './helpers.tsx';
+import { fakeFetch, fakeLayout, renderWith } from './helpers.tsx';
 
-// jsdom has no layout: give scroll containers a size so the virtualiser has a window to fill
-// (restored afterwards: test files share one jsdom per worker).
-const proto = HTMLElement.prototype;
-const saved = (['offsetHeight', 'offsetWidth', 'clientHeight', 'clientWidth', 'getBoundingClientRect'] as const).map((k) => [k, Object.getOwnPropertyDescriptor(proto, k) ?? Object.getOwnPropertyDescriptor(Element.prototype, k)] as const);
-afterAll(() => {
-  for (const [k, d] of saved) {
-    if (d) Object.defineProperty(proto, k, d);
-    else delete (proto as unknown as Record<string, unknown>)[k];
-  }
-});
-beforeAll(() => {
-  Object.defineProperty(HTMLElement.prototype, 'offsetHeight', { configurable: true, get: () => 720 });
-  Object.defineProperty(HTMLElement.prototype, 'clientHeight', { configurable: true, get: () => 720 });
-  Object.defineProperty(HTMLElement.prototype, 'clientWidth', { configurable: true, get: () => 380 });
-  Object.defineProperty(HTMLElement.prototype, 'offsetWidth', { configurable: true, get: () => 380 });
-  HTMLElement.prototype.getBoundingClientRect = () => ({ x: 0, y: 0, top: 0, left: 0, right: 380, bottom: 720, width: 380, height: 720, toJSON: () => ({}) }) as DOMRect;
-  window.matchMedia ??= ((q: string) => ({ matches: false, media: q, addEventListener() {}, removeEventListener() {} })) as unknown as typeof window.matchMedia;
-  HTMLElement.prototype.scrollTo ??= function () {};
-});
+fakeLayout();
 afterEach(() => vi.unstubAllGlobals());
 
 const all = syntheticChats(300).map((c) => ({ ...c, id: Number(c.id), contactId: Number(c.contactId) }));

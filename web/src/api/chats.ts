@@ -1,4 +1,5 @@
-// Chats: the list (cursor paged, filtered), one chat, read marks, labels and stage of a chat.
+// Chats: the list (cursor paged, filtered), one chat, read marks, labels and stage of a chat, a new
+// chat by phone number, and the flags WhatsApp keeps (pinned, muted, archived).
 import { api } from './http.ts';
 import { mapPage, toChat } from './normalise.ts';
 import type { Chat, Page } from './types.ts';
@@ -8,13 +9,15 @@ export interface ChatFilters {
   label?: number | null;
   stage?: number | null;
   unread?: boolean;
+  /** true: the Archived list; otherwise the main list, without archived chats. */
+  archived?: boolean;
 }
 
 const CHAT_PAGE_SIZE = 200;
 
 export async function listChats(filters: ChatFilters, cursor: string | null, signal?: AbortSignal, limit = CHAT_PAGE_SIZE): Promise<Page<Chat>> {
   const page = await api<Page<unknown>>('/api/chats', {
-    query: { cursor, limit, q: filters.q?.trim() || undefined, label: filters.label, stage: filters.stage, unread: filters.unread ? 'true' : undefined },
+    query: { cursor, limit, q: filters.q?.trim() || undefined, label: filters.label, stage: filters.stage, unread: filters.unread ? 'true' : undefined, archived: filters.archived ? 'true' : undefined },
     signal,
   });
   return mapPage(page, toChat);
@@ -42,4 +45,16 @@ export function setChatDeal(chatId: string, value: number | null): Promise<unkno
 
 export function setChatStage(chatId: string, stageId: number | null): Promise<unknown> {
   return api(`/api/chats/${encodeURIComponent(chatId)}/stage`, { method: 'PUT', body: { stageId } });
+}
+
+export type ChatFlags = Partial<Pick<Chat, 'pinned' | 'muted' | 'archived'>>;
+
+/** Done on WhatsApp's page first; the answer is the chat as stored after it. */
+export async function setChatFlags(chatId: string, flags: ChatFlags): Promise<Chat> {
+  return toChat(await api<unknown>(`/api/chats/${encodeURIComponent(chatId)}`, { method: 'PATCH', body: flags }));
+}
+
+/** Opens (or finds) the chat with a phone number: digits with the country code, an optional +. */
+export async function startChat(phone: string): Promise<Chat> {
+  return toChat(await api<unknown>('/api/chats', { method: 'POST', body: { phone } }));
 }

@@ -9,6 +9,8 @@ export const keys = {
   chat: (id: string) => ['chat', id] as const,
   messages: (chatId: string) => ['messages', chatId] as const,
   contact: (id: string) => ['contact', id] as const,
+  contactsAll: ['contacts'] as const,
+  contacts: (q: string) => ['contacts', q] as const,
   labels: ['labels'] as const,
   stages: ['stages'] as const,
   notes: (chatId: string) => ['notes', chatId] as const,
@@ -16,5 +18,5 @@ export const keys = {
 };
 
 export function normaliseFilters(f: ChatFilters): Required<ChatFilters> {
-  return { q: f.q?.trim() ?? '', label: f.label ?? null, stage: f.stage ?? null, unread: !!f.unread };
+  return { q: f.q?.trim() ?? '', label: f.label ?? null, stage: f.stage ?? null, unread: !!f.unread, archived: !!f.archived };
 }

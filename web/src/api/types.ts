@@ -62,8 +62,12 @@ export interface Chat {
   isGroup?: boolean;
   /** Who handles the chat (a later server version); absent or null: nobody. */
   assignee?: string | number | null;
-  /** Muted chats make no sound and no notification (a later server version). */
+  /** Muted chats make no sound and no notification. */
   muted?: boolean;
+  /** Pinned chats sit at the top of the list (the server orders them first). */
+  pinned?: boolean;
+  /** Archived chats are only in the Archived list. */
+  archived?: boolean;
 }
 
 /** -1 failed, 0 pending, 1 sent, 2 delivered, 3 read, 4 played. */

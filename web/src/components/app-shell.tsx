@@ -14,6 +14,7 @@ import { SAAS } from '../env.ts';
 const icons: Record<string, string> = {
   inbox: 'M3 5h14v10H3zM3 11h4l1.5 2h3L13 11h4',
   pipeline: 'M3 4h4v12H3zM8 4h4v8H8zM13 4h4v5h-4z',
+  contacts: 'M7.5 9a3 3 0 1 0 0-6 3 3 0 0 0 0 6zM2.5 17c0-3 2.2-5 5-5s5 2 5 5M13 4.5a2.5 2.5 0 0 1 0 5M14.5 12.5c1.8.5 3 2 3 4.5',
   link: 'M4 4h5v5H4zM11 4h5v5h-5zM4 11h5v5H4zM12 12h1.5v1.5H12zM14.5 14.5H16V16h-1.5z',
   billing: 'M2.5 5h15v10h-15zM2.5 8.5h15M5 12.5h3',
   settings: 'M10 7a3 3 0 1 0 0 6 3 3 0 0 0 0-6zM10 2v2M10 16v2M2 10h2M16 10h2M4.3 4.3l1.4 1.4M14.3 14.3l1.4 1.4M4.3 15.7l1.4-1.4M14.3 5.7l1.4-1.4',
@@ -22,6 +23,7 @@ const icons: Record<string, string> = {
 const nav = [
   { to: '/inbox', label: 'Inbox', icon: 'inbox' },
   { to: '/pipeline', label: 'Pipeline', icon: 'pipeline' },
+  { to: '/contacts', label: 'Contacts', icon: 'contacts' },
   { to: '/link', label: 'WhatsApp', icon: 'link' },
   { to: '/billing', label: 'Billing', icon: 'billing', billingOnly: true },
   { to: '/settings', label: 'Settings', icon: 'settings' },

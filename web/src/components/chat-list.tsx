@@ -1,11 +1,13 @@
 // The chat list: virtualised (10,000 chats scroll smoothly; only visible rows exist), loading the
-// next page as the end comes near. Rows show name, time, preview, labels and the unread badge.
+// next page as the end comes near. Rows show name, time, preview, labels, the unread badge and the
+// pinned and muted icons.
 import { memo, useEffect, useRef } from 'react';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import type { Chat } from '../api/types.ts';
 import { listTime } from '../lib/dates.ts';
 import { displayName, otherName } from '../lib/phone.ts';
 import { parseWhatsApp, plainText } from '../lib/wa-format.ts';
+import { MutedIcon, PinIcon } from './chat-actions.tsx';
 import { Avatar, cx, EmptyState, ErrorState, LoadingState, NotLinkedState, Spinner } from './ui.tsx';
 
 const ROW_HEIGHT = 72;
@@ -105,6 +107,8 @@ const ChatRow = memo(function ChatRow({ chat, selected, onSelect }: { chat: Chat
             {chat.preview ? plainText(parseWhatsApp(chat.preview)) : ''}
           </span>
           <span className="ml-auto flex shrink-0 items-center gap-1">
+            {chat.muted ? <MutedIcon testId="chat-muted" /> : null}
+            {chat.pinned ? <PinIcon testId="chat-pinned" /> : null}
             {chat.labels.slice(0, 3).map((l) => (
               <span key={l.id} title={l.name} aria-label={`Label ${l.name}`} className="size-2 rounded-full" style={{ backgroundColor: l.color || '#78716c' }} />
             ))}

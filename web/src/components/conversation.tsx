@@ -12,6 +12,7 @@ import { previewOf } from '../events/apply.ts';
 import { setOpenChat } from '../events/event-stream.tsx';
 import { groupByDay } from '../lib/dates.ts';
 import { displayName, formatPhone, otherName } from '../lib/phone.ts';
+import { ChatActionsMenu } from './chat-actions.tsx';
 import { Composer } from './composer.tsx';
 import { MessageBubble } from './message-bubble.tsx';
 import { Avatar, EmptyState, ErrorLine, ErrorState, LoadingState, Spinner } from './ui.tsx';
@@ -174,6 +175,7 @@ export function Conversation({
         >
           {contactOpen ? 'Hide details' : 'Details'}
         </button>
+        <ChatActionsMenu chat={chat} />
       </header>
       <div ref={scrollRef} onScroll={onScroll} data-testid="message-list" role="log" aria-label="Messages" tabIndex={0} className="scrollbar-thin min-h-0 flex-1 overflow-y-auto py-2">
         {messages.isPending ? (

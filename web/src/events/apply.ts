@@ -96,6 +96,9 @@ export function applyEvent(qc: QueryClient, ev: ServerEvent, ctx: ApplyContext =
     case 'contact.updated': {
       const contact = toContact(ev.data);
       qc.setQueryData<Contact>(keys.contact(contact.id), (c) => (c ? { ...c, ...contact } : c));
+      qc.setQueriesData<Pages<Contact>>({ queryKey: keys.contactsAll }, (data) =>
+        data ? { ...data, pages: data.pages.map((p) => ({ ...p, items: p.items.map((c) => (c.id === contact.id ? { ...c, ...contact } : c)) })) } : data,
+      );
       return;
     }
     default:

@@ -11,13 +11,15 @@ function time(iso: string | null | undefined): number {
   return Number.isNaN(t) ? -Infinity : t;
 }
 
-/** Newest first by lastMessageAt; ties keep the order they had. */
+/** The server's order: pinned chats first, then newest first by lastMessageAt; ties keep their order. */
 function comesBefore(a: Chat, b: Chat): boolean {
+  if (!!a.pinned !== !!b.pinned) return !!a.pinned;
   return time(a.lastMessageAt) > time(b.lastMessageAt);
 }
 
 /** Whether a chat belongs in a list with these filters (what the client can tell). */
 export function chatMatches(chat: Chat, f: Required<ChatFilters>): boolean {
+  if (!!chat.archived !== f.archived) return false;
   if (f.unread && chat.unreadCount <= 0) return false;
   if (f.label !== null && !chat.labels.some((l) => l.id === f.label)) return false;
   if (f.stage !== null && chat.stageId !== f.stage) return false;
@@ -29,7 +31,7 @@ export function chatMatches(chat: Chat, f: Required<ChatFilters>): boolean {
 }
 
 /**
- * Puts a chat where it belongs in a newest-first paged list: removes its old copy, inserts it before
+ * Puts a chat where it belongs in a pinned-first, then newest-first, paged list: removes its old copy, inserts it before
  * the first older chat. A chat that sorts past the loaded pages (and more exist) is left out: it will
  * come with the next page. `insertIfAbsent` false only updates a chat that is already listed.
  */

@@ -31,6 +31,8 @@ const BY_CODE: Record<string, ErrorWords> = {
   SUBSCRIPTION_EXISTS: { text: 'You already have a subscription. Change or cancel it in Manage billing.', action: BILLING },
   WA_ALREADY_LINKED: { text: 'WhatsApp is already linked: there is no QR code to reload.' },
   WA_QR_NOT_SHOWN: { text: 'There is no QR code on screen right now. Wait for it, then try again.' },
+  WA_NUMBER_NOT_FOUND: { text: 'This number is not on WhatsApp.' },
+  WA_ACTION_NOT_CONFIRMED: { text: 'WhatsApp did not confirm this change, so nothing was changed. Try again in a moment.' },
   WA_CHAT_NOT_CONFIRMED: { text: 'WhatsApp did not open this chat, so nothing was sent. Try again.' },
   SLICE_UNAVAILABLE: { text: 'Your WhatsApp workspace is not answering right now. It restarts by itself; try again in a moment.' },
   SUPERVISOR_UNAVAILABLE: { text: 'Queunir is restarting part of itself. Try again in a moment.' },

@@ -1,6 +1,7 @@
-// The inbox: chat list (search, filters) | conversation | contact panel. Keyboard: up/down moves
-// through chats, `/` focuses search, Esc closes the contact panel (then the chat, at phone width).
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+// The inbox: chat list (search, filters, the Archived list, New chat) | conversation | contact panel.
+// Keyboard: up/down moves through chats, `/` focuses search, `n` starts a new chat, Esc closes the
+// contact panel (then the chat, at phone width).
+import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { useLocation, useNavigate, useParams } from 'react-router';
 import { keepPreviousData, useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { getChat, listChats, type ChatFilters } from '../api/chats.ts';
@@ -12,6 +13,7 @@ import type { Chat } from '../api/types.ts';
 import { ChatList } from '../components/chat-list.tsx';
 import { ContactPanel } from '../components/contact-panel.tsx';
 import { Conversation } from '../components/conversation.tsx';
+import { NewChatForm } from '../components/new-chat.tsx';
 import { cx, EmptyState, ErrorState, LoadingState } from '../components/ui.tsx';
 import { listTime } from '../lib/dates.ts';
 import { displayName } from '../lib/phone.ts';
@@ -51,6 +53,8 @@ export function InboxScreen() {
   const [unread, setUnread] = useState(false);
   const [label, setLabel] = useState<number | null>(null);
   const [stage, setStage] = useState<number | null>(null);
+  const [archived, setArchived] = useState(false);
+  const [newChat, setNewChat] = useState(false);
   const [mode, setMode] = useState<'chats' | 'messages'>('chats');
   const [contactOpen, setContactOpen] = useState(false);
   const searchRef = useRef<HTMLInputElement>(null);
@@ -63,7 +67,7 @@ export function InboxScreen() {
     if (!q) setMode('chats');
   }, [q]);
 
-  const filters = useMemo<ChatFilters>(() => ({ q, unread, label, stage }), [q, unread, label, stage]);
+  const filters = useMemo<ChatFilters>(() => ({ q, unread, label, stage, archived }), [q, unread, label, stage, archived]);
   const chats = useChatList(filters);
   const items = useMemo(() => chats.data?.pages.flatMap((p) => p.items) ?? [], [chats.data]);
   const labels = useQuery({ queryKey: keys.labels, queryFn: ({ signal }) => listLabels(signal) });
@@ -92,6 +96,11 @@ export function InboxScreen() {
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       const { items: list, selectedId: sel, contactOpen: open } = latest.current;
+      if (e.key === 'n' && !e.ctrlKey && !e.metaKey && !e.altKey && !isTyping(e.target)) {
+        e.preventDefault();
+        setNewChat(true);
+        return;
+      }
       if (e.key === '/' && !isTyping(e.target)) {
         e.preventDefault();
         searchRef.current?.focus();
@@ -116,7 +125,7 @@ export function InboxScreen() {
     return () => window.removeEventListener('keydown', onKey);
   }, [navigate]);
 
-  const filtered = !!(q || unread || label !== null || stage !== null);
+  const filtered = !!(q || unread || label !== null || stage !== null || archived);
   const notLinked = useNotLinked(chats.error, !filtered && chats.isSuccess && items.length === 0);
 
   return (
@@ -124,32 +133,52 @@ export function InboxScreen() {
       <h1 className="sr-only">Inbox</h1>
       <section aria-label="Chat list" className={cx('min-h-0 w-full flex-col border-r border-stone-200 bg-white md:flex md:w-[340px] lg:w-[380px]', selectedId ? 'hidden' : 'flex')}>
         <div className="space-y-2 border-b border-stone-200 px-3 py-2">
-          <div className="relative">
-            <input
-              ref={searchRef}
-              data-testid="chat-search"
-              type="search"
-              aria-label="Search chats"
-              placeholder="Search or press /"
-              value={query}
-              onChange={(e) => setQuery(e.target.value)}
-              className="w-full rounded-lg bg-stone-100 px-3 py-1.5 pl-8 text-sm outline-none focus:bg-white focus:ring-2 focus:ring-brand-100"
-            />
-            <svg viewBox="0 0 20 20" className="pointer-events-none absolute top-2 left-2.5 size-4 text-stone-400" fill="none" stroke="currentColor" strokeWidth="1.8" aria-hidden>
-              <circle cx="8.5" cy="8.5" r="5.5" />
-              <path d="M13 13l4 4" />
-            </svg>
-          </div>
-          <div className="flex items-center gap-1.5 text-xs">
+          <div className="flex items-center gap-2">
+            <div className="relative min-w-0 flex-1">
+              <input
+                ref={searchRef}
+                data-testid="chat-search"
+                type="search"
+                aria-label="Search chats"
+                placeholder="Search or press /"
+                value={query}
+                onChange={(e) => setQuery(e.target.value)}
+                className="w-full rounded-lg bg-stone-100 px-3 py-1.5 pl-8 text-sm outline-none focus:bg-white focus:ring-2 focus:ring-brand-100"
+              />
+              <svg viewBox="0 0 20 20" className="pointer-events-none absolute top-2 left-2.5 size-4 text-stone-400" fill="none" stroke="currentColor" strokeWidth="1.8" aria-hidden>
+                <circle cx="8.5" cy="8.5" r="5.5" />
+                <path d="M13 13l4 4" />
+              </svg>
+            </div>
             <button
               type="button"
-              data-testid="filter-unread"
-              aria-pressed={unread}
-              onClick={() => setUnread((u) => !u)}
-              className={cx('rounded-full px-2.5 py-1', unread ? 'bg-brand-100 text-brand-700' : 'bg-stone-100 text-stone-600 hover:bg-stone-200')}
+              data-testid="new-chat"
+              aria-expanded={newChat}
+              aria-keyshortcuts="n"
+              title="New chat (n)"
+              onClick={() => setNewChat((o) => !o)}
+              className="shrink-0 rounded-lg bg-brand-600 px-2.5 py-1.5 text-sm font-medium text-white hover:bg-brand-700"
             >
-              Unread
+              New chat
             </button>
+          </div>
+          {newChat ? (
+            <NewChatForm
+              onCancel={() => setNewChat(false)}
+              onOpen={(chat) => {
+                setNewChat(false);
+                setArchived(!!chat.archived);
+                navigate(`/inbox/${encodeURIComponent(chat.id)}`);
+              }}
+            />
+          ) : null}
+          <div className="flex items-center gap-1.5 text-xs">
+            <FilterToggle testId="filter-unread" on={unread} onToggle={() => setUnread((u) => !u)}>
+              Unread
+            </FilterToggle>
+            <FilterToggle testId="filter-archived" on={archived} onToggle={() => setArchived((a) => !a)}>
+              Archived
+            </FilterToggle>
             <select
               aria-label="Filter by label"
               data-testid="filter-label"
@@ -211,7 +240,7 @@ export function InboxScreen() {
             loadingMore={isFetchingNextPage}
             onLoadMore={loadMore}
             notLinked={notLinked}
-            emptyText={filtered ? 'No chats match these filters' : 'No chats yet. They appear here as soon as WhatsApp syncs.'}
+            emptyText={archived && !q && !unread && label === null && stage === null ? 'No archived chats' : filtered ? 'No chats match these filters' : 'No chats yet. They appear here as soon as WhatsApp syncs.'}
           />
         )}
       </section>
@@ -219,7 +248,7 @@ export function InboxScreen() {
         {!selectedId ? (
           <div className="flex flex-1 items-center justify-center bg-stone-50">
             <EmptyState testId="no-chat-selected" title="Select a chat">
-              Use ↑ and ↓ to move through chats, / to search.
+              Use ↑ and ↓ to move through chats, / to search, n for a new chat.
             </EmptyState>
           </div>
         ) : selected ? (
@@ -240,6 +269,14 @@ export function InboxScreen() {
         )}
       </div>
     </div>
+  );
+}
+
+function FilterToggle({ testId, on, onToggle, children }: { testId: string; on: boolean; onToggle: () => void; children: ReactNode }) {
+  return (
+    <button type="button" data-testid={testId} aria-pressed={on} onClick={onToggle} className={cx('rounded-full px-2.5 py-1', on ? 'bg-brand-100 text-brand-700' : 'bg-stone-100 text-stone-600 hover:bg-stone-200')}>
+      {children}
+    </button>
   );
 }
 
