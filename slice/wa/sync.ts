@@ -49,6 +49,8 @@ export class DomSync {
   private refreshPending = new Set<string>();
   /** While the slice itself pins, mutes, archives or starts a chat, the rows it changes are its own doing. */
   private acting = false;
+  /** Until when row reports may not change flags: the settle time after the slice's own change. */
+  private actedUntil = 0;
   missing: string[] = [];
   lastMessageSeenAt: string | null = null;
   synced: Promise<void>;
@@ -270,7 +272,7 @@ export class DomSync {
             const flagsChanged = known.pinned !== row.pinned || known.muted !== row.muted || known.archived !== row.archived;
             Object.assign(known, { preview: row.preview, previewAck: row.previewAck, timeText: row.timeText });
             // A pin or mute done on the phone shows in the open chat's row too: report it.
-            if (flagsChanged && !this.acting) {
+            if (flagsChanged && !this.ownChangeSettling()) {
               Object.assign(known, { pinned: row.pinned, muted: row.muted, archived: row.archived });
               await this.sink.chats([this.toExtracted(known)]).catch((err) => this.log.warn({ err: (err as Error).message }, 'could not store a row change'));
             }
@@ -278,19 +280,25 @@ export class DomSync {
           continue;
         }
         // Rows carry no id: a row is unchanged when some known chat of its title looks like it.
+        // Right after the slice's own change its flags are not news (the report may predate it);
+        // a new preview, time or unread count still is.
+        const settling = this.ownChangeSettling();
         const unchanged = sameTitle.some(
           (known) =>
             known.preview === row.preview &&
             known.previewAck === row.previewAck &&
             known.timeText === row.timeText &&
-            known.pinned === row.pinned &&
-            known.muted === row.muted &&
-            known.archived === row.archived &&
+            (settling || (known.pinned === row.pinned && known.muted === row.muted && known.archived === row.archived)) &&
             !(row.unreadCount > 0 && row.unreadCount !== known.unread),
         );
         if (!unchanged && !this.acting) this.scheduleRefresh(row);
       }
     }
+  }
+
+  /** The slice is changing a chat, or has just done so: row reports of that moment are not news. */
+  private ownChangeSettling(): boolean {
+    return this.acting || Date.now() < this.actedUntil;
   }
 
   /** A row changed in the list while another chat is open: open it and read what is new. */
@@ -366,6 +374,7 @@ export class DomSync {
         return { pinned: chat.pinned, muted: chat.muted, archived: chat.archived };
       } finally {
         this.acting = false;
+        this.actedUntil = Date.now() + this.tuning.actionSettleMs;
       }
     });
   }
@@ -415,6 +424,7 @@ export class DomSync {
         return this.toExtracted(chat);
       } finally {
         this.acting = false;
+        this.actedUntil = Date.now() + this.tuning.actionSettleMs;
       }
     });
   }

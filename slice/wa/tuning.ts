@@ -15,6 +15,12 @@ export interface WaTuning {
   sendTimeoutMs: number;
   /** ms for a sent bubble's clock to turn into a tick before it is reported pending. */
   sendAckTimeoutMs: number;
+  /**
+   * ms after the slice's own change to a chat (pin, mute, archive, new chat) during which the
+   * observer's row reports cannot change its flags: a report the page queued before the change
+   * would otherwise take it back.
+   */
+  actionSettleMs: number;
   /** ms between the watchdog's checks of the page (alive, memory). */
   watchdogIntervalMs: number;
   /** Browser tree memory (PSS) above which the watchdog restarts the browser. */
@@ -32,6 +38,7 @@ export const BASE_TUNING: WaTuning = {
   openChatTimeoutMs: 10_000,
   sendTimeoutMs: 15_000,
   sendAckTimeoutMs: 10_000,
+  actionSettleMs: 2_000,
   watchdogIntervalMs: 15_000,
   memoryCeilingBytes: 1024 * 1024 * 1024,
   jsHeapMb: 256,
