@@ -5,6 +5,7 @@ import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import { AppError } from '../../lib/errors.ts';
 import {
   addChatLabel,
+  countUnreadChats,
   findChatByPhone,
   getChat,
   getChatRow,
@@ -112,6 +113,11 @@ const chats: FastifyPluginAsyncTypebox = async (app) => {
       return (await getChat(store.db, chat.id))!;
     },
   );
+
+  // The number the tab title shows, exact however few chats the browser has loaded.
+  app.get('/chats/unread-count', { schema: { response: { 200: Type.Object({ chats: Type.Integer({ minimum: 0 }) }) } } }, async () => ({
+    chats: await countUnreadChats(store.db),
+  }));
 
   app.get('/chats/:id', { schema: { params: IdParams, response: { 200: ChatShape } } }, async (req) => {
     const chat = await getChat(store.db, req.params.id);

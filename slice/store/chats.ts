@@ -243,6 +243,17 @@ export async function setChatStage(db: SliceDb, chatId: string | number, stageId
   return Number(r.numUpdatedRows) > 0;
 }
 
+/** How many chats have unread messages, as the tab title counts them (archived chats do not count). */
+export async function countUnreadChats(db: SliceDb): Promise<number> {
+  const r = await db
+    .selectFrom('chats')
+    .select(sql<number>`count(*)::int`.as('n'))
+    .where('unread_count', '>', 0)
+    .where('archived', '=', false)
+    .executeTakeFirstOrThrow();
+  return r.n;
+}
+
 export async function setChatDealValue(db: SliceDb, chatId: string | number, value: number | null): Promise<boolean> {
   const r = await db
     .updateTable('chats')

@@ -37,6 +37,7 @@ t.test('unread: the filter returns every chat with a badge, counted by the CRM (
   const filtered = ((await get('/api/chats?unread=true&limit=100')).items as { name: string; unreadCount: number }[]).map((c) => c.name).sort();
   const withBadge = Object.entries(counts).filter(([, n]) => n > 0).map(([name]) => name).sort();
   t.same(filtered, withBadge, 'the Unread filter returns exactly the chats with a badge');
+  t.same(await get('/api/chats/unread-count'), { chats: withBadge.length }, "the tab title's count is the same chats, counted by the slice");
 
   // Reading in the CRM clears it, and the next sync does not bring it back.
   const c3 = (await get('/api/chats?limit=100')).items.find((c: { name: string }) => c.name === 'Contact 3').id;

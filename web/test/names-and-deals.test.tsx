@@ -122,3 +122,20 @@ describe('search results', () => {
     expect(screen.getAllByTestId('message').map((m) => m.getAttribute('data-message-id'))).toEqual(['1', '2', '3', '4']);
   });
 });
+
+describe('the tab title count', () => {
+  it("is the slice's count of every unread chat, not only the loaded ones", async () => {
+    const { renderHook } = await import('@testing-library/react');
+    const { QueryClient, QueryClientProvider } = await import('@tanstack/react-query');
+    const { useUnreadChats } = await import('../src/components/tab-title.ts');
+    const { keys } = await import('../src/api/keys.ts');
+    fakeFetch((c) => (c.path === '/api/chats/unread-count' ? { status: 200, body: { chats: 37 } } : undefined));
+    const client = new QueryClient({ defaultOptions: { queries: { retry: false } } });
+    // Two loaded chats, one unread: the lists alone would say 1.
+    client.setQueryData(keys.chats({}), { pages: [{ items: [{ id: '1', unreadCount: 2 }, { id: '2', unreadCount: 0 }], nextCursor: 'more' }], pageParams: [null] });
+    const wrapper = ({ children }: { children: React.ReactNode }) => <QueryClientProvider client={client}>{children}</QueryClientProvider>;
+    const { result } = renderHook(() => useUnreadChats(), { wrapper });
+    expect(result.current).toBe(1);
+    await waitFor(() => expect(result.current).toBe(37));
+  });
+});

@@ -39,6 +39,11 @@ export function removeChatLabel(chatId: string, labelId: number): Promise<unknow
   return api(`/api/chats/${encodeURIComponent(chatId)}/labels/${labelId}`, { method: 'DELETE' });
 }
 
+/** How many chats have unread messages, counted by the slice over every chat (archived ones aside). */
+export async function getUnreadChatCount(signal?: AbortSignal): Promise<number> {
+  return (await api<{ chats: number }>('/api/chats/unread-count', { signal })).chats;
+}
+
 export function setChatDeal(chatId: string, value: number | null): Promise<unknown> {
   return api(`/api/chats/${encodeURIComponent(chatId)}/deal`, { method: 'PUT', body: { value } });
 }

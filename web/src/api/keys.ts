@@ -15,6 +15,8 @@ export const keys = {
   stages: ['stages'] as const,
   notes: (chatId: string) => ['notes', chatId] as const,
   search: (q: string) => ['search', q] as const,
+  /** Not under 'chats': the chat-list queries are matched by that prefix. */
+  unreadChats: ['unread-chats'] as const,
 };
 
 export function normaliseFilters(f: ChatFilters): Required<ChatFilters> {

@@ -71,15 +71,26 @@ export function EventStream({ children, generation }: { children: ReactNode; gen
             return;
           }
           applyEvent(qc, { type, data }, { openChatId });
+          if (type === 'chat.updated' || type === 'message.created') refreshUnreadCount();
           if (type === 'message.created') {
             alertNewMessage(qc, toMessage(data), { openChatId, openChat: (id) => navigateRef.current(`/inbox/${encodeURIComponent(id)}`) });
           }
         });
       }
     };
+    // The slice's unread count, asked again at most once a second while events come.
+    let countTimer: ReturnType<typeof setTimeout> | null = null;
+    const refreshUnreadCount = () => {
+      if (countTimer) return;
+      countTimer = setTimeout(() => {
+        countTimer = null;
+        void qc.invalidateQueries({ queryKey: keys.unreadChats });
+      }, 1000);
+    };
     open();
     return () => {
       stopped = true;
+      if (countTimer) clearTimeout(countTimer);
       if (retry) clearTimeout(retry);
       es?.close();
     };
