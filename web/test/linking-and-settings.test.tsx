@@ -96,6 +96,36 @@ describe('before WhatsApp is linked', () => {
     expect((await screen.findByTestId('not-linked')).textContent).toContain('your labels');
     expect(screen.queryByText('Try again')).toBeNull();
   });
+
+  it('labels can be prepared before the phone is linked: the workspace is set up, then a label added', async () => {
+    let connected = false;
+    const labels: { id: number; name: string; color: string }[] = [];
+    const calls = fakeFetch((c) => {
+      if (c.path === '/api/me') return { status: 200, body: connected ? me({ slice: { id: 1, state: 'RUNNING', health: null }, wa: st('QR', { qr: 'q' }) }) : me() };
+      if (c.path === '/api/connect' && c.method === 'POST') {
+        connected = true;
+        return { status: 202, body: me({ slice: { id: 1, state: 'RUNNING', health: null }, wa: st('QR', { qr: 'q' }) }) };
+      }
+      if (!connected && c.path.startsWith('/api/') && c.method === 'GET') return notConnected;
+      if (c.path === '/api/wa') return { status: 200, body: st('QR', { qr: 'q' }) };
+      if (c.path === '/api/labels' && c.method === 'GET') return { status: 200, body: { items: labels, nextCursor: null } };
+      if (c.path === '/api/labels' && c.method === 'POST') {
+        const l = { id: labels.length + 1, ...(c.body as { name: string; color: string }) };
+        labels.push(l);
+        return { status: 201, body: l };
+      }
+      return undefined;
+    });
+    renderWith(<SettingsScreen />, { route: '/settings' });
+    fireEvent.click(await screen.findByTestId('prepare-workspace'));
+    const input = await screen.findByTestId('new-label');
+    expect(screen.queryByTestId('not-linked')).toBeNull();
+    fireEvent.change(input, { target: { value: 'VIP' } });
+    fireEvent.submit(input.closest('form')!);
+    await waitFor(() => expect(labels.map((l) => l.name)).toEqual(['VIP']));
+    expect(calls.filter((c) => c.method === 'POST').map((c) => c.path)).toEqual(['/api/connect', '/api/labels']);
+    await screen.findByText('VIP');
+  });
 });
 
 describe('settings and navigation', () => {

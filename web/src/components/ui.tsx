@@ -76,7 +76,7 @@ export function ErrorLine({ error, prefix, testId, className }: { error: unknown
 }
 
 /** Before WhatsApp is linked: there is nothing to show yet, and one thing to do. */
-export function NotLinkedState({ what }: { what: string }) {
+export function NotLinkedState({ what, children }: { what: string; children?: ReactNode }) {
   return (
     <div data-testid="not-linked" className="flex h-full min-h-24 flex-col items-center justify-center gap-3 p-6 text-center">
       <p className="text-sm font-medium text-stone-700">Link WhatsApp to see {what} here.</p>
@@ -84,6 +84,7 @@ export function NotLinkedState({ what }: { what: string }) {
       <Link to="/link" data-testid="link-whatsapp" className="rounded-md bg-brand-600 px-4 py-2 text-sm font-medium text-white hover:bg-brand-700">
         Link WhatsApp
       </Link>
+      {children}
     </div>
   );
 }

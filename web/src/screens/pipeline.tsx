@@ -11,6 +11,7 @@ import type { Chat, Stage } from '../api/types.ts';
 import { patchChat } from '../events/patch.ts';
 import { Avatar, Button, cx, EmptyState, ErrorState, ErrorText, LabelChip, LoadingState, NotLinkedState } from '../components/ui.tsx';
 import { useNotLinked } from '../session.ts';
+import { PrepareWorkspace } from '../components/prepare-workspace.tsx';
 import { listTime } from '../lib/dates.ts';
 import { formatDealValue } from '../lib/money.ts';
 import { displayName } from '../lib/phone.ts';
@@ -52,7 +53,9 @@ export function PipelineScreen() {
       {stages.isPending ? (
         <LoadingState label="Loading the board…" />
       ) : notLinked ? (
-        <NotLinkedState what="your pipeline" />
+        <NotLinkedState what="your pipeline">
+          <PrepareWorkspace />
+        </NotLinkedState>
       ) : stages.isError ? (
         <ErrorState title="Could not load stages" error={stages.error} onRetry={() => void stages.refetch()} />
       ) : (

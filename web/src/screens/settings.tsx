@@ -7,12 +7,13 @@ import { SAAS } from '../env.ts';
 import { logout } from '../api/auth.ts';
 import { setSliceToken } from '../api/http.ts';
 import { keys } from '../api/keys.ts';
-import { deleteLabel, listLabels, updateLabel } from '../api/labels.ts';
+import { createLabel, deleteLabel, listLabels, updateLabel } from '../api/labels.ts';
 import type { Label } from '../api/types.ts';
 import { logoutWa } from '../api/wa.ts';
 import { describeWaState } from '../lib/wa-state.ts';
 import { stampTime } from '../lib/dates.ts';
 import { useMe, useNotLinked, useWaStatus } from '../session.ts';
+import { PrepareWorkspace } from '../components/prepare-workspace.tsx';
 import { Button, ConfirmButton, ErrorLine, ErrorState, LoadingState, NotLinkedState } from '../components/ui.tsx';
 import { EditableField } from '../components/editable-field.tsx';
 import { describePlan } from './billing.tsx';
@@ -177,11 +178,13 @@ function LabelsSettings() {
       {labels.isPending ? (
         <LoadingState />
       ) : notLinked ? (
-        <NotLinkedState what="your labels" />
+        <NotLinkedState what="your labels">
+          <PrepareWorkspace />
+        </NotLinkedState>
       ) : labels.isError ? (
         <ErrorState error={labels.error} onRetry={() => void labels.refetch()} />
       ) : labels.data.length === 0 ? (
-        <p className="text-sm text-stone-500">No labels yet. Add them from a chat's contact panel.</p>
+        <p className="text-sm text-stone-500">No labels yet. Add one below, or from a chat's contact panel.</p>
       ) : (
         <ul className="space-y-2">
           {labels.data.map((l) => (
@@ -195,8 +198,46 @@ function LabelsSettings() {
           ))}
         </ul>
       )}
+      {labels.isSuccess && !notLinked ? <NewLabel onError={setErr} /> : null}
       <ErrorLine error={err} />
     </Section>
+  );
+}
+
+const NEW_LABEL_COLOR = '#0ea5e9';
+
+function NewLabel({ onError }: { onError: (e: unknown) => void }) {
+  const qc = useQueryClient();
+  const [name, setName] = useState('');
+  const add = useMutation({
+    mutationFn: (n: string) => createLabel(n, NEW_LABEL_COLOR),
+    onSuccess: (l) => {
+      qc.setQueryData<Label[]>(keys.labels, (ls) => [...(ls ?? []), l]);
+      setName('');
+    },
+    onError,
+  });
+  return (
+    <form
+      className="flex gap-2"
+      onSubmit={(e) => {
+        e.preventDefault();
+        if (name.trim()) add.mutate(name.trim());
+      }}
+    >
+      <input
+        aria-label="New label name"
+        data-testid="new-label"
+        placeholder="New label"
+        maxLength={60}
+        value={name}
+        onChange={(e) => setName(e.target.value)}
+        className="min-w-0 flex-1 rounded border border-stone-300 bg-white px-2 py-1 text-sm"
+      />
+      <Button type="submit" variant="secondary" disabled={add.isPending || !name.trim()}>
+        Add label
+      </Button>
+    </form>
   );
 }
 
