@@ -136,7 +136,8 @@ export async function bumpChatsFromMessages(
   return rows.map((r) => String(r.id));
 }
 
-async function labelsOf(db: SliceDb, chatIds: string[]): Promise<Map<string, LabelOut[]>> {
+/** The labels of each chat, by chat id (chats without labels are absent). */
+export async function labelsOf(db: SliceDb, chatIds: string[]): Promise<Map<string, LabelOut[]>> {
   const out = new Map<string, LabelOut[]>();
   if (chatIds.length === 0) return out;
   const rows = await db

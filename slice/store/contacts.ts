@@ -4,8 +4,8 @@
 import { sql } from 'kysely';
 import type { ExtractedContact } from '../wa/types.ts';
 import type { SliceDb } from './events.ts';
-import { decodeCursor, encodeCursor, type ContactOut } from './shapes.ts';
-import { BadCursor } from './chats.ts';
+import { decodeCursor, encodeCursor, type ContactOut, type LabelOut } from './shapes.ts';
+import { BadCursor, labelsOf } from './chats.ts';
 
 export async function upsertContacts(db: SliceDb, input: ExtractedContact[]): Promise<{ ids: Map<string, string>; changed: string[] }> {
   const byWa = new Map<string, ExtractedContact>();
@@ -53,7 +53,7 @@ function contactQuery(db: SliceDb) {
 
 type ContactRow = Awaited<ReturnType<ReturnType<typeof contactQuery>['executeTakeFirstOrThrow']>>;
 
-function toContactOut(r: ContactRow): ContactOut {
+function toContactOut(r: ContactRow, labels: Map<string, LabelOut[]>): ContactOut {
   return {
     id: Number(r.id),
     waId: r.wa_id,
@@ -65,13 +65,20 @@ function toContactOut(r: ContactRow): ContactOut {
     customFields: (r.custom_fields ?? {}) as Record<string, string>,
     stageId: r.stage_id ?? null,
     chatId: r.chat_id == null ? null : Number(r.chat_id),
+    labels: r.chat_id == null ? [] : (labels.get(String(r.chat_id)) ?? []),
   };
+}
+
+/** The rows as contacts, each with its chat's labels (one query for the page). */
+async function withLabels(db: SliceDb, rows: ContactRow[]): Promise<ContactOut[]> {
+  const labels = await labelsOf(db, rows.flatMap((r) => (r.chat_id == null ? [] : [String(r.chat_id)])));
+  return rows.map((r) => toContactOut(r, labels));
 }
 
 export async function getContactsByIds(db: SliceDb, ids: string[]): Promise<ContactOut[]> {
   if (ids.length === 0) return [];
   const rows = await contactQuery(db).where('k.id', 'in', ids).orderBy('k.id').execute();
-  return rows.map(toContactOut);
+  return withLabels(db, rows);
 }
 
 export async function getContact(db: SliceDb, id: string | number): Promise<ContactOut | undefined> {
@@ -100,7 +107,7 @@ export async function listContacts(
   const page = rows.slice(0, q.limit);
   const last = page.at(-1);
   return {
-    items: page.map(toContactOut),
+    items: await withLabels(db, page),
     nextCursor: rows.length > q.limit && last ? encodeCursor([last.sort_key, String(last.id)]) : null,
   };
 }

@@ -73,6 +73,8 @@ export const ContactShape = Type.Object({
   /** The pipeline stage of the contact's chat (a contact's stage lives on its chat). */
   stageId: Nullable(Id),
   chatId: Nullable(Id),
+  /** The labels of the contact's chat (labels live on chats). */
+  labels: Type.Array(LabelShape),
 });
 export type ContactOut = Static<typeof ContactShape>;
 

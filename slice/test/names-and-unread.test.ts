@@ -85,6 +85,12 @@ t.test('a saved contact name replaces WhatsApp’s everywhere and survives re-sy
   const contact = (await req('GET', `/api/contacts/${c1.contactId}`)).json();
   t.same([contact.name, contact.waName, contact.company], ['Ana (florist)', 'Ana S.', 'Flores Ltda']);
   t.same((await req('GET', '/api/contacts?q=florist')).json().items.map((c: { id: number }) => c.id), [c1.contactId], 'contact search finds the saved name');
+  // The contact list carries its chat's labels, so a page of contacts needs no request per row.
+  const label = (await req('POST', '/api/labels', { name: 'VIP' })).json();
+  t.equal((await req('PUT', `/api/chats/${c1.id}/labels/${label.id}`)).statusCode, 200);
+  const listed2 = (await req('GET', '/api/contacts?q=florist')).json().items[0];
+  t.same(listed2.labels.map((l: { name: string }) => l.name), ['VIP'], 'GET /api/contacts answers the labels of each contact’s chat');
+  t.same((await req('GET', `/api/contacts/${c1.contactId}`)).json().labels.map((l: { name: string }) => l.name), ['VIP'], 'and GET /api/contacts/:id');
 
   // Live: a rename announces the chat as well as the contact.
   const before = (await fx.db.selectFrom('events').select((eb) => eb.fn.max('id').as('id')).executeTakeFirstOrThrow()).id;

@@ -144,3 +144,20 @@ describe('bulk rules', () => {
     expect(result.failures.map((f) => f.item)).toEqual([2]);
   });
 });
+
+describe('the contacts page and the server-side labels', () => {
+  it("shows the labels the contact list answers, without asking for each row's chat", async () => {
+    const withLabels = contacts.map((c) => ({ ...c, labels: c.id === 1 ? [vip] : [] }));
+    const calls = fakeFetch((c) => {
+      const url = new URL(c.path, 'http://x');
+      if (url.pathname === '/api/contacts') return { status: 200, body: { items: withLabels, nextCursor: null } };
+      if (url.pathname === '/api/labels') return { status: 200, body: { items: [vip], nextCursor: null } };
+      if (url.pathname === '/api/stages') return { status: 200, body: { items: [lead], nextCursor: null } };
+      return undefined;
+    });
+    renderWith(<ContactsScreen />);
+    await waitFor(() => expect(screen.getAllByTestId('contact-row')).toHaveLength(4));
+    expect(within(row('Ana (florist)')).getByTestId('contact-labels').textContent).toContain('VIP');
+    expect(calls.filter((c) => /^\/api\/chats\/\d+$/.test(c.path))).toEqual([]);
+  });
+});

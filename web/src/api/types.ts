@@ -102,6 +102,8 @@ export interface Contact {
   customFields: Record<string, string>;
   stageId?: number | null;
   chatId?: string | null;
+  /** The labels of the contact's chat, as the contact list answers them. */
+  labels?: Label[];
 }
 
 export interface Note {

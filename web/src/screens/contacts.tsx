@@ -177,8 +177,9 @@ export function ContactsScreen() {
 
 function ContactRow({ contact, stages, selected, onToggle, onOpen }: { contact: Contact; stages: Stage[]; selected: boolean; onToggle: () => void; onOpen: (chatId: string) => void }) {
   const chatId = contact.chatId ?? null;
-  // The labels live on the chat: its own query, which chat.updated events keep current.
-  const chat = useQuery({ queryKey: keys.chat(chatId ?? ''), queryFn: ({ signal }) => getChat(chatId!, signal), enabled: !!chatId, staleTime: 30_000 });
+  // The labels live on the chat. The contact list answers them; the chat's own cache entry, when a
+  // change (a bulk action, an event) put one there, is newer. Asked for only when the list did not.
+  const chat = useQuery({ queryKey: keys.chat(chatId ?? ''), queryFn: ({ signal }) => getChat(chatId!, signal), enabled: !!chatId && contact.labels === undefined, staleTime: 30_000 });
   const stageId = chat.data ? chat.data.stageId : (contact.stageId ?? null);
   const stage = stages.find((s) => s.id === stageId);
   const name = nameOf(contact);
@@ -219,7 +220,7 @@ function ContactRow({ contact, stages, selected, onToggle, onOpen }: { contact: 
       <td className="max-w-40 truncate px-3 py-2 text-stone-700">{contact.company ?? ''}</td>
       <td data-testid="contact-labels" className="px-3 py-2">
         <span className="flex flex-wrap gap-1">
-          {(chat.data?.labels ?? []).map((l) => (
+          {(chat.data?.labels ?? contact.labels ?? []).map((l) => (
             <LabelChip key={l.id} name={l.name} color={l.color} />
           ))}
         </span>
