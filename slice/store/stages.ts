@@ -3,15 +3,21 @@ import { sql } from 'kysely';
 import type { SliceDb } from './events.ts';
 import type { StageOut } from './shapes.ts';
 
-/** A stage with its column's totals: how many chats it holds and the sum of their deals. */
+/** A stage with its column's totals: how many chats it holds and the sum of their deals (one pass over chats). */
 function stageQuery(db: SliceDb) {
   return db
     .selectFrom('pipeline_stages as s')
-    .select(['s.id', 's.name', 's.position', 's.color', 's.outcome'])
-    .select((eb) => [
-      eb.selectFrom('chats as c').select(sql<number>`count(*)::int`.as('n')).whereRef('c.stage_id', '=', 's.id').as('chat_count'),
-      eb.selectFrom('chats as c').select(sql<string>`coalesce(sum(c.deal_value), 0)`.as('t')).whereRef('c.stage_id', '=', 's.id').as('deal_total'),
-    ]);
+    .leftJoin(
+      (eb) =>
+        eb
+          .selectFrom('chats as c')
+          .select(['c.stage_id', sql<number>`count(*)::int`.as('chat_count'), sql<string>`sum(c.deal_value)`.as('deal_total')])
+          .where('c.stage_id', 'is not', null)
+          .groupBy('c.stage_id')
+          .as('t'),
+      (join) => join.onRef('t.stage_id', '=', 's.id'),
+    )
+    .select(['s.id', 's.name', 's.position', 's.color', 's.outcome', 't.chat_count', 't.deal_total']);
 }
 
 function toStageOut(r: { id: number; name: string; position: number; color: string; outcome: 'won' | 'lost' | null; chat_count: number | null; deal_total: string | null }): StageOut {

@@ -70,6 +70,7 @@ function ContactFields({ contact, chat, onSave }: { contact: Contact; chat: Chat
   const [newValue, setNewValue] = useState('');
   const [err, setErr] = useState<unknown>(null);
   const setCustom = (next: Record<string, string>) => onSave({ customFields: next });
+  const waLine = otherName({ name: contact.name ?? chat.name, waName: contact.waName ?? chat.waName });
 
   return (
     <section className="space-y-3">
@@ -78,9 +79,9 @@ function ContactFields({ contact, chat, onSave }: { contact: Contact; chat: Chat
         <div className="text-sm text-stone-600" data-testid="contact-phone">
           {formatPhone(contact.phone ?? chat.phone) || 'No phone number'}
         </div>
-        {otherName({ name: contact.name ?? chat.name, waName: contact.waName ?? chat.waName }) ? (
+        {waLine ? (
           <div className="text-xs text-stone-500" data-testid="contact-wa-name">
-            On WhatsApp: {otherName({ name: contact.name ?? chat.name, waName: contact.waName ?? chat.waName })}
+            On WhatsApp: {waLine}
           </div>
         ) : null}
       </div>
