@@ -3,6 +3,7 @@
 // (not a *.bench.ts: bench/run.ts does not run it; slice-memory.bench.ts starts one per session)
 // The phone scans at once; the sink only counts. Prints "READY <ms>" and "SYNCED <chats> <messages>"
 // and then stays idle until SIGTERM/SIGINT.
+import { noMediaIntake } from '../slice/wa/no-media-intake.ts';
 import pino from 'pino';
 import { createWaSession } from '../slice/wa/index.ts';
 import type { WaSink } from '../slice/wa/types.ts';
@@ -21,6 +22,7 @@ const sink: WaSink = {
   contacts: async () => {},
   loadSyncCursor: async () => null,
   saveSyncCursor: async () => {},
+  media: noMediaIntake(),
 };
 const session = createWaSession({
   mode: 'sim',

@@ -42,6 +42,12 @@ const idleSession: SliceSession = {
   sendMessage: async () => {
     throw new Error('not in the bench');
   },
+  sendMedia: async () => {
+    throw new Error('not in the bench');
+  },
+  react: async () => {
+    throw new Error('not in the bench');
+  },
   markRead: async () => {},
   setChatFlags: async () => {
     throw new Error('not in the bench');

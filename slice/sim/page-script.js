@@ -385,19 +385,24 @@
     return null;
   }
 
+  /** Draws message `id` again where the open conversation shows it (after a change to it). */
+  function rerender(id) {
+    var f = findMsg(id);
+    if (!f || !open || open.chat !== f.chat) return;
+    var el = Array.prototype.filter.call(document.querySelectorAll('#main [data-id]'), function (e) { var d = e.getAttribute('data-id'); return d === id || d.indexOf('_' + id) >= 0; })[0];
+    if (el) {
+      var tmp = document.createElement('div');
+      tmp.innerHTML = msgHtml(f.chat, f.msg);
+      el.closest('[role="row"]').replaceWith(tmp.firstChild);
+    }
+  }
+
   function setAck(id, ack) {
     var f = findMsg(id);
     if (!f || f.msg.ack >= ack) return !!f;
     f.msg.ack = ack;
     if (last(f.chat) === f.msg) renderRows();
-    if (open && open.chat === f.chat) {
-      var el = Array.prototype.filter.call(document.querySelectorAll('#main [data-id]'), function (e) { var d = e.getAttribute('data-id'); return d === id || d.indexOf('_' + id) >= 0; })[0];
-      if (el) {
-        var tmp = document.createElement('div');
-        tmp.innerHTML = msgHtml(f.chat, f.msg);
-        el.closest('[role="row"]').replaceWith(tmp.firstChild);
-      }
-    }
+    rerender(id);
     return true;
   }
 
@@ -466,6 +471,23 @@
     },
     pairingCodeRequested: function (phone, code) { tell({ type: 'pairing-code', phone: phone, code: code }); },
     state: function () { return S.Socket.state; },
+  };
+
+  // For the page's other scripts (page-compose.js: attaching files, the reaction picker): the
+  // state and drawing functions they share with this one.
+  window.__simInternals = {
+    boot: boot,
+    chats: function () { return chats; },
+    open: function () { return open; },
+    appendToOpen: appendToOpen,
+    rerender: rerender,
+    findMsg: findMsg,
+    setAck: setAck,
+    tell: tell,
+    newId: newId,
+    minuteNow: minuteNow,
+    sortChats: sortChats,
+    renderRows: renderRows,
   };
 
   function begin() { setTimeout(start, 60); }

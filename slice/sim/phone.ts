@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import type { Page } from 'puppeteer-core';
 import type { Logger } from 'pino';
 import type { SimPeer } from '../wa/session.ts';
+import type { SimIncoming, SimPhoneMessage } from '../wa/types.ts';
 import { repoRootFrom } from '../../lib/repo-root.ts';
 import { loadScenario, DEFAULT_SCENARIO_PATH, type SimMessage, type SimScenario } from './scenario.ts';
 
@@ -82,12 +83,14 @@ export class SimPhone implements SimPeer {
   writeWebVersion(): { path: string; version: string } {
     const standins = fs.readFileSync(path.join(HERE, 'page-standins.js'), 'utf8');
     const script = fs.readFileSync(path.join(HERE, 'page-script.js'), 'utf8');
+    // Attaching files and the reaction picker, on top of page-script.js's state (window.__simInternals).
+    const compose = fs.readFileSync(path.join(HERE, 'page-compose.js'), 'utf8');
     const bootJson = JSON.stringify({ me: this.state.me, chats: this.state.chats, linkedDevices: this.state.linkedDevices, bareMessageIds: this.scenario.bareMessageIds === true, unregisteredNumbers: this.scenario.unregisteredNumbers ?? [] }).replace(/</g, '\\u003c');
     const html =
       '<!doctype html><html lang="en" dir="ltr"><head><meta charset="utf-8"><title>WhatsApp</title>' +
       '<style>body{margin:0;font:14px sans-serif}#app{height:100vh}.two{display:flex}#side{width:420px}#main-holder{flex:1}</style>' +
       `<script>window.__simBoot=${bootJson};</script><script>${standins}</script></head>` +
-      `<body><div id="app"><div class="landing-wrapper">Loading…</div></div><script>${script}</script></body></html>`;
+      `<body><div id="app"><div class="landing-wrapper">Loading…</div></div><script>${script}</script><script>${compose}</script></body></html>`;
     fs.mkdirSync(this.cacheDir, { recursive: true });
     const file = path.join(this.cacheDir, `${SIM_WEB_VERSION}.html`);
     fs.writeFileSync(file, html);
@@ -179,7 +182,7 @@ export class SimPhone implements SimPeer {
     this.save();
   }
 
-  async deliverIncoming(message: { chatWaId: string; body: string; author?: string }): Promise<{ waId: string; sentAt: string }> {
+  async deliverIncoming(message: SimIncoming): Promise<{ waId: string; sentAt: string }> {
     const chat = this.state.chats.find((c) => c.jid === message.chatWaId);
     if (!chat) throw new Error(`simulator: no chat ${message.chatWaId}`);
     const at = new Date();
@@ -219,6 +222,22 @@ export class SimPhone implements SimPeer {
     }
     const page = this.requirePage();
     await page.evaluate((id, a) => (window as unknown as { __sim: { ack(i: string, a: number): boolean } }).__sim.ack(id, a), waId, ack);
+  }
+
+  async reactFromPhone(_waId: string, _emoji: string | null): Promise<void> {
+    throw new Error('not built yet');
+  }
+
+  async editFromPhone(_waId: string, _body: string): Promise<void> {
+    throw new Error('not built yet');
+  }
+
+  async recallFromPhone(_waId: string): Promise<void> {
+    throw new Error('not built yet');
+  }
+
+  async phoneMessages(_chatWaId: string): Promise<SimPhoneMessage[]> {
+    throw new Error('not built yet');
   }
 
   async removeSelector(name: string): Promise<void> {

@@ -3,7 +3,8 @@
 // transaction; each caller's promise settles when its rows are committed (back-pressure). A batch
 // that fails is retried call by call, so one bad report cannot take the others down with it.
 import type { Logger } from '../../lib/logger.ts';
-import type { ExtractedChat, ExtractedContact, ExtractedMessage, WaSink, WaStatus } from '../wa/types.ts';
+import type { ExtractedChat, ExtractedContact, ExtractedMessage, MediaIntake, WaSink, WaStatus } from '../wa/types.ts';
+import { noMediaIntake } from '../wa/no-media-intake.ts';
 import type { SliceDb } from './events.ts';
 import { loadSyncCursor, saveSyncCursor } from './sync-state.ts';
 
@@ -62,6 +63,9 @@ export class StoreSink implements WaSink {
   contacts(contacts: ExtractedContact[]): Promise<void> {
     return this.#enqueue({ chats: [], contacts, messages: [] });
   }
+
+  /** Until the media store is in: takes no file. */
+  readonly media: MediaIntake = noMediaIntake();
 
   loadSyncCursor(scope: string): Promise<Record<string, unknown> | null> {
     return loadSyncCursor(this.#store.db, scope);

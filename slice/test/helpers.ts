@@ -10,7 +10,7 @@ import { startTestCluster } from '../../test-support/pg.ts';
 import { buildSliceApp } from '../app.ts';
 import { SliceStore } from '../store/store.ts';
 import type { SliceSession } from '../plugins/session-types.ts';
-import type { ChatFlags, ExtractedChat, ExtractedMessage, WaHealth, WaState, WaStatus } from '../wa/types.ts';
+import type { ChatFlags, ExtractedChat, ExtractedMessage, ExtractedReaction, OutgoingFile, WaHealth, WaState, WaStatus } from '../wa/types.ts';
 import { AppError } from '../../lib/errors.ts';
 
 export const TOKEN = 'test-token-0123456789abcdef0123456789abcdef';
@@ -84,6 +84,20 @@ export class WhatsAppStandIn implements SliceSession {
     const waId = `true_${chatWaId}_3EB0${String(++this.#n).padStart(8, '0')}`;
     this.sent.push({ chatWaId, body, waId });
     return { waId, sentAt: new Date().toISOString() };
+  }
+  mediaSent: { chatWaId: string; file: OutgoingFile; waId: string }[] = [];
+  async sendMedia(chatWaId: string, file: OutgoingFile): Promise<{ waId: string; sentAt: string }> {
+    if (this.gate) await this.gate;
+    if (this.failSends) throw new Error('composer not found');
+    const waId = `true_${chatWaId}_3EB0${String(++this.#n).padStart(8, '0')}`;
+    this.mediaSent.push({ chatWaId, file, waId });
+    return { waId, sentAt: new Date().toISOString() };
+  }
+  reacted: { chatWaId: string; messageWaId: string; emoji: string | null }[] = [];
+  async react(chatWaId: string, messageWaId: string, emoji: string | null): Promise<ExtractedReaction[]> {
+    if (this.state !== 'READY') throw new AppError('WA_NOT_READY', `WhatsApp is not ready (state ${this.state})`);
+    this.reacted.push({ chatWaId, messageWaId, emoji });
+    return emoji ? [{ emoji, count: 1, mine: true }] : [];
   }
   async markRead(chatWaId: string): Promise<void> {
     this.markedRead.push(chatWaId);

@@ -2,7 +2,8 @@
 // records what the WhatsApp side reports, and a quiet logger.
 import fs from 'node:fs';
 import pino from 'pino';
-import type { ExtractedChat, ExtractedContact, ExtractedMessage, WaSink, WaStatus } from '../wa/types.ts';
+import type { ExtractedChat, ExtractedContact, ExtractedMessage, MediaIntake, WaSink, WaStatus } from '../wa/types.ts';
+import { noMediaIntake } from '../wa/no-media-intake.ts';
 import { createWaSession, type WaSessionHandle } from '../wa/index.ts';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH && !process.env.CHROMIUM_PATH.startsWith('/usr/bin/') ? process.env.CHROMIUM_PATH : '/usr/lib/chromium/chromium';
@@ -50,6 +51,8 @@ export class RecordingSink implements WaSink {
   async saveSyncCursor(scope: string, cursor: Record<string, unknown>, complete: boolean): Promise<void> {
     this.cursors.set(scope, { cursor, complete });
   }
+  /** Takes no file (the media tests give the sink a store's intake of their own). */
+  media: MediaIntake = noMediaIntake();
   states(): string[] {
     return this.statuses.map((s) => s.state);
   }

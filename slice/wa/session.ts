@@ -8,7 +8,7 @@ import type { Browser, Page, Target } from 'puppeteer-core';
 import type { Logger } from 'pino';
 import wweb from 'whatsapp-web.js';
 import { AppError, isAppError } from '../../lib/errors.ts';
-import type { ChatFlags, ExtractedChat, SimControl, WaHealth, WaSession, WaSink, WaState, WaStatus } from './types.ts';
+import type { ChatFlags, ExtractedChat, ExtractedReaction, OutgoingFile, SimControl, WaHealth, WaSession, WaSink, WaState, WaStatus } from './types.ts';
 import type { WaTuning } from './tuning.ts';
 import { launchBrowser, treeMemoryBytes, tunePage } from './browser.ts';
 import { NAME_SHIM, pageAnswers } from './dom/extract.ts';
@@ -306,6 +306,14 @@ export class DomWaSession implements WaSession {
   async sendMessage(chatWaId: string, body: string): Promise<{ waId: string; sentAt: string }> {
     if (!body.trim()) throw new AppError('INVALID_ARGUMENT', 'message body is empty');
     return this.requireSync().sendMessage(chatWaId, body).catch(failed('sending failed'));
+  }
+
+  async sendMedia(chatWaId: string, file: OutgoingFile): Promise<{ waId: string; sentAt: string }> {
+    return this.requireSync().sendMedia(chatWaId, file).catch(failed('sending the file failed'));
+  }
+
+  async react(chatWaId: string, messageWaId: string, emoji: string | null): Promise<ExtractedReaction[]> {
+    return this.requireSync().react(chatWaId, messageWaId, emoji).catch(failed('reacting failed'));
   }
 
   async markRead(chatWaId: string): Promise<void> {

@@ -5,7 +5,7 @@
 import type { Page } from 'puppeteer-core';
 import type { Logger } from 'pino';
 import { AppError } from '../../lib/errors.ts';
-import type { ChatFlags, ExtractedChat, ExtractedContact, ExtractedMessage, WaSink } from './types.ts';
+import type { ChatFlags, ExtractedChat, ExtractedContact, ExtractedMessage, ExtractedReaction, OutgoingFile, WaSink } from './types.ts';
 import type { WaTuning } from './tuning.ts';
 import { chatIdFromTitle, extractMessagesIn, inPage, requiredByPhase, installPageModule, missingSelectorsIn, openChatIdIn, phoneFromJid, type RawChatRow } from './dom/extract.ts';
 import { installObserver, type ObserverReport } from './dom/observe.ts';
@@ -322,6 +322,14 @@ export class DomSync {
       await this.report([msg], chatWaId);
       return { waId: msg.waId, sentAt: msg.sentAt };
     });
+  }
+
+  async sendMedia(_chatWaId: string, _file: OutgoingFile): Promise<{ waId: string; sentAt: string }> {
+    throw new AppError('UNAVAILABLE', 'sending files is not built yet');
+  }
+
+  async react(_chatWaId: string, _messageWaId: string, _emoji: string | null): Promise<ExtractedReaction[]> {
+    throw new AppError('UNAVAILABLE', 'reacting is not built yet');
   }
 
   async markRead(chatWaId: string): Promise<void> {

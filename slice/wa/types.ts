@@ -41,6 +41,46 @@ export interface ChatFlags {
 
 export type MediaKind = 'image' | 'video' | 'audio' | 'voice' | 'document' | 'sticker' | 'location' | 'contact' | null;
 
+/** text: a message with words (and maybe a link preview); media: it carries a file, a location or a
+ * contact card (a caption is its body); system: a notice of the chat (joined, left, subject changed,
+ * security code changed), shown centred, never as a bubble. */
+export type MessageKind = 'text' | 'media' | 'system';
+
+/** A reaction chip under a message as the page shows it. `count` is null when the page shows one
+ * total for several emoji ("Reactions 👍, ❤ 4 in total") and does not say how they split. */
+export interface ExtractedReaction {
+  emoji: string;
+  count: number | null;
+  /** Whether one of them is this account's own. */
+  mine: boolean;
+}
+
+/** A link preview card, kept apart from the body (never mixed into it). */
+export interface LinkPreview {
+  title: string | null;
+  description: string | null;
+  host: string | null;
+  url: string | null;
+}
+
+/** What the page shows of a message's file (or location, or contact card). */
+export interface ExtractedMedia {
+  kind: Exclude<MediaKind, null>;
+  mimeType: string | null;
+  fileName: string | null;
+  /** Bytes, as the page states it (a document card's "2 MB" is approximate); null when not shown. */
+  size: number | null;
+  width: number | null;
+  height: number | null;
+  durationMs: number | null;
+  /** What the page holds now: the whole file (a blob: or data: source, or a download it offers),
+   * only a blurred thumbnail (WhatsApp has not downloaded it yet), or nothing to fetch (a location,
+   * a contact card, or a file whose source is not shown yet). */
+  available: 'full' | 'thumb' | 'none';
+  /** A location: {latitude, longitude, name, address}; a contact card: {name, phones: string[]}. */
+  details: Record<string, unknown> | null;
+}
+
 /** A message row of an open conversation as the page shows it. */
 export interface ExtractedMessage {
   /** WhatsApp's message id from data-id (bare id or the packed form's id part): the dedup key. */
@@ -56,6 +96,54 @@ export interface ExtractedMessage {
   quotedWaId: string | null;
   quotedBody: string | null;
   recalled: boolean;
+  // The fields below are optional so that older reporters stay valid; absent means "not read this
+  // time" and leaves what is stored as it is.
+  /** Absent: 'media' when mediaKind is set, else 'text'. */
+  kind?: MessageKind;
+  media?: ExtractedMedia | null;
+  /** Every chip under the bubble; [] when it shows none (reactions were taken back). */
+  reactions?: ExtractedReaction[];
+  linkPreview?: LinkPreview | null;
+  /** The bubble says "Edited": a body that differs from the stored one is an edit (the old body
+   * goes to the message's history). */
+  edited?: boolean;
+}
+
+/** A downloaded file the WhatsApp side hands to the store: a thumbnail (what the page shows before
+ * WhatsApp has the file) or the full file. */
+export type MediaVariant = 'thumb' | 'full';
+
+/** The state of a message's media in the store, as the API shows it. */
+export type MediaState = 'pending' | 'stored' | 'failed' | 'too_large';
+
+/**
+ * The media store as the WhatsApp side sees it (implemented by the store). Downloads are written
+ * by the WhatsApp side into `tempDir` (the store's own filesystem, so taking a file is a rename),
+ * and only once the message row is committed (after `messages()` resolved).
+ */
+export interface MediaIntake {
+  readonly tempDir: string;
+  /** What the store holds of message `waId`'s media: nothing yet, the thumbnail only, the whole
+   * file, or 'settled' (refused by quota or size, or failed for good: do not fetch again). */
+  holding(waId: string): Promise<'none' | 'thumb' | 'full' | 'settled'>;
+  /** Takes a file written in tempDir (moved into the store, or deleted when refused); answers the
+   * media's state afterwards. The largest size accepted is `maxBytes(kind)`. */
+  accept(waId: string, variant: MediaVariant, tempPath: string, info: { mimeType: string | null; fileName: string | null }): Promise<MediaState>;
+  /** The page could not give the file (gone, or the download failed): the media is 'failed'. */
+  failed(waId: string, reason: string): Promise<void>;
+  /** The largest file of this kind the store takes (a download may stop early past it). */
+  maxBytes(kind: Exclude<MediaKind, null>): number;
+}
+
+/** A file the CRM sends: already in the media store (its path is readable by the browser). */
+export interface OutgoingFile {
+  path: string;
+  kind: 'image' | 'video' | 'audio' | 'voice' | 'document';
+  mimeType: string;
+  fileName: string;
+  size: number;
+  /** The caption typed with it ('' for none). */
+  caption: string;
 }
 
 export interface ExtractedContact {
@@ -74,6 +162,8 @@ export interface WaSink {
   /** Resume points for history backfill, kept in sync_state by the store. */
   loadSyncCursor(scope: string): Promise<Record<string, unknown> | null>;
   saveSyncCursor(scope: string, cursor: Record<string, unknown>, complete: boolean): Promise<void>;
+  /** The media store's intake, for the files of reported messages. */
+  readonly media: MediaIntake;
 }
 
 export interface WaHealth {
@@ -95,6 +185,12 @@ export interface WaSession {
   health(): Promise<WaHealth>;
   /** Types into the composer, presses Enter, waits for the bubble; resolves with its id and time. */
   sendMessage(chatWaId: string, body: string): Promise<{ waId: string; sentAt: string }>;
+  /** Attaches a file through the composer's own file input, types the caption, sends, waits for
+   * the bubble; resolves with its id and time (as sendMessage). */
+  sendMedia(chatWaId: string, file: OutgoingFile): Promise<{ waId: string; sentAt: string }>;
+  /** Reacts to a message with the page's reaction picker (emoji null: takes one's reaction back);
+   * answers the message's chips as the page shows them afterwards. */
+  react(chatWaId: string, messageWaId: string, emoji: string | null): Promise<ExtractedReaction[]>;
   markRead(chatWaId: string): Promise<void>;
   /** Pins, mutes or archives a chat (or undoes it) from its row's menu, and answers the row's
    * state read again afterwards; fails, naming what, when the page did not show the change. */
@@ -116,11 +212,53 @@ export interface SimControl {
   /** The phone scans the QR shown in the page. */
   scan(): Promise<void>;
   /** A message arrives from a contact; kept by the phone while the page is down. */
-  deliverIncoming(message: { chatWaId: string; body: string; author?: string }): Promise<{ waId: string; sentAt: string }>;
+  deliverIncoming(message: SimIncoming): Promise<{ waId: string; sentAt: string }>;
+  /** The other side reacts to a message (emoji null: takes its reaction back). */
+  reactFromPhone(waId: string, emoji: string | null): Promise<void>;
+  /** The other side edits its message. */
+  editFromPhone(waId: string, body: string): Promise<void>;
+  /** The other side deletes its message for everyone. */
+  recallFromPhone(waId: string): Promise<void>;
+  /** What the phone holds of a chat, as the other side sees it (bodies, media sha256, reactions). */
+  phoneMessages(chatWaId: string): Promise<SimPhoneMessage[]>;
   /** The recipient's phone reports delivery (2), read (3) or played (4) for an outgoing message. */
   ackOutgoing(waId: string, ack: number): Promise<void>;
   /** Breaks one named selector of the selector module in the page (a WhatsApp Web change). */
   removeSelector(name: string): Promise<void>;
   /** The user removes this linked device from the phone. */
   logoutFromPhone(): Promise<void>;
+}
+
+/** A message the simulated phone receives from the other side (POST /sim/incoming). */
+export interface SimIncoming {
+  chatWaId: string;
+  body: string;
+  author?: string;
+  /** A file, location or contact card the other side sends; body is then its caption. */
+  media?: {
+    kind: Exclude<MediaKind, null>;
+    mimeType: string;
+    fileName?: string;
+    dataBase64?: string;
+    /** Shown as a blurred thumbnail first; the page gets the file this many ms later (0: at once). */
+    downloadAfterMs?: number;
+    details?: Record<string, unknown>;
+  };
+  quotedWaId?: string;
+  /** A system notice of the chat instead of a message (joined, left, subject changed …). */
+  system?: boolean;
+}
+
+/** A message as the simulated phone holds it (GET /sim/phone/messages). */
+export interface SimPhoneMessage {
+  waId: string;
+  fromMe: boolean;
+  body: string;
+  sentAt: string;
+  ack: number;
+  kind: MessageKind;
+  media: { kind: string; mimeType: string; fileName: string | null; size: number; sha256: string } | null;
+  reactions: { emoji: string; fromMe: boolean }[];
+  edited: boolean;
+  recalled: boolean;
 }
