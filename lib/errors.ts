@@ -69,6 +69,13 @@ export const ERROR_CODES = {
   STRIPE_UNAVAILABLE: 'Unavailable',
   NO_BILLING_ACCOUNT: 'FailedPrecondition',
   SUBSCRIPTION_EXISTS: 'Conflict',
+  // media (issue 15)
+  MEDIA_TOO_LARGE: 'ResourceExhausted',
+  MEDIA_QUOTA_EXCEEDED: 'ResourceExhausted',
+  MEDIA_TYPE_REFUSED: 'InvalidArgument',
+  MEDIA_NOT_STORED: 'FailedPrecondition',
+  MEDIA_DOWNLOAD_FAILED: 'Unavailable',
+  WA_MESSAGE_NOT_SHOWN: 'FailedPrecondition',
 } as const satisfies Record<string, ErrorKind>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -127,6 +134,19 @@ export function httpStatusOf(kind: ErrorKind): number {
   return HTTP_STATUS[kind];
 }
 
+/** The few codes whose HTTP status is more exact than their kind's: a file that is too big, or
+ * that no room is left for, is not a rate limit to retry (429) but a request to change (413). */
+const HTTP_STATUS_OF_CODE: Partial<Record<ErrorCode, number>> = {
+  MEDIA_TOO_LARGE: 413,
+  MEDIA_QUOTA_EXCEEDED: 413,
+  MEDIA_TYPE_REFUSED: 415,
+};
+
+/** The HTTP status of an error code: its own when it has one, else its kind's. */
+export function httpStatusOfCode(code: ErrorCode): number {
+  return HTTP_STATUS_OF_CODE[code] ?? HTTP_STATUS[ERROR_CODES[code]];
+}
+
 /** Kind for an HTTP status that came from elsewhere (a proxied upstream, Fastify's own errors). */
 function kindOfHttpStatus(status: number): ErrorKind {
   const exact = (Object.entries(HTTP_STATUS) as [ErrorKind, number][]).find(([, s]) => s === status);
@@ -142,7 +162,7 @@ export interface HttpErrorBody {
 /** The HTTP form of any error: 5xx details are hidden from the caller. */
 export function toHttpError(value: unknown): { status: number; body: HttpErrorBody } {
   const err = toAppError(value);
-  const status = httpStatusOf(err.kind);
+  const status = httpStatusOfCode(err.code);
   const message = status >= 500 && err.kind === 'Internal' ? 'internal error' : err.message;
   return { status, body: { error: { kind: err.kind, code: err.code, message } } };
 }

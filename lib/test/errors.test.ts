@@ -73,3 +73,12 @@ t.test("fromFastifyError: Fastify's own errors, one mapping for the gateway and 
   t.equal(fromFastifyError(new Error('plain')), null);
   t.equal(fromFastifyError(null), null);
 });
+
+t.test('media codes that need a more exact status than their kind carry it over HTTP', async (t) => {
+  const { toHttpError, AppError: E } = await import('../errors.ts');
+  t.equal(toHttpError(new E('MEDIA_TOO_LARGE', 'x')).status, 413);
+  t.equal(toHttpError(new E('MEDIA_QUOTA_EXCEEDED', 'x')).status, 413);
+  t.equal(toHttpError(new E('MEDIA_TYPE_REFUSED', 'x')).status, 415);
+  t.equal(toHttpError(new E('MEDIA_NOT_STORED', 'x')).status, 409, 'the others follow their kind');
+  t.equal(toHttpError(new E('RATE_LIMITED', 'x')).status, 429);
+});
