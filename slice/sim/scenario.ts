@@ -16,9 +16,32 @@ export interface SimMessage {
   /** ISO instant, whole minutes (the page shows minutes only). */
   at: string;
   ack: number;
-  media?: 'image' | 'voice' | 'document' | null;
+  /** A file (its bytes kept by the phone under sha256, see media-files.ts), a location or a
+   * contact card. The old string form is a placeholder without a file. */
+  media?: SimMedia | 'image' | 'voice' | 'document' | null;
   quotedId?: string | null;
   recalled?: boolean;
+  /** Reactions under the message: the other side's (fromMe false) and this account's. */
+  reactions?: { emoji: string; fromMe: boolean }[];
+  /** The sender changed the text after sending it. */
+  edited?: boolean;
+  /** A system notice of the chat (joined, left, subject changed, security code changed). */
+  system?: boolean;
+}
+
+export interface SimMedia {
+  kind: 'image' | 'video' | 'audio' | 'voice' | 'document' | 'sticker' | 'location' | 'contact';
+  mimeType: string;
+  fileName: string | null;
+  size: number;
+  /** null: nothing to download (a location, a contact card). */
+  sha256: string | null;
+  width?: number;
+  height?: number;
+  durationMs?: number;
+  /** false: the page shows a blurred thumbnail until the phone has the file. */
+  downloaded: boolean;
+  details?: Record<string, unknown>;
 }
 
 interface SimChat {
