@@ -12,7 +12,9 @@ import { installObserver, type ObserverReport } from './dom/observe.ts';
 import { collectChatList, openChatById, openChatRow, type OpenOptions } from './dom/chat-list.ts';
 import { scrollToOldest } from './dom/backfill.ts';
 import { selectorMap } from './dom/selectors.ts';
-import { typeAndSend } from './dom/send.ts';
+import { typeAndSend, type SendTimeouts } from './dom/send.ts';
+import { attachAndSend } from './dom/send-media.ts';
+import { reactTo } from './dom/react.ts';
 import { answerMuteDialog, rowMenu, showList, startChatByPhone, untilRow } from './dom/chat-actions.ts';
 
 interface KnownChat {
@@ -313,23 +315,35 @@ export class DomSync {
   }
 
   async sendMessage(chatWaId: string, body: string): Promise<{ waId: string; sentAt: string }> {
+    return this.sendInChat(chatWaId, (t) => typeAndSend(this.page, body, t));
+  }
+
+  async sendMedia(chatWaId: string, file: OutgoingFile): Promise<{ waId: string; sentAt: string }> {
+    return this.sendInChat(chatWaId, (t) => attachAndSend(this.page, file, { ...t, uiTimeoutMs: this.tuning.openChatTimeoutMs }));
+  }
+
+  /** Opens the chat, sends with `send`, reports the new bubble; answers its id and time. */
+  private sendInChat(chatWaId: string, send: (t: SendTimeouts) => Promise<ExtractedMessage>): Promise<{ waId: string; sentAt: string }> {
     return this.run(async () => {
       const chat = this.byId.get(chatWaId);
       if (!chat) throw new AppError('NOT_FOUND', `unknown chat ${chatWaId}`);
       await this.openById(chat);
-      const msg = await typeAndSend(this.page, body, { timeoutMs: this.tuning.sendTimeoutMs, ackTimeoutMs: this.tuning.sendAckTimeoutMs });
+      const msg = await send({ timeoutMs: this.tuning.sendTimeoutMs, ackTimeoutMs: this.tuning.sendAckTimeoutMs });
       msg.chatWaId = chatWaId;
       await this.report([msg], chatWaId);
       return { waId: msg.waId, sentAt: msg.sentAt };
     });
   }
 
-  async sendMedia(_chatWaId: string, _file: OutgoingFile): Promise<{ waId: string; sentAt: string }> {
-    throw new AppError('UNAVAILABLE', 'sending files is not built yet');
-  }
-
-  async react(_chatWaId: string, _messageWaId: string, _emoji: string | null): Promise<ExtractedReaction[]> {
-    throw new AppError('UNAVAILABLE', 'reacting is not built yet');
+  async react(chatWaId: string, messageWaId: string, emoji: string | null): Promise<ExtractedReaction[]> {
+    return this.run(async () => {
+      const chat = this.byId.get(chatWaId);
+      if (!chat) throw new AppError('NOT_FOUND', `unknown chat ${chatWaId}`);
+      await this.openById(chat);
+      const r = await reactTo(this.page, messageWaId, emoji, { timeoutMs: this.tuning.openChatTimeoutMs, idleMs: this.tuning.backfillIdleMs });
+      if (r.message) await this.report([{ ...r.message, chatWaId }], chatWaId);
+      return r.reactions;
+    });
   }
 
   async markRead(chatWaId: string): Promise<void> {

@@ -87,6 +87,23 @@ export const SELECTORS = {
   },
   mediaContact: { css: '[aria-label*="contact card" i], [data-icon="vcard"], [data-icon="default-contact-refreshed"]', requiredWhen: 'never', doc: 'a contact card' },
   mediaImage: { css: '[aria-label*="picture" i], [aria-label*="photo" i], [aria-label*="image" i]', requiredWhen: 'never', doc: 'a photo' },
+  // Sending files and reacting as a person does (issue 15): the composer's attach menu with its own
+  // file inputs, the media editor's caption and send button, the reaction picker. 'never': the
+  // self-check must not depend on a hover or a menu being open.
+  attachButton: {
+    css: '#main footer [aria-label="Attach" i], #main footer [title="Attach" i], #main footer [data-icon="plus"], #main footer [data-icon="plus-rounded"], #main footer [data-icon="clip"]',
+    requiredWhen: 'never',
+    doc: "the composer's attach button (\"+\" or paperclip)",
+  },
+  attachFileInput: { css: 'input[type="file"]', requiredWhen: 'never', doc: "a file input of the attach menu (its accept attribute tells photos and videos from documents)" },
+  attachMenuItem: { css: 'li, [role="button"], [role="menuitem"]', requiredWhen: 'never', doc: 'the attach menu item a file input belongs to ("Photos & videos", "Document")' },
+  mediaCaption: { css: '[contenteditable="true"][aria-label="Add a caption" i]', requiredWhen: 'never', doc: "the media editor's caption box (shown once a file is chosen)" },
+  mediaSend: { css: '[aria-label="Send" i], [data-icon="send"], [data-icon="wds-ic-send-filled"]', requiredWhen: 'never', doc: "the media editor's send button (the one beside the caption box)" },
+  mediaEditorClose: { css: '[aria-label="Close" i], [data-icon="x"], [data-icon="x-viewer"]', requiredWhen: 'never', doc: 'closes the media editor without sending' },
+  reactButton: { css: '[aria-label="React" i], [data-icon="react"]', requiredWhen: 'never', doc: 'the "React" button shown while a message is hovered' },
+  reactionPicker: { css: '[data-testid="reactions-tray"], [role="dialog"][aria-label*="reaction" i], [aria-label="Reactions tray" i]', requiredWhen: 'never', doc: 'the picker the React button opens (six emoji and "More reactions")' },
+  reactionOption: { css: '[role="button"][aria-label], button[aria-label], [role="option"][aria-label]', requiredWhen: 'never', doc: "an emoji of the reaction picker (its aria-label is the emoji)" },
+  reactionChip: { css: '[aria-label^="reaction " i], [aria-label^="Reactions " i]', requiredWhen: 'never', doc: 'the reactions under a bubble ("reaction 👍. View reactions", "Reactions 👍, ❤ 4 in total")' },
 } as const satisfies Record<string, SelectorDef>;
 
 export type SelectorName = keyof typeof SELECTORS;
