@@ -75,6 +75,33 @@ const sim: FastifyPluginAsyncTypebox = async (app) => {
     await act((c) => c.logoutFromPhone());
     return { ok: true };
   });
+
+  // What the other side's phone holds of a chat: tests compare sent files byte for byte by sha256.
+  const PhoneMessage = Type.Object({
+    waId: Type.String(),
+    fromMe: Type.Boolean(),
+    body: Type.String(),
+    sentAt: Type.String(),
+    ack: Type.Integer(),
+    kind: Type.Union([Type.Literal('text'), Type.Literal('media'), Type.Literal('system')]),
+    media: Type.Union([
+      Type.Null(),
+      Type.Object({ kind: Type.String(), mimeType: Type.String(), fileName: Type.Union([Type.String(), Type.Null()]), size: Type.Integer(), sha256: Type.String() }),
+    ]),
+    reactions: Type.Array(Type.Object({ emoji: Type.String(), fromMe: Type.Boolean() })),
+    edited: Type.Boolean(),
+    recalled: Type.Boolean(),
+  });
+  app.get(
+    '/sim/phone/messages',
+    {
+      schema: {
+        querystring: Type.Object({ chatWaId: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false }),
+        response: { 200: Type.Object({ items: Type.Array(PhoneMessage) }) },
+      },
+    },
+    async (req) => ({ items: await act((c) => c.phoneMessages(req.query.chatWaId)) }),
+  );
 };
 
 export default sim;

@@ -306,7 +306,8 @@
     holder.innerHTML = '<div id="main" class="_ajx_"><header class="_amid" data-testid="conversation-header"><div role="button" title="Profile details"' + idAttr + '><span dir="auto" title="' + esc(c.name) + '" class="x1iyjqo2">' + esc(c.name) + '</span></div></header>' +
       '<div class="copyable-area"><div tabindex="0" role="application" data-tab="8" id="sim-msgs" style="height:600px;overflow-y:auto">' +
       (from > 0 ? '<div class="_ajyq" aria-label="Loading messages…"></div>' : '') + rows + '</div>' +
-      '<footer class="_ak1i"><div class="_ak1q">' + composer + '</div></footer></div></div>';
+      '<footer class="_ak1i"><div class="_ak1r"><button type="button" title="Attach" aria-label="Attach" id="sim-attach" style="width:24px;height:24px"><span data-icon="plus-rounded"></span></button></div>' +
+      '<div class="_ak1q">' + composer + '</div></footer></div></div>';
     var sc = scroller();
     sc.scrollTop = sc.scrollHeight;
     sc.addEventListener('scroll', onMsgScroll);

@@ -12,6 +12,7 @@ import type { SimPeer } from '../wa/session.ts';
 import type { SimIncoming, SimPhoneMessage } from '../wa/types.ts';
 import { repoRootFrom } from '../../lib/repo-root.ts';
 import { loadScenario, DEFAULT_SCENARIO_PATH, type SimMessage, type SimScenario } from './scenario.ts';
+import { SimMediaFiles } from './media-files.ts';
 
 // From the release root, not from this module's URL: in a compiled bundle that is the bundle's.
 const HERE = path.join(repoRootFrom(import.meta.url), 'slice', 'sim');
@@ -27,6 +28,14 @@ interface PageEvent {
   muted?: boolean;
   archived?: boolean;
   chat?: { jid: string; name: string; isGroup: boolean; createdAt?: string };
+  // upload-piece: a piece of a file the page sends (the last one names its sha256).
+  uploadId?: string;
+  offset?: number;
+  dataBase64?: string;
+  last?: { sha256: string } | null;
+  // reacted: this account's reaction to message waId (null: taken back).
+  waId?: string;
+  emoji?: string | null;
 }
 
 interface PhoneState {
@@ -46,6 +55,8 @@ export class SimPhone implements SimPeer {
   private timers: NodeJS.Timeout[] = [];
   private scanTimer: NodeJS.Timeout | null = null;
   readonly cacheDir: string;
+  /** The files the phone holds by sha256 (what the page sends, what the other side sends). */
+  readonly files: SimMediaFiles;
 
   constructor(
     private readonly opts: { authDir: string; scenarioFile?: string; scanAfterMs: number; log: Logger; cacheDir?: string },
@@ -56,6 +67,7 @@ export class SimPhone implements SimPeer {
     this.stateFile = path.join(opts.authDir, 'sim-phone.json');
     this.cacheDir = opts.cacheDir ?? fs.mkdtempSync(path.join(fs.realpathSync((process.env.TMPDIR ?? '/tmp')), 'queunir-sim-'));
     this.state = this.loadState(file);
+    this.files = new SimMediaFiles(path.join(opts.authDir, 'sim-media'));
   }
 
   private loadState(file: string): PhoneState {
@@ -145,7 +157,15 @@ export class SimPhone implements SimPeer {
     }
   }
 
-  private onPageEvent(ev: PageEvent): void {
+  private onPageEvent(ev: PageEvent): boolean | void {
+    if (ev.type === 'upload-piece') return this.receivePiece(ev);
+    if (ev.type === 'reacted' && ev.chatJid && ev.waId) {
+      const m = this.state.chats.find((c) => c.jid === ev.chatJid)?.messages.find((x) => x.id === ev.waId);
+      if (!m) return;
+      m.reactions = [...(m.reactions ?? []).filter((r) => !r.fromMe), ...(ev.emoji ? [{ emoji: ev.emoji, fromMe: true }] : [])];
+      this.save();
+      return;
+    }
     if (ev.type === 'sent' && ev.chatJid && ev.message) {
       const chat = this.state.chats.find((c) => c.jid === ev.chatJid);
       if (!chat || chat.messages.some((m) => m.id === ev.message!.id)) return;
@@ -236,8 +256,33 @@ export class SimPhone implements SimPeer {
     throw new Error('not built yet');
   }
 
-  async phoneMessages(_chatWaId: string): Promise<SimPhoneMessage[]> {
-    throw new Error('not built yet');
+  /** A piece of a file the page uploads; answers whether it was taken (the last: kept whole). */
+  private receivePiece(ev: PageEvent): boolean {
+    if (typeof ev.uploadId !== 'string' || typeof ev.offset !== 'number' || typeof ev.dataBase64 !== 'string') return false;
+    try {
+      return this.files.receive(ev.uploadId, ev.offset, Buffer.from(ev.dataBase64, 'base64'), ev.last ?? null);
+    } catch (err) {
+      this.opts.log.warn({ err: (err as Error).message }, 'simulated upload refused');
+      return false;
+    }
+  }
+
+  async phoneMessages(chatWaId: string): Promise<SimPhoneMessage[]> {
+    const chat = this.state.chats.find((c) => c.jid === chatWaId);
+    if (!chat) throw new Error(`no chat ${chatWaId}`);
+    return chat.messages.map((m) => ({
+      waId: m.id,
+      fromMe: m.fromMe,
+      body: m.body,
+      sentAt: m.at,
+      ack: m.ack,
+      kind: m.system ? 'system' : m.media ? 'media' : 'text',
+      // The old string form is a placeholder with no file: no type, size or sha256 to tell.
+      media: !m.media ? null : typeof m.media === 'string' ? { kind: m.media, mimeType: '', fileName: null, size: 0, sha256: '' } : { kind: m.media.kind, mimeType: m.media.mimeType, fileName: m.media.fileName, size: m.media.size, sha256: m.media.sha256 ?? '' },
+      reactions: (m.reactions ?? []).map((r) => ({ emoji: r.emoji, fromMe: r.fromMe })),
+      edited: m.edited === true,
+      recalled: m.recalled === true,
+    }));
   }
 
   async removeSelector(name: string): Promise<void> {
