@@ -12,7 +12,7 @@
   // Pieces of an upload to the phone: small enough for one exposed-function call each.
   var PIECE = 256 * 1024;
   var editing = null; // { file, asMedia, url } while the media editor is open
-  var attachBroken = false;
+  var broken = {}; // attachButton, mediaCaption: WhatsApp Web changes the tests can make
 
   function esc(s) {
     return String(s).replace(/[&<>"']/g, function (c) { return { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]; });
@@ -55,10 +55,10 @@
     var ed = node('<div id="sim-media-editor" style="position:fixed;z-index:8;background:#eee;left:' + r.left + 'px;top:' + r.top + 'px;width:' + r.width + 'px;height:' + r.height + 'px">' +
       '<div role="button" aria-label="Close" tabindex="0" id="sim-editor-close" style="width:24px;height:24px"><span data-icon="x"></span></div>' +
       '<div>' + preview + '</div>' +
-      '<div contenteditable="true" role="textbox" aria-label="Add a caption" spellcheck="true" style="min-height:20px;border:1px solid #ccc"></div>' +
+      '<div contenteditable="true" role="textbox" aria-label="' + (broken.mediaCaption ? 'Caption' : 'Add a caption') + '" spellcheck="true" style="min-height:20px;border:1px solid #ccc"></div>' +
       '<div role="button" aria-label="Send" tabindex="0" id="sim-editor-send" style="width:40px;height:40px"><span data-icon="wds-ic-send-filled"></span></div></div>');
     document.body.appendChild(ed);
-    var cap = ed.querySelector('[aria-label="Add a caption"]');
+    var cap = ed.querySelector('[role="textbox"]');
     cap.addEventListener('keydown', function (ev) {
       if (ev.key === 'Enter' && !ev.shiftKey) { ev.preventDefault(); sendFromEditor(); }
     });
@@ -96,7 +96,7 @@
   async function sendFromEditor() {
     var o = I.open();
     if (!editing || !o) return;
-    var cap = document.querySelector('#sim-media-editor [aria-label="Add a caption"]');
+    var cap = document.querySelector('#sim-media-editor [role="textbox"]');
     var caption = cap ? cap.innerText.replace(/\u00a0/g, ' ').replace(/^\s+|\s+$/g, '') : '';
     var e = editing;
     editing = null; // the blob: URL lives on with the message
@@ -206,13 +206,16 @@
     if (row && row.querySelector('[data-id]')) showReactButton(row);
   });
 
-  // A WhatsApp Web change the tests can make: the composer loses its attach button.
+  // WhatsApp Web changes the tests can make: no attach button in the composer, or a caption box
+  // labelled otherwise.
   var breakSelector = window.__sim.breakSelector;
   window.__sim.breakSelector = function (name) {
-    if (name !== 'attachButton') return breakSelector(name);
-    attachBroken = true;
-    remove('sim-attach');
-    new MutationObserver(function () { if (attachBroken) remove('sim-attach'); }).observe(document.documentElement, { childList: true, subtree: true });
+    if (name !== 'attachButton' && name !== 'mediaCaption') return breakSelector(name);
+    broken[name] = true;
+    if (name === 'attachButton') {
+      remove('sim-attach');
+      new MutationObserver(function () { remove('sim-attach'); }).observe(document.documentElement, { childList: true, subtree: true });
+    }
     return true;
   };
 })();
