@@ -152,9 +152,15 @@
     var others = (f.msg.reactions || []).filter(function (r) { return !r.fromMe; });
     f.msg.reactions = next ? others.concat([{ emoji: next, fromMe: true }]) : others;
     I.rerender(f.msg.id);
+    reacted[f.msg.id] = true;
     drawChipsIfMissing(f.msg);
     I.tell({ type: 'reacted', chatJid: f.chat.jid, waId: f.msg.id, emoji: next });
   }
+  // Messages this page reacted to: their chips are drawn again whenever their row is redrawn.
+  var reacted = {};
+  new MutationObserver(function () {
+    Object.keys(reacted).forEach(function (id) { var f = I.findMsg(id); if (f) drawChipsIfMissing(f.msg); });
+  }).observe(document.documentElement, { childList: true, subtree: true });
   // Until the message markup draws reaction chips itself: the captured button label under the
   // bubble ("reaction 👍. View reactions", "Reactions 👍, ❤ 2 in total"), plus ", including yours".
   function drawChipsIfMissing(m) {

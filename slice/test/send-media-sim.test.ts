@@ -98,6 +98,18 @@ t.test('a PDF goes through "Document" and arrives byte for byte with its caption
   t.ok(sink.messagesById.has(sent.waId), 'reported to the sink');
 });
 
+t.test('an audio file without a caption goes through "Document" too (simulated phone)', async (t) => {
+  const ogg = Buffer.concat([Buffer.from('OggS'), crypto.randomBytes(40 * 1024)]);
+  const oggPath = path.join(dir, 'note.ogg');
+  fs.writeFileSync(oggPath, ogg);
+  const sent = await session.sendMedia(chatB.jid, outgoing(oggPath, 'audio', 'audio/ogg', ''));
+  const msgs = await onPhone(chatB.jid, (ms) => ms.some((m) => m.waId === sent.waId), 'the audio file');
+  const got = msgs.find((m) => m.waId === sent.waId)!;
+  t.equal(got.body, '', 'no caption');
+  t.match(got.media, { kind: 'document', fileName: 'note.ogg', size: ogg.length, sha256: sha256(ogg) }, 'the document input took it, byte for byte');
+  t.same(await leftOpen(), nothingOpen);
+});
+
 t.test('a reaction set, changed, then taken back shows on the phone (simulated phone)', async (t) => {
   const target = [...chatB.messages].reverse().find((m) => !m.fromMe && !m.recalled)!;
   const mineOnPhone = async (want: string | null) => {

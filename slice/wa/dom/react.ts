@@ -120,16 +120,20 @@ function onRow(SS: Record<string, string>, id: string, what: 'bubble' | 'button'
   return { reactions, message };
 }
 
-/** The emoji the open picker offers (its options' labels) and which one is one's own (pressed). */
+/** The emoji the open picker offers and which one is one's own (pressed). The picker is found by
+ * its own selector where the page labels it; else its options are the emoji-only buttons outside
+ * the conversation's rows and the composer (the chips under bubbles are buttons too). */
 function pickerOptions(SS: Record<string, string>): { emoji: string; pressed: boolean; x: number; y: number }[] | null {
   const pickers = Array.from(document.querySelectorAll(SS.reactionPicker!));
-  if (pickers.length === 0) return null;
+  const scopes: ParentNode[] = pickers.length ? pickers : [document];
   const out: { emoji: string; pressed: boolean; x: number; y: number }[] = [];
-  for (const p of pickers) {
-    for (const o of Array.from(p.querySelectorAll(SS.reactionOption!))) {
-      const label = (o.getAttribute('aria-label') ?? '').trim();
-      // An emoji, not "More reactions": no letters.
-      if (!label || /\p{L}/u.test(label)) continue;
+  for (const scope of scopes) {
+    for (const o of Array.from(scope.querySelectorAll(SS.reactionOption!))) {
+      if (!pickers.length && o.closest(`${SS.messageRow}, footer`)) continue;
+      const img = o.querySelector('img[alt], img[data-plain-text]');
+      const label = (o.getAttribute('aria-label') ?? img?.getAttribute('data-plain-text') ?? img?.getAttribute('alt') ?? o.textContent ?? '').trim();
+      // An emoji, not "More reactions".
+      if (!label || label.length > 16 || /\p{L}/u.test(label) || !/\p{Extended_Pictographic}/u.test(label)) continue;
       const r = o.getBoundingClientRect();
       if (r.width === 0 || r.height === 0) continue;
       const pressed = ['aria-pressed', 'aria-selected', 'aria-checked'].some((a) => o.getAttribute(a) === 'true');

@@ -102,7 +102,7 @@ export const SELECTORS = {
   mediaEditorClose: { css: '[aria-label="Close" i], [data-icon="x"], [data-icon="x-viewer"]', requiredWhen: 'never', doc: 'closes the media editor without sending' },
   reactButton: { css: '[aria-label="React" i], [data-icon="react"]', requiredWhen: 'never', doc: 'the "React" button shown while a message is hovered' },
   reactionPicker: { css: '[data-testid="reactions-tray"], [role="dialog"][aria-label*="reaction" i], [aria-label="Reactions tray" i]', requiredWhen: 'never', doc: 'the picker the React button opens (six emoji and "More reactions")' },
-  reactionOption: { css: '[role="button"][aria-label], button[aria-label], [role="option"][aria-label]', requiredWhen: 'never', doc: "an emoji of the reaction picker (its aria-label is the emoji)" },
+  reactionOption: { css: '[role="button"], button, [role="option"]', requiredWhen: 'never', doc: "an emoji of the reaction picker (its aria-label, image or text is the emoji)" },
   reactionChip: { css: '[aria-label^="reaction " i], [aria-label^="Reactions " i]', requiredWhen: 'never', doc: 'the reactions under a bubble ("reaction 👍. View reactions", "Reactions 👍, ❤ 4 in total")' },
 } as const satisfies Record<string, SelectorDef>;
 
