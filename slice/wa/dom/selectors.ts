@@ -90,11 +90,7 @@ export const SELECTORS = {
   // Sending files and reacting as a person does (issue 15): the composer's attach menu with its own
   // file inputs, the media editor's caption and send button, the reaction picker. 'never': the
   // self-check must not depend on a hover or a menu being open.
-  attachButton: {
-    css: '#main footer [aria-label="Attach" i], #main footer [title="Attach" i], #main footer [data-icon="plus"], #main footer [data-icon="plus-rounded"], #main footer [data-icon="clip"]',
-    requiredWhen: 'never',
-    doc: "the composer's attach button (\"+\" or paperclip)",
-  },
+  attachButton: { css: '#main footer :is([aria-label="Attach" i], [title="Attach" i], [data-icon="plus"], [data-icon="plus-rounded"], [data-icon="clip"])', requiredWhen: 'never', doc: "the composer's attach button (+ or paperclip)" },
   attachFileInput: { css: 'input[type="file"]', requiredWhen: 'never', doc: "a file input of the attach menu (its accept attribute tells photos and videos from documents)" },
   attachMenuItem: { css: 'li, [role="button"], [role="menuitem"]', requiredWhen: 'never', doc: 'the attach menu item a file input belongs to ("Photos & videos", "Document")' },
   mediaCaption: { css: '[contenteditable="true"][aria-label="Add a caption" i]', requiredWhen: 'never', doc: "the media editor's caption box (shown once a file is chosen)" },
