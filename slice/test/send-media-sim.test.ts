@@ -135,6 +135,7 @@ t.test('a reaction to an older message scrolls back through the history to find 
   const oldest = chatA.messages[0]!;
   // B was open last: A opens afresh, showing its newest 25 rows only.
   t.same(await session.react(chatA.jid, oldest.id, '🙏'), [{ emoji: '🙏', count: 1, mine: true }]);
+  t.ok((await page().evaluate(() => document.querySelectorAll('#main [role="row"]').length)) > 25, 'older rows were loaded to reach it');
   const msgs = await onPhone(chatA.jid, (ms) => (ms.find((m) => m.waId === oldest.id)?.reactions.length ?? 0) === 1, 'the reaction');
   t.same(msgs.find((m) => m.waId === oldest.id)!.reactions, [{ emoji: '🙏', fromMe: true }]);
 });
