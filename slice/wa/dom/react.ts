@@ -34,7 +34,9 @@ export async function reactTo(page: Page, waId: string, emoji: string | null, op
   await page.mouse.click(button.x, button.y);
   const picker = await untilFound(page, opts.timeoutMs, () => runInPage(page, pickerOptions));
   if (!picker) throw new AppError('WA_ACTION_NOT_CONFIRMED', `the "React" button of message ${waId} opened no reaction picker (reactionOption: ${S.reactionOption})`);
-  const pressed = picker.find((o) => o.pressed) ?? null;
+  // One's own emoji: pressed in the picker, or else the chip that says it is one's own.
+  const ownChip = before.reactions.find((r) => r.mine)?.emoji ?? null;
+  const pressed = picker.find((o) => o.pressed) ?? (ownChip ? picker.find((o) => sameEmoji(o.emoji, ownChip)) : undefined) ?? null;
   // Clicking one's own emoji takes it back: only click when that is what is asked for.
   const want = emoji === null ? pressed : picker.find((o) => sameEmoji(o.emoji, emoji));
   if (emoji !== null && !want) {
