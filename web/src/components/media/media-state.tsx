@@ -2,7 +2,7 @@
 // Cancel), "Downloading…" while WhatsApp fetches it, or why it is missing, in words.
 import type { Media } from '../../api/types.ts';
 import { mediaStateWords } from '../../lib/error-words.ts';
-import { useUpload } from './uploads.ts';
+import { UPLOAD_FAILED, useUpload } from './uploads.ts';
 
 export function UploadProgress({ messageId }: { messageId: string }) {
   const upload = useUpload(messageId);
@@ -21,6 +21,8 @@ export function UploadProgress({ messageId }: { messageId: string }) {
 }
 
 export function mediaProblem(media: Media): string | null {
+  // An upload this tab made that the server refused: the reason is already in words.
+  if (media.error?.code === UPLOAD_FAILED) return `Not sent. ${media.error.message}`;
   if (media.state === 'failed' || media.state === 'too_large') return mediaStateWords(media.state, media.error);
   if (media.error && media.state !== 'stored' && media.state !== 'pending') return mediaStateWords(media.state, media.error);
   return null;

@@ -2,6 +2,9 @@
 // the way to cancel, and a local preview of an image until the server's copy replaces it.
 import { useSyncExternalStore } from 'react';
 
+/** The code a failed upload's media carries: its message is already in words. */
+export const UPLOAD_FAILED = 'UPLOAD_FAILED';
+
 export interface Upload {
   progress: number;
   cancel: () => void;
