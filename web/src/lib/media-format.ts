@@ -1,12 +1,12 @@
 // How media is written in words: sizes, durations, the chat list's preview of a media message.
 import type { Media, Message } from '../api/types.ts';
 
-/** 812 B, 14 kB, 3.4 MB (decimal units, as WhatsApp and the limits are written). */
+/** 812 B, 14 kB, 3.4 MB, in the units the limits are given in (1 MB = 1024 kB), so "17 MB" is over "16 MB". */
 export function formatSize(bytes: number | null | undefined): string {
   if (bytes === null || bytes === undefined || !Number.isFinite(bytes) || bytes < 0) return '';
-  if (bytes < 1000) return `${bytes} B`;
-  if (bytes < 1_000_000) return `${Math.round(bytes / 1000)} kB`;
-  const mb = bytes / 1_000_000;
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${Math.round(bytes / 1024)} kB`;
+  const mb = bytes / (1024 * 1024);
   return `${mb < 10 ? mb.toFixed(1) : Math.round(mb)} MB`;
 }
 

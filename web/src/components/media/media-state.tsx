@@ -41,14 +41,14 @@ export function MediaStateOverlay({ media, messageId }: { media: Media; messageI
   }
   if (media.state === 'pending') {
     return (
-      <span data-testid="media-downloading" className="absolute inset-0 flex items-center justify-center">
+      <span data-testid="media-downloading" className="pointer-events-none absolute inset-0 flex items-center justify-center">
         <span className="rounded-full bg-black/60 px-3 py-1 text-xs text-white">Downloading…</span>
       </span>
     );
   }
   if (problem) {
     return (
-      <span data-testid="media-problem" className="absolute inset-0 flex items-center justify-center p-3 text-center">
+      <span data-testid="media-problem" className="pointer-events-none absolute inset-0 flex items-center justify-center p-3 text-center">
         <span className="rounded-md bg-black/65 px-2.5 py-1.5 text-xs leading-4 text-white">{problem}</span>
       </span>
     );

@@ -31,30 +31,30 @@ export function ImageMedia({ messageId, media, caption }: { messageId: string; m
   const canOpen = media.state === 'stored' && media.id > 0;
   return (
     <>
-      <button
-        ref={ref}
-        type="button"
-        data-testid={sticker ? 'media-sticker' : 'media-image'}
-        data-state={media.state}
-        aria-label={canOpen ? `Open ${sticker ? 'sticker' : 'photo'}${caption ? `: ${caption}` : ''}` : `${mediaLabel(media.kind)} (not downloaded)`}
-        disabled={!canOpen}
-        onClick={() => setOpen(true)}
-        style={{ width: box.width, height: box.height }}
-        className={`relative mb-1 block max-w-full overflow-hidden rounded-md ${sticker ? '' : 'bg-stone-200'}`}
-      >
-        {src ? (
-          <img
-            src={src}
-            alt={alt}
-            loading="lazy"
-            decoding="async"
-            width={box.width}
-            height={box.height}
-            className={`size-full ${sticker ? 'object-contain' : 'object-cover'} ${media.state === 'pending' ? 'scale-105 blur-sm' : ''}`}
-          />
-        ) : null}
+      <div data-testid={sticker ? 'media-sticker' : 'media-image'} data-state={media.state} style={{ width: box.width, height: box.height }} className={`relative mb-1 max-w-full overflow-hidden rounded-md ${sticker ? '' : 'bg-stone-200'}`}>
+        <button
+          ref={ref}
+          type="button"
+          data-testid="open-media"
+          aria-label={canOpen ? `Open ${sticker ? 'sticker' : 'photo'}${caption ? `: ${caption}` : ''}` : `${mediaLabel(media.kind)} (not downloaded)`}
+          disabled={!canOpen}
+          onClick={() => setOpen(true)}
+          className="block size-full"
+        >
+          {src ? (
+            <img
+              src={src}
+              alt={alt}
+              loading="lazy"
+              decoding="async"
+              width={box.width}
+              height={box.height}
+              className={`size-full ${sticker ? 'object-contain' : 'object-cover'} ${media.state === 'pending' ? 'scale-105 blur-sm' : ''}`}
+            />
+          ) : null}
+        </button>
         <MediaStateOverlay media={media} messageId={messageId} />
-      </button>
+      </div>
       {open ? (
         <Suspense fallback={null}>
           <Lightbox media={media} alt={alt} onClose={() => setOpen(false)} returnFocus={ref} />
