@@ -2,14 +2,16 @@
 // that keep a refused file in the browser, upload progress and cancel, the pending bubble replaced
 // by the server's message or marked failed with the reason. XMLHttpRequest is a test double here
 // (jsdom has no server to upload to); the multipart body it is given is checked.
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { act, fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { Conversation } from '../src/components/conversation.tsx';
 import { setCsrfToken } from '../src/api/http.ts';
 import { keys } from '../src/api/keys.ts';
 import { fileProblem } from '../src/lib/file-checks.ts';
 import { fakeFetch, renderWith } from './helpers.tsx';
-import { media, rawMessage } from './media-fixtures.ts';
+import { media, rawMessage, loadMediaChunks } from './media-fixtures.ts';
+
+beforeAll(loadMediaChunks);
 
 class FakeXhr {
   static sent: FakeXhr[] = [];

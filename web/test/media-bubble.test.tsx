@@ -1,6 +1,6 @@
 // Issue 15 in the bubble: every kind of media, its states, reactions, link previews, edits and
 // system notices, and the chat list's line for media messages.
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { act, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import { MessageBubble } from '../src/components/message-bubble.tsx';
 import { toMessage } from '../src/api/normalise.ts';
@@ -9,7 +9,9 @@ import { previewOf } from '../src/events/apply.ts';
 import { errorWords } from '../src/lib/error-words.ts';
 import { formatSize } from '../src/lib/media-format.ts';
 import { fakeFetch, renderWith } from './helpers.tsx';
-import { msg, SENT, withMedia } from './media-fixtures.ts';
+import { msg, SENT, withMedia, loadMediaChunks } from './media-fixtures.ts';
+
+beforeAll(loadMediaChunks);
 
 afterEach(() => {
   vi.unstubAllGlobals();

@@ -1,8 +1,10 @@
 // The message composer: Enter sends, Shift+Enter makes a new line. Grows with its text. With
 // `attach`, files come by the attach button or a pasted image and wait in a panel (preview, caption)
 // until Send; a file the server would refuse is turned away here, with the reason.
-import { useEffect, useLayoutEffect, useRef, useState, type ClipboardEvent, type KeyboardEvent } from 'react';
-import { AttachButton, AttachPanel } from './media/attach.tsx';
+import { lazy, Suspense, useEffect, useLayoutEffect, useRef, useState, type ClipboardEvent, type KeyboardEvent } from 'react';
+import { AttachButton } from './media/attach.tsx';
+
+const AttachPanel = lazy(() => import('./media/attach-panel.tsx'));
 
 export interface Attaching {
   /** The file waiting in the panel, or null. */
@@ -66,7 +68,9 @@ export function Composer({
 
   if (attach?.file) {
     return (
-      <AttachPanel file={attach.file} onCancel={attach.cancel} onSend={attach.send} />
+      <Suspense fallback={<div className="h-28 border-t border-stone-200 bg-stone-50" />}>
+        <AttachPanel file={attach.file} onCancel={attach.cancel} onSend={attach.send} />
+      </Suspense>
     );
   }
 

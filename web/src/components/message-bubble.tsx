@@ -1,16 +1,19 @@
 // One message: bubble side by direction, author in groups, the file (components/media), quote,
 // link preview, WhatsApp's formatting and links, time, "Edited", ticks, and reactions under it.
 // System notices are not bubbles: they sit centred, as WhatsApp shows them.
-import { memo } from 'react';
+import { lazy, memo, Suspense } from 'react';
 import type { Message } from '../api/types.ts';
 import { mediaLabel } from '../lib/media-format.ts';
 import { timeOfDay } from '../lib/dates.ts';
 import { EditedTag, LinkPreviewCard, SystemNotice } from './media/extras.tsx';
-import { cardReplacesBody, MessageMedia } from './media/message-media.tsx';
+import { cardReplacesBody, MediaPlaceholder, MediaSlot } from './media/placeholder.tsx';
 import { ReactionChips, ReactionPicker, useReactions } from './media/reactions.tsx';
 import { RichText } from './rich-text.tsx';
 import { Ticks } from './ticks.tsx';
 import { cx } from './ui.tsx';
+
+// Photos, players and cards load with the first media message, not with the first screen.
+const MessageMedia = lazy(() => import('./media/message-media.tsx'));
 
 export const MessageBubble = memo(function MessageBubble({ message, quoted, showAuthor, marked }: { message: Message; quoted?: Message | null; showAuthor?: boolean; marked?: boolean }) {
   if (message.kind === 'system') return <SystemNotice message={message} />;
@@ -49,7 +52,13 @@ function Bubble({ message, quoted, showAuthor, marked }: { message: Message; quo
               )}
             </div>
           ) : null}
-          {message.recalled ? null : <MessageMedia message={message} />}
+          {message.recalled ? null : message.media ? (
+            <Suspense fallback={<MediaSlot media={message.media} />}>
+              <MessageMedia message={message} media={message.media} />
+            </Suspense>
+          ) : message.mediaKind ? (
+            <MediaPlaceholder kind={message.mediaKind} />
+          ) : null}
           {message.linkPreview && !message.recalled ? <LinkPreviewCard preview={message.linkPreview} /> : null}
           {message.recalled ? (
             <span className="italic text-stone-500">This message was deleted</span>

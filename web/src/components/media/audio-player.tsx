@@ -1,4 +1,4 @@
-// Voice notes and audio (a lazy chunk): play/pause, where it is of how long, a slider to scrub (the
+// Voice notes and audio (in the media chunk): play/pause, where it is of how long, a slider to scrub (the
 // arrow keys move it), and 1× / 1.5× / 2× for voice notes. The bytes load on the first play.
 import { useEffect, useRef, useState } from 'react';
 import type { Media } from '../../api/types.ts';
