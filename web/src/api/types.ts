@@ -1,4 +1,5 @@
 // The shapes of DESIGN.md "API shapes". Field names live here and in the per-resource modules only.
+import type { ExtractedReaction, LinkPreview } from '../../../slice/wa/types.ts';
 
 export type Role = 'user' | 'admin' | string;
 
@@ -96,18 +97,9 @@ export interface Media {
   details: Record<string, unknown> | null;
 }
 
-export interface Reaction {
-  emoji: string;
-  count: number | null;
-  mine: boolean;
-}
-
-export interface LinkPreview {
-  title: string | null;
-  description: string | null;
-  host: string | null;
-  url: string | null;
-}
+// The same shapes the slice reads from WhatsApp's page and answers unchanged (api.md).
+export type Reaction = ExtractedReaction;
+export type { LinkPreview };
 
 export interface MessageEdit {
   body: string;
