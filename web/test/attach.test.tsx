@@ -183,4 +183,56 @@ describe('attaching a file', () => {
     expect(screen.queryByTestId('drop-zone')).toBeNull();
     expect(screen.getByTestId('attach-file-card').textContent).toContain('price list.xlsx');
   });
+
+  it('records a voice note (a test double for the microphone and MediaRecorder) and sends it as voice', async () => {
+    const tracks = [{ stopped: false, stop() { this.stopped = true; } }];
+    vi.stubGlobal('navigator', { ...navigator, mediaDevices: { getUserMedia: vi.fn(async () => ({ getTracks: () => tracks })) } });
+    class FakeRecorder {
+      static isTypeSupported = (t: string) => t === 'audio/ogg;codecs=opus';
+      state = 'inactive';
+      ondataavailable: ((e: { data: Blob }) => void) | null = null;
+      onstop: (() => void) | null = null;
+      constructor(_s: unknown, public opts: { mimeType: string }) {}
+      start() {
+        this.state = 'recording';
+      }
+      stop() {
+        this.state = 'inactive';
+        this.ondataavailable?.({ data: new Blob(['OggS voice'], { type: 'audio/ogg' }) });
+        this.onstop?.();
+      }
+    }
+    vi.stubGlobal('MediaRecorder', FakeRecorder);
+    await open();
+    fireEvent.click(screen.getByTestId('record-voice'));
+    await screen.findByTestId('recording');
+    expect(screen.getByTestId('recording-time').textContent).toBe('0:00');
+    fireEvent.click(screen.getByTestId('recording-send'));
+    expect(tracks[0]!.stopped).toBe(true);
+    expect(FakeXhr.sent).toHaveLength(1);
+    const body = FakeXhr.sent[0]!.body!;
+    expect(body.get('voice')).toBe('true');
+    const sent = body.get('file') as File;
+    expect(sent.type).toBe('audio/ogg');
+    expect(sent.name).toMatch(/^voice-.*\.ogg$/);
+    expect(await sent.text()).toBe('OggS voice');
+    await waitFor(() => expect(screen.getAllByTestId('message').at(-1)!.getAttribute('data-kind')).toBe('voice'));
+    const pending = screen.getAllByTestId('message').at(-1)!;
+    expect(within(pending).getByTestId('media-voice')).toBeTruthy();
+    // Typing hides the recorder; a browser that cannot record Ogg never shows it.
+    fireEvent.change(screen.getByTestId('composer'), { target: { value: 'hi' } });
+    expect(screen.queryByTestId('record-voice')).toBeNull();
+    FakeRecorder.isTypeSupported = ((_t: string) => false) as typeof FakeRecorder.isTypeSupported;
+    fireEvent.change(screen.getByTestId('composer'), { target: { value: '' } });
+    expect(screen.queryByTestId('record-voice')).toBeNull();
+  });
+
+  it('says so when the microphone is not allowed', async () => {
+    vi.stubGlobal('navigator', { ...navigator, mediaDevices: { getUserMedia: vi.fn(async () => Promise.reject(new DOMException('denied', 'NotAllowedError'))) } });
+    vi.stubGlobal('MediaRecorder', class { static isTypeSupported = () => true; });
+    await open();
+    fireEvent.click(screen.getByTestId('record-voice'));
+    expect((await screen.findByTestId('record-error')).textContent).toMatch(/may not use the microphone/);
+    expect(FakeXhr.sent).toHaveLength(0);
+  });
 });

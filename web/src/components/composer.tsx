@@ -3,6 +3,7 @@
 // until Send; a file the server would refuse is turned away here, with the reason.
 import { lazy, Suspense, useEffect, useLayoutEffect, useRef, useState, type ClipboardEvent, type KeyboardEvent } from 'react';
 import { AttachButton } from './media/attach.tsx';
+import { VoiceRecorder } from './media/voice-recorder.tsx';
 
 const AttachPanel = lazy(() => import('./media/attach-panel.tsx'));
 
@@ -14,6 +15,8 @@ export interface Attaching {
   offer: (file: File) => void;
   cancel: () => void;
   send: (caption: string) => void;
+  /** A voice note recorded here (audio/ogg), sent as a voice message. */
+  sendVoice?: (file: File, durationMs: number) => void;
 }
 
 export function Composer({
@@ -102,6 +105,7 @@ export function Composer({
           onPaste={onPaste}
           className="max-h-40 min-h-9 flex-1 resize-none rounded-lg border border-stone-200 bg-white px-3 py-2 text-sm leading-5 outline-none focus:border-brand-500"
         />
+        {attach?.sendVoice && !text.trim() ? <VoiceRecorder onRecorded={attach.sendVoice} disabled={disabled} /> : null}
         <button
           type="submit"
           aria-label="Send"

@@ -31,22 +31,20 @@ export function useAttaching(chatId: string, onPending: () => void): Attaching &
     setProblem(null);
   }, []);
 
-  const send = useCallback(
-    (caption: string) => {
-      if (!file) return;
-      setFile(null);
+  const upload = useCallback(
+    (f: File, caption: string, voice: { durationMs: number } | null) => {
       setError(null);
       const pendingId = `pending:file:${++uploadSeq}`;
-      const kind = kindOfFile(file);
-      const media: Media = { id: 0, kind, mimeType: file.type || null, size: file.size, fileName: file.name, width: null, height: null, durationMs: null, state: 'stored', hasThumb: false, error: null, details: null };
+      const kind = kindOfFile(f, voice !== null);
+      const media: Media = { id: 0, kind, mimeType: f.type || null, size: f.size, fileName: f.name, width: null, height: null, durationMs: voice?.durationMs ?? null, state: 'stored', hasThumb: false, error: null, details: null };
       const pending: Message = { id: pendingId, chatId, direction: 'out', author: null, body: caption, sentAt: new Date().toISOString(), ack: 0, mediaKind: kind, quotedId: null, kind: 'media', media, reactions: [], linkPreview: null, editedAt: null };
       const setMessages = (fn: (d: Pages<Message> | undefined) => Pages<Message> | undefined) => qc.setQueryData<Pages<Message>>(keys.messages(chatId), fn);
       showPending(qc, pending);
       onPending();
       const ctrl = new AbortController();
-      const localUrl = kind === 'image' && typeof URL.createObjectURL === 'function' ? URL.createObjectURL(file) : null;
+      const localUrl = kind === 'image' && typeof URL.createObjectURL === 'function' ? URL.createObjectURL(f) : null;
       startUpload(pendingId, { progress: 0, cancel: () => ctrl.abort(), localUrl });
-      sendFile(chatId, file, file.name, caption, { signal: ctrl.signal, onProgress: (p) => setUploadProgress(pendingId, p) })
+      sendFile(chatId, f, f.name, caption, { voice: voice !== null, signal: ctrl.signal, onProgress: (p) => setUploadProgress(pendingId, p) })
         .then((msg) => setMessages((d) => addMessage(d, msg, pendingId)))
         .catch((err: unknown) => {
           if ((err as Error)?.name === 'AbortError') {
@@ -58,8 +56,26 @@ export function useAttaching(chatId: string, onPending: () => void): Attaching &
         })
         .finally(() => endUpload(pendingId));
     },
-    [file, chatId, qc, onPending],
+    [chatId, qc, onPending],
   );
 
-  return { file, problem, offer, cancel, send, error };
+  const send = useCallback(
+    (caption: string) => {
+      if (!file) return;
+      setFile(null);
+      upload(file, caption, null);
+    },
+    [file, upload],
+  );
+  /** A recorded voice note goes at once, as WhatsApp sends them (no panel, no caption). */
+  const sendVoice = useCallback(
+    (f: File, durationMs: number) => {
+      const why = fileProblem(f, true);
+      setProblem(why);
+      if (!why) upload(f, '', { durationMs });
+    },
+    [upload],
+  );
+
+  return { file, problem, offer, cancel, send, sendVoice, error };
 }
