@@ -122,7 +122,7 @@ export function Conversation({
       className="relative flex min-h-0 min-w-0 flex-1 flex-col bg-chat-bg"
     >
       {dragging ? (
-        <div data-testid="drop-zone" className="pointer-events-none absolute inset-2 z-40 flex items-center justify-center rounded-lg border-2 border-dashed border-brand-500 bg-white/80 text-sm font-medium text-brand-800">
+        <div data-testid="drop-zone" className="pointer-events-none absolute inset-2 z-40 flex items-center justify-center rounded-lg border-2 border-dashed border-brand-500 bg-white/80 text-sm font-medium text-brand-700">
           Drop the file to send it
         </div>
       ) : null}

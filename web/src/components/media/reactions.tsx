@@ -26,7 +26,7 @@ export function ReactionChips({ message, send }: { message: Message; send: (emoj
             aria-pressed={r.mine}
             aria-label={`${r.emoji} ${r.count ?? 1}${r.mine ? ', yours: take it back' : `: react with ${r.emoji}`}`}
             onClick={() => send(r.mine ? null : r.emoji)}
-            className={cx('rounded-full border px-1.5 py-px text-xs shadow-sm', r.mine ? 'border-brand-500 bg-brand-50 text-brand-800' : 'border-stone-200 bg-white text-stone-700')}
+            className={cx('rounded-full border px-1.5 py-px text-xs shadow-sm', r.mine ? 'border-brand-500 bg-brand-50 text-brand-700' : 'border-stone-200 bg-white text-stone-700')}
           >
             {r.emoji}
             {r.count !== null && r.count > 1 ? <span className="ml-0.5">{r.count}</span> : null}
