@@ -68,16 +68,38 @@ export interface RequestOptions {
   signal?: AbortSignal;
 }
 
-export async function api<T>(path: string, opts: RequestOptions = {}): Promise<T> {
-  const method = opts.method ?? 'GET';
-  const headers: Record<string, string> = { accept: 'application/json' };
-  if (opts.body !== undefined) headers['content-type'] = 'application/json';
+/** The headers that prove who we are: the CSRF token on SaaS writes, the slice token self-hosted. */
+export function authHeaders(method: string): Record<string, string> {
+  const headers: Record<string, string> = {};
   if (SAAS) {
     if (method !== 'GET' && csrfToken) headers['x-csrf-token'] = csrfToken;
   } else {
     const token = getSliceToken();
     if (token) headers.authorization = `Bearer ${token}`;
   }
+  return headers;
+}
+
+export const NETWORK_ERROR_BODY: ApiErrorBody = { kind: 'Unavailable', code: 'NETWORK', message: 'Cannot reach the server. Check your connection.' };
+
+/** A failed answer's text (the API's `{error}` or anything else) → the ApiError, telling the listeners on 401. */
+export function failure(status: number, text: string): ApiError {
+  let data: unknown = undefined;
+  try {
+    data = text ? JSON.parse(text) : undefined;
+  } catch {
+    data = undefined;
+  }
+  const body = (data as { error?: ApiErrorBody } | undefined)?.error;
+  const error = new ApiError(status, body ?? { kind: 'Internal', code: `HTTP_${status}`, message: `Request failed (${status})` });
+  if (status === 401) for (const fn of unauthenticatedListeners) fn();
+  return error;
+}
+
+export async function api<T>(path: string, opts: RequestOptions = {}): Promise<T> {
+  const method = opts.method ?? 'GET';
+  const headers: Record<string, string> = { accept: 'application/json', ...authHeaders(method) };
+  if (opts.body !== undefined) headers['content-type'] = 'application/json';
   let res: Response;
   try {
     res = await fetch(withQuery(path, opts.query), {
@@ -89,10 +111,11 @@ export async function api<T>(path: string, opts: RequestOptions = {}): Promise<T
     });
   } catch (err) {
     if ((err as Error).name === 'AbortError') throw err;
-    throw new ApiError(0, { kind: 'Unavailable', code: 'NETWORK', message: 'Cannot reach the server. Check your connection.' });
+    throw new ApiError(0, NETWORK_ERROR_BODY);
   }
   if (res.status === 204) return undefined as T;
   const text = await res.text();
+  if (!res.ok) throw failure(res.status, text);
   let data: unknown = undefined;
   if (text) {
     try {
@@ -100,12 +123,6 @@ export async function api<T>(path: string, opts: RequestOptions = {}): Promise<T
     } catch {
       data = undefined;
     }
-  }
-  if (!res.ok) {
-    const body = (data as { error?: ApiErrorBody } | undefined)?.error;
-    const error = new ApiError(res.status, body ?? { kind: 'Internal', code: `HTTP_${res.status}`, message: `Request failed (${res.status})` });
-    if (res.status === 401) for (const fn of unauthenticatedListeners) fn();
-    throw error;
   }
   return data as T;
 }

@@ -1,6 +1,6 @@
 // The slice sends numeric ids; the app keys everything (routes, caches) by string ids. Every chat,
 // message, contact and note entering the app — fetched or from an event — passes through here.
-import type { Chat, Contact, Message, Note } from './types.ts';
+import type { Chat, Contact, Media, Message, MessageKind, Note } from './types.ts';
 
 type Raw = Record<string, unknown>;
 const str = (v: unknown): string => String(v);
@@ -11,9 +11,47 @@ export function toChat(raw: unknown): Chat {
   return { ...(r as unknown as Chat), id: str(r.id), contactId: strOrNull(r.contactId), labels: (r.labels as Chat['labels']) ?? [], unreadCount: Number(r.unreadCount ?? 0), stageId: (r.stageId as number | null) ?? null };
 }
 
+const numOrNull = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+
+function toMedia(raw: unknown): Media | null {
+  if (!raw || typeof raw !== 'object') return null;
+  const r = raw as Raw;
+  const error = r.error && typeof r.error === 'object' ? (r.error as Media['error']) : null;
+  return {
+    id: Number(r.id ?? 0),
+    kind: (r.kind as Media['kind']) ?? 'document',
+    mimeType: strOrNull(r.mimeType),
+    size: numOrNull(r.size),
+    fileName: strOrNull(r.fileName),
+    width: numOrNull(r.width),
+    height: numOrNull(r.height),
+    durationMs: numOrNull(r.durationMs),
+    state: (r.state as Media['state']) ?? 'stored',
+    hasThumb: r.hasThumb === true,
+    error,
+    details: r.details && typeof r.details === 'object' ? (r.details as Record<string, unknown>) : null,
+  };
+}
+
+/** Servers from before issue 15 send no kind, media, reactions, preview or editedAt: the defaults say "none". */
 export function toMessage(raw: unknown): Message {
   const r = raw as Raw;
-  return { ...(r as unknown as Message), id: str(r.id), chatId: str(r.chatId), quotedId: strOrNull(r.quotedId) };
+  const media = toMedia(r.media);
+  const mediaKind = strOrNull(r.mediaKind) ?? media?.kind ?? null;
+  const kind: MessageKind = r.kind === 'text' || r.kind === 'media' || r.kind === 'system' ? r.kind : mediaKind ? 'media' : 'text';
+  return {
+    ...(r as unknown as Message),
+    id: str(r.id),
+    chatId: str(r.chatId),
+    quotedId: strOrNull(r.quotedId),
+    body: typeof r.body === 'string' ? r.body : '',
+    mediaKind,
+    kind,
+    media,
+    reactions: Array.isArray(r.reactions) ? (r.reactions as Message['reactions']) : [],
+    linkPreview: r.linkPreview && typeof r.linkPreview === 'object' ? (r.linkPreview as Message['linkPreview']) : null,
+    editedAt: strOrNull(r.editedAt),
+  };
 }
 
 export function toContact(raw: unknown): Contact {

@@ -1,4 +1,5 @@
 // The shapes of DESIGN.md "API shapes". Field names live here and in the per-resource modules only.
+import type { ExtractedReaction, LinkPreview } from '../../../slice/wa/types.ts';
 
 export type Role = 'user' | 'admin' | string;
 
@@ -73,6 +74,38 @@ export interface Chat {
 /** -1 failed, 0 pending, 1 sent, 2 delivered, 3 read, 4 played. */
 export type Ack = -1 | 0 | 1 | 2 | 3 | 4;
 
+export type MessageKind = 'text' | 'media' | 'system';
+export type MediaKind = 'image' | 'video' | 'audio' | 'voice' | 'document' | 'sticker' | 'location' | 'contact';
+export type MediaState = 'pending' | 'stored' | 'failed' | 'too_large';
+
+export interface Media {
+  /** The media row: GET /api/media/:id. 0 for a file still being uploaded from this tab. */
+  id: number;
+  kind: MediaKind;
+  mimeType: string | null;
+  size: number | null;
+  fileName: string | null;
+  width: number | null;
+  height: number | null;
+  durationMs: number | null;
+  state: MediaState;
+  /** GET /api/media/:id?thumb=1 answers an image. */
+  hasThumb: boolean;
+  /** Why the file is not here (failed, too large, quota full), or why an upload failed. */
+  error: { code: string; message: string } | null;
+  /** location {latitude, longitude, name, address}; contact {name, phones}. */
+  details: Record<string, unknown> | null;
+}
+
+// The same shapes the slice reads from WhatsApp's page and answers unchanged (api.md).
+export type Reaction = ExtractedReaction;
+export type { LinkPreview };
+
+export interface MessageEdit {
+  body: string;
+  replacedAt: string;
+}
+
 export interface Message {
   id: string;
   chatId: string;
@@ -88,6 +121,13 @@ export interface Message {
   recalled?: boolean;
   /** In search results: the name the message's chat shows. */
   chatName?: string;
+  /** Always set by normalise.ts (older servers: from mediaKind). */
+  kind?: MessageKind;
+  media?: Media | null;
+  reactions?: Reaction[];
+  /** Kept apart from the body: WhatsApp's preview card of the first link. */
+  linkPreview?: LinkPreview | null;
+  editedAt?: string | null;
 }
 
 export interface Contact {

@@ -1,25 +1,22 @@
-// The open conversation: messages grouped by day, older pages loaded when scrolled to the top (the
-// view keeps its place), new messages followed when at the bottom, and the composer with the
-// message shown at once as pending.
-import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
+// The open conversation: the virtualised message list (message-list.tsx), the composer with the
+// message shown at once as pending, and files attached by button, paste or drag and drop.
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type DragEvent } from 'react';
 import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
 import { keys } from '../api/keys.ts';
 import { listMessages, sendMessage } from '../api/messages.ts';
 import { markRead } from '../api/chats.ts';
 import type { Chat, Message } from '../api/types.ts';
 import { addMessage, chronological, updateMessage, type Pages } from '../events/cache.ts';
-import { previewOf } from '../events/apply.ts';
+import { showPending } from '../events/pending.ts';
 import { setOpenChat } from '../events/event-stream.tsx';
-import { groupByDay } from '../lib/dates.ts';
 import { displayName, formatPhone, otherName } from '../lib/phone.ts';
 import { ChatActionsMenu } from './chat-actions.tsx';
 import { Composer } from './composer.tsx';
-import { MessageBubble } from './message-bubble.tsx';
-import { Avatar, EmptyState, ErrorLine, ErrorState, LoadingState, Spinner } from './ui.tsx';
+import { useAttaching } from './media/use-attaching.ts';
+import { MessageList } from './message-list.tsx';
+import { Avatar, EmptyState, ErrorLine, ErrorState, LoadingState } from './ui.tsx';
 
 let pendingSeq = 0;
-/** How many older pages a jump to a search result may load before it gives up. */
-const JUMP_PAGES = 20;
 
 export function Conversation({
   chat,
@@ -66,10 +63,7 @@ export function Conversation({
     mutationFn: ({ body }: { body: string; pendingId: string }) => sendMessage(chatId, body),
     onMutate: ({ body, pendingId }) => {
       const pending: Message = { id: pendingId, chatId, direction: 'out', author: null, body, sentAt: new Date().toISOString(), ack: 0, mediaKind: null, quotedId: null };
-      qc.setQueryData<Pages<Message>>(keys.messages(chatId), (data) => addMessage(data ?? { pages: [{ items: [], nextCursor: null }], pageParams: [null] }, pending));
-      qc.setQueriesData<Pages<Chat>>({ queryKey: keys.chatsAll }, (data) =>
-        data ? { ...data, pages: data.pages.map((p) => ({ ...p, items: p.items.map((c) => (c.id === chatId ? { ...c, preview: previewOf(pending) } : c)) })) } : data,
-      );
+      showPending(qc, pending);
       stickToBottom.current = true;
     },
     onSuccess: (msg, { pendingId }) => {
@@ -82,73 +76,56 @@ export function Conversation({
   const onSend = useCallback((body: string) => send.mutate({ body, pendingId: `pending:${++pendingSeq}` }), [send]);
 
   const list = useMemo(() => chronological(messages.data), [messages.data]);
-  const byId = useMemo(() => new Map(list.map((m) => [m.id, m])), [list]);
-  const groups = useMemo(() => groupByDay(list), [list]);
-
-  // Scroll keeping: at the bottom on open and when new messages come while at the bottom; in place
-  // when older pages are prepended.
-  const scrollRef = useRef<HTMLDivElement>(null);
   const stickToBottom = useRef(true);
-  const prepend = useRef<{ height: number; top: number } | null>(null);
   const pageCount = messages.data?.pages.length ?? 0;
-
   useLayoutEffect(() => {
     stickToBottom.current = true;
   }, [chatId]);
 
-  useLayoutEffect(() => {
-    const el = scrollRef.current;
-    if (!el) return;
-    if (prepend.current) {
-      el.scrollTop = el.scrollHeight - prepend.current.height + prepend.current.top;
-      prepend.current = null;
-    } else if (stickToBottom.current) {
-      el.scrollTop = el.scrollHeight;
-    }
-  }, [list, pageCount]);
-
-  // Panels opening or the composer growing change the height: stay at the bottom if we were.
-  useEffect(() => {
-    const el = scrollRef.current;
-    if (!el || typeof ResizeObserver === 'undefined') return;
-    const ro = new ResizeObserver(() => {
-      if (stickToBottom.current) el.scrollTop = el.scrollHeight;
-    });
-    ro.observe(el);
-    return () => ro.disconnect();
-  }, []);
-
-  const { hasNextPage, isFetchingNextPage, fetchNextPage } = messages;
-
-  // A search result: load older pages until the message is there (at most JUMP_PAGES), then bring
-  // it into view and mark it for a moment.
-  const [jumped, setJumped] = useState<string | null>(null);
-  useEffect(() => {
-    if (!jumpTo || jumped === jumpTo || messages.isPending) return;
-    if (!byId.has(jumpTo)) {
-      if (hasNextPage && !isFetchingNextPage && pageCount < JUMP_PAGES) void fetchNextPage();
-      return;
-    }
-    stickToBottom.current = false;
-    const el = [...(scrollRef.current?.querySelectorAll<HTMLElement>('[data-message-id]') ?? [])].find((e) => e.dataset.messageId === jumpTo);
-    el?.scrollIntoView?.({ block: 'center' });
-    el?.setAttribute('data-jumped', 'true');
-    setJumped(jumpTo);
-    const t = setTimeout(() => el?.removeAttribute('data-jumped'), 2_500);
-    return () => clearTimeout(t);
-  }, [jumpTo, jumped, byId, hasNextPage, isFetchingNextPage, pageCount, fetchNextPage, messages.isPending]);
-  const onScroll = () => {
-    const el = scrollRef.current;
-    if (!el) return;
-    stickToBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < 80;
-    if (el.scrollTop < 120 && hasNextPage && !isFetchingNextPage) {
-      prepend.current = { height: el.scrollHeight, top: el.scrollTop };
-      void fetchNextPage();
-    }
+  const attaching = useAttaching(
+    chatId,
+    useCallback(() => {
+      stickToBottom.current = true;
+    }, []),
+  );
+  const [dragging, setDragging] = useState(false);
+  const hasFiles = (e: DragEvent) => [...(e.dataTransfer?.types ?? [])].includes('Files');
+  const onDragOver = (e: DragEvent) => {
+    if (!hasFiles(e)) return;
+    e.preventDefault();
+    setDragging(true);
+  };
+  const onDrop = (e: DragEvent) => {
+    setDragging(false);
+    const file = e.dataTransfer?.files?.[0];
+    if (!file) return;
+    e.preventDefault();
+    attaching.offer(file);
   };
 
+  const { hasNextPage, isFetchingNextPage, fetchNextPage } = messages;
+  const placeholder = messages.isPending ? (
+    <LoadingState label="Loading messages…" />
+  ) : messages.isError ? (
+    <ErrorState title="Could not load messages" error={messages.error} onRetry={() => void messages.refetch()} />
+  ) : list.length === 0 ? (
+    <EmptyState title="No messages yet">Say hello below.</EmptyState>
+  ) : null;
+
   return (
-    <section data-testid="conversation" aria-label={`Conversation with ${chat.name}`} className="flex min-h-0 min-w-0 flex-1 flex-col bg-chat-bg">
+    <section
+      data-testid="conversation"
+      aria-label={`Conversation with ${chat.name}`}
+      onDragOver={onDragOver}
+      onDragLeave={(e) => e.currentTarget === e.target && setDragging(false)}
+      onDrop={onDrop}
+      className="relative flex min-h-0 min-w-0 flex-1 flex-col bg-chat-bg"
+    >
+      {dragging ? (
+        <div data-testid="drop-zone" className="pointer-events-none absolute inset-2 z-40 flex items-center justify-center rounded-lg border-2 border-dashed border-brand-500 bg-white/80 text-sm font-medium text-brand-700">
+          Drop the file to send it
+        </div>
+      ) : null}
       <header className="flex h-14 shrink-0 items-center gap-3 border-b border-stone-200 bg-stone-50 px-3">
         <button type="button" aria-label="Back to chats" onClick={onBack} className="rounded p-1 text-stone-600 hover:bg-stone-200 md:hidden">
           <svg viewBox="0 0 20 20" className="size-5" fill="none" stroke="currentColor" strokeWidth="1.8" aria-hidden>
@@ -177,37 +154,20 @@ export function Conversation({
         </button>
         <ChatActionsMenu chat={chat} />
       </header>
-      <div ref={scrollRef} onScroll={onScroll} data-testid="message-list" role="log" aria-label="Messages" tabIndex={0} className="scrollbar-thin min-h-0 flex-1 overflow-y-auto py-2">
-        {messages.isPending ? (
-          <LoadingState label="Loading messages…" />
-        ) : messages.isError ? (
-          <ErrorState title="Could not load messages" error={messages.error} onRetry={() => void messages.refetch()} />
-        ) : list.length === 0 ? (
-          <EmptyState title="No messages yet">Say hello below.</EmptyState>
-        ) : (
-          <>
-            {isFetchingNextPage ? (
-              <div className="flex justify-center py-2">
-                <Spinner />
-              </div>
-            ) : !hasNextPage ? (
-              <p className="py-2 text-center text-xs text-stone-500">Start of the conversation</p>
-            ) : null}
-            {groups.map((g) => (
-              <div key={g.day} data-testid="day-group" data-day={g.day}>
-                <div className="sticky top-0 z-10 flex justify-center py-1.5">
-                  <span className="rounded-md bg-white/95 px-2.5 py-1 text-xs text-stone-600 shadow-sm">{g.label}</span>
-                </div>
-                {g.messages.map((m) => (
-                  <MessageBubble key={m.id} message={m} quoted={m.quotedId ? byId.get(m.quotedId) : null} showAuthor={chat.isGroup === true} />
-                ))}
-              </div>
-            ))}
-          </>
-        )}
-      </div>
-      <ErrorLine error={send.error} prefix="Not sent." testId="send-error" className="bg-red-50 px-4 py-1 text-xs" />
-      <Composer onSend={onSend} autoFocus={focusComposer} />
+      <MessageList
+        messages={list}
+        isGroup={chat.isGroup === true}
+        pageCount={pageCount}
+        hasNextPage={hasNextPage}
+        isFetchingNextPage={isFetchingNextPage}
+        fetchNextPage={fetchNextPage}
+        ready={!messages.isPending}
+        jumpTo={jumpTo}
+        stick={stickToBottom}
+        placeholder={placeholder}
+      />
+      <ErrorLine error={send.error ?? attaching.error} prefix="Not sent." testId="send-error" className="bg-red-50 px-4 py-1 text-xs" />
+      <Composer onSend={onSend} autoFocus={focusComposer} attach={attaching} />
     </section>
   );
 }

@@ -5,6 +5,7 @@ import { keys } from '../api/keys.ts';
 import type { ChatFilters } from '../api/chats.ts';
 import type { Chat, Contact, Me, Message, WaStatus } from '../api/types.ts';
 import { toChat, toContact, toMessage } from '../api/normalise.ts';
+import { mediaLabel, previewOf } from '../lib/media-format.ts';
 import { addMessage, chatMatches, findChat, updateMessage, upsertChat, type Pages } from './cache.ts';
 
 export interface ServerEvent {
@@ -115,21 +116,5 @@ export function findCachedChat(qc: QueryClient, chatId: string): Chat | undefine
   return qc.getQueryData<Chat>(keys.chat(chatId));
 }
 
-export function previewOf(msg: Pick<Message, 'body' | 'mediaKind'>): string {
-  if (msg.body) return msg.body;
-  return msg.mediaKind ? mediaLabel(msg.mediaKind) : '';
-}
-
-export function mediaLabel(kind: string): string {
-  const names: Record<string, string> = {
-    image: 'Photo',
-    video: 'Video',
-    audio: 'Audio',
-    voice: 'Voice message',
-    document: 'Document',
-    sticker: 'Sticker',
-    location: 'Location',
-    contact: 'Contact card',
-  };
-  return names[kind] ?? 'Attachment';
-}
+// Kept here too: the conversation and older code import the preview and labels from the reducer.
+export { mediaLabel, previewOf };

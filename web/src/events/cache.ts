@@ -107,3 +107,9 @@ export function chronological(data: Pages<Message> | undefined): Message[] {
   for (const p of data?.pages ?? []) out.push(...p.items);
   return out.reverse();
 }
+
+/** Takes a message out (a cancelled upload's pending copy). */
+export function removeMessage(data: Pages<Message> | undefined, id: string): Pages<Message> | undefined {
+  if (!data || !data.pages.some((p) => p.items.some((m) => m.id === id))) return data;
+  return { ...data, pages: data.pages.map((p) => ({ ...p, items: p.items.filter((m) => m.id !== id) })) };
+}

@@ -49,7 +49,22 @@ const BY_CODE: Record<string, ErrorWords> = {
   RESOURCE_EXHAUSTED: { text: 'Queunir has no room for this right now. Try again later.' },
   INTERNAL: { text: 'Something went wrong on our side. Try again; if it keeps happening, tell us.' },
   UNAVAILABLE: { text: 'Queunir is busy or restarting. Try again in a moment.' },
+  MEDIA_TOO_LARGE: { text: 'That file is too big: photos and videos up to 16 MB, documents up to 100 MB.' },
+  MEDIA_QUOTA_EXCEEDED: { text: 'Your media storage is full, so this file was not sent. Old media must go before new can come.' },
+  MEDIA_TYPE_REFUSED: { text: "This kind of file can't be sent." },
+  MEDIA_NOT_STORED: { text: 'Only the preview of this file is here: WhatsApp has not downloaded it yet.' },
+  MEDIA_DOWNLOAD_FAILED: { text: 'This file could not be downloaded from WhatsApp. Open it on the phone.' },
+  WA_MESSAGE_NOT_SHOWN: { text: 'WhatsApp did not show this message as sent. Check the phone before trying again.' },
 };
+
+/** Why a received file is not here, in words: its state and the server's reason code. */
+export function mediaStateWords(state: string, error: { code: string; message: string } | null | undefined): string {
+  const code = error?.code?.toUpperCase();
+  if (code === 'MEDIA_QUOTA_EXCEEDED') return 'Not downloaded: your media storage is full.';
+  if (state === 'too_large' || code === 'MEDIA_TOO_LARGE') return 'Not downloaded: this file is larger than your workspace accepts.';
+  if (code && BY_CODE[code]) return BY_CODE[code]!.text;
+  return 'This file could not be downloaded. Open it on the phone.';
+}
 
 /** The kind's sentence, for codes this page does not know yet (the server only adds codes). */
 const BY_KIND: Record<string, string> = {

@@ -85,7 +85,7 @@ export function BillingScreen() {
       <div className="mx-auto max-w-2xl space-y-4 px-4 py-6">
         <h1 className="text-lg font-semibold">Billing</h1>
         {checkoutResult === 'success' ? (
-          <p role="status" data-testid="billing-notice" className="rounded-lg border border-brand-200 bg-brand-50 px-4 py-2 text-sm text-brand-800">
+          <p role="status" data-testid="billing-notice" className="rounded-lg border border-brand-200 bg-brand-50 px-4 py-2 text-sm text-brand-700">
             {waiting ? 'Thank you! Your payment is being confirmed…' : 'Thank you! Your subscription is set up.'}
           </p>
         ) : checkoutResult === 'canceled' ? (

@@ -1,7 +1,7 @@
 // The inbox: chat list (search, filters, the Archived list, New chat) | conversation | contact panel.
 // Keyboard: up/down moves through chats, `/` focuses search, `n` starts a new chat, Esc closes the
 // contact panel (then the chat, at phone width).
-import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
+import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { useLocation, useNavigate, useParams } from 'react-router';
 import { keepPreviousData, useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { getChat, listChats, type ChatFilters } from '../api/chats.ts';
@@ -12,7 +12,6 @@ import { listStages } from '../api/stages.ts';
 import type { Chat } from '../api/types.ts';
 import { ChatList } from '../components/chat-list.tsx';
 import { ContactPanel } from '../components/contact-panel.tsx';
-import { Conversation } from '../components/conversation.tsx';
 import { NewChatForm } from '../components/new-chat.tsx';
 import { cx, EmptyState, ErrorState, LoadingState } from '../components/ui.tsx';
 import { listTime } from '../lib/dates.ts';
@@ -20,6 +19,9 @@ import { displayName } from '../lib/phone.ts';
 import { useNotLinked } from '../session.ts';
 import { queryWords } from '../lib/highlight.ts';
 import { RichText } from '../components/rich-text.tsx';
+
+// The conversation (messages, media, composer) loads after the chat list: the list is the first screen.
+const Conversation = lazy(() => import('../components/conversation.tsx').then((m) => ({ default: m.Conversation })));
 
 export function useChatList(filters: ChatFilters) {
   const f = normaliseFilters(filters);
@@ -253,7 +255,9 @@ export function InboxScreen() {
           </div>
         ) : selected ? (
           <>
-            <Conversation key={selected.id} chat={selected} focusComposer={!viaKeys && !jumpTo} jumpTo={jumpTo} onBack={() => navigate('/inbox')} contactOpen={contactOpen} onToggleContact={() => setContactOpen((o) => !o)} />
+            <Suspense fallback={<LoadingState label="Loading messages…" />}>
+              <Conversation key={selected.id} chat={selected} focusComposer={!viaKeys && !jumpTo} jumpTo={jumpTo} onBack={() => navigate('/inbox')} contactOpen={contactOpen} onToggleContact={() => setContactOpen((o) => !o)} />
+            </Suspense>
             {contactOpen ? (
               <div className="fixed inset-0 z-30 flex bg-black/20 lg:static lg:z-auto lg:bg-transparent" onClick={(e) => e.target === e.currentTarget && setContactOpen(false)}>
                 <div className="ml-auto flex h-full w-full max-w-md lg:max-w-none">
