@@ -329,6 +329,8 @@ function pageModule(S: Record<string, string>, required: Record<string, string[]
       const type = /^\s*([A-Z0-9]{2,5})\s*•/.exec(info)?.[1] ?? /\.([A-Za-z0-9]{2,5})$/.exec(media.fileName ?? '')?.[1]?.toUpperCase() ?? null;
       if (!media.mimeType && type && DOC_TYPES[type]) media.mimeType = DOC_TYPES[type]!;
     }
+    // Media not downloaded yet shows its size on the download arrow ("2 MB").
+    if (media.size === null && src.download) media.size = parseSize(norm(src.download.closest('button, [role="button"]')?.textContent ?? src.download.textContent));
     // A document is offered for download by its card's button; other kinds by their blob: source.
     if (src.full) media.available = 'full';
     else if (kind === 'document' && src.download) media.available = 'full';
