@@ -50,6 +50,13 @@ interface PageApi {
   newOutgoing(known: string[]): ExtractedMessage | null;
   /** Message `waId` once its clock has turned into a tick (or an error), else null. */
   acked(waId: string): ExtractedMessage | null;
+  /** Message `waId` as it is rendered now, or null when it is not. */
+  messageById(waId: string): ExtractedMessage | null;
+  /** Where message `waId`'s file can be read now: a URL (a blob: file, or the data: thumbnail), a
+   * download the page offers (a document's button), or null (not rendered, or nothing there). */
+  mediaSource(waId: string, variant: 'thumb' | 'full'): { url: string } | { download: true } | null;
+  /** Clicks the download button of message `waId` (the page then offers the file); false if gone. */
+  clickDownload(waId: string): boolean;
   /** Which list the side pane shows: 'archived' (the Archived list), 'main', or null (none). */
   listView(): 'main' | 'archived' | null;
   /** The open chat's row (aria-selected), scrolled into view: its centre and what it shows. */
@@ -686,11 +693,36 @@ function pageModule(S: Record<string, string>, required: Record<string, string[]
     return null;
   };
 
-  const acked = (waId: string): ExtractedMessage | null => {
-    const el = Array.from(document.querySelectorAll(S.mainDataId!)).find((e) => {
+  const elById = (waId: string): Element | null =>
+    Array.from(document.querySelectorAll(S.mainDataId!)).find((e) => {
       const d = e.getAttribute('data-id') ?? '';
       return d === waId || d.includes(`_${waId}`);
-    });
+    }) ?? null;
+
+  const messageById = (waId: string): ExtractedMessage | null => {
+    const el = elById(waId);
+    return el ? extractRow(el, null) : null;
+  };
+
+  const mediaSource = (waId: string, variant: 'thumb' | 'full'): { url: string } | { download: true } | null => {
+    const el = elById(waId);
+    if (!el) return null;
+    const src = mediaSources(el);
+    if (variant === 'thumb') return src.thumb ? { url: src.thumb } : null;
+    if (src.full) return { url: src.full };
+    return src.download && mediaKindOf(el) === 'document' ? { download: true } : null;
+  };
+
+  const clickDownload = (waId: string): boolean => {
+    const el = elById(waId);
+    const btn = el ? mediaSources(el).download : null;
+    if (!btn) return false;
+    (btn as HTMLElement).click();
+    return true;
+  };
+
+  const acked = (waId: string): ExtractedMessage | null => {
+    const el = elById(waId);
     if (!el) return null;
     const m = extractRow(el, null);
     return m && m.ack !== 0 ? m : null;
@@ -713,6 +745,9 @@ function pageModule(S: Record<string, string>, required: Record<string, string[]
     messageIds,
     newOutgoing,
     acked,
+    messageById,
+    mediaSource,
+    clickDownload,
     listView,
     selectedRow,
     labelled,

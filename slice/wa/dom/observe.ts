@@ -85,7 +85,8 @@ function observerModule(S: Record<string, string>, binding: string, batchMs: num
     childList: true,
     characterData: true,
     attributes: true,
-    attributeFilter: ['data-icon', 'aria-label', 'data-id', 'title', 'class'],
+    // src/style/poster/href: a picture's blurred preview giving way to the downloaded file.
+    attributeFilter: ['data-icon', 'aria-label', 'data-id', 'title', 'class', 'src', 'style', 'poster', 'href'],
   });
   w.__qnObserver = obs;
   // What changed before the observer existed (a message that came while the initial sync read other
