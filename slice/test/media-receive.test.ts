@@ -13,6 +13,8 @@ import type { ExtractedMessage, MediaIntake, MediaKind, MediaState, MediaVariant
 import { mediaFetchStats, PIECE_BYTES } from '../wa/dom/media-fetch.ts';
 import type { WaSessionHandle } from '../wa/index.ts';
 import { RecordingSink, requireChromium, simSession, startAndScan } from './wa-support.ts';
+import { buildSliceApp } from '../app.ts';
+import { TOKEN, auth, openStore, sliceDb } from './helpers.ts';
 
 requireChromium(t);
 
@@ -264,4 +266,45 @@ t.test('a system notice is kind system; the member name-and-number row is never 
   // The chat that is not open: a system notice arrives by a refresh.
   const s2 = await send({ chatWaId: other.jid, body: 'Your security code with Rafa changed', system: true });
   t.equal(s2.kind, 'system');
+});
+
+t.test('POST /sim/incoming, /sim/react, /sim/edit, /sim/recall drive the phone; bad input and unknown ids are refused clearly (simulated phone)', async (t) => {
+  const fx = await sliceDb(t, 'media-receive-sim-routes');
+  const store = await openStore(t, fx);
+  const app = await buildSliceApp({ store, session, token: TOKEN, waMode: 'sim' });
+  t.teardown(() => app.close());
+  const post = (url: string, payload: unknown) => app.inject({ method: 'POST', url, headers: { ...auth, 'content-type': 'application/json' }, payload: JSON.stringify(payload) });
+  const jpg = bytes(80_000, 20);
+  const res = await post('/sim/incoming', { chatWaId: contact.jid, body: 'by HTTP', media: { kind: 'image', mimeType: 'image/jpeg', dataBase64: jpg.toString('base64') } });
+  t.equal(res.statusCode, 200, res.body);
+  const { waId } = res.json() as { waId: string };
+  await untilAccepted(waId, 'full');
+  t.equal(intake.of(waId)[0]!.sha256, sha(jpg), 'the file sent over HTTP, byte for byte');
+
+  const noBytes = await post('/sim/incoming', { chatWaId: contact.jid, body: '', media: { kind: 'image', mimeType: 'image/jpeg' } });
+  t.equal(noBytes.statusCode, 400);
+  t.match(noBytes.json().error.message, /dataBase64/, 'names what is missing');
+  const badKind = await post('/sim/incoming', { chatWaId: contact.jid, body: 'x', media: { kind: 'hologram', mimeType: 'image/jpeg' } });
+  t.equal(badKind.statusCode, 400);
+  t.match(badKind.json().error.message, /kind/);
+  const empty = await post('/sim/incoming', { chatWaId: contact.jid, body: '' });
+  t.equal(empty.statusCode, 400, 'no text and no media');
+
+  const unknown = await post('/sim/react', { waId: 'NOSUCHMSG', emoji: '👍' });
+  t.equal(unknown.statusCode, 409, unknown.body);
+  t.match(unknown.json().error.message, /no message NOSUCHMSG/, 'names the id');
+  const noEmoji = await post('/sim/react', { waId });
+  t.equal(noEmoji.statusCode, 400);
+  t.match(noEmoji.json().error.message, /emoji/);
+  t.equal((await post('/sim/react', { waId, emoji: '🙏' })).statusCode, 200);
+  await sink.until(() => sink.messagesById.get(waId)?.reactions?.[0]?.emoji === '🙏', 5000, 'the reaction by HTTP');
+  t.equal((await post('/sim/edit', { waId, body: '' })).statusCode, 400, 'an empty edit');
+  t.equal((await post('/sim/edit', { waId: 'NOSUCHMSG', body: 'x' })).statusCode, 409);
+  t.equal((await post('/sim/edit', { waId, body: 'by HTTP, edited' })).statusCode, 200);
+  await sink.until(() => sink.messagesById.get(waId)?.body === 'by HTTP, edited', 5000, 'the edit by HTTP');
+  t.equal(sink.messagesById.get(waId)!.edited, true);
+  t.equal((await post('/sim/recall', { waId: 'NOSUCHMSG' })).statusCode, 409);
+  t.equal((await post('/sim/recall', { waId })).statusCode, 200);
+  await sink.until(() => sink.messagesById.get(waId)?.recalled === true, 5000, 'the recall by HTTP');
+  t.equal(sink.messagesById.get(waId)!.media, null, 'a recalled message shows no file');
 });
