@@ -309,7 +309,8 @@
   function mediaHtml(m) {
     if (m.media === 'image') return '<div role="button" aria-label="Open picture" style="width:330px;height:248px"><img alt="" width="330" height="248" src="data:image/gif;base64,R0lGODlhAQABAAAAACw="></div>';
     if (m.media === 'voice') return '<button aria-label="Play voice message"></button><span aria-label="Voice message"></span><div role="slider" aria-valuetext="0:00/0:12"></div>';
-    if (m.media === 'document') return '<div role="button" title="Download &quot;file.pdf&quot;"><span data-icon="audio-document"></span><span>file.pdf</span></div>';
+    // A placeholder without a file: no download to offer.
+    if (m.media === 'document') return '<div role="button" title="file.pdf"><span data-icon="audio-document"></span><span>file.pdf</span></div>';
     var md = m.media;
     if (!md || typeof md !== 'object') return '';
     var d = md.details || {};

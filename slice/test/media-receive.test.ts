@@ -308,3 +308,21 @@ t.test('POST /sim/incoming, /sim/react, /sim/edit, /sim/recall drive the phone; 
   await sink.until(() => sink.messagesById.get(waId)?.recalled === true, 5000, 'the recall by HTTP');
   t.equal(sink.messagesById.get(waId)!.media, null, 'a recalled message shows no file');
 });
+
+t.test('files that came while the slice was down are downloaded by the initial sync, while their rows are rendered (simulated phone)', async (t) => {
+  await session.stop();
+  session = simSession({ authDir: path.join(dir, 'auth'), scenarioFile, sink });
+  const img = bytes(250_000, 30);
+  const pdf = bytes(90_000, 31);
+  const a = await session.sim!.deliverIncoming({ chatWaId: other.jid, body: 'while you were away', media: { kind: 'image', mimeType: 'image/png', dataBase64: img.toString('base64') } });
+  const b = await session.sim!.deliverIncoming({ chatWaId: other.jid, body: '', media: { kind: 'document', mimeType: 'application/pdf', fileName: 'away.pdf', dataBase64: pdf.toString('base64') } });
+  await session.start();
+  await sink.until(() => session.status().state === 'READY', 60_000, 'READY');
+  await session.synced();
+  // The sync reads each file before it opens the next chat: they are here when it is done.
+  t.equal(intake.of(a.waId).find((x) => x.variant === 'full')?.sha256, sha(img), 'the picture, byte for byte');
+  t.equal(intake.of(b.waId).find((x) => x.variant === 'full')?.sha256, sha(pdf), 'the document, through the download the page offered');
+  const before = intake.accepted.length;
+  await new Promise((r) => setTimeout(r, 1500));
+  t.equal(intake.accepted.length, before, 'what the store holds already is not fetched again');
+});

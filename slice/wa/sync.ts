@@ -12,7 +12,7 @@ import { installObserver, type ObserverReport } from './dom/observe.ts';
 import { collectChatList, openChatById, openChatRow, type OpenOptions } from './dom/chat-list.ts';
 import { scrollToOldest } from './dom/backfill.ts';
 import { selectorMap } from './dom/selectors.ts';
-import { MediaFetcher, type PageRunner } from './dom/media-fetch.ts';
+import { MediaFetcher, type FetchOutcome, type PageRunner } from './dom/media-fetch.ts';
 import { typeAndSend } from './dom/send.ts';
 import { answerMuteDialog, rowMenu, showList, startChatByPhone, untilRow } from './dom/chat-actions.ts';
 
@@ -102,10 +102,14 @@ export class DomSync {
   private readonly queued: PageRunner = (fn) => this.run(fn, false);
 
   /**
-   * Downloads what the store lacks of these (committed) messages' files. Inline during a chat's
-   * sync (the rows are rendered now and may scroll away later), queued piece by piece otherwise.
+   * Downloads what the store lacks of these (committed) messages' files. During a chat's sync the
+   * steps that need a row rendered run at once (they may scroll away later) and the rest (pieces,
+   * a download's completion) goes on queued, piece by piece, so a send waits one piece at most.
    */
-  private async fetchMedia(msgs: ExtractedMessage[], inline: boolean): Promise<void> {
+  private async fetchMedia(msgs: ExtractedMessage[], mode: 'sync' | 'refresh' | 'observed'): Promise<void> {
+    // The initial sync holds the page anyway (a send waits for it): it reads each file whole.
+    const now = mode === 'observed' ? this.queued : this.direct;
+    const later = mode === 'sync' ? this.direct : this.queued;
     for (const m of msgs) {
       if (this.stopped) return;
       if (!m.media || m.media.available === 'none' || m.recalled) continue;
@@ -116,20 +120,24 @@ export class DomSync {
         continue;
       }
       this.fetching.add(m.waId);
-      try {
-        const outcome = await this.fetcher.fetch(m, inline ? this.direct : this.queued);
+      const settle = (outcome: FetchOutcome | null): void => {
         if (outcome === 'done') this.mediaTried.add(key);
-      } catch (err) {
-        this.log.warn({ err: (err as Error).message, waId: m.waId }, 'could not fetch a file');
-      } finally {
         this.fetching.delete(m.waId);
-      }
-      if (this.fetchAgain.delete(m.waId) && !this.stopped) {
-        // The row changed meanwhile (the full file replaced its thumbnail): read it as it is now.
-        void this.run(() => inPage(this.page, 'messageById', m.waId), false)
-          .then((now) => (now ? this.fetchMedia([{ ...now, chatWaId: m.chatWaId }], false) : undefined))
-          .catch(() => {});
-      }
+        if (this.fetchAgain.delete(m.waId) && !this.stopped) {
+          // The row changed meanwhile (the full file replaced its thumbnail): read it as it is now.
+          void this.run(() => inPage(this.page, 'messageById', m.waId), false)
+            .then((row) => (row ? this.fetchMedia([{ ...row, chatWaId: m.chatWaId }], 'observed') : undefined))
+            .catch(() => {});
+        }
+      };
+      const failed = (err: unknown): null => {
+        this.log.warn({ err: (err as Error).message, waId: m.waId }, 'could not fetch a file');
+        return null;
+      };
+      const started = await this.fetcher.fetch(m, now, later).catch(failed);
+      if (!started || 'done' in started) settle(started?.done ?? null);
+      else if (mode === 'refresh') void started.rest.catch(failed).then(settle);
+      else settle(await started.rest.catch(failed));
     }
   }
 
@@ -228,7 +236,7 @@ export class DomSync {
       else if (!isGroup) await this.sink.contacts([this.contactOf(chat)]);
     }
     // Every file of the chat while its rows are rendered (the messages are committed now).
-    await this.fetchMedia(msgs, true);
+    await this.fetchMedia(msgs, backfill ? 'sync' : 'refresh');
     if (backfill) {
       await this.sink.saveSyncCursor(scope, { newestWaId: newest?.waId ?? null, oldestWaId: msgs[0]?.waId ?? null, complete: true }, true);
     }
@@ -304,7 +312,7 @@ export class DomSync {
       try {
         const reported = await this.report(r.messages, openWaId);
         // Not awaited: the observer's next report must not wait for a download.
-        if (reported.length) void this.fetchMedia(reported, false);
+        if (reported.length) void this.fetchMedia(reported, 'observed');
         const chat = openWaId ? this.byId.get(openWaId) : null;
         const newest = r.messages.reduce<string | null>((a, m) => (!a || m.sentAt > a ? m.sentAt : a), null);
         if (chat && newest && (!chat.lastMessageAt || newest > chat.lastMessageAt)) {

@@ -30,6 +30,12 @@ interface Opts {
   downloadDoneMs?: number;
 }
 
+interface DownloadResult {
+  state: 'completed' | 'too_large' | 'canceled';
+  guid: string;
+  fileName: string;
+}
+
 interface PendingDownload {
   guid: string | null;
   fileName: string | null;
@@ -67,9 +73,15 @@ function closeInPage(token: string): void {
   if (w.__qnBlobs) delete w.__qnBlobs[token];
 }
 
+/** What fetch() did while the row was rendered: finished, or started something that goes on
+ * (reading the rest of the pieces, waiting for the download) without the row. */
+export type FetchStart = { done: FetchOutcome } | { rest: Promise<FetchOutcome> };
+
 export class MediaFetcher {
   private cdp: CDPSession | null = null;
-  private pending: PendingDownload | null = null;
+  /** Clicked downloads, in click order, until the page begins them; then by GUID. */
+  private awaitingBegin: PendingDownload[] = [];
+  private downloads = new Map<string, PendingDownload>();
   private readonly pieceBytes: number;
 
   constructor(
@@ -86,14 +98,16 @@ export class MediaFetcher {
     const cdp = await this.page.browser().target().createCDPSession();
     await cdp.send('Browser.setDownloadBehavior', { behavior: 'allowAndName', downloadPath: this.intake.tempDir, eventsEnabled: true });
     cdp.on('Browser.downloadWillBegin', (ev: { guid: string; suggestedFilename: string }) => {
-      const p = this.pending;
-      if (p && !p.guid) p.onBegin(ev.guid, ev.suggestedFilename);
+      const p = this.awaitingBegin.shift();
+      if (p) {
+        this.downloads.set(ev.guid, p);
+        p.onBegin(ev.guid, ev.suggestedFilename);
+      }
       // A download nobody asked for (none should happen): not kept.
       else void cdp.send('Browser.cancelDownload', { guid: ev.guid }).catch(() => {});
     });
     cdp.on('Browser.downloadProgress', (ev: { guid: string; state: string; receivedBytes: number }) => {
-      const p = this.pending;
-      if (p && p.guid === ev.guid) p.onProgress(ev.state, ev.receivedBytes);
+      this.downloads.get(ev.guid)?.onProgress(ev.state, ev.receivedBytes);
     });
     this.cdp = cdp;
   }
@@ -107,32 +121,43 @@ export class MediaFetcher {
    * Fetches what the store lacks of message `m`'s file (committed already): the thumbnail when only
    * that is shown, the whole file when the page has it. Files over maxBytes(kind) are cut at
    * maxBytes+1 bytes, so accept() sees them too large without the slice reading them whole.
+   * `now` runs what needs the row rendered (finding the source, opening it, clicking); `later`
+   * runs the pieces read afterwards, which need only the page.
    */
-  async fetch(m: ExtractedMessage, run: PageRunner): Promise<FetchOutcome> {
+  async fetch(m: ExtractedMessage, now: PageRunner, later: PageRunner): Promise<FetchStart> {
     const media = m.media;
-    if (!media || media.available === 'none') return 'done';
+    if (!media || media.available === 'none') return { done: 'done' };
     const holding = await this.intake.holding(m.waId);
     let variant: MediaVariant;
     if (media.available === 'full' && (holding === 'none' || holding === 'thumb')) variant = 'full';
     else if (media.available === 'thumb' && holding === 'none') variant = 'thumb';
-    else return 'done';
+    else return { done: 'done' };
     const max = this.intake.maxBytes(media.kind);
     const info = { mimeType: media.mimeType, fileName: media.fileName };
-    if (variant === 'full' && media.size !== null && media.size > max) {
-      // The page states a size over the limit: no download, a stand-in one byte over it.
-      return this.handOver(m.waId, variant, this.overLimitFile(max), info);
-    }
-    const source = await run(() => inPage(this.page, 'mediaSource', m.waId, variant));
-    if (!source) return 'retry';
-    try {
-      if ('download' in source) return await this.viaDownload(m.waId, max, info, run);
-      return await this.viaPieces(m.waId, variant, source.url, max, info, run);
-    } catch (err) {
+    const failed = async (err: unknown): Promise<FetchOutcome> => {
       const reason = (err as Error).message;
       this.log.warn({ waId: m.waId, variant, err: reason }, 'could not download a file from the page');
       // A thumbnail that failed leaves the full file to come; a full file failed is recorded.
       if (variant === 'full') await this.intake.failed(m.waId, reason);
       return 'done';
+    };
+    try {
+      if (variant === 'full' && media.size !== null && media.size > max) {
+        // The page states a size over the limit: no download, a stand-in one byte over it.
+        return { done: await this.handOver(m.waId, variant, this.overLimitFile(max), info) };
+      }
+      const source = await now(() => inPage(this.page, 'mediaSource', m.waId, variant));
+      if (!source) return { done: 'retry' };
+      if ('download' in source) {
+        const started = await this.startDownload(m.waId, max, now);
+        if (!started) return { done: 'retry' };
+        return { rest: this.finishDownload(m.waId, max, info, started).catch(failed) };
+      }
+      const opened = await now(() => this.page.evaluate(openInPage, source.url));
+      if (!opened) throw new Error(`the page could not read its ${variant} source`);
+      return { rest: this.readPieces(m.waId, variant, opened, max, info, later).catch(failed) };
+    } catch (err) {
+      return { done: await failed(err) };
     }
   }
 
@@ -162,16 +187,14 @@ export class MediaFetcher {
     }
   }
 
-  private async viaPieces(
+  private async readPieces(
     waId: string,
     variant: MediaVariant,
-    url: string,
+    opened: { token: string; size: number; type: string },
     max: number,
     info: { mimeType: string | null; fileName: string | null },
     run: PageRunner,
   ): Promise<FetchOutcome> {
-    const opened = await run(() => this.page.evaluate(openInPage, url));
-    if (!opened) throw new Error(`the page could not read its ${variant} source`);
     const file = this.tempPath();
     const fd = fs.openSync(file, 'w');
     const hash = crypto.createHash('sha256');
@@ -203,54 +226,59 @@ export class MediaFetcher {
     return this.handOver(waId, variant, file, { mimeType: info.mimeType ?? (opened.type || null), fileName: info.fileName });
   }
 
-  /** Clicks the document's download button and takes the file Chromium writes into tempDir. */
-  private async viaDownload(waId: string, max: number, info: { mimeType: string | null; fileName: string | null }, run: PageRunner): Promise<FetchOutcome> {
+  /** Clicks the document's download button while its row is rendered; the outcome comes later. */
+  private async startDownload(waId: string, max: number, now: PageRunner): Promise<{ outcome: Promise<DownloadResult> } | null> {
     const cdp = this.cdp;
     if (!cdp) throw new Error('downloads from the page are not enabled');
-    if (this.pending) return 'retry'; // one download at a time: this one comes again later
     const startMs = this.opts.downloadStartMs ?? 10_000;
     const doneMs = this.opts.downloadDoneMs ?? 120_000;
     let timer: NodeJS.Timeout | null = null;
-    const outcome = new Promise<{ state: 'completed' | 'too_large' | 'canceled'; guid: string; fileName: string }>((resolve, reject) => {
-      const p: PendingDownload = {
-        guid: null,
-        fileName: null,
-        maxBytes: max,
-        onBegin: (guid, fileName) => {
-          p.guid = guid;
-          p.fileName = fileName;
-          if (timer) clearTimeout(timer);
-          timer = setTimeout(() => {
-            void cdp.send('Browser.cancelDownload', { guid }).catch(() => {});
-            reject(new Error(`the download took longer than ${doneMs} ms`));
-          }, doneMs);
-        },
-        onProgress: (state, received) => {
-          if (state === 'inProgress' && received > max) {
-            // Too large: stopped as soon as it is known; Chromium removes what it wrote.
-            void cdp.send('Browser.cancelDownload', { guid: p.guid! }).catch(() => {});
-            resolve({ state: 'too_large', guid: p.guid!, fileName: p.fileName ?? '' });
-          } else if (state === 'completed' || state === 'canceled') resolve({ state, guid: p.guid!, fileName: p.fileName ?? '' });
-        },
+    let fail!: (err: Error) => void;
+    const pending: PendingDownload = { guid: null, fileName: null, maxBytes: max, onBegin: () => {}, onProgress: () => {} };
+    const outcome = new Promise<DownloadResult>((resolve, reject) => {
+      fail = reject;
+      pending.onBegin = (guid, fileName) => {
+        pending.guid = guid;
+        pending.fileName = fileName;
+        if (timer) clearTimeout(timer);
+        timer = setTimeout(() => {
+          void cdp.send('Browser.cancelDownload', { guid }).catch(() => {});
+          reject(new Error(`the download took longer than ${doneMs} ms`));
+        }, doneMs);
       };
-      this.pending = p;
-      timer = setTimeout(() => reject(new Error(`the page offered no download within ${startMs} ms`)), startMs);
+      pending.onProgress = (state, received) => {
+        if (state === 'inProgress' && received > max) {
+          // Too large: stopped as soon as it is known; Chromium removes what it wrote.
+          void cdp.send('Browser.cancelDownload', { guid: pending.guid! }).catch(() => {});
+          resolve({ state: 'too_large', guid: pending.guid!, fileName: pending.fileName ?? '' });
+        } else if (state === 'completed' || state === 'canceled') resolve({ state, guid: pending.guid!, fileName: pending.fileName ?? '' });
+      };
     });
-    try {
-      const clicked = await run(() => inPage(this.page, 'clickDownload', waId));
-      if (!clicked) return 'retry';
-      const r = await outcome;
-      const fileInfo = { mimeType: info.mimeType, fileName: info.fileName ?? (r.fileName || null) };
-      if (r.state === 'too_large') {
-        fs.rmSync(path.join(this.intake.tempDir, r.guid), { force: true });
-        return await this.handOver(waId, 'full', this.overLimitFile(max), fileInfo);
-      }
-      if (r.state === 'canceled') throw new Error('the download was canceled');
-      return await this.handOver(waId, 'full', path.join(this.intake.tempDir, r.guid), fileInfo);
-    } finally {
+    const cleanup = () => {
       if (timer) clearTimeout(timer);
-      this.pending = null;
-      outcome.catch(() => {});
+      this.awaitingBegin = this.awaitingBegin.filter((x) => x !== pending);
+      if (pending.guid) this.downloads.delete(pending.guid);
+    };
+    outcome.then(cleanup, cleanup);
+    this.awaitingBegin.push(pending);
+    const clicked = await now(() => inPage(this.page, 'clickDownload', waId)).catch(() => false);
+    if (!clicked) {
+      cleanup();
+      return null;
     }
+    timer = setTimeout(() => fail(new Error(`the page offered no download within ${startMs} ms`)), startMs);
+    return { outcome };
+  }
+
+  /** Takes the file Chromium wrote into tempDir (or a stand-in over the limit). */
+  private async finishDownload(waId: string, max: number, info: { mimeType: string | null; fileName: string | null }, started: { outcome: Promise<DownloadResult> }): Promise<FetchOutcome> {
+    const r = await started.outcome;
+    const fileInfo = { mimeType: info.mimeType, fileName: info.fileName ?? (r.fileName || null) };
+    if (r.state === 'too_large') {
+      fs.rmSync(path.join(this.intake.tempDir, r.guid), { force: true });
+      return this.handOver(waId, 'full', this.overLimitFile(max), fileInfo);
+    }
+    if (r.state === 'canceled') throw new Error('the download was canceled');
+    return this.handOver(waId, 'full', path.join(this.intake.tempDir, r.guid), fileInfo);
   }
 }
