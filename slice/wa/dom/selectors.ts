@@ -65,7 +65,6 @@ export const SELECTORS = {
   emoji: { css: 'img.emoji, img[data-plain-text]', requiredWhen: 'never', doc: 'an emoji drawn as an image' },
   // Media, reactions, previews, edits and system notices (issue 15). All 'never': a chat without
   // them still passes the self-check.
-  copyableText: { css: '.copyable-text', requiredWhen: 'never', doc: "the bubble's text container (a link preview card sits in it, before the body)" },
   linkPreview: {
     css: '.preview-card, [data-testid="link-preview"], [data-testid="link-preview-card"]',
     requiredWhen: 'never',
@@ -95,13 +94,11 @@ export const SELECTORS = {
   },
   mediaSlider: { css: '[role="slider"][aria-valuetext]', requiredWhen: 'never', doc: 'the seek bar of a voice note or audio: aria-valuetext "0:00/0:37"' },
   mediaDuration: { css: '[data-testid="media-duration"], [aria-hidden="true"]', requiredWhen: 'never', doc: 'a "0:37" duration shown on a video or voice note' },
-  documentInfo: { css: '[data-testid="document-info"], [title*=" • "], span', requiredWhen: 'never', doc: 'a document card\'s "PDF • 2 pages • 1 MB" line' },
+  documentInfo: { css: '[data-testid="document-info"], [title*=" • "], span', requiredWhen: 'never', doc: 'a document card\'s "PDF • 2 pages • 1 MB" line (any span that reads like one)' },
   documentName: { css: '[data-testid="document-name"], [title^="Download" i] span[dir="auto"], span[dir="auto"][title]', requiredWhen: 'never', doc: "a document card's file name" },
   locationLink: { css: 'a[href*="maps.google."], a[href*="google.com/maps"], a[href*="maps.app.goo.gl"], a[href*="?q="]', requiredWhen: 'never', doc: 'the map link of a shared location ("…?q=lat,lng")' },
   contactName: { css: '[data-testid="vcard-name"], [role="button"][aria-label*="contact card" i] span[dir="auto"], span[dir="auto"][title]', requiredWhen: 'never', doc: "a contact card's name" },
   contactPhone: { css: '[data-testid="vcard-phone"], a[href^="tel:"]', requiredWhen: 'never', doc: "a contact card's phone numbers" },
-  messageMeta: { css: '[data-testid="msg-meta"], ._ak4o, .message-meta', requiredWhen: 'never', doc: 'the time line of a bubble ("Edited 10:42 AM")' },
-  systemNotice: { css: '[data-testid="system-message"], ._amk4._amkb, [role="row"] > [data-id] > div > span[dir="auto"]', requiredWhen: 'never', doc: 'a centred system notice row (no .message-in/.message-out)' },
   // The ones below only narrow what the ones above found; the self-check does not look for them.
   mainDataId: { css: '#main [data-id]', requiredWhen: 'never', doc: 'an element with an id inside the open conversation (a message, or the header)' },
   anyRow: { css: '[role="row"]', requiredWhen: 'never', doc: 'the row a message element belongs to' },
