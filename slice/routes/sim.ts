@@ -6,6 +6,10 @@ import { Type } from '@sinclair/typebox';
 import { AppError, isAppError } from '../../lib/errors.ts';
 import type { SimControl } from '../wa/types.ts';
 
+const MEDIA_KINDS = ['image', 'video', 'audio', 'voice', 'document', 'sticker', 'location', 'contact'] as const;
+/** 32 MiB of base64 (24 MiB of file): a test's 5 MB image fits. */
+const MAX_BASE64 = 32 * 1024 * 1024;
+
 const sim: FastifyPluginAsyncTypebox = async (app) => {
   /** Runs one phone action; the phone's own failures (no page yet, unknown chat) are the caller's to fix. */
   async function act<T>(fn: (c: SimControl) => Promise<T>): Promise<T> {
@@ -28,12 +32,30 @@ const sim: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/sim/incoming',
     {
+      bodyLimit: MAX_BASE64 + 1024 * 1024,
       schema: {
         body: Type.Object(
           {
             chatWaId: Type.String({ minLength: 1, maxLength: 200 }),
-            body: Type.String({ minLength: 1, maxLength: 65536 }),
+            // A file, location or contact card may come without a caption.
+            body: Type.String({ maxLength: 65536 }),
             author: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+            media: Type.Optional(
+              Type.Object(
+                {
+                  kind: Type.Union(MEDIA_KINDS.map((k) => Type.Literal(k))),
+                  mimeType: Type.String({ minLength: 3, maxLength: 200, pattern: '^[\\w.+-]+/[\\w.+-]+$' }),
+                  fileName: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+                  // 5 MB files and more: the body limit is raised for this route.
+                  dataBase64: Type.Optional(Type.String({ maxLength: MAX_BASE64, pattern: '^[A-Za-z0-9+/]*={0,2}$' })),
+                  downloadAfterMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 600_000 })),
+                  details: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+                },
+                { additionalProperties: false },
+              ),
+            ),
+            quotedWaId: Type.Optional(Type.String({ minLength: 1, maxLength: 300 })),
+            system: Type.Optional(Type.Boolean()),
           },
           { additionalProperties: false },
         ),
@@ -41,8 +63,46 @@ const sim: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req) => {
+      const m = req.body.media;
+      if (!req.body.body && !m) throw new AppError('INVALID_ARGUMENT', 'body: a message needs text, or media with it');
+      if (m && m.kind !== 'location' && m.kind !== 'contact' && !m.dataBase64) throw new AppError('INVALID_ARGUMENT', `media.dataBase64: a ${m.kind} needs its bytes`);
+      if (m && req.body.system) throw new AppError('INVALID_ARGUMENT', 'system: a system notice carries no media');
       const r = await act((c) => c.deliverIncoming(req.body));
       return { ok: true, waId: r.waId, sentAt: r.sentAt };
+    },
+  );
+
+  const WaId = Type.String({ minLength: 1, maxLength: 300 });
+  app.post(
+    '/sim/react',
+    {
+      schema: {
+        // One emoji (a few code points with modifiers); null takes the other side's reaction back.
+        body: Type.Object({ waId: WaId, emoji: Type.Union([Type.String({ minLength: 1, maxLength: 16 }), Type.Null()]) }, { additionalProperties: false }),
+        response: { 200: Ok },
+      },
+    },
+    async (req) => {
+      await act((c) => c.reactFromPhone(req.body.waId, req.body.emoji));
+      return { ok: true };
+    },
+  );
+
+  app.post(
+    '/sim/edit',
+    { schema: { body: Type.Object({ waId: WaId, body: Type.String({ minLength: 1, maxLength: 65536 }) }, { additionalProperties: false }), response: { 200: Ok } } },
+    async (req) => {
+      await act((c) => c.editFromPhone(req.body.waId, req.body.body));
+      return { ok: true };
+    },
+  );
+
+  app.post(
+    '/sim/recall',
+    { schema: { body: Type.Object({ waId: WaId }, { additionalProperties: false }), response: { 200: Ok } } },
+    async (req) => {
+      await act((c) => c.recallFromPhone(req.body.waId));
+      return { ok: true };
     },
   );
 

@@ -151,31 +151,10 @@
     var next = mine && same(mine, emoji) ? null : emoji;
     var others = (f.msg.reactions || []).filter(function (r) { return !r.fromMe; });
     f.msg.reactions = next ? others.concat([{ emoji: next, fromMe: true }]) : others;
+    // page-script.js's msgHtml draws the chips from m.reactions.
     I.rerender(f.msg.id);
-    reacted[f.msg.id] = true;
-    drawChipsIfMissing(f.msg);
     I.tell({ type: 'reacted', chatJid: f.chat.jid, waId: f.msg.id, emoji: next });
   }
-  // Messages this page reacted to: their chips are drawn again whenever their row is redrawn.
-  var reacted = {};
-  new MutationObserver(function () {
-    Object.keys(reacted).forEach(function (id) { var f = I.findMsg(id); if (f) drawChipsIfMissing(f.msg); });
-  }).observe(document.documentElement, { childList: true, subtree: true });
-  // Until the message markup draws reaction chips itself: the captured button label under the
-  // bubble ("reaction 👍. View reactions", "Reactions 👍, ❤ 2 in total"), plus ", including yours".
-  function drawChipsIfMissing(m) {
-    var el = Array.prototype.filter.call(document.querySelectorAll('#main [data-id]'), function (x) { return idOf(x.getAttribute('data-id')) === m.id; })[0];
-    var rs = m.reactions || [];
-    if (!el || rs.length === 0 || el.querySelector('[aria-label^="reaction " i], [aria-label^="Reactions " i]')) return;
-    var distinct = [];
-    rs.forEach(function (r) { if (!distinct.some(function (d) { return same(d, r.emoji); })) distinct.push(r.emoji); });
-    var mine = ownReaction(m);
-    var label = rs.length === 1 ? 'reaction ' + rs[0].emoji + (mine ? ', including yours' : '') + '. View reactions' :
-      'Reactions ' + distinct.join(', ') + ' ' + rs.length + ' in total' + (mine ? ', including yours ' + mine : '');
-    var bubble = el.querySelector('.message-in, .message-out') || el;
-    bubble.appendChild(node('<div class="sim-reaction-chips"><button aria-label="' + esc(label) + '" style="height:20px"><span>' + esc(distinct.join('')) + '</span></button></div>'));
-  }
-
   // ---- one set of listeners for all of it ------------------------------------------------------
   document.addEventListener('click', function (ev) {
     var t = ev.target;

@@ -217,7 +217,7 @@
   function rowHtml(c, i) {
     var m = last(c);
     var t = m ? new Date(m.at) : null;
-    var preview = m ? (m.recalled ? 'This message was deleted' : m.media && !m.body ? m.media : m.body) : '';
+    var preview = m ? (m.recalled ? 'This message was deleted' : m.media && !m.body ? (typeof m.media === 'string' ? m.media : m.media.kind) : m.body) : '';
     var title = broken.chatTitle ? '<span dir="auto" data-t="' + esc(c.name) + '">' + esc(c.name) + '</span>' : '<span dir="auto" title="' + esc(c.name) + '" class="x1iyjqo2">' + esc(c.name) + '</span>';
     return '<div role="row" aria-selected="' + (open && open.chat === c ? 'true' : 'false') + '" style="position:absolute;left:0;right:0;height:' + ROW_H + 'px;transform:translateY(' + i * ROW_H + 'px)">' +
       '<div tabindex="-1" role="gridcell" aria-colindex="2" class="_ak72"><div class="_ak8l">' +
@@ -258,32 +258,185 @@
     });
   }
 
-  function msgHtml(c, m) {
+  // ---- files the other side sent: their bytes come from the phone in pieces -----------------
+  // The page turns them into blob: URLs, as WhatsApp Web shows decrypted media; until then (or
+  // while the phone "has not downloaded" a file) it shows a blurred thumbnail and a download arrow.
+  var THUMB = 'data:image/gif;base64,R0lGODlhAgACAPAAAMzMzAAAACH5BAAAAAAALAAAAAACAAIAAAIChFEAOw==';
+  var PIECE = 512 * 1024;
+  var blobs = {}; // sha256 → blob: URL
+  var loading = {}; // sha256 → Promise
+  function loadMedia(md) {
+    if (blobs[md.sha256]) return Promise.resolve(blobs[md.sha256]);
+    if (loading[md.sha256]) return loading[md.sha256];
+    var parts = [];
+    function next(off) {
+      if (off >= md.size) return Promise.resolve();
+      return Promise.resolve(window.__simMediaRead(md.sha256, off, PIECE)).then(function (b64) {
+        var bin = atob(b64 || '');
+        if (!bin.length) return;
+        var u8 = new Uint8Array(bin.length);
+        for (var i = 0; i < bin.length; i++) u8[i] = bin.charCodeAt(i);
+        parts.push(u8);
+        return next(off + u8.length);
+      });
+    }
+    loading[md.sha256] = next(0).then(function () {
+      blobs[md.sha256] = URL.createObjectURL(new Blob(parts, { type: md.mimeType }));
+      delete loading[md.sha256];
+      return blobs[md.sha256];
+    }, function (e) { delete loading[md.sha256]; throw e; });
+    return loading[md.sha256];
+  }
+  function fileMedia(m) { return m.media && typeof m.media === 'object' && m.media.sha256 ? m.media : null; }
+  /** The blob: URL when the page has the file; else null, and the file is fetched and the row drawn again. */
+  function fullUrl(m) {
+    var md = fileMedia(m);
+    if (!md || !md.downloaded) return null;
+    if (blobs[md.sha256]) return blobs[md.sha256];
+    loadMedia(md).then(function () { rerender(m.id); }, function () {});
+    return null;
+  }
+  function mmss(ms) { var s = Math.round((ms || 0) / 1000); return Math.floor(s / 60) + ':' + two(s % 60); }
+  function sizeText(n) { return n >= 1048576 ? (Math.round(n / 104857.6) / 10) + ' MB' : n >= 1024 ? Math.round(n / 1024) + ' kB' : n + ' B'; }
+  var DOC_WORD = { 'application/pdf': 'PDF', 'text/plain': 'TXT', 'text/csv': 'CSV', 'application/zip': 'ZIP' };
+  function docWord(md) {
+    var ext = /\.([A-Za-z0-9]{2,5})$/.exec(md.fileName || '');
+    return DOC_WORD[md.mimeType] || (ext ? ext[1].toUpperCase() : 'FILE');
+  }
+  var downloadArrow = function (md) { return '<button class="_ahxt"><span data-icon="media-download"></span><span>' + esc(sizeText(md.size)) + '</span></button>'; };
+
+  /** Markup of a file, location or contact card, shaped as the captures show them. */
+  function mediaHtml(m) {
+    if (m.media === 'image') return '<div role="button" aria-label="Open picture" style="width:330px;height:248px"><img alt="" width="330" height="248" src="data:image/gif;base64,R0lGODlhAQABAAAAACw="></div>';
+    if (m.media === 'voice') return '<button aria-label="Play voice message"></button><span aria-label="Voice message"></span><div role="slider" aria-valuetext="0:00/0:12"></div>';
+    // A placeholder without a file: no download to offer.
+    if (m.media === 'document') return '<div role="button" title="file.pdf"><span data-icon="audio-document"></span><span>file.pdf</span></div>';
+    var md = m.media;
+    if (!md || typeof md !== 'object') return '';
+    var d = md.details || {};
+    var url = fullUrl(m);
+    var w = md.width || d.width || 330, h = md.height || d.height || 248;
+    var box = 'style="width:' + w + 'px;height:' + h + 'px"';
+    if (md.kind === 'image') {
+      return '<div role="button" aria-label="Open picture" ' + box + '>' +
+        (url ? '<img alt="" width="' + w + '" height="' + h + '" src="' + url + '">' : '<div class="_ak3u" style="background-image:url(\'' + THUMB + '\')"></div>' + downloadArrow(md)) + '</div>';
+    }
+    if (md.kind === 'video' && d.gif) {
+      return '<div role="button" tabindex="0" aria-label="Play GIF" ' + box + '><div class="_ahn8" style="background-image:url(\'' + THUMB + '\')"></div>' +
+        '<div class="_ahmy"><span aria-hidden="true" data-icon="media-gif"></span></div></div>' +
+        (url ? '<div class="_ahn7"><video class="x1lliihq" src="' + url + '" type="' + esc(md.mimeType) + '"></video></div>' : downloadArrow(md));
+    }
+    if (md.kind === 'video') {
+      return '<div role="button" aria-label="Play video" ' + box + '>' +
+        (url ? '<video src="' + url + '" poster="' + THUMB + '" type="' + esc(md.mimeType) + '"></video>' : '<div class="_ak3u" style="background-image:url(\'' + THUMB + '\')"></div>' + downloadArrow(md)) +
+        '<span data-testid="media-duration">' + esc(mmss(md.durationMs || d.durationMs)) + '</span></div>';
+    }
+    if (md.kind === 'voice') {
+      return '<button aria-label="Play voice message"></button><span aria-label="Voice message"></span>' +
+        '<div role="slider" aria-valuenow="0" aria-valuemin="0" aria-valuetext="0:00/' + esc(mmss(md.durationMs || d.durationMs)) + '"></div>' +
+        '<div aria-hidden="true">' + esc(mmss(md.durationMs || d.durationMs)) + '</div>' +
+        (url ? '<audio preload="none" src="' + url + '" type="' + esc(md.mimeType) + '"></audio>' : downloadArrow(md));
+    }
+    if (md.kind === 'audio') {
+      return '<button aria-label="Play audio"></button><div role="slider" aria-valuetext="0:00/' + esc(mmss(md.durationMs || d.durationMs)) + '"></div>' +
+        (md.fileName ? '<span dir="auto" data-testid="document-name" title="' + esc(md.fileName) + '">' + esc(md.fileName) + '</span>' : '') +
+        '<span data-testid="document-info">' + esc(docWord(md) + ' • ' + sizeText(md.size)) + '</span>' +
+        (url ? '<audio preload="none" src="' + url + '" type="' + esc(md.mimeType) + '"></audio>' : downloadArrow(md));
+    }
+    if (md.kind === 'document') {
+      // Its button makes the page offer the file as a download (an <a download> on a blob: URL).
+      var name = md.fileName || 'file';
+      var pages = d.pages ? ' • ' + d.pages + ' page' + (d.pages > 1 ? 's' : '') : '';
+      return '<div role="button" class="_ahy0" data-sim-dl="' + esc(m.id) + '" title="Download &quot;' + esc(name) + '&quot;">' +
+        '<span data-icon="document-' + esc(docWord(md).toLowerCase()) + '"></span>' +
+        '<span dir="auto" data-testid="document-name" title="' + esc(name) + '">' + esc(name) + '</span>' +
+        '<span data-testid="document-info" title="' + esc(docWord(md) + pages + ' • ' + sizeText(md.size)) + '">' + esc(docWord(md) + pages + ' • ' + sizeText(md.size)) + '</span>' +
+        '<span data-icon="audio-download"></span></div>';
+    }
+    if (md.kind === 'sticker') {
+      var sw = md.width || d.width || 190, sh = md.height || d.height || 190;
+      return '<div role="button" aria-label="Sticker" style="width:' + sw + 'px;height:' + sh + 'px">' +
+        (url ? '<img data-testid="sticker" alt="" width="' + sw + '" height="' + sh + '" src="' + url + '">' : '<div class="_ak3u" style="background-image:url(\'' + THUMB + '\')"></div>' + downloadArrow(md)) + '</div>';
+    }
+    if (md.kind === 'location') {
+      var q = encodeURIComponent(String(d.latitude) + ',' + String(d.longitude));
+      return '<div role="button" aria-label="Location" style="width:270px;height:200px">' +
+        '<a href="https://maps.google.com/maps?q=' + q + '&amp;z=17&amp;hl=en" target="_blank" rel="noopener noreferrer"><span data-icon="location"></span></a>' +
+        (d.name ? '<div><span dir="auto">' + esc(d.name) + '</span></div>' : '') + (d.address ? '<div><span dir="auto">' + esc(d.address) + '</span></div>' : '') + '</div>';
+    }
+    if (md.kind === 'contact') {
+      var phones = Array.isArray(d.phones) ? d.phones : [];
+      return '<div role="button" aria-label="Contact card: ' + esc(d.name || '') + '"><span data-icon="default-contact-refreshed"></span>' +
+        '<span dir="auto" title="' + esc(d.name || '') + '" data-testid="vcard-name">' + esc(d.name || '') + '</span>' +
+        phones.map(function (p) { return '<a href="tel:' + esc(String(p).replace(/[^\d+]/g, '')) + '" data-testid="vcard-phone">' + esc(p) + '</a>'; }).join('') + '</div>';
+    }
+    return '';
+  }
+
+  /** The reaction chip as WhatsApp Web labels it; one's own is told by ", including yours <emoji>"
+   * (the form the slice's TEXT_LABELS.reactionMine reads). */
+  function reactionsHtml(m) {
+    var rs = m.reactions || [];
+    if (!rs.length) return '';
+    var emojis = [];
+    rs.forEach(function (r) { if (emojis.indexOf(r.emoji) < 0) emojis.push(r.emoji); });
+    var mine = rs.filter(function (r) { return r.fromMe; })[0];
+    var label = rs.length === 1 ? 'reaction ' + emojis[0] + (mine ? ', including yours' : '') :
+      'Reactions ' + emojis.join(', ') + ' ' + rs.length + ' in total' + (mine ? ', including yours ' + mine.emoji : '');
+    return '<button aria-label="' + esc(label + '. View reactions') + '" class="_ak5e">' + (rs.length > 1 ? rs.length : '') + '</button>';
+  }
+
+  function previewHtml(m) {
+    var p = m.linkPreview;
+    if (!p || m.recalled) return '';
+    return '<div class="preview-card _ak9r"><div><span>' + esc(p.title || '') + '</span></div><div><span>' + esc(p.description || '') + '</span></div><div><span>' + esc(p.host || '') + '</span></div></div>';
+  }
+
+  /** The body with its links drawn as links (WhatsApp linkifies them). */
+  function bodyHtml(body) {
+    return esc(body).replace(/https?:\/\/[^\s<]+/g, function (u) { return '<a href="' + u + '" target="_blank" rel="noopener noreferrer">' + u + '</a>'; }).replace(/\n/g, '<br>');
+  }
+
+  function rowId(c, m) { return boot.bareMessageIds ? m.id : (m.fromMe ? 'true_' : 'false_') + c.jid + '_' + m.id + (c.isGroup && !m.fromMe && m.authorJid ? '_' + m.authorJid : ''); }
+
+  // A group shows a member's name and number in a row of its own, with a data-id but no message.
+  function memberRowHtml(c, m) {
+    if (!c.isGroup || m.fromMe || !m.authorJid || m.system) return '';
+    var first = c.messages.filter(function (x) { return x.authorJid === m.authorJid && !x.system; })[0];
+    if (first !== m) return '';
+    var digits = m.authorJid.replace(/\D/g, '');
+    return '<div role="row"><div tabindex="-1" class="_amjv xa0aww2" data-id="' + esc(digits + '0') + '"><div class="message-in focusable-list-item _amjy">' +
+      '<span dir="auto" class="x1rg5ohu _ao3e">~' + esc(m.author) + '</span><span dir="auto" class="x1rg5ohu _ao3e">+' + esc(digits) + '</span></div></div></div>';
+  }
+
+  function msgHtml(c, m, alone) {
     var d = new Date(m.at);
-    var dataId = boot.bareMessageIds ? m.id : (m.fromMe ? 'true_' : 'false_') + c.jid + '_' + m.id + (c.isGroup && !m.fromMe && m.authorJid ? '_' + m.authorJid : '');
+    var dataId = rowId(c, m);
+    if (m.system) {
+      // A notice of the chat: centred, no bubble, no direction, no time.
+      return '<div role="row"><div tabindex="-1" class="_amjv" data-id="' + esc(dataId) + '"><div class="_amk4 _amkb" style="text-align:center"><span dir="auto" class="_ao3e">' + esc(m.body) + '</span></div></div></div>';
+    }
     var pre = '[' + clock(d) + ', ' + date(d) + '] ' + m.author + ': ';
     var preAttr = broken.prePlainText ? 'data-x-pre="' + esc(pre) + '"' : 'data-pre-plain-text="' + esc(pre) + '"';
     var header = c.isGroup && !m.fromMe ? '<div class="_ahxj" role=""><span dir="auto" aria-label="Maybe ' + esc(m.author) + '" class="_ahxy">' + esc(m.author) + '</span></div>' : '';
     var quoted = '';
-    if (m.quotedId) {
+    if (m.quotedId && !m.recalled) {
       var q = c.messages.filter(function (x) { return x.id === m.quotedId; })[0];
       if (q) quoted = '<div class="_aju2"><div role="button" aria-label="Quoted message" tabindex="0"><div role=""><span dir="auto">' + esc(q.fromMe ? 'You' : q.author) + '</span></div>' +
         '<div dir="ltr" role="button"><span dir="auto" class="quoted-mention">' + esc(q.body) + '</span></div></div></div>';
     }
-    var media = '';
-    if (m.media === 'image') media = '<div role="button" aria-label="Open picture" style="width:330px;height:248px"><img alt="" width="330" height="248" src="data:image/gif;base64,R0lGODlhAQABAAAAACw="></div>';
-    if (m.media === 'voice') media = '<button aria-label="Play voice message"></button><span aria-label="Voice message"></span><div role="slider" aria-valuetext="0:00/0:12"></div>';
-    if (m.media === 'document') media = '<div role="button" title="Download &quot;file.pdf&quot;"><span data-icon="audio-document"></span><span>file.pdf</span></div>';
+    var media = m.recalled ? '' : mediaHtml(m);
     var ackIcon = m.fromMe ? ackIconHtml(m.ack) : '';
     var text = m.recalled ? '<span aria-hidden="true" data-icon="recalled"></span><span>This message was deleted</span>' :
-      (m.body ? (broken.selectableText ? '<span dir="ltr">' : '<span data-testid="selectable-text" dir="ltr" class="_ao3e selectable-text copyable-text">') + '<span>' + esc(m.body).replace(/\n/g, '<br>') + '</span></span>' : '');
-    return '<div role="row"><div tabindex="-1" class="_amjv" data-id="' + esc(dataId) + '"><div class="x78zum5 xdt5ytf" data-virtualized="false"><div>' +
+      (m.body ? (broken.selectableText ? '<span dir="ltr">' : '<span data-testid="selectable-text" dir="ltr" class="_ao3e selectable-text copyable-text">') + '<span>' + bodyHtml(m.body) + '</span></span>' : '');
+    var edited = m.edited && !m.recalled ? '<span class="x1rg5ohu _ak4p">Edited</span>' : '';
+    return (alone ? '' : memberRowHtml(c, m)) + '<div role="row"><div tabindex="-1" class="_amjv" data-id="' + esc(dataId) + '"><div class="x78zum5 xdt5ytf" data-virtualized="false"><div>' +
       '<div class="' + (m.fromMe ? 'message-out' : 'message-in') + ' focusable-list-item _amjy">' + (m.fromMe ? '<span aria-label="You:"></span>' : '<span></span>') +
       '<div class="_amk4"><div class="_amk6">' + header +
-      '<div class="_ahy1 copyable-text" ' + preAttr + '>' + quoted + media +
+      '<div class="_ahy1 copyable-text" ' + preAttr + '>' + quoted + previewHtml(m) + media +
       '<div class="_ahy5"><div class="_ahwq">' + text + '<span aria-hidden="true"><span>' + esc(clock(d)) + '</span></span></div></div></div>' +
-      '<div class="_ak4o"><span dir="auto">' + esc(clock(d)) + '</span>' + ackIcon + '</div>' +
-      '</div></div></div></div></div></div></div>';
+      '<div class="_ak4o">' + edited + '<span dir="auto">' + esc(clock(d)) + '</span>' + ackIcon + '</div>' +
+      '</div></div>' + (m.recalled ? '' : reactionsHtml(m)) + '</div></div></div></div></div>';
   }
 
   function ackIconHtml(ack) {
@@ -377,7 +530,7 @@
     var sc = scroller();
     var tmp = document.createElement('div');
     tmp.innerHTML = msgHtml(c, m);
-    sc.appendChild(tmp.firstChild);
+    while (tmp.firstChild) sc.appendChild(tmp.firstChild);
     sc.scrollTop = sc.scrollHeight;
   }
 
@@ -393,7 +546,7 @@
     var el = Array.prototype.filter.call(document.querySelectorAll('#main [data-id]'), function (e) { var d = e.getAttribute('data-id'); return d === id || d.indexOf('_' + id) >= 0; })[0];
     if (el) {
       var tmp = document.createElement('div');
-      tmp.innerHTML = msgHtml(f.chat, f.msg);
+      tmp.innerHTML = msgHtml(f.chat, f.msg, true);
       el.closest('[role="row"]').replaceWith(tmp.firstChild);
     }
   }
@@ -437,15 +590,56 @@
       S.Socket.markSynced();
       return dev;
     },
-    /** A message from the other side arrives (the phone already keeps it). */
+    /** A message from the other side arrives (the phone already keeps it); a file it carries is
+     * fetched from the phone first, so the row shows it at once (unless it waits for a download). */
     receive: function (chatJid, m) {
       var c = chats.filter(function (x) { return x.jid === chatJid; })[0];
       if (!c) throw new Error('no chat ' + chatJid);
       if (c.messages.some(function (x) { return x.id === m.id; })) return;
-      c.messages.push(m);
-      if (open && open.chat === c) { open.shown++; appendToOpen(c, m); } else c.unread++;
-      sortChats();
-      renderRows();
+      var md = fileMedia(m);
+      var ready = md && md.downloaded ? loadMedia(md) : Promise.resolve();
+      return ready.then(function () {
+        if (c.messages.some(function (x) { return x.id === m.id; })) return;
+        c.messages.push(m);
+        if (open && open.chat === c) { open.shown++; appendToOpen(c, m); } else if (!m.system) c.unread++;
+        sortChats();
+        renderRows();
+      });
+    },
+    /** The phone has the file now (it showed a thumbnail so far). */
+    mediaReady: function (id) {
+      var f = findMsg(id);
+      if (!f || !fileMedia(f.msg)) return false;
+      f.msg.media.downloaded = true;
+      loadMedia(f.msg.media).then(function () { rerender(id); }, function () {});
+      return true;
+    },
+    /** The other side reacts (emoji null: takes its reaction back). */
+    react: function (id, emoji) {
+      var f = findMsg(id);
+      if (!f) return false;
+      var rs = (f.msg.reactions || []).filter(function (r) { return r.fromMe; });
+      if (emoji) rs.push({ emoji: emoji, fromMe: false });
+      f.msg.reactions = rs;
+      rerender(id);
+      return true;
+    },
+    edit: function (id, body) {
+      var f = findMsg(id);
+      if (!f) return false;
+      f.msg.body = body;
+      f.msg.edited = true;
+      rerender(id);
+      if (last(f.chat) === f.msg) renderRows();
+      return true;
+    },
+    recall: function (id) {
+      var f = findMsg(id);
+      if (!f) return false;
+      Object.assign(f.msg, { recalled: true, body: 'This message was deleted', media: null, reactions: [], linkPreview: null, edited: false });
+      rerender(id);
+      if (last(f.chat) === f.msg) renderRows();
+      return true;
     },
     ack: function (id, ack) { return setAck(id, ack); },
     /** A WhatsApp Web change: one selector of the selector module stops matching. */
@@ -483,6 +677,7 @@
     appendToOpen: appendToOpen,
     rerender: rerender,
     findMsg: findMsg,
+    loadMedia: loadMedia,
     setAck: setAck,
     tell: tell,
     newId: newId,
@@ -490,6 +685,24 @@
     sortChats: sortChats,
     renderRows: renderRows,
   };
+
+  // A document card's button: the page offers the file as a download, as WhatsApp Web does.
+  document.addEventListener('click', function (ev) {
+    var card = ev.target && ev.target.closest ? ev.target.closest('[data-sim-dl]') : null;
+    if (!card) return;
+    var f = findMsg(card.getAttribute('data-sim-dl'));
+    var md = f && fileMedia(f.msg);
+    if (!md) return;
+    loadMedia(md).then(function (url) {
+      var a = document.createElement('a');
+      a.href = url;
+      a.download = md.fileName || 'file';
+      a.style.display = 'none';
+      document.body.appendChild(a);
+      a.click();
+      a.remove();
+    }, function () {});
+  }, true);
 
   function begin() { setTimeout(start, 60); }
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', begin);

@@ -11,8 +11,23 @@ import type { Logger } from 'pino';
 import type { SimPeer } from '../wa/session.ts';
 import type { SimIncoming, SimPhoneMessage } from '../wa/types.ts';
 import { repoRootFrom } from '../../lib/repo-root.ts';
-import { loadScenario, DEFAULT_SCENARIO_PATH, type SimMessage, type SimScenario } from './scenario.ts';
+import { loadScenario, DEFAULT_SCENARIO_PATH, type SimMedia, type SimMessage, type SimScenario } from './scenario.ts';
 import { SimMediaFiles } from './media-files.ts';
+
+/** The most the page reads of a file in one call (it asks for 512 KiB). */
+const MAX_READ = 1024 * 1024;
+
+/** A preview card for the body's first link, as the phone's WhatsApp would fetch it. */
+function previewFor(body: string): SimMessage['linkPreview'] {
+  const m = /https?:\/\/[^\s<]+/.exec(body);
+  if (!m) return null;
+  try {
+    const u = new URL(m[0]);
+    return { title: `${u.host}${u.pathname === '/' ? '' : u.pathname}`, description: `A page on ${u.host}`, host: u.host, url: m[0] };
+  } catch {
+    return null;
+  }
+}
 
 // From the release root, not from this module's URL: in a compiled bundle that is the bundle's.
 const HERE = path.join(repoRootFrom(import.meta.url), 'slice', 'sim');
@@ -55,7 +70,7 @@ export class SimPhone implements SimPeer {
   private timers: NodeJS.Timeout[] = [];
   private scanTimer: NodeJS.Timeout | null = null;
   readonly cacheDir: string;
-  /** The files the phone holds by sha256 (what the page sends, what the other side sends). */
+  /** The files the other side sends (and the page uploads), by sha256, in `<authDir>/sim-media`. */
   readonly files: SimMediaFiles;
 
   constructor(
@@ -114,6 +129,14 @@ export class SimPhone implements SimPeer {
     this.page = page;
     await page
       .exposeFunction('__simPhoneEvent', (ev: PageEvent) => this.onPageEvent(ev))
+      .catch((err: Error) => {
+        if (!/already exists/.test(err.message)) throw err;
+      });
+    // The page reads a received file in pieces (base64), never the whole file at once.
+    await page
+      .exposeFunction('__simMediaRead', (sha256: string, offset: number, length: number) =>
+        this.files.read(sha256, Math.max(0, Math.floor(offset)), Math.min(MAX_READ, Math.max(0, Math.floor(length)))).toString('base64'),
+      )
       .catch((err: Error) => {
         if (!/already exists/.test(err.message)) throw err;
       });
@@ -205,28 +228,94 @@ export class SimPhone implements SimPeer {
   async deliverIncoming(message: SimIncoming): Promise<{ waId: string; sentAt: string }> {
     const chat = this.state.chats.find((c) => c.jid === message.chatWaId);
     if (!chat) throw new Error(`simulator: no chat ${message.chatWaId}`);
+    if (message.quotedWaId && !chat.messages.some((m) => m.id === message.quotedWaId)) {
+      throw new Error(`simulator: no message ${message.quotedWaId} in chat ${message.chatWaId} to quote`);
+    }
     const at = new Date();
     at.setSeconds(0, 0);
     const m: SimMessage = {
       id: `3A${randomBytes(9).toString('hex').toUpperCase()}`,
       fromMe: false,
-      author: message.author ?? chat.name,
+      author: message.system ? '' : message.author ?? chat.name,
       body: message.body,
       at: at.toISOString(),
       ack: 0,
-      media: null,
-      quotedId: null,
+      media: message.media && !message.system ? this.keepMedia(message.media) : null,
+      quotedId: message.quotedWaId ?? null,
       recalled: false,
     };
-    if (chat.isGroup) m.authorJid = `5599${randomBytes(4).readUInt32BE(0)}@c.us`;
+    if (message.system) m.system = true;
+    else {
+      const preview = m.media ? null : previewFor(message.body);
+      if (preview) m.linkPreview = preview;
+    }
+    if (chat.isGroup && !message.system) m.authorJid = `5599${randomBytes(4).readUInt32BE(0)}@c.us`;
     chat.messages.push(m);
     this.save(); // the phone keeps it even when no page shows it now
     if (this.page && !this.page.isClosed()) {
       await this.page
-        .evaluate((jid, msg) => (window as unknown as { __sim?: { receive(j: string, m: unknown): void } }).__sim?.receive(jid, msg), chat.jid, m as unknown as Record<string, unknown>)
+        .evaluate((jid, msg) => (window as unknown as { __sim?: { receive(j: string, m: unknown): unknown } }).__sim?.receive(jid, msg), chat.jid, m as unknown as Record<string, unknown>)
         .catch((err: Error) => this.opts.log.debug({ err: err.message }, 'incoming message kept for later: page not ready'));
     }
+    const after = message.media?.downloadAfterMs ?? 0;
+    const media = m.media;
+    if (after > 0 && media && typeof media === 'object' && media.sha256) {
+      // WhatsApp on the linked device fetches the file a while later: the thumbnail shows till then.
+      this.timers.push(
+        setTimeout(() => {
+          media.downloaded = true;
+          this.save();
+          void this.page
+            ?.evaluate((id) => (window as unknown as { __sim?: { mediaReady(i: string): boolean } }).__sim?.mediaReady(id), m.id)
+            .catch((err: Error) => this.opts.log.debug({ err: err.message }, 'media ready: page not ready'));
+        }, after),
+      );
+    }
     return { waId: m.id, sentAt: m.at };
+  }
+
+  /** Keeps a sent file's bytes under their sha256 (a location or contact card has none). */
+  private keepMedia(media: NonNullable<SimIncoming['media']>): SimMedia {
+    const d = media.details ?? {};
+    const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : undefined);
+    const bytes = media.dataBase64 !== undefined ? Buffer.from(media.dataBase64, 'base64') : null;
+    if (!bytes && media.kind !== 'location' && media.kind !== 'contact') throw new Error(`simulator: a ${media.kind} needs dataBase64`);
+    const kept = bytes ? this.files.put(bytes) : null;
+    const out: SimMedia = {
+      kind: media.kind,
+      mimeType: media.mimeType,
+      fileName: media.fileName ?? null,
+      size: kept?.size ?? 0,
+      sha256: kept?.sha256 ?? null,
+      downloaded: !((media.downloadAfterMs ?? 0) > 0),
+    };
+    const width = num(d.width);
+    const height = num(d.height);
+    const durationMs = num(d.durationMs);
+    if (width) out.width = width;
+    if (height) out.height = height;
+    if (durationMs) out.durationMs = durationMs;
+    if (media.details) out.details = media.details;
+    return out;
+  }
+
+  /** The message `waId` as the phone holds it, and its chat; an unknown id is the caller's error. */
+  private findMessage(waId: string): { chat: SimScenario['chats'][number]; msg: SimMessage } {
+    for (const chat of this.state.chats) {
+      const msg = chat.messages.find((m) => m.id === waId);
+      if (msg) return { chat, msg };
+    }
+    throw new Error(`no message ${waId}`);
+  }
+
+  /** Tells the page of a change to a message; it draws the row again (the observer reports it). */
+  private async redraw(fn: string, ...args: unknown[]): Promise<void> {
+    if (!this.page || this.page.isClosed()) return;
+    await this.page.evaluate(
+      (name, a) => (window as unknown as { __sim: Record<string, (...x: unknown[]) => unknown> }).__sim[name]!(...a),
+      fn,
+      args,
+    );
   }
 
   async ackOutgoing(waId: string, ack: number): Promise<void> {
@@ -244,16 +333,33 @@ export class SimPhone implements SimPeer {
     await page.evaluate((id, a) => (window as unknown as { __sim: { ack(i: string, a: number): boolean } }).__sim.ack(id, a), waId, ack);
   }
 
-  async reactFromPhone(_waId: string, _emoji: string | null): Promise<void> {
-    throw new Error('not built yet');
+  async reactFromPhone(waId: string, emoji: string | null): Promise<void> {
+    const { msg } = this.findMessage(waId);
+    if (msg.recalled) throw new Error(`message ${waId} was deleted`);
+    // The other side is one person: one reaction of theirs at most.
+    const rs = (msg.reactions ?? []).filter((r) => r.fromMe);
+    if (emoji) rs.push({ emoji, fromMe: false });
+    msg.reactions = rs;
+    this.save();
+    await this.redraw('react', waId, emoji);
   }
 
-  async editFromPhone(_waId: string, _body: string): Promise<void> {
-    throw new Error('not built yet');
+  async editFromPhone(waId: string, body: string): Promise<void> {
+    const { msg } = this.findMessage(waId);
+    if (msg.fromMe) throw new Error(`message ${waId} is not the other side's to edit`);
+    if (msg.recalled) throw new Error(`message ${waId} was deleted`);
+    msg.body = body;
+    msg.edited = true;
+    this.save();
+    await this.redraw('edit', waId, body);
   }
 
-  async recallFromPhone(_waId: string): Promise<void> {
-    throw new Error('not built yet');
+  async recallFromPhone(waId: string): Promise<void> {
+    const { msg } = this.findMessage(waId);
+    if (msg.fromMe) throw new Error(`message ${waId} is not the other side's to delete`);
+    Object.assign(msg, { recalled: true, body: 'This message was deleted', media: null, reactions: [], linkPreview: null, edited: false });
+    this.save();
+    await this.redraw('recall', waId);
   }
 
   /** A piece of a file the page uploads; answers whether it was taken (the last: kept whole). */

@@ -27,6 +27,8 @@ export interface SimMessage {
   edited?: boolean;
   /** A system notice of the chat (joined, left, subject changed, security code changed). */
   system?: boolean;
+  /** The card the page shows for the body's first link (kept apart from the body). */
+  linkPreview?: { title: string | null; description: string | null; host: string | null; url: string | null } | null;
 }
 
 export interface SimMedia {

@@ -42,7 +42,7 @@ function check(t: Test, got: ExtractedMessage[], want: Expect[]): void {
 }
 
 t.test('the fixtures are in the repo with their licence', async (t) => {
-  for (const f of ['LICENSE', 'README.md', 'conversation-2025-12.html', 'messages-2026-03.html', 'messages-2026-04.html']) {
+  for (const f of ['LICENSE', 'README.md', 'conversation-2025-12.html', 'messages-2026-03.html', 'messages-2026-04.html', 'messages-2026-05.html', 'synthetic-media-2026.html']) {
     t.ok(fs.existsSync(path.join(FIX, f)), f);
   }
   t.match(fs.readFileSync(path.join(FIX, 'LICENSE'), 'utf8'), /MIT/);
@@ -92,8 +92,12 @@ t.test('conversation-2025-12: packed data-id, no direction classes, rows without
       quotedBody: 'Corn fields look impressive on camera!',
       quotedWaId: null,
       sentAt: '2025-10-12T21:34:00.000Z',
+      kind: 'media',
+      // The GIF: a blurred background-image first, the blob: video once WhatsApp has it.
+      media: { kind: 'video', mimeType: null, fileName: null, size: null, width: 330, height: 263, durationMs: null, available: 'full', details: null },
     },
   ]);
+  t.same(got.find((m) => m.waId === '3EB036C7035BE6F5227333')?.reactions, [{ emoji: '👍', count: null, mine: false }, { emoji: '❤', count: null, mine: false }], 'one total for two emoji: no per-emoji counts');
   t.same(await missingSelectorsIn(page, 'chat'), ['mainHeaderTitle', 'mainChatId', 'composer'], 'the self-check names what a capture of messages lacks');
   await page.close();
 });
@@ -124,10 +128,116 @@ t.test('messages-2026-03: groups, quotes, emoji, recalled, link, picture, voice'
       ack: 1,
     },
     { waId: 'MSG006', recalled: true, body: 'This message was deleted', sentAt: '2025-12-14T20:07:00.000Z', author: '+65 9000 0004' },
-    { waId: 'MSG007', body: 'Worth a read https://cookbook.openai.com/articles/openai-harmony#receiving-tool-calls', mediaKind: null, sentAt: '2025-12-14T21:12:00.000Z' },
-    { waId: 'MSG008', mediaKind: 'image', body: '', author: '+65 9000 0099', sentAt: '2026-03-24T14:20:00.000Z' },
-    { waId: 'MSG009', mediaKind: 'voice', body: '', author: '+65 9777 7777', sentAt: '2026-03-25T11:20:00.000Z' },
+    {
+      waId: 'MSG007',
+      body: 'Worth a read https://cookbook.openai.com/articles/openai-harmony#receiving-tool-calls',
+      mediaKind: null,
+      sentAt: '2025-12-14T21:12:00.000Z',
+      kind: 'text',
+      linkPreview: { title: 'Example article title', description: 'Example article description.', host: 'cookbook.openai.com', url: 'https://cookbook.openai.com/articles/openai-harmony#receiving-tool-calls' },
+    },
+    {
+      waId: 'MSG008',
+      mediaKind: 'image',
+      body: '',
+      author: '+65 9000 0099',
+      sentAt: '2026-03-24T14:20:00.000Z',
+      kind: 'media',
+      // An inline data: image is the blurred preview: only the thumbnail is there to fetch.
+      media: { kind: 'image', mimeType: null, fileName: null, size: null, width: 330, height: 248, durationMs: null, available: 'thumb', details: null },
+      linkPreview: null,
+    },
+    {
+      waId: 'MSG009',
+      mediaKind: 'voice',
+      body: '',
+      author: '+65 9777 7777',
+      sentAt: '2026-03-25T11:20:00.000Z',
+      media: { kind: 'voice', mimeType: null, fileName: null, size: null, width: null, height: null, durationMs: 37000, available: 'none', details: null },
+    },
   ]);
+  t.same(got.find((m) => m.waId === 'MSG002')?.reactions, [{ emoji: '👍', count: 1, mine: false }], '"reaction 👍. View reactions": one');
+  t.same(got.find((m) => m.waId === 'MSG004')?.reactions, [{ emoji: '👍', count: 1, mine: false }]);
+  t.same(got.find((m) => m.waId === 'MSG001')?.reactions, [], 'no chip: none');
+  t.notOk(got.some((m) => m.linkPreview && m.body.includes('Example article')), 'the preview never goes into a body');
+  t.ok(got.every((m) => m.edited === false), 'nothing is marked edited');
+  await page.close();
+});
+
+t.test('messages-2026-05: the member name-and-number row is skipped; previews, reaction totals', async (t) => {
+  const page = await load('messages-2026-05.html');
+  const got = await extractMessagesIn(page, 'chat@g.us');
+  check(t, got, [
+    {
+      waId: '3EB00298006A5DC1795156',
+      author: '+91 77378 87058',
+      sentAt: '2026-05-10T12:19:00.000Z',
+      body: 'Everyone is preparing for Mythos with dedicated security harnesses being built in quite a few places https://x.com/vercel_dev/status/2051381241283539255',
+      kind: 'text',
+      reactions: [{ emoji: '❤', count: 2, mine: false }],
+      linkPreview: {
+        title: 'Vercel Developers (@vercel_dev) on X',
+        description: 'Introducing deepsec, an open source coding security harness. CLI-first.',
+        host: 'x.com',
+        url: 'https://x.com/vercel_dev/status/2051381241283539255',
+      },
+    },
+    {
+      waId: '3B88182701DE2BD54718',
+      // The quoted message is older than the capture.
+      quotedWaId: null,
+      reactions: [{ emoji: '👍', count: 1, mine: false }],
+      linkPreview: {
+        title: 'GitHub - vercel/chatbot: A full-featured, hackable Next.js AI chatbot built by Vercel',
+        description: 'A full-featured, hackable Next.js AI chatbot built by Vercel - vercel/chatbot',
+        host: 'github.com',
+        url: 'https://github.com/vercel/chatbot',
+      },
+    },
+    { waId: '3EB03E69F79F3EADD4F87E', body: 'very helpful, will checkout both', linkPreview: null, quotedWaId: '3B88182701DE2BD54718' },
+  ]);
+  t.notOk(got.some((m) => m.waId === '36959035441778309954'), 'the row with a data-id but only a name and a number is not a message');
+  await page.close();
+});
+
+t.test('synthetic-media-2026 (synthetic): documents, stickers, locations, contact cards, video, audio, edits, system notices', async (t) => {
+  const page = await load('synthetic-media-2026.html');
+  const got = await extractMessagesIn(page, 'chat@g.us');
+  const none = { mimeType: null, fileName: null, size: null, width: null, height: null, durationMs: null };
+  check(t, got, [
+    { waId: 'SYNSYS01', kind: 'system', body: "+55 11 90000-0001 joined using this group's invite link", direction: 'in', author: null, media: null, mediaKind: null },
+    {
+      waId: 'SYNDOC01',
+      kind: 'media',
+      mediaKind: 'document',
+      body: 'Segue a proposta',
+      media: { kind: 'document', mimeType: 'application/pdf', fileName: 'Proposta 2026.pdf', size: Math.round(1.2 * 1024 * 1024), width: null, height: null, durationMs: null, available: 'full', details: null },
+    },
+    { waId: 'SYNSTK01', mediaKind: 'sticker', media: { kind: 'sticker', ...none, width: 190, height: 190, available: 'full', details: null } },
+    {
+      waId: 'SYNLOC01',
+      mediaKind: 'location',
+      media: { kind: 'location', ...none, available: 'none', details: { latitude: -23.5613, longitude: -46.6565, name: 'Avenida Paulista', address: 'Av. Paulista, 1578 - Bela Vista, São Paulo' } },
+    },
+    { waId: 'SYNVCF01', mediaKind: 'contact', media: { kind: 'contact', ...none, available: 'none', details: { name: 'Maria Silva', phones: ['+5511988887777'] } } },
+    { waId: 'SYNVID01', mediaKind: 'video', media: { kind: 'video', ...none, mimeType: 'video/mp4', width: 330, height: 186, durationMs: 65000, available: 'full', details: null } },
+    { waId: 'SYNAUD01', mediaKind: 'audio', media: { kind: 'audio', ...none, mimeType: 'audio/mpeg', fileName: 'jingle.mp3', size: 3 * 1024 * 1024, durationMs: 192000, available: 'full', details: null } },
+    {
+      waId: 'SYNEDT01',
+      kind: 'text',
+      direction: 'out',
+      body: 'See you at 3pm, not 2pm',
+      edited: true,
+      ack: 3,
+      reactions: [{ emoji: '👍', count: null, mine: false }, { emoji: '😂', count: null, mine: true }],
+    },
+    { waId: 'SYNIMG01', mediaKind: 'image', media: { kind: 'image', ...none, size: 2 * 1024 * 1024, width: 330, height: 440, available: 'thumb', details: null } },
+    { waId: 'SYNSYS02', kind: 'system', body: 'Ana left', author: null },
+    { waId: 'SYNSYS03', kind: 'system', body: 'Carlos changed the subject to "Pedidos de maio"' },
+    { waId: 'SYNSYS04', kind: 'system', body: 'Your security code with Maria Silva changed. Tap to learn more.' },
+  ]);
+  t.notOk(got.some((m) => m.waId === 'SYNEMPTY1'), 'an empty system row is not reported');
+  t.ok(got.filter((m) => m.kind !== 'system').every((m) => m.edited === (m.waId === 'SYNEDT01')), 'only the edited one says so');
   await page.close();
 });
 

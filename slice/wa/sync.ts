@@ -12,6 +12,7 @@ import { installObserver, type ObserverReport } from './dom/observe.ts';
 import { collectChatList, openChatById, openChatRow, type OpenOptions } from './dom/chat-list.ts';
 import { scrollToOldest } from './dom/backfill.ts';
 import { selectorMap } from './dom/selectors.ts';
+import { MediaFetcher, type FetchOutcome, type PageRunner } from './dom/media-fetch.ts';
 import { typeAndSend, type SendTimeouts } from './dom/send.ts';
 import { attachAndSend } from './dom/send-media.ts';
 import { reactTo } from './dom/react.ts';
@@ -53,6 +54,13 @@ export class DomSync {
   private acting = false;
   /** Until when row reports may not change flags: the settle time after the slice's own change. */
   private actedUntil = 0;
+  /** Files of reported messages, read from the page once the store has the message. */
+  private readonly fetcher: MediaFetcher;
+  /** `waId:available` pairs already fetched (or found held): not asked about again. */
+  private mediaTried = new Set<string>();
+  private fetching = new Set<string>();
+  /** Messages whose row changed while their file was being fetched: looked at again after. */
+  private fetchAgain = new Set<string>();
   missing: string[] = [];
   lastMessageSeenAt: string | null = null;
   synced: Promise<void>;
@@ -65,30 +73,80 @@ export class DomSync {
     private readonly tuning: WaTuning,
   ) {
     this.synced = new Promise((r) => (this.resolveSynced = r));
+    this.fetcher = new MediaFetcher(page, sink.media, log);
   }
 
   stop(): void {
     this.stopped = true;
     this.resolveSynced();
+    void this.fetcher.dispose();
   }
 
-  private run<T>(fn: () => Promise<T>): Promise<T> {
+  /** `restoreList` false: an action that opens nothing (reading a piece of a file) leaves the list as it is. */
+  private run<T>(fn: () => Promise<T>, restoreList = true): Promise<T> {
     const next = this.queue.then(async () => {
       if (this.stopped) throw new AppError('UNAVAILABLE', 'the WhatsApp page is gone');
       try {
         return await fn();
       } finally {
         // The chats, not the Archived list, are where new activity shows: the observer watches them.
-        if (!this.stopped) await showList(this.page, false, this.tuning.openChatTimeoutMs).catch(() => {});
+        if (!this.stopped && restoreList) await showList(this.page, false, this.tuning.openChatTimeoutMs).catch(() => {});
       }
     });
     this.queue = next.catch(() => undefined);
     return next;
   }
 
+  /** Already inside the queue (the initial sync, a refresh): page actions run at once. */
+  private readonly direct: PageRunner = (fn) => fn();
+  /** From outside the queue: each page action (one piece of a file) waits its turn, so a send
+   * queued meanwhile waits one piece at most. */
+  private readonly queued: PageRunner = (fn) => this.run(fn, false);
+
+  /**
+   * Downloads what the store lacks of these (committed) messages' files. During a chat's sync the
+   * steps that need a row rendered run at once (they may scroll away later) and the rest (pieces,
+   * a download's completion) goes on queued, piece by piece, so a send waits one piece at most.
+   */
+  private async fetchMedia(msgs: ExtractedMessage[], mode: 'sync' | 'refresh' | 'observed'): Promise<void> {
+    // The initial sync holds the page anyway (a send waits for it): it reads each file whole.
+    const now = mode === 'observed' ? this.queued : this.direct;
+    const later = mode === 'sync' ? this.direct : this.queued;
+    for (const m of msgs) {
+      if (this.stopped) return;
+      if (!m.media || m.media.available === 'none' || m.recalled) continue;
+      const key = `${m.waId}:${m.media.available}`;
+      if (this.mediaTried.has(key)) continue;
+      if (this.fetching.has(m.waId)) {
+        this.fetchAgain.add(m.waId);
+        continue;
+      }
+      this.fetching.add(m.waId);
+      const settle = (outcome: FetchOutcome | null): void => {
+        if (outcome === 'done') this.mediaTried.add(key);
+        this.fetching.delete(m.waId);
+        if (this.fetchAgain.delete(m.waId) && !this.stopped) {
+          // The row changed meanwhile (the full file replaced its thumbnail): read it as it is now.
+          void this.run(() => inPage(this.page, 'messageById', m.waId), false)
+            .then((row) => (row ? this.fetchMedia([{ ...row, chatWaId: m.chatWaId }], 'observed') : undefined))
+            .catch(() => {});
+        }
+      };
+      const failed = (err: unknown): null => {
+        this.log.warn({ err: (err as Error).message, waId: m.waId }, 'could not fetch a file');
+        return null;
+      };
+      const started = await this.fetcher.fetch(m, now, later).catch(failed);
+      if (!started || 'done' in started) settle(started?.done ?? null);
+      else if (mode === 'refresh') void started.rest.catch(failed).then(settle);
+      else settle(await started.rest.catch(failed));
+    }
+  }
+
   /** Installs the in-page code, reads everything, then starts observing. */
   async start(): Promise<void> {
     await installPageModule(this.page);
+    await this.fetcher.enableDownloads().catch((err) => this.log.warn({ err: (err as Error).message }, 'downloads from the page are not captured'));
     try {
       await this.run(() => this.initialSync());
       await installObserver(this.page, (r) => this.onReport(r), this.tuning.observerBatchMs);
@@ -179,6 +237,8 @@ export class DomSync {
       if (known) await this.sink.chats([this.toExtracted(chat)]);
       else if (!isGroup) await this.sink.contacts([this.contactOf(chat)]);
     }
+    // Every file of the chat while its rows are rendered (the messages are committed now).
+    await this.fetchMedia(msgs, backfill ? 'sync' : 'refresh');
     if (backfill) {
       await this.sink.saveSyncCursor(scope, { newestWaId: newest?.waId ?? null, oldestWaId: msgs[0]?.waId ?? null, complete: true }, true);
     }
@@ -224,7 +284,8 @@ export class DomSync {
     return { waId: c.waId, name: phone && c.title.replace(/[\s()+-]/g, '') === phone.slice(1) ? null : c.title, phone };
   }
 
-  private async report(msgs: ExtractedMessage[], chatWaId: string | null, force = false): Promise<void> {
+  /** Reports what is new or changed; answers what it reported. */
+  private async report(msgs: ExtractedMessage[], chatWaId: string | null, force = false): Promise<ExtractedMessage[]> {
     const out: ExtractedMessage[] = [];
     for (const m of msgs) {
       if (!m.chatWaId && chatWaId) m.chatWaId = chatWaId;
@@ -233,15 +294,17 @@ export class DomSync {
       const prevAck = this.acks.get(m.waId);
       if (prevAck !== undefined && m.ack >= 0 && m.ack < prevAck) m.ack = prevAck;
       this.acks.set(m.waId, m.ack);
-      const sig = `${m.ack}|${m.recalled}|${m.body}|${m.mediaKind}`;
+      // Anything a person would see change: ticks, text, the file's state, chips, preview, "Edited".
+      const sig = JSON.stringify([m.ack, m.recalled, m.body, m.mediaKind, m.kind, m.media?.available, m.reactions, m.linkPreview, m.edited]);
       // The store is idempotent, but the initial sync re-reports everything anyway (force).
       if (!force && this.reported.get(m.waId) === sig) continue;
       this.reported.set(m.waId, sig);
       out.push(m);
     }
-    if (out.length === 0) return;
+    if (out.length === 0) return out;
     for (const m of out) if (!this.lastMessageSeenAt || m.sentAt > this.lastMessageSeenAt) this.lastMessageSeenAt = m.sentAt;
     await this.sink.messages(out);
+    return out;
   }
 
   private async onReport(r: ObserverReport): Promise<void> {
@@ -249,7 +312,9 @@ export class DomSync {
     const openWaId = this.openWaId;
     if (r.messages.length) {
       try {
-        await this.report(r.messages, openWaId);
+        const reported = await this.report(r.messages, openWaId);
+        // Not awaited: the observer's next report must not wait for a download.
+        if (reported.length) void this.fetchMedia(reported, 'observed');
         const chat = openWaId ? this.byId.get(openWaId) : null;
         const newest = r.messages.reduce<string | null>((a, m) => (!a || m.sentAt > a ? m.sentAt : a), null);
         if (chat && newest && (!chat.lastMessageAt || newest > chat.lastMessageAt)) {

@@ -3,8 +3,8 @@
 // self-contained: no imports, no closures over Node values; the selectors come in as an argument.
 // Everything here reads what a person sees; nothing touches WhatsApp's internal modules.
 import type { Page } from 'puppeteer-core';
-import type { ExtractedMessage, MediaKind } from '../types.ts';
-import { selectorMap, SELECTORS, type SelectorName } from './selectors.ts';
+import type { ExtractedMedia, ExtractedMessage, ExtractedReaction, LinkPreview, MediaKind } from '../types.ts';
+import { selectorMap, SELECTORS, TEXT_LABELS, type SelectorName } from './selectors.ts';
 
 /** A chat list row as the page shows it, before the Node side resolves its stable id. */
 export interface RawChatRow {
@@ -50,6 +50,13 @@ interface PageApi {
   newOutgoing(known: string[]): ExtractedMessage | null;
   /** Message `waId` once its clock has turned into a tick (or an error), else null. */
   acked(waId: string): ExtractedMessage | null;
+  /** Message `waId` as it is rendered now, or null when it is not. */
+  messageById(waId: string): ExtractedMessage | null;
+  /** Where message `waId`'s file can be read now: a URL (a blob: file, or the data: thumbnail), a
+   * download the page offers (a document's button), or null (not rendered, or nothing there). */
+  mediaSource(waId: string, variant: 'thumb' | 'full'): { url: string } | { download: true } | null;
+  /** Clicks the download button of message `waId` (the page then offers the file); false if gone. */
+  clickDownload(waId: string): boolean;
   /** Which list the side pane shows: 'archived' (the Archived list), 'main', or null (none). */
   listView(): 'main' | 'archived' | null;
   /** The open chat's row (aria-selected), scrolled into view: its centre and what it shows. */
@@ -60,7 +67,7 @@ interface PageApi {
 }
 
 /** The whole in-page module. `S` is selectorMap(); `required` maps a phase to selector names. */
-function pageModule(S: Record<string, string>, required: Record<string, string[]>): PageApi {
+function pageModule(S: Record<string, string>, required: Record<string, string[]>, L: Record<string, readonly string[]>): PageApi {
   const norm = (s: string | null | undefined): string => (s ?? '').replace(/\s+/g, ' ').trim();
 
   /** Whether an element keeps line breaks as typed (WhatsApp styles message text pre-wrap). */
@@ -170,7 +177,8 @@ function pageModule(S: Record<string, string>, required: Record<string, string[]
   const inQuote = (el: Element): boolean => !!el.parentElement?.closest(S.quoted!);
 
   const mediaKindOf = (bubble: Element): MediaKind => {
-    const has = (sel: string): boolean => Array.from(bubble.querySelectorAll(sel)).some((e) => !inQuote(e));
+    // A link preview's picture or label is not the message's media.
+    const has = (sel: string): boolean => Array.from(bubble.querySelectorAll(sel)).some((e) => !inQuote(e) && !e.closest(S.linkPreview!));
     if (has(S.mediaVoice!)) return 'voice';
     if (has(S.mediaAudio!)) return 'audio';
     if (has(S.mediaVideo!)) return 'video';
@@ -179,7 +187,7 @@ function pageModule(S: Record<string, string>, required: Record<string, string[]
     if (has(S.mediaDocument!)) return 'document';
     if (has(S.mediaContact!)) return 'contact';
     if (has(S.mediaImage!)) return 'image';
-    const imgs = Array.from(bubble.querySelectorAll(S.image!)).filter((i) => !i.matches(S.emoji!) && !inQuote(i));
+    const imgs = Array.from(bubble.querySelectorAll(S.image!)).filter((i) => !i.matches(S.emoji!) && !inQuote(i) && !i.closest(S.linkPreview!));
     if (imgs.some((i) => (Number(i.getAttribute('width')) || (i as HTMLImageElement).width || 0) > 64)) return 'image';
     return null;
   };
@@ -212,6 +220,192 @@ function pageModule(S: Record<string, string>, required: Record<string, string[]
     return null;
   };
 
+  // ---- media, reactions, link previews, edits (issue 15) ----------------------------------
+
+  const own = (bubble: Element, sel: string): Element[] => Array.from(bubble.querySelectorAll(sel)).filter((e) => !inQuote(e) && !e.closest(S.quoted!));
+
+  /** "1.2 MB", "340 kB", "1,5 MB", "800 B" → bytes (binary units, as WhatsApp Web shows them). */
+  const parseSize = (text: string): number | null => {
+    const m = /(\d+(?:[.,]\d+)?)\s*(B|KB|kB|MB|GB)\b/.exec(text);
+    if (!m) return null;
+    const n = Number(m[1]!.replace(',', '.'));
+    const mult: Record<string, number> = { B: 1, KB: 1024, MB: 1024 ** 2, GB: 1024 ** 3 };
+    return Math.round(n * (mult[m[2]!.toUpperCase()] ?? 1));
+  };
+
+  /** "0:37", "1:02:03" → ms. */
+  const parseDuration = (text: string): number | null => {
+    const m = /^(?:(\d+):)?(\d{1,2}):(\d{2})$/.exec(text.trim());
+    if (!m) return null;
+    return ((Number(m[1] ?? 0) * 60 + Number(m[2])) * 60 + Number(m[3])) * 1000;
+  };
+
+  const DOC_TYPES: Record<string, string> = {
+    PDF: 'application/pdf', DOC: 'application/msword', DOCX: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+    XLS: 'application/vnd.ms-excel', XLSX: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+    PPT: 'application/vnd.ms-powerpoint', PPTX: 'application/vnd.openxmlformats-officedocument.presentationml.presentation',
+    TXT: 'text/plain', CSV: 'text/csv', ZIP: 'application/zip', RAR: 'application/vnd.rar', MP3: 'audio/mpeg', OGG: 'audio/ogg',
+    M4A: 'audio/mp4', MP4: 'video/mp4', JPG: 'image/jpeg', JPEG: 'image/jpeg', PNG: 'image/png', WEBP: 'image/webp', GIF: 'image/gif',
+  };
+
+  const leafTexts = (root: Element): Element[] =>
+    Array.from(root.querySelectorAll('*')).filter((e) => e.children.length === 0 && norm(e.textContent) !== '' && !e.closest('[aria-hidden="true"]'));
+
+  const numAttr = (el: Element | null, name: string): number | null => {
+    const v = Number(el?.getAttribute(name));
+    return Number.isFinite(v) && v > 0 ? v : null;
+  };
+  const styleSize = (el: Element | null, prop: 'width' | 'height'): number | null => {
+    const v = parseFloat((el as HTMLElement | null)?.style?.[prop] ?? '');
+    return Number.isFinite(v) && v > 0 ? Math.round(v) : null;
+  };
+
+  /** The url(...) of a background-image style (a blurred preview). */
+  const bgUrl = (el: Element): string | null => {
+    const m = /url\(\s*["']?([^"')]+)["']?\s*\)/.exec((el as HTMLElement).style?.backgroundImage ?? '');
+    return m ? m[1]! : null;
+  };
+
+  /** Where the page holds the file: the blob: source (full), else the blurred data: preview. */
+  const mediaSources = (bubble: Element): { full: string | null; thumb: string | null; download: Element | null } => {
+    const fullEl = own(bubble, S.mediaFullSource!).find((e) => !e.matches(S.emoji!)) ?? null;
+    const full = fullEl?.getAttribute('src') ?? null;
+    let thumb: string | null = null;
+    for (const e of own(bubble, S.mediaThumbSource!)) {
+      if (e.matches(S.emoji!) || e.closest(S.linkPreview!)) continue;
+      const u = e.tagName === 'IMG' ? e.getAttribute('src') : bgUrl(e);
+      if (u && u.startsWith('data:')) {
+        thumb = u;
+        break;
+      }
+    }
+    if (!thumb) {
+      const poster = own(bubble, S.mediaPoster!)[0]?.getAttribute('poster');
+      if (poster && poster.startsWith('data:')) thumb = poster;
+    }
+    return { full, thumb, download: own(bubble, S.mediaDownloadButton!)[0] ?? null };
+  };
+
+  const mediaOf = (bubble: Element, kind: Exclude<MediaKind, null>): ExtractedMedia => {
+    const media: ExtractedMedia = { kind, mimeType: null, fileName: null, size: null, width: null, height: null, durationMs: null, available: 'none', details: null };
+    const src = mediaSources(bubble);
+    const typed = own(bubble, 'video[type], audio[type], source[type], img[type]')[0]?.getAttribute('type') ?? null;
+    if (typed) media.mimeType = typed;
+    if (kind === 'location') {
+      const link = own(bubble, S.locationLink!)[0] ?? null;
+      const href = link?.getAttribute('href') ?? '';
+      const m = /[?&](?:q|query|ll)=(-?\d+(?:\.\d+)?)(?:,|%2C)\s*(-?\d+(?:\.\d+)?)/i.exec(href) ?? /@(-?\d+(?:\.\d+)?),(-?\d+(?:\.\d+)?)/.exec(href);
+      const box = own(bubble, S.mediaLocation!)[0] ?? bubble;
+      const lines = leafTexts(box).filter((e) => !e.closest(S.selectableText!)).map((e) => norm(e.textContent)).filter((t) => t && parseClock(t) === null);
+      media.details = { latitude: m ? Number(m[1]) : null, longitude: m ? Number(m[2]) : null, name: lines[0] ?? null, address: lines[1] ?? null };
+      return media;
+    }
+    if (kind === 'contact') {
+      const box = own(bubble, S.mediaContact!)[0] ?? bubble;
+      const nameEl = own(box, S.contactName!)[0] ?? null;
+      const phones = own(bubble, S.contactPhone!).map((e) => (e.getAttribute('href') ?? '').replace(/^tel:/, '') || norm(e.textContent)).filter(Boolean);
+      media.details = { name: nameEl ? nameEl.getAttribute('title') ?? (norm(nameEl.textContent) || null) : null, phones };
+      return media;
+    }
+    // The visible box: its width/height attributes or style.
+    const img = own(bubble, 'img, video').find((e) => !e.matches(S.emoji!)) ?? null;
+    const box = own(bubble, `${S.mediaImage}, ${S.mediaVideo}, ${S.mediaSticker}`).find((e) => (e as HTMLElement).style?.width) ?? null;
+    media.width = numAttr(img, 'width') ?? styleSize(box, 'width') ?? styleSize(img, 'width');
+    media.height = numAttr(img, 'height') ?? styleSize(box, 'height') ?? styleSize(img, 'height');
+    if (kind === 'voice' || kind === 'audio') {
+      const slider = own(bubble, S.mediaSlider!)[0];
+      const total = (slider?.getAttribute('aria-valuetext') ?? '').split('/')[1];
+      media.durationMs = total ? parseDuration(total) : null;
+      if (media.durationMs === null) {
+        const d = own(bubble, S.mediaDuration!).map((e) => parseDuration(norm(e.textContent))).find((x) => x !== null);
+        media.durationMs = d ?? null;
+      }
+    }
+    if (kind === 'video') {
+      const boxEl = own(bubble, S.mediaVideo!).find((e) => e.tagName !== 'VIDEO') ?? null;
+      const d = boxEl ? leafTexts(boxEl).map((e) => parseDuration(norm(e.textContent))).find((x) => x !== null) : null;
+      media.durationMs = d ?? null;
+    }
+    if (kind === 'document' || kind === 'audio') {
+      const nameEl = own(bubble, S.documentName!)[0] ?? null;
+      const fromTitle = /^Download\s+"?(.+?)"?$/i.exec(own(bubble, '[title^="Download" i]')[0]?.getAttribute('title') ?? '')?.[1] ?? null;
+      media.fileName = (nameEl ? nameEl.getAttribute('title') ?? (norm(nameEl.textContent) || null) : null) ?? fromTitle;
+      // "PDF • 2 pages • 1 MB": the type word and the size.
+      const info = own(bubble, S.documentInfo!).map((e) => e.getAttribute('title') || norm(e.textContent)).find((t) => /•/.test(t) || parseSize(t) !== null) ?? '';
+      media.size = parseSize(info);
+      const type = /^\s*([A-Z0-9]{2,5})\s*•/.exec(info)?.[1] ?? /\.([A-Za-z0-9]{2,5})$/.exec(media.fileName ?? '')?.[1]?.toUpperCase() ?? null;
+      if (!media.mimeType && type && DOC_TYPES[type]) media.mimeType = DOC_TYPES[type]!;
+    }
+    // Media not downloaded yet shows its size on the download arrow ("2 MB").
+    if (media.size === null && src.download) media.size = parseSize(norm(src.download.closest('button, [role="button"]')?.textContent ?? src.download.textContent));
+    // A document is offered for download by its card's button; other kinds by their blob: source.
+    if (src.full) media.available = 'full';
+    else if (kind === 'document' && src.download) media.available = 'full';
+    else if (src.thumb) media.available = 'thumb';
+    return media;
+  };
+
+  /** The chip's label: "reaction 👍. View reactions" → one; "Reactions 👍, ❤ 4 in total" → the emoji,
+   * with counts only where the page tells them. ", including yours ❤" marks this account's own. */
+  const reactionsOf = (bubble: Element): ExtractedReaction[] => {
+    const chip = own(bubble, S.reactionButton!)[0];
+    if (!chip) return [];
+    let label = norm(chip.getAttribute('aria-label')).replace(/\.?\s*View reactions\.?$/i, '');
+    let mineEmoji: string | null = null;
+    let mineAll = false;
+    for (const phrase of L.reactionMine ?? []) {
+      const i = label.toLowerCase().indexOf(phrase.toLowerCase());
+      if (i < 0) continue;
+      const rest = label.slice(i + phrase.length).replace(/^[\s:]+/, '').trim();
+      if (rest) mineEmoji = rest.split(/[\s,]+/)[0]!;
+      else mineAll = true;
+      label = label.slice(0, i).replace(/[\s,]+$/, '');
+    }
+    let items: { emoji: string; count: number | null }[] = [];
+    const single = /^reaction\s+(.+)$/i.exec(label);
+    const multi = /^reactions\s+(.+?)\s+(\d+)\s+in total$/i.exec(label);
+    if (multi) {
+      const tokens = multi[1]!.split(/\s*,\s*/).filter(Boolean);
+      const counted = tokens.map((tk) => /^(\S+)\s+(\d+)$/.exec(tk));
+      if (counted.every((c) => c)) items = counted.map((c) => ({ emoji: c![1]!, count: Number(c![2]) }));
+      else items = tokens.map((tk) => ({ emoji: tk.split(/\s+/)[0]!, count: tokens.length === 1 ? Number(multi[2]) : null }));
+    } else if (single) {
+      items = [{ emoji: single[1]!.trim().split(/\s+/)[0]!, count: 1 }];
+    } else return [];
+    return items.map((r) => ({ ...r, mine: mineEmoji ? r.emoji === mineEmoji : mineAll && items.length === 1 }));
+  };
+
+  const isHost = (t: string): boolean => /^(?:[a-z0-9-]+\.)+[a-z]{2,}$/i.test(t);
+
+  const linkPreviewOf = (bubble: Element): LinkPreview | null => {
+    const card = own(bubble, S.linkPreview!)[0];
+    if (!card) return null;
+    const lines = Array.from(card.children).map((c) => norm(textOf(c))).filter(Boolean);
+    let host: string | null = null;
+    if (lines.length && isHost(lines[lines.length - 1]!)) host = lines.pop()!;
+    const description = lines.length >= 2 ? lines.pop()! : null;
+    const title = lines.length ? lines.pop()! : null;
+    const cardLink = card.querySelector(S.link!)?.getAttribute('href') ?? null;
+    const bodyLink = own(bubble, S.link!).find((a) => !a.closest(S.linkPreview!))?.getAttribute('href') ?? null;
+    const url = cardLink ?? bodyLink;
+    if (!host && url) {
+      try {
+        host = new URL(url).host;
+      } catch {
+        /* not a URL: no host */
+      }
+    }
+    return { title, description, host, url };
+  };
+
+  /** "Edited" beside the time, outside the text and any quote. */
+  const editedOf = (bubble: Element): boolean => {
+    const words = (L.edited ?? []).map((w) => w.toLowerCase());
+    return own(bubble, 'span, div').some((e) => e.children.length === 0 && !e.closest(S.selectableText!) && words.includes(norm(e.textContent).toLowerCase()));
+  };
+
+  const looksLikePhone = (t: string): boolean => /^\+?[\d\s().-]{7,}$/.test(t);
+
   const extractRow = (idEl: Element, chatWaId: string | null, shallow = false): ExtractedMessage | null => {
     const rawId = idEl.getAttribute('data-id');
     if (!rawId) return null;
@@ -228,12 +422,43 @@ function pageModule(S: Record<string, string>, required: Record<string, string[]
     const parsed = pp ? parsePrePlain(pp.getAttribute('data-pre-plain-text') ?? '') : { at: null, author: null };
 
     // Body: the message's own selectable text, never the quoted one.
-    const texts = Array.from(bubble.querySelectorAll(S.selectableText!)).filter((e) => !inQuote(e) && !e.closest(S.quotedText!));
+    const texts = Array.from(bubble.querySelectorAll(S.selectableText!)).filter((e) => !inQuote(e) && !e.closest(S.quotedText!) && !e.closest(S.linkPreview!));
     const own = texts.filter((e) => !texts.some((o) => o !== e && o.contains(e)));
     let body = own.map((e) => textOf(e, true)).join('\n').trim();
     if (!body && recalled) {
       const holder = bubble.querySelector(S.recalled!)?.parentElement;
       body = holder ? norm(textOf(holder)) : '';
+    }
+
+    const mediaKind = recalled ? null : mediaKindOf(bubble);
+    // A row with an id but nothing a person would call a message (a group member's name-and-number
+    // row, an empty row) is not reported; a centred notice with words is the chat's system entry.
+    let system: string | null = null;
+    if (!pp && !body && !recalled && !mediaKind) {
+      const words = leafTexts(bubble).map((e) => norm(textOf(e))).filter(Boolean);
+      if (dirEl || words.length === 0 || words.some(looksLikePhone)) return null;
+      system = norm(textOf(bubble));
+      if (!system) return null;
+    }
+    if (system !== null) {
+      return {
+        waId: pid.id,
+        chatWaId: chatWaId ?? pid.chatJid ?? '',
+        direction: 'in',
+        author: null,
+        body: system,
+        sentAt: (contextDate(row) ?? new Date()).toISOString(),
+        ack: 0,
+        mediaKind: null,
+        quotedWaId: null,
+        quotedBody: null,
+        recalled: false,
+        kind: 'system',
+        media: null,
+        reactions: [],
+        linkPreview: null,
+        edited: false,
+      };
     }
 
     // Quoted message: its text, and the id of the row above whose text it starts (the page shows no id).
@@ -298,10 +523,15 @@ function pageModule(S: Record<string, string>, required: Record<string, string[]
       body,
       sentAt,
       ack: ackOf(bubble, direction),
-      mediaKind: recalled ? null : mediaKindOf(bubble),
+      mediaKind,
       quotedWaId,
       quotedBody,
       recalled,
+      kind: mediaKind ? 'media' : 'text',
+      media: mediaKind && !shallow ? mediaOf(bubble, mediaKind) : null,
+      reactions: shallow ? [] : reactionsOf(bubble),
+      linkPreview: shallow || recalled ? null : linkPreviewOf(bubble),
+      edited: !recalled && editedOf(bubble),
     };
   };
 
@@ -463,11 +693,36 @@ function pageModule(S: Record<string, string>, required: Record<string, string[]
     return null;
   };
 
-  const acked = (waId: string): ExtractedMessage | null => {
-    const el = Array.from(document.querySelectorAll(S.mainDataId!)).find((e) => {
+  const elById = (waId: string): Element | null =>
+    Array.from(document.querySelectorAll(S.mainDataId!)).find((e) => {
       const d = e.getAttribute('data-id') ?? '';
       return d === waId || d.includes(`_${waId}`);
-    });
+    }) ?? null;
+
+  const messageById = (waId: string): ExtractedMessage | null => {
+    const el = elById(waId);
+    return el ? extractRow(el, null) : null;
+  };
+
+  const mediaSource = (waId: string, variant: 'thumb' | 'full'): { url: string } | { download: true } | null => {
+    const el = elById(waId);
+    if (!el) return null;
+    const src = mediaSources(el);
+    if (variant === 'thumb') return src.thumb ? { url: src.thumb } : null;
+    if (src.full) return { url: src.full };
+    return src.download && mediaKindOf(el) === 'document' ? { download: true } : null;
+  };
+
+  const clickDownload = (waId: string): boolean => {
+    const el = elById(waId);
+    const btn = el ? mediaSources(el).download : null;
+    if (!btn) return false;
+    (btn as HTMLElement).click();
+    return true;
+  };
+
+  const acked = (waId: string): ExtractedMessage | null => {
+    const el = elById(waId);
     if (!el) return null;
     const m = extractRow(el, null);
     return m && m.ack !== 0 ? m : null;
@@ -490,6 +745,9 @@ function pageModule(S: Record<string, string>, required: Record<string, string[]
     messageIds,
     newOutgoing,
     acked,
+    messageById,
+    mediaSource,
+    clickDownload,
     listView,
     selectedRow,
     labelled,
@@ -510,7 +768,7 @@ export function requiredByPhase(): Record<string, SelectorName[]> {
 export function pageModuleSource(): string {
   return (
     `globalThis.__name = globalThis.__name || ((f) => f);` +
-    `window.__qn = (${pageModule.toString()})(${JSON.stringify(selectorMap())}, ${JSON.stringify(requiredByPhase())});`
+    `window.__qn = (${pageModule.toString()})(${JSON.stringify(selectorMap())}, ${JSON.stringify(requiredByPhase())}, ${JSON.stringify(TEXT_LABELS)});`
   );
 }
 

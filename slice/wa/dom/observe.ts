@@ -18,6 +18,7 @@ function observerModule(S: Record<string, string>, binding: string, batchMs: num
   type W = Window & { __qnObserver?: MutationObserver; __qn: { extractRow(e: Element, c: string | null): unknown; listVisibleChats(): unknown } } & Record<string, unknown>;
   const w = window as unknown as W;
   w.__qnObserver?.disconnect();
+  const MEDIA_ATTRS = ['src', 'style', 'poster', 'href'];
   const pending = new Set<Element>();
   let chatsDirty = false;
   let timer: ReturnType<typeof setTimeout> | null = null;
@@ -52,6 +53,8 @@ function observerModule(S: Record<string, string>, binding: string, batchMs: num
     for (const r of records) {
       const t = (r.target.nodeType === 1 ? r.target : r.target.parentElement) as Element | null;
       if (!t) continue;
+      // Those only matter for message media; the list's rows move by style on every scroll.
+      if (r.type === 'attributes' && MEDIA_ATTRS.includes(r.attributeName ?? '') && !t.closest(S.main!)) continue;
       if (t.closest(S.chatList!) || t.querySelector?.(S.chatList!)) chatsDirty = true;
       if (r.type === 'childList') {
         r.addedNodes.forEach((n) => {
@@ -85,7 +88,8 @@ function observerModule(S: Record<string, string>, binding: string, batchMs: num
     childList: true,
     characterData: true,
     attributes: true,
-    attributeFilter: ['data-icon', 'aria-label', 'data-id', 'title', 'class'],
+    // src/style/poster/href: a picture's blurred preview giving way to the downloaded file.
+    attributeFilter: ['data-icon', 'aria-label', 'data-id', 'title', 'class', ...MEDIA_ATTRS],
   });
   w.__qnObserver = obs;
   // What changed before the observer existed (a message that came while the initial sync read other

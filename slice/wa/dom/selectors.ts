@@ -2,7 +2,7 @@
 // Web changes its markup, this file changes and SELECTORS_VERSION moves. Roles, ids, data- and
 // aria- attributes are preferred because WhatsApp's hashed class names (`_ak8q` …) change often.
 
-export const SELECTORS_VERSION = '2026.04-3';
+export const SELECTORS_VERSION = '2026.05-1';
 
 interface SelectorDef {
   css: string;
@@ -63,6 +63,42 @@ export const SELECTORS = {
   authorName: { css: '[role=""] > span[dir="auto"][aria-label], [role=""] > span[dir="ltr"]', requiredWhen: 'never', doc: 'the group author header' },
   composer: { css: '#main footer [contenteditable="true"]', requiredWhen: 'chat', doc: 'the message composer' },
   emoji: { css: 'img.emoji, img[data-plain-text]', requiredWhen: 'never', doc: 'an emoji drawn as an image' },
+  // Media, reactions, previews, edits and system notices (issue 15). All 'never': a chat without
+  // them still passes the self-check.
+  linkPreview: {
+    css: '.preview-card, [data-testid="link-preview"], [data-testid="link-preview-card"]',
+    requiredWhen: 'never',
+    doc: 'a link preview card (title, description, host lines) inside .copyable-text, before the body',
+  },
+  link: { css: 'a[href^="http"]', requiredWhen: 'never', doc: "a link (the preview card's own, else the body's first)" },
+  reactionButton: {
+    css: '[aria-label^="reaction" i]',
+    requiredWhen: 'never',
+    doc: 'the reaction chip under a bubble: aria-label "reaction 👍. View reactions" or "Reactions 👍, ❤ 4 in total"',
+  },
+  mediaFullSource: {
+    css: 'img[src^="blob:"], video[src^="blob:"], audio[src^="blob:"], source[src^="blob:"]',
+    requiredWhen: 'never',
+    doc: 'a decrypted file the page holds (WhatsApp Web shows downloaded media from blob: URLs)',
+  },
+  mediaThumbSource: {
+    css: 'img[src^="data:"], [style*="background-image"]',
+    requiredWhen: 'never',
+    doc: 'a blurred preview (an inline data: image or a background-image) shown before WhatsApp has the file',
+  },
+  mediaPoster: { css: 'video[poster]', requiredWhen: 'never', doc: "a video's poster image" },
+  mediaDownloadButton: {
+    css: '[data-icon="media-download"], [data-icon="audio-download"], [aria-label^="Download" i], [title^="Download" i]',
+    requiredWhen: 'never',
+    doc: 'the download arrow of media WhatsApp has not downloaded yet, or the download button of a document card',
+  },
+  mediaSlider: { css: '[role="slider"][aria-valuetext]', requiredWhen: 'never', doc: 'the seek bar of a voice note or audio: aria-valuetext "0:00/0:37"' },
+  mediaDuration: { css: '[data-testid="media-duration"], [aria-hidden="true"]', requiredWhen: 'never', doc: 'a "0:37" duration shown on a video or voice note' },
+  documentInfo: { css: '[data-testid="document-info"], [title*=" • "], span', requiredWhen: 'never', doc: 'a document card\'s "PDF • 2 pages • 1 MB" line (any span that reads like one)' },
+  documentName: { css: '[data-testid="document-name"], [title^="Download" i] span[dir="auto"], span[dir="auto"][title]', requiredWhen: 'never', doc: "a document card's file name" },
+  locationLink: { css: 'a[href*="maps.google."], a[href*="google.com/maps"], a[href*="maps.app.goo.gl"], a[href*="?q="]', requiredWhen: 'never', doc: 'the map link of a shared location ("…?q=lat,lng")' },
+  contactName: { css: '[data-testid="vcard-name"], [role="button"][aria-label*="contact card" i] span[dir="auto"], span[dir="auto"][title]', requiredWhen: 'never', doc: "a contact card's name" },
+  contactPhone: { css: '[data-testid="vcard-phone"], a[href^="tel:"]', requiredWhen: 'never', doc: "a contact card's phone numbers" },
   // The ones below only narrow what the ones above found; the self-check does not look for them.
   mainDataId: { css: '#main [data-id]', requiredWhen: 'never', doc: 'an element with an id inside the open conversation (a message, or the header)' },
   anyRow: { css: '[role="row"]', requiredWhen: 'never', doc: 'the row a message element belongs to' },
@@ -103,6 +139,16 @@ export const SELECTORS = {
 } as const satisfies Record<string, SelectorDef>;
 
 export type SelectorName = keyof typeof SELECTORS;
+
+/** Words the page shows as text rather than markup (en-US, the language the slice pins): they
+ * change with WhatsApp Web as selectors do, so they live here too. */
+export const TEXT_LABELS = {
+  /** Beside the time of a changed message. */
+  edited: ['Edited'],
+  /** The reaction chip's label says one of them is this account's own (WhatsApp Web reads a
+   * person's own reaction out like this; the simulator writes it the same way). */
+  reactionMine: ['including yours', 'You reacted'],
+} as const;
 
 /** Name → CSS, the form handed to the in-page code (which cannot import this module). */
 export function selectorMap(): Record<SelectorName, string> {
