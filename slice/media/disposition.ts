@@ -45,7 +45,7 @@ export function isInline(kind: StoredKind, mimeType: string | null): boolean {
 export function contentDisposition(type: 'inline' | 'attachment', fileName: string | null, fallback: string): string {
   const base = (fileName ?? '').split(/[/\\]/).pop()!.replace(/[\u0000-\u001f\u007f]/g, '').trim();
   const name = base === '' || base === '.' || base === '..' ? fallback : base;
-  const ascii = name.normalize('NFKD').replace(/[^\x20-\x7e]/g, '_').replace(/["\\%]/g, '_');
+  const ascii = name.normalize('NFKD').replace(/\p{M}/gu, '').replace(/[^\x20-\x7e]/g, '_').replace(/["\\%]/g, '_');
   const encoded = encodeURIComponent(name).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
   return `${type}; filename="${ascii}"; filename*=UTF-8''${encoded}`;
 }

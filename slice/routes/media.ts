@@ -11,6 +11,9 @@ import type { StoredKind } from '../media/limits.ts';
 import { mediaById, type MediaRecord } from '../store/media.ts';
 import { IdParams, notFound } from './common.ts';
 
+const Flag = (description: string) => Type.Union([Type.Literal('1'), Type.Literal('0'), Type.Literal('true'), Type.Literal('false')], { description });
+const on = (flag: string | undefined) => flag === '1' || flag === 'true';
+
 const CACHE = 'private, max-age=31536000, immutable';
 const FROM_FILE = new Set(['image', 'sticker']);
 
@@ -39,8 +42,8 @@ const media: FastifyPluginAsyncTypebox = async (app) => {
         params: IdParams,
         querystring: Type.Object(
           {
-            thumb: Type.Optional(Type.Boolean({ description: 'a 320 px WebP thumbnail instead of the file' })),
-            download: Type.Optional(Type.Boolean({ description: 'always Content-Disposition: attachment' })),
+            thumb: Type.Optional(Flag('1: a 320 px WebP thumbnail instead of the file')),
+            download: Type.Optional(Flag('1: always Content-Disposition: attachment')),
           },
           { additionalProperties: false },
         ),
@@ -55,7 +58,7 @@ const media: FastifyPluginAsyncTypebox = async (app) => {
       let type: string;
       let inline: boolean;
       let name = row.file_name;
-      if (req.query.thumb) {
+      if (on(req.query.thumb)) {
         const source = row.sha256 && FROM_FILE.has(kind) ? row.sha256 : row.thumb_sha256;
         if (!source) throw new AppError('NOT_FOUND', `media ${row.id} has no thumbnail (only images and stickers, or media whose thumbnail WhatsApp showed, have one)`);
         try {
@@ -75,7 +78,7 @@ const media: FastifyPluginAsyncTypebox = async (app) => {
         type = servedType(row.mime_type);
         inline = isInline(kind, row.mime_type);
       }
-      const disposition = contentDisposition(inline && !req.query.download ? 'inline' : 'attachment', name, `media-${row.id}`);
+      const disposition = contentDisposition(inline && !on(req.query.download) ? 'inline' : 'attachment', name, `media-${row.id}`);
       reply.header('etag', etag).header('cache-control', CACHE).header('x-content-type-options', 'nosniff').header('content-security-policy', "default-src 'none'; sandbox");
       if (matches(req.headers['if-none-match'], etag)) return reply.code(304).send();
 
