@@ -53,7 +53,7 @@ function form(file: Buffer | null, name: string, type: string, fields: Record<st
   return f;
 }
 
-const upload = (body: FormData, chat = chatId) => fetch(`${base}/api/chats/${chat}/messages`, { method: 'POST', headers: auth, body });
+const upload = (body: FormData, chat: string | number = chatId) => fetch(`${base}/api/chats/${chat}/messages`, { method: 'POST', headers: auth, body });
 const get = (url: string, headers: Record<string, string> = {}) => fetch(`${base}${url}`, { headers: { ...auth, ...headers } });
 const counts = async () => ({
   messages: Number((await store.db.selectFrom('messages').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()).n),
