@@ -2,9 +2,9 @@
 //   1. a 5 MB image streamed by GET /api/media/:id through the gateway (its own process, both
 //      proxy paths) vs straight from the slice: MB/s and the ratio, alternating rounds;
 //   2. thumbnails per second: sharp making the 320 px WebP of a 5 MB JPEG.
-// The slice app runs in this process with WhatsApp's stand-in (no browser: only files move).
+// The gateway is the compiled one in its own process; the slice app runs in this process with
+// WhatsApp's stand-in (no browser: only files move), so the direct figure shares a CPU with the client.
 // Run alone: npx tsx bench/media.bench.ts   (ROUNDS=… DOWNLOADS=… THUMBS=… to change)
-import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -12,19 +12,18 @@ import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import sharp from 'sharp';
-import { freePort, startTestCluster } from '../test-support/pg.ts';
+import { startTestCluster } from '../test-support/pg.ts';
 import { createDb, urlForRole } from '../sql/database.ts';
 import { provisionSlice } from '../sql/provision.ts';
 import type { SliceDatabase } from '../sql/slice/schema.ts';
 import { provisionGatewayUrl } from '../gateway/support/database-url.ts';
-import { sessionCookieOf } from '../gateway/support/session-cookie.ts';
 import { buildSliceApp } from '../slice/app.ts';
 import { SliceStore } from '../slice/store/store.ts';
 import { makeThumbnail } from '../slice/media/thumbs.ts';
 import { WhatsAppStandIn } from '../slice/test/helpers.ts';
+import { registerUser, startGateway } from './support/gateway-process.ts';
 import { waitUntil } from '../gateway/test/system.ts';
 
-const ROOT = path.resolve(import.meta.dirname, '..');
 const ROUNDS = Number(process.env.ROUNDS ?? 4);
 const DOWNLOADS = Number(process.env.DOWNLOADS ?? 40);
 const THUMBS = Number(process.env.THUMBS ?? 12);
@@ -91,42 +90,11 @@ try {
   const image = await jpegOf(5 * 2 ** 20);
   note(`a ${(image.length / 2 ** 20).toFixed(2)} MB JPEG`);
 
-  const port = await freePort();
-  const gw = spawn(process.execPath, ['--import', 'tsx', 'gateway/main.ts'], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH!,
-      DATABASE_URL: gatewayUrl,
-      SUPERVISOR_SOCKET: path.join(dir, 'no-supervisor.sock'),
-      PORT: String(port),
-      PUBLIC_URL: `http://localhost:${port}`,
-      SESSION_SECRET: 'bench-session-secret-at-least-32-characters',
-      DATA_DIR: dir,
-      WEB_DIR: path.join(dir, 'no-web'),
-      LOG_LEVEL: 'fatal',
-      LOGIN_LIMIT_PER_ADDRESS: '1000',
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  cleanups.push(
-    () =>
-      new Promise<void>((resolve) => {
-        if (gw.exitCode !== null) return resolve();
-        gw.once('exit', () => resolve());
-        gw.kill('SIGTERM');
-      }),
-  );
-  const base = `http://127.0.0.1:${port}`;
-  await waitUntil('the gateway', 60_000, async () => (await fetch(`${base}/healthz`).catch(() => null))?.ok);
-  const origin = `http://localhost:${port}`;
-  const reg = await fetch(`${base}/api/auth/register`, {
-    method: 'POST',
-    headers: { origin, 'content-type': 'application/json' },
-    body: JSON.stringify({ email: 'bench@example.com', password: 'bench password 123' }),
-  });
-  const cookie = sessionCookieOf(reg.headers)!;
-  const { user, csrfToken } = (await reg.json()) as { user: { id: string }; csrfToken: string };
-  await admin.insertInto('gateway.slices').values({ id: 1, user_id: user.id, port: slicePort, token: TOKEN, desired_state: 'running', observed_state: 'RUNNING' }).execute();
+  const gateway = await startGateway({ dir, databaseUrl: gatewayUrl, supervisorSocket: path.join(dir, 'no-supervisor.sock'), logLevel: 'fatal' });
+  cleanups.push(() => gateway.stop());
+  const { base, origin } = gateway;
+  const { cookie, csrfToken, userId } = await registerUser(gateway);
+  await admin.insertInto('gateway.slices').values({ id: 1, user_id: userId, port: slicePort, token: TOKEN, desired_state: 'running', observed_state: 'RUNNING' }).execute();
 
   // The image goes in through the gateway (the way a browser sends it); the slice cache of "no slice" lasts 10 s.
   const form = () => {
@@ -140,11 +108,11 @@ try {
   });
   const mediaPath = `/api/media/${sent.media.id}`;
 
-  const ways = [
-    { label: 'direct', url: `http://127.0.0.1:${slicePort}${mediaPath}`, headers: { authorization: `Bearer ${TOKEN}` }, mbps: [] as number[] },
-    { label: 'gateway fast path', url: `${base}${mediaPath}`, headers: { cookie }, mbps: [] as number[] },
+  const ways: { label: string; url: string; headers: Record<string, string>; mbps: number[] }[] = [
+    { label: 'direct', url: `http://127.0.0.1:${slicePort}${mediaPath}`, headers: { authorization: `Bearer ${TOKEN}` }, mbps: [] },
+    { label: 'gateway fast path', url: `${base}${mediaPath}`, headers: { cookie }, mbps: [] },
     // A Content-Length makes the fast path decline: Fastify's path with @fastify/http-proxy.
-    { label: 'gateway Fastify path', url: `${base}${mediaPath}`, headers: { cookie, 'content-length': '0' }, mbps: [] as number[] },
+    { label: 'gateway Fastify path', url: `${base}${mediaPath}`, headers: { cookie, 'content-length': '0' }, mbps: [] },
   ];
   for (const way of ways) await throughput(way.url, way.headers, 3, image.length); // warm-up
   note(`${DOWNLOADS} sequential downloads per way per round, ${ROUNDS} rounds, order rotated`);

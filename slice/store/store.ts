@@ -54,6 +54,7 @@ export class SliceStore implements SinkTarget {
   #lastMessageAt: string | null = null;
   #pruneTimer: NodeJS.Timeout | null = null;
   #closed = false;
+  #ownMediaDir: string | null = null;
 
   constructor(db: SliceDb, options: SliceStoreOptions) {
     this.db = db;
@@ -65,7 +66,9 @@ export class SliceStore implements SinkTarget {
       batchRows: options.batchRows ?? 500,
       retentionDays: options.retentionDays ?? 7,
     };
-    const blobs = new BlobStore(options.media?.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'queunir-media-')));
+    // A folder of its own when none is given, removed again on close.
+    if (!options.media) this.#ownMediaDir = fs.mkdtempSync(path.join(os.tmpdir(), 'queunir-media-'));
+    const blobs = new BlobStore(options.media?.dir ?? this.#ownMediaDir!);
     this.media = new MediaStore(this, blobs, { ...DEFAULT_LIMITS, ...withoutUndefined(options.media ?? {}) }, this.log);
     this.thumbnails = new Thumbnails(blobs);
     this.sink = new StoreSink(this, this.media, { batchMs: this.options.batchMs, batchRows: this.options.batchRows });
@@ -235,6 +238,7 @@ export class SliceStore implements SinkTarget {
     this.#closed = true;
     if (this.#pruneTimer) clearInterval(this.#pruneTimer);
     await this.flush();
+    if (this.#ownMediaDir) fs.rmSync(this.#ownMediaDir, { recursive: true, force: true });
   }
 }
 
