@@ -2,25 +2,21 @@
 //   1. a 5 MB image streamed by GET /api/media/:id through the gateway (its own process, both
 //      proxy paths) vs straight from the slice: MB/s and the ratio, alternating rounds;
 //   2. thumbnails per second: sharp making the 320 px WebP of a 5 MB JPEG.
-// The gateway is the compiled one in its own process; the slice app runs in this process with
-// WhatsApp's stand-in (no browser: only files move), so the direct figure shares a CPU with the client.
+// The gateway (compiled) and the slice app (WhatsApp's stand-in: no browser, only files move) each
+// run in a process of their own, apart from the client.
 // Run alone: npx tsx bench/media.bench.ts   (ROUNDS=… DOWNLOADS=… THUMBS=… to change)
+import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import pino from 'pino';
 import sharp from 'sharp';
 import { startTestCluster } from '../test-support/pg.ts';
 import { createDb, urlForRole } from '../sql/database.ts';
 import { provisionSlice } from '../sql/provision.ts';
-import type { SliceDatabase } from '../sql/slice/schema.ts';
 import { provisionGatewayUrl } from '../gateway/support/database-url.ts';
-import { buildSliceApp } from '../slice/app.ts';
-import { SliceStore } from '../slice/store/store.ts';
 import { makeThumbnail } from '../slice/media/thumbs.ts';
-import { WhatsAppStandIn } from '../slice/test/helpers.ts';
 import { registerUser, startGateway } from './support/gateway-process.ts';
 import { waitUntil } from '../gateway/test/system.ts';
 
@@ -72,20 +68,26 @@ try {
   cleanups.push(() => admin.destroy());
   const gatewayUrl = await provisionGatewayUrl(cluster.adminUrl, dir);
   const provisioned = await provisionSlice(admin, 1);
-  const sliceConn = createDb<SliceDatabase>(urlForRole(cluster.adminUrl, provisioned.role, provisioned.password!), { max: 4 });
-  cleanups.push(() => sliceConn.destroy());
-  const store = new SliceStore(sliceConn.withSchema('slice_1'), { schema: 'slice_1', sliceId: 1, log: pino({ level: 'silent' }), media: { dir: path.join(dir, 'media') } });
-  await store.open();
-  const slice = await buildSliceApp({ store, session: new WhatsAppStandIn(), token: TOKEN, waMode: 'wwebjs' });
-  await slice.listen({ port: 0, host: '127.0.0.1' });
-  cleanups.push(async () => {
-    await slice.close();
-    await store.close();
+  const sliceProc = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'support', 'media-slice.ts')], {
+    env: { PATH: process.env.PATH!, SLICE_DB_URL: urlForRole(cluster.adminUrl, provisioned.role, provisioned.password!), MEDIA_DIR: path.join(dir, 'media'), SLICE_TOKEN: TOKEN },
+    stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const slicePort = (slice.server.address() as { port: number }).port;
-  await store.sink.chats([{ waId: '5511900000001@c.us', name: 'Ana', phone: null, isGroup: false, preview: null, lastMessageAt: null, unreadCount: 0 }]);
-  await store.flush();
-  const chatId = (await store.db.selectFrom('chats').select('id').executeTakeFirstOrThrow()).id;
+  cleanups.push(
+    () =>
+      new Promise<void>((resolve) => {
+        if (sliceProc.exitCode !== null) return resolve();
+        sliceProc.once('exit', () => resolve());
+        sliceProc.kill('SIGTERM');
+      }),
+  );
+  const { port: slicePort, chatId } = await new Promise<{ port: number; chatId: string }>((resolve, reject) => {
+    let out = '';
+    sliceProc.stdout!.on('data', (c: Buffer) => {
+      out += c.toString();
+      if (out.includes('\n')) resolve(JSON.parse(out.split('\n')[0]!));
+    });
+    sliceProc.once('exit', (code) => reject(new Error(`the slice exited (${code})`)));
+  });
 
   const image = await jpegOf(5 * 2 ** 20);
   note(`a ${(image.length / 2 ** 20).toFixed(2)} MB JPEG`);
@@ -127,6 +129,8 @@ try {
     const key = way.label.replace(/ /g, '_');
     console.log(`media_5mb_${key}_MBps=${m.toFixed(0)}${way === ways[0] ? '' : ` ratio_vs_direct=${(m / direct).toFixed(2)}`}`);
   }
+
+  note(`load average: ${fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} on ${os.cpus().length} cores`);
 
   // ---- thumbnails -------------------------------------------------------------------------------
   const source = path.join(dir, 'source.jpg');
