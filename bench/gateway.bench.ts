@@ -6,21 +6,17 @@
 //      latency the relay adds, slice → client (each event's arrival on a direct slice stream vs on
 //      every gateway stream, one clock).
 // Run alone: npx tsx bench/gateway.bench.ts   (STREAMS=… CONNECTIONS=… DURATION=… ROUNDS=… to change)
-import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
-import path from 'node:path';
 import { createRequire } from 'node:module';
-import { startTestCluster, freePort } from '../test-support/pg.ts';
+import { startTestCluster } from '../test-support/pg.ts';
 import { provisionGatewayUrl } from '../gateway/support/database-url.ts';
 import { SseParser } from '../gateway/support/sse.ts';
-import { sessionCookieOf } from '../gateway/support/session-cookie.ts';
 import { readProcStats } from '../lib/proc-stat.ts';
+import { startGateway, registerUser } from './support/gateway-process.ts';
 import { mb, memoryOf, percentile } from './support/measure.ts';
 import { holdStreams, openSpread } from './support/stream-holder.ts';
 import { assertChromium, reserveSliceIds, sleep, sliceRow, Supervisor, tempDir, waitUntil } from '../gateway/test/system.ts';
-
-const ROOT = path.resolve(import.meta.dirname, '..');
 
 // autocannon ships no types: the part used here.
 interface CannonResult {
@@ -71,48 +67,20 @@ try {
   await supervisor.start();
   cleanups.push(() => supervisor.stop());
 
-  const port = await freePort();
-  // The gateway as production runs it: compiled (scripts/build-server.sh), no TypeScript loader.
-  execFileSync('bash', ['scripts/build-server.sh'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
-  const gw = spawn(process.execPath, [...(process.env.GATEWAY_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.GATEWAY_PROFILE_DIR}`] : []), 'dist/server/gateway.mjs'], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH!,
-      DATABASE_URL: gatewayUrl,
-      SUPERVISOR_SOCKET: supervisor.socket,
-      PORT: String(port),
-      PUBLIC_URL: `http://localhost:${port}`,
-      SESSION_SECRET: 'bench-session-secret-at-least-32-characters',
-      DATA_DIR: dir,
-      WEB_DIR: path.join(dir, 'no-web'),
-      LOG_LEVEL: 'warn',
-      LOGIN_LIMIT_PER_ADDRESS: '1000',
-      // All the bench's streams are one user's: above the per-user default of 20.
-      EVENTS_MAX_STREAMS_PER_USER: String(STREAMS + 10),
-      EVENTS_MAX_STREAMS: String(Math.max(10_000, STREAMS + 10)),
-    },
-    stdio: ['ignore', 'inherit', 'inherit'],
+  const gateway = await startGateway({
+    dir,
+    databaseUrl: gatewayUrl,
+    supervisorSocket: supervisor.socket,
+    nodeArgs: process.env.GATEWAY_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.GATEWAY_PROFILE_DIR}`] : [],
+    // All the bench's streams are one user's: above the per-user default of 20.
+    env: { EVENTS_MAX_STREAMS_PER_USER: String(STREAMS + 10), EVENTS_MAX_STREAMS: String(Math.max(10_000, STREAMS + 10)) },
   });
-  cleanups.push(
-    () =>
-      new Promise<void>((resolve) => {
-        if (gw.exitCode !== null) return resolve();
-        gw.once('exit', () => resolve());
-        gw.kill('SIGTERM');
-      }),
-  );
-  const base = `http://127.0.0.1:${port}`;
-  await waitUntil('the gateway', 60_000, async () => (await fetch(`${base}/healthz`)).ok);
+  cleanups.push(() => gateway.stop());
+  const gw = gateway.proc;
+  const { base, origin } = gateway;
 
   // One user, connected, READY.
-  const origin = `http://localhost:${port}`;
-  const reg = await fetch(`${base}/api/auth/register`, {
-    method: 'POST',
-    headers: { origin, 'content-type': 'application/json' },
-    body: JSON.stringify({ email: 'bench@example.com', password: 'bench password 123' }),
-  });
-  const cookie = sessionCookieOf(reg.headers)!;
-  const csrf = ((await reg.json()) as { csrfToken: string }).csrfToken;
+  const { cookie, csrfToken: csrf } = await registerUser(gateway);
   const conn = await fetch(`${base}/api/connect`, { method: 'POST', headers: { origin, cookie, 'x-csrf-token': csrf } });
   const sliceId = ((await conn.json()) as { slice: { id: number } }).slice.id;
   note(`slice ${sliceId} connecting (Chromium with the simulator)…`);

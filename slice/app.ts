@@ -13,6 +13,8 @@ import contactsRoutes from './routes/contacts.ts';
 import eventsRoutes from './routes/events.ts';
 import healthRoutes from './routes/health.ts';
 import labelsRoutes from './routes/labels.ts';
+import mediaRoutes from './routes/media.ts';
+import messagesRoutes from './routes/messages.ts';
 import notesRoutes from './routes/notes.ts';
 import searchRoutes from './routes/search.ts';
 import simRoutes from './routes/sim.ts';
@@ -55,6 +57,8 @@ export async function buildSliceApp(opts: BuildSliceAppOptions) {
       await api.register(stagesRoutes);
       await api.register(searchRoutes);
       await api.register(waRoutes);
+      await api.register(mediaRoutes);
+      await api.register(messagesRoutes);
     },
     { prefix: '/api' },
   );

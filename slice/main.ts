@@ -1,5 +1,6 @@
 // npm run slice: one customer's slice. Connects as its own role to its own schema, runs the
 // WhatsApp session (real or simulated) into the store, serves the API, and shuts down cleanly.
+import path from 'node:path';
 import { sql } from 'kysely';
 import { AppError } from '../lib/errors.ts';
 import { createLogger } from '../lib/logger.ts';
@@ -8,6 +9,7 @@ import { checkConnection, createDb } from '../sql/database.ts';
 import { sliceSchemaName, type SliceDatabase } from '../sql/slice/schema.ts';
 import { buildSliceApp } from './app.ts';
 import { loadSliceConfig } from './config.ts';
+import { MB } from './media/limits.ts';
 import { SliceStore } from './store/store.ts';
 import { createWaSession } from './wa/index.ts';
 
@@ -36,6 +38,12 @@ runMain('slice', async () => {
     sliceId: config.SLICE_ID,
     log: log.child({ component: 'store' }),
     retentionDays: config.EVENTS_RETENTION_DAYS,
+    media: {
+      dir: config.MEDIA_DIR ?? path.join(config.WA_AUTH_DIR, 'media'),
+      quotaBytes: config.MEDIA_QUOTA_MB * MB,
+      maxPhotoBytes: config.MEDIA_MAX_PHOTO_MB * MB,
+      maxDocumentBytes: config.MEDIA_MAX_DOCUMENT_MB * MB,
+    },
   });
   await store.open();
 

@@ -1,4 +1,6 @@
 // Chats, their messages, sending, reading, labels, stage and notes.
+import fs from 'node:fs/promises';
+import multipart from '@fastify/multipart';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
@@ -23,6 +25,7 @@ import { listMessages } from '../store/messages.ts';
 import { createNote, listNotes } from '../store/notes.ts';
 import { ChatShape, ListOf, MessageShape, NoteShape } from '../store/shapes.ts';
 import { getStage } from '../store/stages.ts';
+import { receiveUpload } from '../media/upload.ts';
 import { Cursor, IdParams, Limit, notFound } from './common.ts';
 
 const ChatLabelParams = Type.Object(
@@ -140,12 +143,23 @@ const chats: FastifyPluginAsyncTypebox = async (app) => {
     },
   );
 
+  // The parts are read by the handler (streamed to the media store), not collected into a body.
+  await app.register(multipart);
+
   app.post(
     '/chats/:id/messages',
     {
       schema: {
         params: IdParams,
-        body: Type.Object({ body: Type.String({ minLength: 1, maxLength: 65536, pattern: '\\S' }) }, { additionalProperties: false }),
+        body: {
+          content: {
+            'application/json': {
+              schema: Type.Object({ body: Type.String({ minLength: 1, maxLength: 65536, pattern: '\\S' }) }, { additionalProperties: false }),
+            },
+            // file, caption, voice: checked part by part as they stream (media/upload.ts)
+            'multipart/form-data': { schema: Type.Unknown({ description: 'a part "file", optional fields "caption" and "voice"' }) },
+          },
+        } as never,
         response: { 202: MessageShape },
       },
     },
@@ -153,8 +167,17 @@ const chats: FastifyPluginAsyncTypebox = async (app) => {
       const chat = await chatOr404(req.params.id);
       const state = app.session.status().state;
       if (state !== 'READY') throw new AppError('SLICE_NOT_CONNECTED', `WhatsApp is not connected (state ${state}): nothing was sent`);
-      const message = await app.outbox.send({ id: String(chat.id), wa_id: chat.wa_id }, req.body.body);
-      return reply.status(202).send(message);
+      const to = { id: String(chat.id), wa_id: chat.wa_id };
+      if (!req.isMultipart()) {
+        const message = await app.outbox.send(to, (req.body as { body: string }).body);
+        return reply.status(202).send(message);
+      }
+      const upload = await receiveUpload(req, store.media.blobs, store.media.limits);
+      try {
+        return reply.status(202).send(await app.outbox.sendMedia(to, upload.file, upload.caption));
+      } finally {
+        await fs.rm(upload.file.tempPath, { force: true });
+      }
     },
   );
 

@@ -1,7 +1,7 @@
 // Messages: written once per WhatsApp id (ON CONFLICT (wa_id) updates only what changed: ack,
 // body, recall, media), read by chat in keyset pages and searched by full text.
 import { sql } from 'kysely';
-import type { ExtractedMessage } from '../wa/types.ts';
+import type { ExtractedMessage, ExtractedReaction } from '../wa/types.ts';
 import type { SliceDb } from './events.ts';
 import { BadCursor } from './chats.ts';
 import { decodeCursor, encodeCursor, toMessageOut, type MessageOut, type SearchHit } from './shapes.ts';
@@ -16,24 +16,49 @@ interface UpsertedMessage extends MessageOut {
   created: boolean;
 }
 
-const RETURNED = ['id', 'wa_id', 'chat_id', 'direction', 'author', 'body', 'sent_at', 'ack', 'media_kind', 'quoted_wa_id', 'quoted_body', 'recalled'] as const;
-
 function clampAck(ack: number): number {
   return Number.isFinite(ack) ? Math.max(-1, Math.min(4, Math.trunc(ack))) : 0;
 }
 
-/** Insert new messages and update changed ones; unchanged ones are left alone and not returned. */
-export async function upsertMessages(db: SliceDb, input: MessageInput[]): Promise<UpsertedMessage[]> {
+/** Reports of one id in one batch, merged: later fields win, an absent optional field keeps the earlier one. */
+function mergeByWaId(input: MessageInput[]): MessageInput[] {
   const byWa = new Map<string, MessageInput>();
-  for (const m of input) byWa.set(m.waId, m); // one row per id per statement: the latest report wins
-  const msgs = [...byWa.values()];
+  for (const m of input) {
+    const prev = byWa.get(m.waId);
+    if (!prev) {
+      byWa.set(m.waId, m);
+      continue;
+    }
+    const next: Record<string, unknown> = { ...prev };
+    for (const [k, v] of Object.entries(m)) if (v !== undefined) next[k] = v;
+    byWa.set(m.waId, next as unknown as MessageInput);
+  }
+  return [...byWa.values()];
+}
+
+/** The kind a report states; null: it does not say (an older reporter without a media kind). */
+function reportedKind(m: MessageInput): string | null {
+  return m.kind ?? (m.mediaKind ? 'media' : null);
+}
+
+/**
+ * Insert new messages and update changed ones; unchanged ones are left alone and not returned.
+ * The optional fields (kind, reactions, preview, edited, media) change a stored row only when
+ * reported; a body reported with `edited` that differs from the stored one is an edit: the old
+ * body goes to message_edits first.
+ */
+export async function upsertMessages(db: SliceDb, input: MessageInput[]): Promise<UpsertedMessage[]> {
+  const msgs = mergeByWaId(input);
   if (msgs.length === 0) return [];
+  await recordEdits(db, msgs.filter((m) => m.edited === true));
   const rows = await db
     .insertInto('messages')
-    .columns(['wa_id', 'chat_id', 'direction', 'author', 'body', 'sent_at', 'ack', 'media_kind', 'quoted_wa_id', 'quoted_body', 'recalled'])
+    .columns(['wa_id', 'chat_id', 'direction', 'author', 'body', 'sent_at', 'ack', 'media_kind', 'quoted_wa_id', 'quoted_body', 'recalled', 'kind', 'reactions', 'link_preview', 'edited_at'])
     .expression(
       // One JSON parameter: cheaper than eleven driver-escaped array literals.
-      sql`select wa_id, chat_id, direction, author, body, sent_at, ack, media_kind, quoted_wa_id, quoted_body, recalled
+      sql`select wa_id, chat_id, direction, author, body, sent_at, ack, media_kind, quoted_wa_id, quoted_body, recalled,
+          coalesce(kind, case when media_kind is null then 'text' else 'media' end), coalesce(reactions, '[]'::jsonb), link_preview,
+          case when edited then now() end
         from json_to_recordset(${JSON.stringify(
           msgs.map((m) => ({
             wa_id: m.waId,
@@ -47,9 +72,13 @@ export async function upsertMessages(db: SliceDb, input: MessageInput[]): Promis
             quoted_wa_id: m.quotedWaId,
             quoted_body: m.quotedBody,
             recalled: m.recalled === true,
+            kind: reportedKind(m),
+            reactions: m.reactions ?? null,
+            link_preview: m.linkPreview ?? null,
+            edited: m.edited === true,
           })),
         )}::json) as x(wa_id text, chat_id bigint, direction text, author text, body text, sent_at timestamptz, ack smallint,
-          media_kind text, quoted_wa_id text, quoted_body text, recalled boolean)` as any,
+          media_kind text, quoted_wa_id text, quoted_body text, recalled boolean, kind text, reactions jsonb, link_preview jsonb, edited boolean)` as any,
     )
     .onConflict((oc) =>
       oc
@@ -72,19 +101,138 @@ export async function upsertMessages(db: SliceDb, input: MessageInput[]): Promis
             or (excluded.quoted_wa_id is not null and messages.quoted_wa_id is distinct from excluded.quoted_wa_id)`,
         ),
     )
-    .returning([...RETURNED, sql<boolean>`(xmax = 0)`.as('created')])
+    .returning(['id', sql<boolean>`(xmax = 0)`.as('created')])
     .execute();
-  const quoted = await quotedIds(db, rows.map((r) => r.quoted_wa_id));
-  return rows.map((r) => ({ ...toMessageOut({ ...r, quoted_id: r.quoted_wa_id ? (quoted.get(r.quoted_wa_id) ?? null) : null }), created: r.created }));
+  const created = new Set(rows.filter((r) => r.created).map((r) => String(r.id)));
+  const changed = new Set(rows.map((r) => String(r.id)));
+  for (const id of await updateReportedExtras(db, msgs, created)) changed.add(id);
+  for (const id of await upsertMediaRows(db, msgs.filter((m) => m.media))) if (!created.has(id)) changed.add(id);
+  const out = await getMessagesByIds(db, [...changed]);
+  return out.map((m) => ({ ...m, created: created.has(String(m.id)) }));
 }
 
-async function quotedIds(db: SliceDb, waIds: (string | null)[]): Promise<Map<string, string>> {
-  const wanted = [...new Set(waIds.filter((w): w is string => !!w))];
-  const out = new Map<string, string>();
-  if (wanted.length === 0) return out;
-  const rows = await db.selectFrom('messages').select(['id', 'wa_id']).where('wa_id', 'in', wanted).execute();
-  for (const r of rows) out.set(r.wa_id, String(r.id));
-  return out;
+/** Earlier texts of messages reported edited with a new body: kept in message_edits, editedAt now. */
+async function recordEdits(db: SliceDb, edited: MessageInput[]): Promise<void> {
+  if (edited.length === 0) return;
+  const wanted = new Map(edited.map((m) => [m.waId, m.body ?? '']));
+  const stored = await db.selectFrom('messages').select(['id', 'wa_id', 'body']).where('wa_id', 'in', [...wanted.keys()]).execute();
+  const replaced = stored.filter((r) => r.body !== wanted.get(r.wa_id));
+  if (replaced.length === 0) return;
+  await db.insertInto('message_edits').values(replaced.map((r) => ({ message_id: r.id, body: r.body }))).execute();
+  await db
+    .updateTable('messages')
+    .set({ edited_at: sql`now()` as any })
+    .where('id', 'in', replaced.map((r) => r.id))
+    .execute();
+}
+
+/** Kind, reactions, preview and the edited mark of rows that existed: only what was reported, only when it differs. */
+async function updateReportedExtras(db: SliceDb, msgs: MessageInput[], created: Set<string>): Promise<string[]> {
+  const reported = msgs.filter((m) => reportedKind(m) !== null || m.reactions !== undefined || m.linkPreview !== undefined || m.edited === true);
+  if (reported.length === 0) return [];
+  const x = sql`json_to_recordset(${JSON.stringify(
+    reported.map((m) => ({
+      wa_id: m.waId,
+      kind: reportedKind(m),
+      reactions: m.reactions ?? null,
+      has_preview: m.linkPreview !== undefined,
+      link_preview: m.linkPreview ?? null,
+      edited: m.edited === true,
+    })),
+  )}::json) as x(wa_id text, kind text, reactions jsonb, has_preview boolean, link_preview jsonb, edited boolean)`;
+  const next = {
+    kind: sql`coalesce(x.kind, messages.kind)`,
+    reactions: sql`coalesce(x.reactions, messages.reactions)`,
+    link_preview: sql`case when x.has_preview then x.link_preview else messages.link_preview end`,
+    edited_at: sql`case when x.edited and messages.edited_at is null then now() else messages.edited_at end`,
+  };
+  const rows = await db
+    .updateTable('messages')
+    .from(x as any)
+    .set({ ...next, updated_at: sql`now()` } as any)
+    .whereRef('messages.wa_id' as any, '=', sql`x.wa_id` as any)
+    .where(sql<boolean>`not (messages.id = any(${[...created]}::bigint[]))`)
+    .where(
+      sql<boolean>`(messages.kind, messages.reactions, messages.link_preview, messages.edited_at is null)
+        is distinct from (${next.kind}, ${next.reactions}, ${next.link_preview}, not x.edited and messages.edited_at is null)`,
+    )
+    .returning('messages.id')
+    .execute();
+  return rows.map((r) => String(r.id));
+}
+
+/** Nothing to fetch for these: what they are is in `details`. */
+const WITHOUT_FILE = new Set(['location', 'contact']);
+
+/** A media row for each message that reports one (state pending); page facts fill what is unknown. Returns message ids changed. */
+async function upsertMediaRows(db: SliceDb, msgs: MessageInput[]): Promise<string[]> {
+  if (msgs.length === 0) return [];
+  const ids = new Map(
+    (await db.selectFrom('messages').select(['id', 'wa_id']).where('wa_id', 'in', msgs.map((m) => m.waId)).execute()).map((r) => [r.wa_id, String(r.id)]),
+  );
+  const values = msgs
+    .filter((m) => ids.has(m.waId))
+    .map((m) => {
+      const md = m.media!;
+      return {
+        message_id: ids.get(m.waId)!,
+        kind: md.kind,
+        mime_type: md.mimeType,
+        size: md.size == null ? null : Math.max(0, Math.trunc(md.size)),
+        file_name: md.fileName,
+        width: md.width == null ? null : Math.trunc(md.width),
+        height: md.height == null ? null : Math.trunc(md.height),
+        duration_ms: md.durationMs == null ? null : Math.trunc(md.durationMs),
+        details: md.details ?? null,
+        state: WITHOUT_FILE.has(md.kind) ? 'stored' : 'pending',
+      };
+    });
+  if (values.length === 0) return [];
+  const keep = (c: string) => sql`coalesce(media.${sql.ref(c)}, excluded.${sql.ref(c)})`;
+  const set = {
+    kind: sql`excluded.kind`,
+    mime_type: keep('mime_type'),
+    size: keep('size'),
+    file_name: keep('file_name'),
+    width: keep('width'),
+    height: keep('height'),
+    duration_ms: keep('duration_ms'),
+    details: sql`coalesce(excluded.details, media.details)`,
+  };
+  const rows = await db
+    .insertInto('media')
+    .columns(['message_id', 'kind', 'mime_type', 'size', 'file_name', 'width', 'height', 'duration_ms', 'details', 'state'])
+    .expression(
+      sql`select message_id, kind, mime_type, size, file_name, width, height, duration_ms, details, state
+        from json_to_recordset(${JSON.stringify(values)}::json) as x(message_id bigint, kind text, mime_type text, size bigint,
+          file_name text, width integer, height integer, duration_ms integer, details jsonb, state text)` as any,
+    )
+    .onConflict((oc) =>
+      oc
+        .column('message_id')
+        .doUpdateSet({ ...set, updated_at: sql`now()` } as any)
+        .where(
+          sql<boolean>`(media.kind, media.mime_type, media.size, media.file_name, media.width, media.height, media.duration_ms, media.details)
+            is distinct from (${set.kind}, ${set.mime_type}, ${set.size}, ${set.file_name}, ${set.width}, ${set.height}, ${set.duration_ms}, ${set.details})`,
+        ),
+    )
+    .returning('message_id')
+    .execute();
+  return rows.map((r) => String(r.message_id));
+}
+
+/** Messages by our ids, in the API's shape (media and the quoted message's id included). */
+export async function getMessagesByIds(db: SliceDb, ids: (string | number)[]): Promise<MessageOut[]> {
+  if (ids.length === 0) return [];
+  const rows = await messageSelect(db)
+    .where('m.id', 'in', ids.map(String))
+    .orderBy('m.id')
+    .execute();
+  return rows.map(toMessageOut);
+}
+
+export async function getMessage(db: SliceDb, id: string | number): Promise<MessageOut | null> {
+  return (await getMessagesByIds(db, [id]))[0] ?? null;
 }
 
 /**
@@ -105,6 +253,8 @@ export async function adoptPendingMessages(db: SliceDb, outgoing: MessageInput[]
       .where('direction', '=', 'out')
       .where('wa_id', 'like', `${PENDING_PREFIX}%`)
       .where(sql<boolean>`btrim(body) = btrim(${m.body ?? ''}::text)`)
+      // A file sent with a caption is its caption plus its kind: a text of the same words is another message.
+      .where(sql<boolean>`media_kind is not distinct from ${m.mediaKind ?? null}::text`)
       .orderBy('id')
       .limit(1)
       .executeTakeFirst();
@@ -115,19 +265,21 @@ export async function adoptPendingMessages(db: SliceDb, outgoing: MessageInput[]
   }
 }
 
-export async function insertPendingMessage(db: SliceDb, chatId: string, body: string, pendingWaId: string): Promise<MessageOut> {
+/** A pending outgoing row; `mediaKind` for a file sent with `body` as its caption. */
+export async function insertPendingMessage(db: SliceDb, chatId: string, body: string, pendingWaId: string, mediaKind: string | null = null): Promise<string> {
   const r = await db
     .insertInto('messages')
-    .values({ wa_id: pendingWaId, chat_id: chatId, direction: 'out', author: null, body, sent_at: new Date(), ack: 0 })
-    .returning([...RETURNED])
+    .values({ wa_id: pendingWaId, chat_id: chatId, direction: 'out', author: null, body, sent_at: new Date(), ack: 0, media_kind: mediaKind, kind: mediaKind ? 'media' : 'text' })
+    .returning('id')
     .executeTakeFirstOrThrow();
-  return toMessageOut({ ...r, quoted_id: null });
+  return String(r.id);
 }
 
 /**
  * The send call returned the bubble's real id. The pending row takes it; if the observer's copy
  * already holds that id as a row of its own, that copy is folded into the pending row (whose id
- * the client already has), so one row remains.
+ * the client already has), so one row remains (its media row goes with it: the pending row's own
+ * holds the file already).
  */
 export async function resolvePendingMessage(db: SliceDb, messageId: string, realWaId: string): Promise<{ message: MessageOut | null; removedId: string | null }> {
   const mine = await db.selectFrom('messages').select(['id', 'wa_id', 'ack']).where('id', '=', messageId).executeTakeFirst();
@@ -147,9 +299,9 @@ export async function resolvePendingMessage(db: SliceDb, messageId: string, real
     .updateTable('messages')
     .set({ wa_id: realWaId, ack, updated_at: sql`now()` as any })
     .where('id', '=', messageId)
-    .returning([...RETURNED])
+    .returning('id')
     .executeTakeFirst();
-  return { message: r ? toMessageOut({ ...r, quoted_id: null }) : null, removedId };
+  return { message: r ? await getMessage(db, r.id) : null, removedId };
 }
 
 export async function failPendingMessage(db: SliceDb, messageId: string): Promise<MessageOut | null> {
@@ -158,15 +310,16 @@ export async function failPendingMessage(db: SliceDb, messageId: string): Promis
     .set({ ack: -1, updated_at: sql`now()` as any })
     .where('id', '=', messageId)
     .where('wa_id', 'like', `${PENDING_PREFIX}%`)
-    .returning([...RETURNED])
+    .returning('id')
     .executeTakeFirst();
-  return r ? toMessageOut({ ...r, quoted_id: null }) : null;
+  return r ? getMessage(db, r.id) : null;
 }
 
 function messageSelect(db: SliceDb) {
   return db
     .selectFrom('messages as m')
     .leftJoin('messages as q', 'q.wa_id', 'm.quoted_wa_id')
+    .leftJoin('media as md', 'md.message_id', 'm.id')
     .select([
       'm.id',
       'm.wa_id',
@@ -179,10 +332,45 @@ function messageSelect(db: SliceDb) {
       'm.media_kind',
       'm.quoted_body',
       'm.recalled',
+      'm.kind',
+      'm.reactions',
+      'm.link_preview',
+      'm.edited_at',
       'q.id as quoted_id',
+      'md.id as md_id',
+      'md.kind as md_kind',
+      'md.mime_type as md_mime_type',
+      'md.size as md_size',
+      'md.file_name as md_file_name',
+      'md.width as md_width',
+      'md.height as md_height',
+      'md.duration_ms as md_duration_ms',
+      'md.sha256 as md_sha256',
+      'md.thumb_sha256 as md_thumb_sha256',
+      'md.state as md_state',
+      'md.error_code as md_error_code',
+      'md.error_message as md_error_message',
+      'md.details as md_details',
     ])
     // The cursor keeps PostgreSQL's own text of the time (microseconds), not a rounded JS Date.
     .select(sql<string>`m.sent_at::text`.as('sent_key'));
+}
+
+/** An edited message's earlier texts, oldest first. */
+export async function listEdits(db: SliceDb, messageId: string | number): Promise<{ body: string; replacedAt: string }[]> {
+  const rows = await db.selectFrom('message_edits').select(['body', 'replaced_at']).where('message_id', '=', String(messageId)).orderBy('id').execute();
+  return rows.map((r) => ({ body: r.body, replacedAt: new Date(r.replaced_at).toISOString() }));
+}
+
+/** Reactions as the page showed them after the CRM reacted; null when the row is gone. */
+export async function setReactions(db: SliceDb, messageId: string | number, reactions: ExtractedReaction[]): Promise<boolean> {
+  const r = await db
+    .updateTable('messages')
+    .set({ reactions: JSON.stringify(reactions), updated_at: sql`now()` as any })
+    .where('id', '=', String(messageId))
+    .where(sql<boolean>`reactions is distinct from ${JSON.stringify(reactions)}::jsonb`)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) > 0;
 }
 
 function timeCursor(cursor: string | undefined): [string, string] | null {

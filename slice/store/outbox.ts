@@ -4,22 +4,34 @@
 // write goes through the store's serialised write, so each is announced like any other change.
 import crypto from 'node:crypto';
 import type { Logger } from '../../lib/logger.ts';
-import type { WaSession } from '../wa/types.ts';
+import { AppError } from '../../lib/errors.ts';
+import type { OutgoingFile, WaSession } from '../wa/types.ts';
 import { bumpChatsFromMessages, getChatsByIds } from './chats.ts';
-import type { PendingEvent } from './events.ts';
-import { PENDING_PREFIX, failPendingMessage, insertPendingMessage, resolvePendingMessage } from './messages.ts';
+import type { PendingEvent, SliceDb } from './events.ts';
+import { insertMediaRow } from './media.ts';
+import { PENDING_PREFIX, failPendingMessage, getMessage, insertPendingMessage, resolvePendingMessage } from './messages.ts';
 import type { MessageOut } from './shapes.ts';
 import type { SliceStore } from './store.ts';
 
+/** A file an upload wrote to the media store's tmp/, hashed and measured on the way. */
+export interface UploadedFile {
+  tempPath: string;
+  sha256: string;
+  size: number;
+  kind: OutgoingFile['kind'];
+  mimeType: string;
+  fileName: string;
+}
+
 export class Outbox {
   readonly #store: SliceStore;
-  readonly #session: Pick<WaSession, 'sendMessage'>;
+  readonly #session: Pick<WaSession, 'sendMessage' | 'sendMedia'>;
   readonly #log: Logger;
   /** Sends in flight, plus pending rows a previous run left: while any may exist, ingest adopts. */
   #pending = 0;
   readonly #sends = new Set<Promise<void>>();
 
-  constructor(store: SliceStore, session: Pick<WaSession, 'sendMessage'>, log: Logger) {
+  constructor(store: SliceStore, session: Pick<WaSession, 'sendMessage' | 'sendMedia'>, log: Logger) {
     this.#store = store;
     this.#session = session;
     this.#log = log;
@@ -37,26 +49,65 @@ export class Outbox {
   }
 
   async send(chat: { id: string; wa_id: string }, body: string): Promise<MessageOut> {
+    const message = await this.#insertPending(chat, body, null, async () => {});
+    this.#start(String(message.id), () => this.#session.sendMessage(chat.wa_id, body));
+    return message;
+  }
+
+  /**
+   * A file from the media store's tmp/ (hashed and size-checked on the way in) with its caption:
+   * kept in the store (quota permitting: else MEDIA_QUOTA_EXCEEDED and nothing is kept), a
+   * pending media message answered at once, the page's send in the background.
+   */
+  async sendMedia(chat: { id: string; wa_id: string }, file: UploadedFile, caption: string): Promise<MessageOut> {
+    const media = this.#store.media;
+    const message = await this.#insertPending(chat, caption, file.kind, async (trx, messageId) => {
+      const stored = await media.storeFile(trx, file.tempPath, file.sha256, file.size);
+      if (!stored.ok) throw new AppError(stored.code, `${stored.message.replace(/^not downloaded: /, 'not sent: ')}`);
+      await insertMediaRow(trx, { message_id: messageId, kind: file.kind, mime_type: file.mimeType, size: file.size, file_name: file.fileName, sha256: file.sha256, state: 'stored' });
+    });
+    const outgoing: OutgoingFile = {
+      path: media.blobs.pathOf(file.sha256),
+      kind: file.kind,
+      mimeType: file.mimeType,
+      fileName: file.fileName,
+      size: file.size,
+      caption,
+    };
+    this.#start(String(message.id), () => this.#session.sendMedia(chat.wa_id, outgoing));
+    return message;
+  }
+
+  async #insertPending(
+    chat: { id: string; wa_id: string },
+    body: string,
+    mediaKind: string | null,
+    attach: (trx: SliceDb, messageId: string) => Promise<void>,
+  ): Promise<MessageOut> {
     const pendingWaId = `${PENDING_PREFIX}${crypto.randomUUID()}`;
-    const message = await this.#store.write(async (trx) => {
-      const m = await insertPendingMessage(trx, chat.id, body, pendingWaId);
+    return this.#store.write(async (trx) => {
+      const id = await insertPendingMessage(trx, chat.id, body, pendingWaId, mediaKind);
+      await attach(trx, id);
+      const m = (await getMessage(trx, id))!;
       const bumped = await bumpChatsFromMessages(trx, [{ chatId: chat.id, sentAt: m.sentAt, body: m.body, direction: 'out' }]);
       const events: PendingEvent[] = [{ type: 'message.created', data: m }];
       for (const c of await getChatsByIds(trx, bumped)) events.push({ type: 'chat.updated', data: c });
       return { result: m, events };
     });
+  }
+
+  #start(id: string, send: () => Promise<{ waId: string; sentAt: string }>): void {
     this.#pending++;
-    const task = this.#deliver(String(message.id), chat.wa_id, body).finally(() => {
+    const task = this.#deliver(id, send).finally(() => {
       this.#pending--;
     });
     this.#sends.add(task);
     void task.finally(() => this.#sends.delete(task));
-    return message;
   }
 
-  async #deliver(id: string, chatWaId: string, body: string): Promise<void> {
+  async #deliver(id: string, send: () => Promise<{ waId: string; sentAt: string }>): Promise<void> {
     try {
-      const sent = await this.#session.sendMessage(chatWaId, body);
+      const sent = await send();
       await this.#store.write(async (trx) => {
         const r = await resolvePendingMessage(trx, id, sent.waId);
         return { result: undefined, events: r.message ? [{ type: 'message.updated', data: r.message }] : [] };

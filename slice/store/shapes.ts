@@ -38,6 +38,37 @@ export const ChatShape = Type.Object({
 });
 export type ChatOut = Static<typeof ChatShape>;
 
+export const MEDIA_KINDS = ['image', 'video', 'audio', 'voice', 'document', 'sticker', 'location', 'contact'] as const;
+export const MEDIA_STATES = ['pending', 'stored', 'failed', 'too_large'] as const;
+
+export const MediaShape = Type.Object({
+  /** GET /api/media/:id */
+  id: Id,
+  kind: Type.Union(MEDIA_KINDS.map((k) => Type.Literal(k))),
+  mimeType: Nullable(Type.String()),
+  size: Nullable(Type.Integer({ minimum: 0 })),
+  fileName: Nullable(Type.String()),
+  width: Nullable(Type.Integer()),
+  height: Nullable(Type.Integer()),
+  durationMs: Nullable(Type.Integer()),
+  state: Type.Union(MEDIA_STATES.map((k) => Type.Literal(k))),
+  /** GET /api/media/:id?thumb=1 answers an image. */
+  hasThumb: Type.Boolean(),
+  error: Nullable(Type.Object({ code: Type.String(), message: Type.String() })),
+  /** A location {latitude, longitude, name, address}; a contact card {name, phones}. */
+  details: Nullable(Type.Record(Type.String(), Type.Unknown())),
+});
+export type MediaOut = Static<typeof MediaShape>;
+
+export const ReactionShape = Type.Object({ emoji: Type.String(), count: Nullable(Type.Integer({ minimum: 0 })), mine: Type.Boolean() });
+
+export const LinkPreviewShape = Type.Object({
+  title: Nullable(Type.String()),
+  description: Nullable(Type.String()),
+  host: Nullable(Type.String()),
+  url: Nullable(Type.String()),
+});
+
 export const MessageShape = Type.Object({
   id: Id,
   waId: Type.String(),
@@ -52,6 +83,11 @@ export const MessageShape = Type.Object({
   quotedId: Nullable(Id),
   quotedBody: Nullable(Type.String()),
   recalled: Type.Boolean(),
+  kind: Type.Union([Type.Literal('text'), Type.Literal('media'), Type.Literal('system')]),
+  media: Nullable(MediaShape),
+  reactions: Type.Array(ReactionShape),
+  linkPreview: Nullable(LinkPreviewShape),
+  editedAt: Nullable(IsoTime),
 });
 export type MessageOut = Static<typeof MessageShape>;
 
@@ -132,6 +168,47 @@ interface MessageRowLike {
   quoted_id?: string | number | null;
   quoted_body: string | null;
   recalled: boolean;
+  kind?: string;
+  reactions?: unknown;
+  link_preview?: unknown;
+  edited_at?: Date | string | null;
+  /** The media row's columns, when the message has one (left join: md_id null otherwise). */
+  md_id?: string | number | null;
+  md_kind?: string | null;
+  md_mime_type?: string | null;
+  md_size?: string | number | null;
+  md_file_name?: string | null;
+  md_width?: number | null;
+  md_height?: number | null;
+  md_duration_ms?: number | null;
+  md_sha256?: string | null;
+  md_thumb_sha256?: string | null;
+  md_state?: string | null;
+  md_error_code?: string | null;
+  md_error_message?: string | null;
+  md_details?: unknown;
+}
+
+/** Kinds whose thumbnail sharp makes from the stored file itself. */
+const THUMB_FROM_FILE = new Set(['image', 'sticker']);
+
+function toMediaOut(r: MessageRowLike): MediaOut | null {
+  if (r.md_id == null) return null;
+  const state = (r.md_state ?? 'pending') as MediaOut['state'];
+  return {
+    id: Number(r.md_id),
+    kind: r.md_kind as MediaOut['kind'],
+    mimeType: r.md_mime_type ?? null,
+    size: r.md_size == null ? null : Number(r.md_size),
+    fileName: r.md_file_name ?? null,
+    width: r.md_width ?? null,
+    height: r.md_height ?? null,
+    durationMs: r.md_duration_ms ?? null,
+    state,
+    hasThumb: r.md_thumb_sha256 != null || (state === 'stored' && r.md_sha256 != null && THUMB_FROM_FILE.has(r.md_kind ?? '')),
+    error: r.md_error_code ? { code: r.md_error_code, message: r.md_error_message ?? r.md_error_code } : null,
+    details: (r.md_details as Record<string, unknown> | null | undefined) ?? null,
+  };
 }
 
 export function toMessageOut(r: MessageRowLike): MessageOut {
@@ -148,6 +225,11 @@ export function toMessageOut(r: MessageRowLike): MessageOut {
     quotedId: r.quoted_id == null ? null : Number(r.quoted_id),
     quotedBody: r.quoted_body,
     recalled: r.recalled,
+    kind: (r.kind ?? (r.media_kind ? 'media' : 'text')) as MessageOut['kind'],
+    media: toMediaOut(r),
+    reactions: Array.isArray(r.reactions) ? (r.reactions as MessageOut['reactions']) : [],
+    linkPreview: (r.link_preview as MessageOut['linkPreview'] | undefined) ?? null,
+    editedAt: iso(r.edited_at ?? null),
   };
 }
 

@@ -4,7 +4,6 @@
 // that fails is retried call by call, so one bad report cannot take the others down with it.
 import type { Logger } from '../../lib/logger.ts';
 import type { ExtractedChat, ExtractedContact, ExtractedMessage, MediaIntake, WaSink, WaStatus } from '../wa/types.ts';
-import { noMediaIntake } from '../wa/no-media-intake.ts';
 import type { SliceDb } from './events.ts';
 import { loadSyncCursor, saveSyncCursor } from './sync-state.ts';
 
@@ -42,8 +41,12 @@ export class StoreSink implements WaSink {
   /** The transaction being written, if any: at most one at a time. */
   #current: Promise<void> | null = null;
 
-  constructor(store: SinkTarget, options: { batchMs: number; batchRows: number }) {
+  /** The media store's intake: downloads of reported messages' files. */
+  readonly media: MediaIntake;
+
+  constructor(store: SinkTarget, media: MediaIntake, options: { batchMs: number; batchRows: number }) {
     this.#store = store;
+    this.media = media;
     this.#batchMs = options.batchMs;
     this.#batchRows = options.batchRows;
   }
@@ -63,9 +66,6 @@ export class StoreSink implements WaSink {
   contacts(contacts: ExtractedContact[]): Promise<void> {
     return this.#enqueue({ chats: [], contacts, messages: [] });
   }
-
-  /** Until the media store is in: takes no file. */
-  readonly media: MediaIntake = noMediaIntake();
 
   loadSyncCursor(scope: string): Promise<Record<string, unknown> | null> {
     return loadSyncCursor(this.#store.db, scope);

@@ -5,6 +5,9 @@
 // visible in increasing order: a reader resuming after id N never misses a later commit. Writes
 // without events (notes, new labels and stages) take the same path, so there is one way to write.
 // Sending is the outbox's (outbox.ts); what WhatsApp reports arrives through the sink (sink.ts).
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { sql } from 'kysely';
 import type { Logger } from '../../lib/logger.ts';
 import type { ExtractedContact, WaStatus } from '../wa/types.ts';
@@ -13,6 +16,10 @@ import { getContactsByIds, upsertContacts } from './contacts.ts';
 import { EventBus, insertEvents, pruneEvents, type PendingEvent, type SliceDb } from './events.ts';
 import { adoptPendingMessages, lastMessageAt, upsertMessages, type MessageInput } from './messages.ts';
 import { StoreSink, type IngestBatch, type SinkTarget } from './sink.ts';
+import { BlobStore } from '../media/blob-store.ts';
+import { MB, type MediaLimits } from '../media/limits.ts';
+import { MediaStore } from '../media/media-store.ts';
+import { Thumbnails } from '../media/thumbs.ts';
 
 /** Second key of the advisory lock that serialises event-writing transactions of one schema. */
 const EVENT_LOCK_NAMESPACE = 0x5145_5654; // "QEVT"
@@ -25,14 +32,20 @@ interface SliceStoreOptions {
   batchMs?: number;
   batchRows?: number;
   retentionDays?: number;
+  /** The media store's folder and limits; none: a fresh folder under the system's temp dir (tests, tools). */
+  media?: { dir: string } & Partial<MediaLimits>;
 }
+
+const DEFAULT_LIMITS: MediaLimits = { quotaBytes: 2048 * MB, maxPhotoBytes: 16 * MB, maxDocumentBytes: 100 * MB };
 
 export class SliceStore implements SinkTarget {
   readonly db: SliceDb;
   readonly bus = new EventBus();
   readonly sink: StoreSink;
   readonly log: Logger;
-  readonly options: Required<Omit<SliceStoreOptions, 'log'>>;
+  readonly options: Required<Omit<SliceStoreOptions, 'log' | 'media'>>;
+  readonly media: MediaStore;
+  readonly thumbnails: Thumbnails;
   #chain: Promise<unknown> = Promise.resolve();
   readonly #chatIds = new Map<string, string>();
   /** The outbox's answer to: may a pending row be waiting for WhatsApp's copy of it? */
@@ -41,6 +54,7 @@ export class SliceStore implements SinkTarget {
   #lastMessageAt: string | null = null;
   #pruneTimer: NodeJS.Timeout | null = null;
   #closed = false;
+  #ownMediaDir: string | null = null;
 
   constructor(db: SliceDb, options: SliceStoreOptions) {
     this.db = db;
@@ -52,11 +66,17 @@ export class SliceStore implements SinkTarget {
       batchRows: options.batchRows ?? 500,
       retentionDays: options.retentionDays ?? 7,
     };
-    this.sink = new StoreSink(this, { batchMs: this.options.batchMs, batchRows: this.options.batchRows });
+    // A folder of its own when none is given, removed again on close.
+    if (!options.media) this.#ownMediaDir = fs.mkdtempSync(path.join(os.tmpdir(), 'queunir-media-'));
+    const blobs = new BlobStore(options.media?.dir ?? this.#ownMediaDir!);
+    this.media = new MediaStore(this, blobs, { ...DEFAULT_LIMITS, ...withoutUndefined(options.media ?? {}) }, this.log);
+    this.thumbnails = new Thumbnails(blobs);
+    this.sink = new StoreSink(this, this.media, { batchMs: this.options.batchMs, batchRows: this.options.batchRows });
   }
 
   /** Reads what a restart needs (the last message time) and starts pruning old events. */
   async open(): Promise<void> {
+    await this.media.open();
     this.#lastMessageAt = await lastMessageAt(this.db);
     const prune = () => {
       this.prune().catch((err) => this.log.warn({ err }, 'event pruning failed'));
@@ -162,7 +182,9 @@ export class SliceStore implements SinkTarget {
         const incoming: { chatId: string; sentAt: string }[] = [];
         for (const r of rows) {
           events.push({ type: r.created ? 'message.created' : 'message.updated', data: stripCreated(r) });
-          if (!r.created) continue;
+          // A system notice (joined, left, subject changed) is no one's message: it neither counts
+          // as unread nor becomes the chat's preview or moves it up the list.
+          if (!r.created || r.kind === 'system') continue;
           const key = String(r.chatId);
           if (r.direction === 'in' && !firstSeen.has(key)) incoming.push({ chatId: key, sentAt: r.sentAt });
           const cur = latest.get(key);
@@ -216,7 +238,12 @@ export class SliceStore implements SinkTarget {
     this.#closed = true;
     if (this.#pruneTimer) clearInterval(this.#pruneTimer);
     await this.flush();
+    if (this.#ownMediaDir) fs.rmSync(this.#ownMediaDir, { recursive: true, force: true });
   }
+}
+
+function withoutUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 function stripCreated<T extends { created: boolean }>(r: T): Omit<T, 'created'> {

@@ -102,7 +102,9 @@ t.test('CRM API (WhatsApp stand-in)', async (t) => {
     t.equal(page2.nextCursor, null);
     const reply = page1.items[0];
     t.equal(reply.quotedId, page2.items[0].id, 'quotedId is our id of the quoted message');
-    t.same(Object.keys(reply).sort(), ['ack', 'author', 'body', 'chatId', 'direction', 'id', 'mediaKind', 'quotedBody', 'quotedId', 'recalled', 'sentAt', 'waId']);
+    t.same(Object.keys(reply).sort(), [
+      'ack', 'author', 'body', 'chatId', 'direction', 'editedAt', 'id', 'kind', 'linkPreview', 'media', 'mediaKind', 'quotedBody', 'quotedId', 'reactions', 'recalled', 'sentAt', 'waId',
+    ], 'the message shape of api.md (issue 15: kind, media, reactions, linkPreview, editedAt)');
     const found = (await req('GET', `/api/search?q=${encodeURIComponent('orçamento')}`)).json();
     t.same(found.items.map((m: { body: string }) => m.body), ['obrigado pelo orçamento', 'Olá, bom dia! Quero um orçamento'], 'newest first');
     const hindi = (await req('GET', `/api/search?q=${encodeURIComponent('नमस्ते')}`)).json();

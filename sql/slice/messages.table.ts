@@ -1,6 +1,7 @@
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
 
 export type Direction = 'in' | 'out';
+export type MessageKind = 'text' | 'media' | 'system';
 
 export interface MessagesTable {
   id: Generated<string>;
@@ -17,6 +18,11 @@ export interface MessagesTable {
   quoted_wa_id: string | null;
   quoted_body: string | null;
   recalled: ColumnType<boolean, boolean | undefined, boolean>;
+  kind: ColumnType<MessageKind, MessageKind | undefined, MessageKind>;
+  /** The chips under the bubble as the page shows them: [{emoji, count, mine}]. */
+  reactions: ColumnType<unknown, string | undefined, string>;
+  link_preview: ColumnType<unknown | null, string | null | undefined, string | null>;
+  edited_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   created_at: ColumnType<Date, never, never>;
   updated_at: ColumnType<Date, never, Date | string>;
 }

@@ -4,6 +4,8 @@ import type { ChatsTable } from './chats.table.ts';
 import type { ContactsTable } from './contacts.table.ts';
 import type { EventsTable } from './events.table.ts';
 import type { ChatLabelsTable, LabelsTable } from './labels.table.ts';
+import type { MediaBlobsTable, MediaTable } from './media.table.ts';
+import type { MessageEditsTable } from './message-edits.table.ts';
 import type { MessagesTable } from './messages.table.ts';
 import type { NotesTable } from './notes.table.ts';
 import type { PipelineStagesTable } from './pipeline-stages.table.ts';
@@ -18,6 +20,9 @@ export interface SliceDatabase {
   contacts: ContactsTable;
   chats: ChatsTable;
   messages: MessagesTable;
+  media: MediaTable;
+  media_blobs: MediaBlobsTable;
+  message_edits: MessageEditsTable;
   labels: LabelsTable;
   chat_labels: ChatLabelsTable;
   notes: NotesTable;
