@@ -9,7 +9,7 @@ import sharp from 'sharp';
 import type { Logger } from '../../lib/logger.ts';
 import type { MediaRowState } from '../../sql/slice/media.table.ts';
 import type { PendingEvent, SliceDb } from '../store/events.ts';
-import { blobExists, ensureMediaRowFor, insertBlob, mediaByMessageWaId, updateMedia, usedBytes, type MediaPatch } from '../store/media.ts';
+import { blobExists, ensureMediaRowFor, insertBlob, mediaByMessageWaId, pendingMedia, updateMedia, usedBytes, type MediaPatch } from '../store/media.ts';
 import { getMessage } from '../store/messages.ts';
 import type { MediaIntake, MediaState, MediaVariant } from '../wa/types.ts';
 import { BlobStore, hashFile } from './blob-store.ts';
@@ -48,6 +48,10 @@ export class MediaStore implements MediaIntake {
 
   maxBytes(kind: StoredKind): number {
     return maxBytesOf(this.limits, kind);
+  }
+
+  async missing(limit: number): Promise<{ waId: string; chatWaId: string }[]> {
+    return pendingMedia(this.#writer.db, limit);
   }
 
   async holding(waId: string): Promise<'none' | 'thumb' | 'full' | 'settled'> {

@@ -32,6 +32,23 @@ export async function mediaById(db: SliceDb, id: string | number): Promise<Media
   return ((await mediaQuery(db).where('md.id', '=', String(id)).executeTakeFirst()) as MediaRecord | undefined) ?? null;
 }
 
+/** Files still to fetch: media rows pending (nothing stored, or only the thumbnail) of messages
+ * that carry a file (not locations or contact cards), newest message first. */
+export async function pendingMedia(db: SliceDb, limit: number): Promise<{ waId: string; chatWaId: string }[]> {
+  const rows = await db
+    .selectFrom('media as md')
+    .innerJoin('messages as m', 'm.id', 'md.message_id')
+    .innerJoin('chats as c', 'c.id', 'm.chat_id')
+    .select(['m.wa_id', 'c.wa_id as chat_wa_id'])
+    .where('md.state', '=', 'pending')
+    .where('md.kind', 'not in', ['location', 'contact'])
+    .where('m.recalled', '=', false)
+    .orderBy('m.sent_at', 'desc')
+    .limit(limit)
+    .execute();
+  return rows.map((r) => ({ waId: r.wa_id, chatWaId: r.chat_wa_id }));
+}
+
 /** A message that has a media kind but was reported without its media facts gets its row now. */
 export async function ensureMediaRowFor(db: SliceDb, waId: string): Promise<MediaRecord | null> {
   const msg = await db.selectFrom('messages').select(['id', 'media_kind']).where('wa_id', '=', waId).executeTakeFirst();

@@ -76,6 +76,16 @@ class DirIntake implements MediaIntake {
     this.failures.push({ waId, reason });
     this.held.set(waId, 'settled');
   }
+  async missing(limit: number) {
+    const out: { waId: string; chatWaId: string }[] = [];
+    for (const m of this.sink.messagesById.values()) {
+      const k = m.media?.kind;
+      if (!k || k === 'location' || k === 'contact' || m.recalled) continue;
+      const h = this.held.get(m.waId);
+      if (h !== 'full' && h !== 'settled') out.push({ waId: m.waId, chatWaId: m.chatWaId });
+    }
+    return out.slice(-limit).reverse();
+  }
   of(waId: string): Accepted[] {
     return this.accepted.filter((a) => a.waId === waId);
   }

@@ -13,6 +13,7 @@ export function noMediaIntake(tempDir: string = os.tmpdir()): MediaIntake {
       return 'failed';
     },
     failed: async () => {},
+    missing: async () => [],
     maxBytes: () => 0,
   };
 }

@@ -61,6 +61,9 @@ export class DomSync {
   private fetching = new Set<string>();
   /** Messages whose row changed while their file was being fetched: looked at again after. */
   private fetchAgain = new Set<string>();
+  /** Passes that went back for a file, per message (at most tuning.mediaSweepTries). */
+  private sweepTries = new Map<string, number>();
+  private sweepTimer: NodeJS.Timeout | null = null;
   missing: string[] = [];
   lastMessageSeenAt: string | null = null;
   synced: Promise<void>;
@@ -78,6 +81,8 @@ export class DomSync {
 
   stop(): void {
     this.stopped = true;
+    if (this.sweepTimer) clearTimeout(this.sweepTimer);
+    this.sweepTimer = null;
     this.resolveSynced();
     void this.fetcher.dispose();
   }
@@ -115,6 +120,8 @@ export class DomSync {
     for (const m of msgs) {
       if (this.stopped) return;
       if (!m.media || m.media.available === 'none' || m.recalled) continue;
+      // Only the thumbnail shows: the file may come while another chat is open; go back for it.
+      if (m.media.available === 'thumb') this.scheduleSweep(this.tuning.mediaSweepMs);
       const key = `${m.waId}:${m.media.available}`;
       if (this.mediaTried.has(key)) continue;
       if (this.fetching.has(m.waId)) {
@@ -152,6 +159,53 @@ export class DomSync {
       await installObserver(this.page, (r) => this.onReport(r), this.tuning.observerBatchMs);
     } finally {
       this.resolveSynced();
+    }
+    this.scheduleSweep(0);
+  }
+
+  /** The next pass for files the store still lacks, in `ms` (one pending at a time). */
+  private scheduleSweep(ms: number): void {
+    if (this.stopped || this.sweepTimer) return;
+    this.sweepTimer = setTimeout(() => {
+      this.sweepTimer = null;
+      this.sweepMedia().catch((err) => this.log.warn({ err: (err as Error).message }, 'could not go back for files'));
+    }, ms);
+    this.sweepTimer.unref();
+  }
+
+  /**
+   * Goes back for the files the store lacks: WhatsApp Web decrypts a file only while its row is
+   * shown, so a chat the initial sync read before its files were ready (or a download a kill cut
+   * short) leaves them pending. Each chat is opened once a pass, each shown row given mediaWaitMs
+   * to show its file; a file is tried mediaSweepTries times at most, then left to the next session.
+   */
+  private async sweepMedia(): Promise<void> {
+    const wanted = (await this.sink.media.missing(50)).filter((w) => (this.sweepTries.get(w.waId) ?? 0) < this.tuning.mediaSweepTries && !this.fetching.has(w.waId));
+    if (wanted.length === 0 || this.stopped) return;
+    const byChat = new Map<string, string[]>();
+    for (const w of wanted) byChat.set(w.chatWaId, [...(byChat.get(w.chatWaId) ?? []), w.waId]);
+    for (const [chatWaId, ids] of byChat) {
+      const chat = this.byId.get(chatWaId);
+      if (!chat || this.stopped) continue;
+      for (const id of ids) this.sweepTries.set(id, (this.sweepTries.get(id) ?? 0) + 1);
+      await this.run(async () => {
+        await this.openById(chat);
+        for (const waId of ids) {
+          const row = await this.shownWithFile(waId);
+          if (row) await this.fetchMedia([{ ...row, chatWaId }], 'sync');
+        }
+      }).catch((err) => this.log.warn({ err: (err as Error).message, chat: chat.title }, 'could not go back for a chat\'s files'));
+    }
+    this.scheduleSweep(this.tuning.mediaSweepMs);
+  }
+
+  /** The row of `waId` once it shows its file (or its thumbnail when the wait ends); null when not shown. */
+  private async shownWithFile(waId: string): Promise<ExtractedMessage | null> {
+    const until = Date.now() + this.tuning.mediaWaitMs;
+    for (;;) {
+      const row = await inPage(this.page, 'messageById', waId);
+      if (!row || row.media?.available === 'full' || Date.now() > until || this.stopped) return row;
+      await new Promise((r) => setTimeout(r, 100));
     }
   }
 

@@ -27,6 +27,12 @@ export interface WaTuning {
   memoryCeilingBytes: number;
   /** V8 heap cap of the page, MB. */
   jsHeapMb: number;
+  /** ms a shown row is given to turn its thumbnail into the file (WhatsApp Web decrypts it then). */
+  mediaWaitMs: number;
+  /** ms between the passes that go back for files the store still lacks (each file at most
+   * mediaSweepTries times per session: a pass opens the chat, as reading it would). */
+  mediaSweepMs: number;
+  mediaSweepTries: number;
   /** Reconnect delay: doubles from initialMs per failed attempt, up to maxMs. */
   backoff: { initialMs: number; maxMs: number };
 }
@@ -42,10 +48,13 @@ export const BASE_TUNING: WaTuning = {
   watchdogIntervalMs: 15_000,
   memoryCeilingBytes: 1024 * 1024 * 1024,
   jsHeapMb: 256,
+  mediaWaitMs: 10_000,
+  mediaSweepMs: 30_000,
+  mediaSweepTries: 3,
   backoff: { initialMs: 1000, maxMs: 60_000 },
 };
 
-const SIM_TUNING: Partial<WaTuning> = { backfillIdleMs: 300, settleMs: 30 };
+const SIM_TUNING: Partial<WaTuning> = { backfillIdleMs: 300, settleMs: 30, mediaWaitMs: 5_000, mediaSweepMs: 3_000 };
 
 /** The tuning of a mode, with `overrides` on top. */
 export function waTuning(mode: 'wwebjs' | 'sim', overrides: Partial<WaTuning> = {}): WaTuning {

@@ -131,6 +131,10 @@ export interface MediaIntake {
   accept(waId: string, variant: MediaVariant, tempPath: string, info: { mimeType: string | null; fileName: string | null }): Promise<MediaState>;
   /** The page could not give the file (gone, or the download failed): the media is 'failed'. */
   failed(waId: string, reason: string): Promise<void>;
+  /** Messages whose file the store still lacks (pending: nothing, or only the thumbnail), newest
+   * first: WhatsApp Web decrypts a file only while its row is shown, so the WhatsApp side goes
+   * back for these (a chat the initial sync passed too early, a slice killed mid-download). */
+  missing(limit: number): Promise<{ waId: string; chatWaId: string }[]>;
   /** The largest file of this kind the store takes (a download may stop early past it). */
   maxBytes(kind: Exclude<MediaKind, null>): number;
 }
