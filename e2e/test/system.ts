@@ -120,6 +120,8 @@ export interface System {
   sliceGet<T>(sliceId: number, route: string): Promise<T>;
   /** True once the slice logged the end of its initial sync (live messages are observed after it). */
   sliceSynced(sliceId: number): Promise<boolean>;
+  /** The supervisor's state directory (the process runtime keeps each slice's session there). */
+  stateDir: string;
 }
 
 /** What the programs said, for whoever reads a failure: beside the screenshots, ignored by git. */
@@ -129,10 +131,13 @@ function writeOutput(name: string, text: string): void {
   fs.writeFileSync(out, text);
 }
 
-/** This file's slices start at FIRST_SLICE (ports 5000 + 2N − 1 no other test file uses at the same time). */
+/** A file's slices start at its first slice (ports 5000 + 2N − 1 no other test file uses at the same time). */
 const FIRST_SLICE = 71;
 
 export interface SystemOptions {
+  /** The first slice id this file's system hands out (default 71): files that run at the same
+   * time need ranges of their own. */
+  firstSlice?: number;
   /** More environment for the gateway (e.g. billing pointed at the fake Stripe API). */
   gatewayEnv?: Record<string, string>;
 }
@@ -153,15 +158,17 @@ export async function startSystem(t: Tap, name: string, options: SystemOptions =
   }
   const gatewayUrl = urlForRole(cluster.adminUrl, GATEWAY_ROLE, gatewayPassword);
   // The gateway's tables exist once provisioned; ids below ours are held by placeholder rows.
-  await reserveSliceIds(cluster.adminUrl, FIRST_SLICE);
+  const firstSlice = options.firstSlice ?? FIRST_SLICE;
+  await reserveSliceIds(cluster.adminUrl, firstSlice);
 
   const webDir = await saasWebBuild(t);
   const socket = path.join(dir, 'supervisor.sock');
-  const maxSlices = String(FIRST_SLICE + 1);
+  const stateDir = path.join(dir, 'state');
+  const maxSlices = String(firstSlice + 1);
   const supervisor = new Child('supervisor', ['supervisor/main.ts'], {
     DATABASE_URL: cluster.adminUrl,
     SUPERVISOR_SOCKET: socket,
-    STATE_DIR: path.join(dir, 'state'),
+    STATE_DIR: stateDir,
     RUNTIME: 'process',
     MAX_SLICES: maxSlices,
     WA_MODE: 'sim',
@@ -231,6 +238,7 @@ export async function startSystem(t: Tap, name: string, options: SystemOptions =
     supervisor,
     gateway,
     supervisorClient,
+    stateDir,
     async sim(sliceId, route, body) {
       const { base, headers } = await sliceAuth(sliceId);
       return fetch(`${base}${route}`, {
