@@ -44,7 +44,7 @@ const sim: FastifyPluginAsyncTypebox = async (app) => {
               Type.Object(
                 {
                   kind: Type.Union(MEDIA_KINDS.map((k) => Type.Literal(k))),
-                  mimeType: Type.String({ minLength: 3, maxLength: 200, pattern: '^[\\w.+-]+/[\\w.+-]+$' }),
+                  mimeType: Type.String({ minLength: 3, maxLength: 200, pattern: '^[\\w.+-]+/[\\w.+-]+(\\s*;\\s*[\\w.+-]+=[\\w.+-]+)*$', description: 'a media type, with parameters if any (audio/ogg; codecs=opus)' }),
                   fileName: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
                   // 5 MB files and more: the body limit is raised for this route.
                   dataBase64: Type.Optional(Type.String({ maxLength: MAX_BASE64, pattern: '^[A-Za-z0-9+/]*={0,2}$' })),

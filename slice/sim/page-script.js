@@ -218,6 +218,7 @@
     var m = last(c);
     var t = m ? new Date(m.at) : null;
     var preview = m ? (m.recalled ? 'This message was deleted' : m.media && !m.body ? (typeof m.media === 'string' ? m.media : m.media.kind) : m.body) : '';
+    if (c.reactionLine && c.reactionLine.after === c.messages.length) preview = c.reactionLine.text;
     var title = broken.chatTitle ? '<span dir="auto" data-t="' + esc(c.name) + '">' + esc(c.name) + '</span>' : '<span dir="auto" title="' + esc(c.name) + '" class="x1iyjqo2">' + esc(c.name) + '</span>';
     return '<div role="row" aria-selected="' + (open && open.chat === c ? 'true' : 'false') + '" style="position:absolute;left:0;right:0;height:' + ROW_H + 'px;transform:translateY(' + i * ROW_H + 'px)">' +
       '<div tabindex="-1" role="gridcell" aria-colindex="2" class="_ak72"><div class="_ak8l">' +
@@ -307,7 +308,8 @@
 
   /** Markup of a file, location or contact card, shaped as the captures show them. */
   function mediaHtml(m) {
-    if (m.media === 'image') return '<div role="button" aria-label="Open picture" style="width:330px;height:248px"><img alt="" width="330" height="248" src="data:image/gif;base64,R0lGODlhAQABAAAAACw="></div>';
+    // A placeholder of the old scenarios: a picture the phone has no file for, so no source at all.
+    if (m.media === 'image') return '<div role="button" aria-label="Open picture" style="width:330px;height:248px"><img alt="" width="330" height="248"></div>';
     if (m.media === 'voice') return '<button aria-label="Play voice message"></button><span aria-label="Voice message"></span><div role="slider" aria-valuetext="0:00/0:12"></div>';
     // A placeholder without a file: no download to offer.
     if (m.media === 'document') return '<div role="button" title="file.pdf"><span data-icon="audio-document"></span><span>file.pdf</span></div>';
@@ -622,6 +624,12 @@
       if (emoji) rs.push({ emoji: emoji, fromMe: false });
       f.msg.reactions = rs;
       rerender(id);
+      // As WhatsApp's list does: the chat's line says so until the next message.
+      if (emoji) {
+        var snippet = (f.msg.body || (typeof f.msg.media === 'object' && f.msg.media ? f.msg.media.fileName || f.msg.media.kind : 'a message') || '').slice(0, 40);
+        f.chat.reactionLine = { text: 'Reacted ' + emoji + ' to \u201c' + snippet + '\u201d', after: f.chat.messages.length };
+        renderRows();
+      }
       return true;
     },
     edit: function (id, body) {

@@ -2,6 +2,8 @@
 // list, each conversation backfilled), then live changes from the MutationObserver, sending and
 // marking read. Every page action goes through one queue, because they all click and scroll the
 // same page.
+import fsp from 'node:fs/promises';
+import path from 'node:path';
 import type { Page } from 'puppeteer-core';
 import type { Logger } from 'pino';
 import { AppError } from '../../lib/errors.ts';
@@ -63,6 +65,9 @@ export class DomSync {
   private fetchAgain = new Set<string>();
   /** Passes that went back for a file, per message (at most tuning.mediaSweepTries). */
   private sweepTries = new Map<string, number>();
+  /** Messages whose row showed a file or its thumbnail this session: the only ones a pass goes
+   * back for (a placeholder that never shows a source is not worth opening its chat for). */
+  private sawFile = new Set<string>();
   private sweepTimer: NodeJS.Timeout | null = null;
   missing: string[] = [];
   lastMessageSeenAt: string | null = null;
@@ -120,6 +125,7 @@ export class DomSync {
     for (const m of msgs) {
       if (this.stopped) return;
       if (!m.media || m.media.available === 'none' || m.recalled) continue;
+      this.sawFile.add(m.waId);
       // Only the thumbnail shows: the file may come while another chat is open; go back for it.
       if (m.media.available === 'thumb') this.scheduleSweep(this.tuning.mediaSweepMs);
       const key = `${m.waId}:${m.media.available}`;
@@ -176,11 +182,15 @@ export class DomSync {
   /**
    * Goes back for the files the store lacks: WhatsApp Web decrypts a file only while its row is
    * shown, so a chat the initial sync read before its files were ready (or a download a kill cut
-   * short) leaves them pending. Each chat is opened once a pass, each shown row given mediaWaitMs
-   * to show its file; a file is tried mediaSweepTries times at most, then left to the next session.
+   * short) leaves them pending. Only files whose row showed a source or a thumbnail are gone back
+   * for. Each chat is opened (a short queued task that reads what already shows), then left open
+   * for mediaWaitMs with the queue free: the observer sees a thumbnail turn into the file and the
+   * download follows. A file is tried mediaSweepTries times at most, then left to the next session.
    */
   private async sweepMedia(): Promise<void> {
-    const wanted = (await this.sink.media.missing(50)).filter((w) => (this.sweepTries.get(w.waId) ?? 0) < this.tuning.mediaSweepTries && !this.fetching.has(w.waId));
+    const wanted = (await this.sink.media.missing(50)).filter(
+      (w) => this.sawFile.has(w.waId) && (this.sweepTries.get(w.waId) ?? 0) < this.tuning.mediaSweepTries && !this.fetching.has(w.waId),
+    );
     if (wanted.length === 0 || this.stopped) return;
     const byChat = new Map<string, string[]>();
     for (const w of wanted) byChat.set(w.chatWaId, [...(byChat.get(w.chatWaId) ?? []), w.waId]);
@@ -188,25 +198,25 @@ export class DomSync {
       const chat = this.byId.get(chatWaId);
       if (!chat || this.stopped) continue;
       for (const id of ids) this.sweepTries.set(id, (this.sweepTries.get(id) ?? 0) + 1);
-      await this.run(async () => {
+      const shown = await this.run(async () => {
         await this.openById(chat);
+        const rows: ExtractedMessage[] = [];
         for (const waId of ids) {
-          const row = await this.shownWithFile(waId);
-          if (row) await this.fetchMedia([{ ...row, chatWaId }], 'sync');
+          const row = await inPage(this.page, 'messageById', waId);
+          // A row that shows nothing to fetch will not show more this session.
+          if (!row || row.media?.available === 'none') this.sweepTries.set(waId, this.tuning.mediaSweepTries);
+          else rows.push({ ...row, chatWaId });
         }
-      }).catch((err) => this.log.warn({ err: (err as Error).message, chat: chat.title }, 'could not go back for a chat\'s files'));
+        return rows;
+      }).catch((err) => {
+        this.log.warn({ err: (err as Error).message, chat: chat.title }, "could not go back for a chat's files");
+        return [] as ExtractedMessage[];
+      });
+      if (shown.length === 0) continue;
+      await this.fetchMedia(shown, 'observed');
+      if (shown.some((r) => r.media?.available === 'thumb')) await new Promise((r) => setTimeout(r, this.tuning.mediaWaitMs));
     }
     this.scheduleSweep(this.tuning.mediaSweepMs);
-  }
-
-  /** The row of `waId` once it shows its file (or its thumbnail when the wait ends); null when not shown. */
-  private async shownWithFile(waId: string): Promise<ExtractedMessage | null> {
-    const until = Date.now() + this.tuning.mediaWaitMs;
-    for (;;) {
-      const row = await inPage(this.page, 'messageById', waId);
-      if (!row || row.media?.available === 'full' || Date.now() > until || this.stopped) return row;
-      await new Promise((r) => setTimeout(r, 100));
-    }
   }
 
   private async initialSync(): Promise<void> {
@@ -438,7 +448,14 @@ export class DomSync {
   }
 
   async sendMedia(chatWaId: string, file: OutgoingFile): Promise<{ waId: string; sentAt: string }> {
-    return this.sendInChat(chatWaId, (t) => attachAndSend(this.page, file, { ...t, uiTimeoutMs: this.tuning.openChatTimeoutMs }));
+    // The store keeps files under their sha256; the page sends a file under its own name, so the
+    // browser is given a link to it named as the sender named it, removed once sent.
+    const named = await namedCopy(this.sink.media.tempDir, file);
+    try {
+      return await this.sendInChat(chatWaId, (t) => attachAndSend(this.page, { ...file, path: named.path }, { ...t, uiTimeoutMs: this.tuning.openChatTimeoutMs }));
+    } finally {
+      await named.remove();
+    }
   }
 
   /** Opens the chat, sends with `send`, reports the new bubble; answers its id and time. */
@@ -598,3 +615,22 @@ export class DomSync {
 }
 
 const CHAT_PHASE: string[] = requiredByPhase().chat ?? [];
+
+/** A name a file may have on any filesystem: the last path segment, no control or reserved characters. */
+export function fileNameForUpload(name: string, fallback: string): string {
+  const base = (name.split(/[\\/]/).pop() ?? '').replace(/[\u0000-\u001f\u007f<>:"|?*]/g, '_').replace(/^\.+/, '').trim().slice(0, 200);
+  return base || fallback;
+}
+
+/** `file` reachable under its own name: a hard link in a fresh folder of `tempDir` (a copy where
+ * linking is refused), and how to remove it. */
+async function namedCopy(tempDir: string, file: OutgoingFile): Promise<{ path: string; remove: () => Promise<void> }> {
+  const dir = await fsp.mkdtemp(path.join(tempDir, 'send-'));
+  const target = path.join(dir, fileNameForUpload(file.fileName, `file${path.extname(file.path)}`));
+  try {
+    await fsp.link(file.path, target);
+  } catch {
+    await fsp.copyFile(file.path, target);
+  }
+  return { path: target, remove: () => fsp.rm(dir, { recursive: true, force: true }) };
+}

@@ -27,7 +27,7 @@ function Bubble({ message, quoted, showAuthor, marked }: { message: Message; quo
   const showBody = message.body && !cardReplacesBody(message);
   return (
     <div className={cx('flex px-3 md:px-[6%]', out ? 'justify-end' : 'justify-start')}>
-      <div className="group relative flex max-w-[85%] flex-col md:max-w-[65%]">
+      <div data-testid="message-group" className="group relative flex max-w-[85%] flex-col md:max-w-[65%]">
         <div
           data-testid="message"
           data-message-id={message.id}
