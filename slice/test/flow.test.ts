@@ -3,15 +3,11 @@
 // simulator (the test double for WhatsApp's servers), driven through the slice's own HTTP API.
 import t from 'tap';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { createDb, urlForRole } from '../../sql/database.ts';
-import { provisionSlice } from '../../sql/provision.ts';
-import type { SliceDatabase } from '../../sql/slice/schema.ts';
-import { freePort, startTestCluster } from '../../test-support/pg.ts';
+import { freePort } from '../../test-support/pg.ts';
 import { generateScenario, type SimScenario } from '../sim/scenario.ts';
 import { TOKEN, auth } from './helpers.ts';
-import { killProcessesUsing, startSliceProcess, waitFor, type SliceProcess } from './slice-process.ts';
+import { killProcessesUsing, sliceProcessSetting, startSliceProcess, waitFor, type SliceProcess } from './slice-process.ts';
 
 // Real Chromium on a shared 2-core machine: the whole flow takes minutes, not the default 5.
 t.setTimeout(15 * 60_000);
@@ -67,19 +63,7 @@ t.test('the slice program against the simulator, end to end', async (t) => {
     t.fail(`Chromium is missing at ${CHROMIUM}: install it (apt-get install -y chromium); this test needs a real browser`);
     return;
   }
-  const cluster = await startTestCluster('slice-flow');
-  t.teardown(() => cluster.stop());
-  const admin = createDb<any>(cluster.adminUrl, { max: 1 });
-  t.teardown(() => admin.destroy());
-  const provisioned = await provisionSlice(admin, 1);
-  const sliceUrl = urlForRole(cluster.adminUrl, 'slice_1', provisioned.password!);
-  const db = createDb<SliceDatabase>(sliceUrl, { max: 2 }).withSchema('slice_1');
-  t.teardown(() => db.destroy());
-
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'queunir-slice-flow-'));
-  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
-  const authDir = path.join(dir, 'auth');
-  const scenarioFile = path.join(dir, 'scenario.json');
+  const { sliceUrl, db, authDir, scenarioFile } = await sliceProcessSetting(t, 'slice-flow');
   // 20 chats (the list must be scrolled), 240 messages (several chats need backfill pages), no
   // timed incoming messages so "exactly" is exact; the other side acknowledges quickly.
   const scenario: SimScenario = { ...generateScenario({ chats: 20, messages: 240, seed: 11 }), incoming: [], acks: { deliveredAfterMs: 200, readAfterMs: 600 } };

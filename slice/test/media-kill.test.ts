@@ -6,15 +6,11 @@
 import t from 'tap';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { createDb, urlForRole } from '../../sql/database.ts';
-import { provisionSlice } from '../../sql/provision.ts';
-import type { SliceDatabase } from '../../sql/slice/schema.ts';
-import { freePort, startTestCluster } from '../../test-support/pg.ts';
+import { freePort } from '../../test-support/pg.ts';
 import { generateScenario, type SimScenario } from '../sim/scenario.ts';
 import { TOKEN, auth } from './helpers.ts';
-import { killProcessesUsing, startSliceProcess, waitFor, type SliceProcess } from './slice-process.ts';
+import { killProcessesUsing, sliceProcessSetting, startSliceProcess, waitFor, type SliceProcess } from './slice-process.ts';
 import { CHROMIUM, requireChromium } from './wa-support.ts';
 
 t.setTimeout(10 * 60_000);
@@ -48,20 +44,8 @@ function loginOnDisk(authDir: string): boolean {
 const tmpFiles = (mediaDir: string) => (fs.existsSync(path.join(mediaDir, 'tmp')) ? fs.readdirSync(path.join(mediaDir, 'tmp')) : []);
 
 t.test('a slice killed during a download leaves no half file and stores the photo once after restart (simulated phone)', async (t) => {
-  const cluster = await startTestCluster('slice-media-kill');
-  t.teardown(() => cluster.stop());
-  const admin = createDb<any>(cluster.adminUrl, { max: 1 });
-  t.teardown(() => admin.destroy());
-  const provisioned = await provisionSlice(admin, 1);
-  const sliceUrl = urlForRole(cluster.adminUrl, 'slice_1', provisioned.password!);
-  const db = createDb<SliceDatabase>(sliceUrl, { max: 2 }).withSchema('slice_1');
-  t.teardown(() => db.destroy());
-
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'queunir-media-kill-'));
-  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
-  const authDir = path.join(dir, 'auth');
+  const { sliceUrl, db, authDir, scenarioFile } = await sliceProcessSetting(t, 'slice-media-kill');
   const mediaDir = path.join(authDir, 'media');
-  const scenarioFile = path.join(dir, 'scenario.json');
   const scenario: SimScenario = { ...generateScenario({ chats: 3, messages: 12, seed: 5 }), incoming: [] };
   fs.writeFileSync(scenarioFile, JSON.stringify(scenario));
   const chat = scenario.chats.find((c) => !c.isGroup)!;

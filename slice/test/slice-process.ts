@@ -1,7 +1,13 @@
 // Runs the real slice program (slice/main.ts) as a child process for the flow tests.
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { ROOT } from '../../test-support/pg.ts';
+import type { Kysely } from 'kysely';
+import { createDb, urlForRole } from '../../sql/database.ts';
+import { provisionSlice } from '../../sql/provision.ts';
+import type { SliceDatabase } from '../../sql/slice/schema.ts';
+import { ROOT, startTestCluster } from '../../test-support/pg.ts';
 import { processesWithAnyArg } from '../../lib/leftover-processes.ts';
 
 export interface SliceProcess {
@@ -58,4 +64,26 @@ export function killProcessesUsing(dir: string): number[] {
     }
   }
   return killed;
+}
+
+/**
+ * What a slice process needs around it: a PostgreSQL cluster of the test's own with slice 1
+ * provisioned (its role's URL, and a connection scoped to its schema), and a temp folder for its
+ * session (auth/) and scenario file; all removed when the test ends.
+ */
+export async function sliceProcessSetting(
+  t: { teardown(fn: () => unknown): void },
+  name: string,
+): Promise<{ sliceUrl: string; db: Kysely<SliceDatabase>; dir: string; authDir: string; scenarioFile: string }> {
+  const cluster = await startTestCluster(name);
+  t.teardown(() => cluster.stop());
+  const admin = createDb<any>(cluster.adminUrl, { max: 1 });
+  t.teardown(() => admin.destroy());
+  const provisioned = await provisionSlice(admin, 1);
+  const sliceUrl = urlForRole(cluster.adminUrl, 'slice_1', provisioned.password!);
+  const db = createDb<SliceDatabase>(sliceUrl, { max: 2 }).withSchema('slice_1');
+  t.teardown(() => db.destroy());
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `queunir-${name}-`));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  return { sliceUrl, db, dir, authDir: path.join(dir, 'auth'), scenarioFile: path.join(dir, 'scenario.json') };
 }
