@@ -181,11 +181,16 @@ step('reading: WhatsApp formatting and a safe link in a message', async (t) => {
   const sent = await sys.sim(sliceId, '/sim/incoming', { chatWaId: target.waId, body: formattedText });
   t.equal(sent.status, 200, 'the simulated contact wrote a formatted message');
   const bubble = page.locator('[data-testid="message"][data-direction="in"]', { hasText: 'is ready' }).last();
-  await bubble.getByRole('link').waitFor();
+  // The body's own links; the link preview card (issue 15) is a link of its own, beside the body.
+  const body = bubble.getByTestId('message-body');
+  await body.getByRole('link').waitFor();
   t.equal((await bubble.locator('strong').innerText()).trim(), 'order', '*order* is bold');
   t.equal((await bubble.locator('em').innerText()).trim(), 'thanks!', '_thanks!_ is italic');
-  const link = bubble.getByRole('link');
-  t.equal(await link.count(), 1, 'one link: the javascript: address stays text');
+  const link = body.getByRole('link');
+  t.equal(await link.count(), 1, 'one link in the text: the javascript: address stays text');
+  const card = bubble.getByTestId('link-preview');
+  t.equal(await card.getAttribute('href'), 'https://shop.example/track?id=42', 'the preview card links to the same address, not to the javascript: one');
+  t.equal(await card.getAttribute('rel'), 'noopener noreferrer', 'the card opens without handing over the page');
   t.equal(await link.getAttribute('href'), 'https://shop.example/track?id=42', 'the link points at the address');
   t.equal(await link.getAttribute('rel'), 'noopener noreferrer', 'and opens without handing over the page');
   t.match(await bubble.innerText(), /javascript:alert\(1\)/, 'the javascript: address is shown as text');
