@@ -6,8 +6,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { freePort } from '../../test-support/pg.ts';
 import { generateScenario, type SimScenario } from '../sim/scenario.ts';
-import { TOKEN, auth } from './helpers.ts';
-import { killProcessesUsing, sliceProcessSetting, startSliceProcess, waitFor, type SliceProcess } from './slice-process.ts';
+import { auth } from './helpers.ts';
+import { killProcessesUsing, simSliceEnv, sliceProcessSetting, startSliceProcess, waitFor, type SliceProcess } from './slice-process.ts';
 
 // Real Chromium on a shared 2-core machine: the whole flow takes minutes, not the default 5.
 t.setTimeout(15 * 60_000);
@@ -71,17 +71,7 @@ t.test('the slice program against the simulator, end to end', async (t) => {
   const total = scenario.chats.reduce((n, c) => n + c.messages.length, 0);
 
   const port = await freePort();
-  const env = {
-    DATABASE_URL: sliceUrl,
-    SLICE_ID: '1',
-    SLICE_TOKEN: TOKEN,
-    WA_MODE: 'sim',
-    WA_AUTH_DIR: authDir,
-    CHROMIUM_PATH: CHROMIUM,
-    SIM_SCENARIO: scenarioFile,
-    SIM_SCAN_AFTER_MS: '0',
-    LOG_LEVEL: 'info',
-  };
+  const env = simSliceEnv({ sliceUrl, authDir, scenarioFile, chromium: CHROMIUM });
   let slice: SliceProcess = startSliceProcess(env, port);
   t.teardown(async () => {
     if (slice.child.exitCode === null && slice.child.signalCode === null) {

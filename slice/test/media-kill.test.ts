@@ -9,8 +9,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { freePort } from '../../test-support/pg.ts';
 import { generateScenario, type SimScenario } from '../sim/scenario.ts';
-import { TOKEN, auth } from './helpers.ts';
-import { killProcessesUsing, sliceProcessSetting, startSliceProcess, waitFor, type SliceProcess } from './slice-process.ts';
+import { auth } from './helpers.ts';
+import { killProcessesUsing, simSliceEnv, sliceProcessSetting, startSliceProcess, waitFor, type SliceProcess } from './slice-process.ts';
 import { CHROMIUM, requireChromium } from './wa-support.ts';
 
 t.setTimeout(10 * 60_000);
@@ -51,17 +51,7 @@ t.test('a slice killed during a download leaves no half file and stores the phot
   const chat = scenario.chats.find((c) => !c.isGroup)!;
 
   const port = await freePort();
-  const env = {
-    DATABASE_URL: sliceUrl,
-    SLICE_ID: '1',
-    SLICE_TOKEN: TOKEN,
-    WA_MODE: 'sim',
-    WA_AUTH_DIR: authDir,
-    CHROMIUM_PATH: CHROMIUM,
-    SIM_SCENARIO: scenarioFile,
-    SIM_SCAN_AFTER_MS: '0',
-    LOG_LEVEL: 'info',
-  };
+  const env = simSliceEnv({ sliceUrl, authDir, scenarioFile, chromium: CHROMIUM });
   let slice: SliceProcess = startSliceProcess(env, port);
   const kill = async () => {
     if (slice.child.exitCode === null && slice.child.signalCode === null) {

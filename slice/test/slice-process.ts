@@ -8,6 +8,7 @@ import { createDb, urlForRole } from '../../sql/database.ts';
 import { provisionSlice } from '../../sql/provision.ts';
 import type { SliceDatabase } from '../../sql/slice/schema.ts';
 import { ROOT, startTestCluster } from '../../test-support/pg.ts';
+import { TOKEN as SLICE_TEST_TOKEN } from './helpers.ts';
 import { processesWithAnyArg } from '../../lib/leftover-processes.ts';
 
 export interface SliceProcess {
@@ -86,4 +87,19 @@ export async function sliceProcessSetting(
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `queunir-${name}-`));
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
   return { sliceUrl, db, dir, authDir: path.join(dir, 'auth'), scenarioFile: path.join(dir, 'scenario.json') };
+}
+
+/** The environment of slice 1 in sim mode over that setting: the phone scans only when told. */
+export function simSliceEnv(o: { sliceUrl: string; authDir: string; scenarioFile: string; chromium: string; token?: string }): Record<string, string> {
+  return {
+    DATABASE_URL: o.sliceUrl,
+    SLICE_ID: '1',
+    SLICE_TOKEN: o.token ?? SLICE_TEST_TOKEN,
+    WA_MODE: 'sim',
+    WA_AUTH_DIR: o.authDir,
+    CHROMIUM_PATH: o.chromium,
+    SIM_SCENARIO: o.scenarioFile,
+    SIM_SCAN_AFTER_MS: '0',
+    LOG_LEVEL: 'info',
+  };
 }
