@@ -52,10 +52,10 @@ try {
     headers: { origin: 'http://localhost:3000', 'content-type': 'application/json' },
     body: JSON.stringify({ email: 'cpu@example.com', password: 'bench password 123' }),
   });
-  const regBody = (await reg.json()) as { user: { id: string } };
+  const regBody = (await reg.json()) as { account: { id: string } };
   const cookie = sessionCookieOf(reg.headers)!;
   const admin = createDb<any>(cluster.adminUrl, { max: 1 });
-  await admin.insertInto('gateway.slices').values({ id: 1, user_id: regBody.user.id, port: upstreamPort, token: 't'.repeat(40), observed_state: 'RUNNING' }).execute();
+  await admin.insertInto('gateway.slices').values({ id: 1, account_id: regBody.account.id, port: upstreamPort, token: 't'.repeat(40), observed_state: 'RUNNING' }).execute();
   await admin.destroy();
   app.slices.invalidate();
   const check = await fetch(`${base}/api/wa`, { headers: { cookie } });

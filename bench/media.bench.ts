@@ -95,8 +95,8 @@ try {
   const gateway = await startGateway({ dir, databaseUrl: gatewayUrl, supervisorSocket: path.join(dir, 'no-supervisor.sock'), logLevel: 'fatal' });
   cleanups.push(() => gateway.stop());
   const { base, origin } = gateway;
-  const { cookie, csrfToken, userId } = await registerUser(gateway);
-  await admin.insertInto('gateway.slices').values({ id: 1, user_id: userId, port: slicePort, token: TOKEN, desired_state: 'running', observed_state: 'RUNNING' }).execute();
+  const { cookie, csrfToken, accountId } = await registerUser(gateway);
+  await admin.insertInto('gateway.slices').values({ id: 1, account_id: accountId, port: slicePort, token: TOKEN, desired_state: 'running', observed_state: 'RUNNING' }).execute();
 
   // The image goes in through the gateway (the way a browser sends it); the slice cache of "no slice" lasts 10 s.
   const form = () => {

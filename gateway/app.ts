@@ -16,6 +16,7 @@ import authPlugin from './plugins/auth.ts';
 import csrfPlugin from './plugins/csrf.ts';
 import supervisorPlugin, { type SupervisorApi } from './plugins/supervisor.ts';
 import eventsPlugin from './plugins/events.ts';
+import mailerPlugin from './plugins/mailer.ts';
 import sliceLifecyclePlugin from './plugins/slice-lifecycle.ts';
 import monitorPlugin from './plugins/monitor.ts';
 import metricsPlugin from './plugins/metrics.ts';
@@ -142,6 +143,7 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
   await app.register(csrfPlugin);
   await app.register(supervisorPlugin, options.supervisor ? { supervisor: options.supervisor } : {});
   await app.register(eventsPlugin);
+  await app.register(mailerPlugin);
   await app.register(sliceLifecyclePlugin);
   await app.register(monitorPlugin, { startTimer: options.monitor !== false });
   await app.register(metricsPlugin);

@@ -76,6 +76,21 @@ export const ERROR_CODES = {
   MEDIA_NOT_STORED: 'FailedPrecondition',
   MEDIA_DOWNLOAD_FAILED: 'Unavailable',
   WA_MESSAGE_NOT_SHOWN: 'FailedPrecondition',
+  // teams and accounts (issue 16)
+  ROLE_REQUIRED: 'PermissionDenied',
+  MEMBER_NOT_FOUND: 'NotFound',
+  CHAT_NOT_VISIBLE: 'NotFound',
+  ACTING_MEMBER_INVALID: 'Unauthenticated',
+  INVITATION_INVALID: 'NotFound',
+  INVITATION_EMAIL_MEMBER: 'AlreadyExists',
+  LAST_OWNER: 'FailedPrecondition',
+  EMAIL_NOT_VERIFIED: 'FailedPrecondition',
+  TOKEN_INVALID: 'NotFound',
+  WRONG_PASSWORD: 'PermissionDenied',
+  TOTP_REQUIRED: 'Unauthenticated',
+  TOTP_INVALID: 'Unauthenticated',
+  ACCOUNT_DELETING: 'FailedPrecondition',
+  MAIL_FAILED: 'Unavailable',
 } as const satisfies Record<string, ErrorKind>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -55,13 +55,13 @@ export async function startGateway(options: {
 }
 
 /** A new user, signed in: its session cookie and CSRF token. */
-export async function registerUser(gw: GatewayProcess, email = 'bench@example.com'): Promise<{ cookie: string; csrfToken: string; userId: string }> {
+export async function registerUser(gw: GatewayProcess, email = 'bench@example.com'): Promise<{ cookie: string; csrfToken: string; userId: string; accountId: string }> {
   const reg = await fetch(`${gw.base}/api/auth/register`, {
     method: 'POST',
     headers: { origin: gw.origin, 'content-type': 'application/json' },
     body: JSON.stringify({ email, password: 'bench password 123' }),
   });
   const cookie = sessionCookieOf(reg.headers)!;
-  const { user, csrfToken } = (await reg.json()) as { user: { id: string }; csrfToken: string };
-  return { cookie, csrfToken, userId: user.id };
+  const { user, account, csrfToken } = (await reg.json()) as { user: { id: string }; account: { id: string }; csrfToken: string };
+  return { cookie, csrfToken, userId: user.id, accountId: account.id };
 }

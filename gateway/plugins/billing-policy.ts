@@ -26,7 +26,7 @@ declare module 'fastify' {
       /** What a subscription row allows now. */
       access(plan: PlanFacts | null | undefined): Access;
       /** One enforcement pass (all users, or one). Passes run one at a time. */
-      enforce(userId?: string): Promise<EnforceResult>;
+      enforce(accountId?: string): Promise<EnforceResult>;
       now(): Date;
       /** Tests: the clock enforcement and access read. */
       setClock(clock: () => Date): void;
@@ -47,26 +47,26 @@ export default fp(
 
     let pass: Promise<unknown> = Promise.resolve();
 
-    function enforce(userId?: string): Promise<EnforceResult> {
+    function enforce(accountId?: string): Promise<EnforceResult> {
       // One pass at a time: a webhook's pass waits for the periodic one and the other way round.
       const next = pass.then(
-        () => enforceNow(userId),
-        () => enforceNow(userId),
+        () => enforceNow(accountId),
+        () => enforceNow(accountId),
       );
       pass = next.catch(() => {});
       return next;
     }
 
-    async function enforceNow(userId?: string): Promise<EnforceResult> {
+    async function enforceNow(accountId?: string): Promise<EnforceResult> {
       const result: EnforceResult = { stopped: [], started: [], removed: [] };
       if (!enabled) return result;
       const now = clock();
       let q = app.db
         .selectFrom('slices')
-        .leftJoin('subscriptions', 'subscriptions.user_id', 'slices.user_id')
+        .leftJoin('subscriptions', 'subscriptions.account_id', 'slices.account_id')
         .select([
           'slices.id',
-          'slices.user_id',
+          'slices.account_id',
           'slices.desired_state',
           'slices.stopped_by',
           'slices.observed_state',
@@ -76,7 +76,7 @@ export default fp(
           'subscriptions.canceled_at',
         ])
         .where('slices.desired_state', '!=', 'removed');
-      if (userId) q = q.where('slices.user_id', '=', userId);
+      if (accountId) q = q.where('slices.account_id', '=', accountId);
       for (const s of await q.execute()) {
         const access = accessOf(s.status === null ? null : (s as typeof s & { status: string }), now, policy);
         try {

@@ -43,15 +43,16 @@ declare module 'fastify' {
       enabled: boolean;
       /** The configured price ids; the first is the default plan. */
       prices: string[];
-      planStatus(userId: string): Promise<string>;
-      plan(userId: string): Promise<PlanInfo>;
+      planStatus(accountId: string): Promise<string>;
+      plan(accountId: string): Promise<PlanInfo>;
       /** Throws PLAN_REQUIRED (402) when the user's plan does not allow a slice now. */
-      requireAccess(userId: string): Promise<void>;
-      checkout(user: { id: string; email: string }, priceId?: string): Promise<{ url: string }>;
-      portal(userId: string): Promise<{ url: string }>;
+      requireAccess(accountId: string): Promise<void>;
+      /** account: the account's id, the email its Stripe customer gets, and who clicked. */
+      checkout(account: { id: string; email: string; byUserId: string }, priceId?: string): Promise<{ url: string }>;
+      portal(accountId: string): Promise<{ url: string }>;
       handleWebhook(rawBody: Buffer, signature: string): Promise<WebhookResult>;
-      /** One enforcement pass (all users, or one). */
-      enforce(userId?: string): Promise<EnforceResult>;
+      /** One enforcement pass (all accounts, or one). */
+      enforce(accountId?: string): Promise<EnforceResult>;
       now(): Date;
       /** Tests: the clock enforcement and access read. */
       setClock(clock: () => Date): void;
@@ -87,15 +88,15 @@ export default fp(
       return stripe;
     }
 
-    async function row(userId: string): Promise<Subscription | undefined> {
-      return app.db.selectFrom('subscriptions').selectAll().where('user_id', '=', userId).executeTakeFirst();
+    async function row(accountId: string): Promise<Subscription | undefined> {
+      return app.db.selectFrom('subscriptions').selectAll().where('account_id', '=', accountId).executeTakeFirst();
     }
 
-    async function plan(userId: string): Promise<PlanInfo> {
+    async function plan(accountId: string): Promise<PlanInfo> {
       if (!enabled) {
         return { status: 'active', enabled: false, allowed: true, priceId: null, currentPeriodEnd: null, cancelAtPeriodEnd: false, trialEnd: null, graceEndsAt: null, removeAt: null };
       }
-      const sub = await row(userId);
+      const sub = await row(accountId);
       const access = app.billingPolicy.access(sub);
       return {
         status: sub?.status ?? 'none',
@@ -110,33 +111,33 @@ export default fp(
       };
     }
 
-    function audit(db: Trx | typeof app.db, actor: AuditActor, userId: string | null, action: string, details: Record<string, unknown>): Promise<void> {
-      return writeAudit(db, { actor, userId, action, details });
+    function audit(db: Trx | typeof app.db, actor: AuditActor, accountId: string | null, action: string, details: Record<string, unknown>): Promise<void> {
+      return writeAudit(db, { actor, accountId, action, details });
     }
 
     // ---- Checkout and the portal ----
 
-    async function ensureCustomer(user: { id: string; email: string }): Promise<string> {
+    async function ensureCustomer(user: { id: string; email: string; byUserId: string }): Promise<string> {
       const existing = await row(user.id);
       if (existing?.stripe_customer_id) return existing.stripe_customer_id;
       let customer: Stripe.Customer;
       try {
         // The key makes a retried click (or a crash before the insert below) reuse the same customer.
-        customer = await requireStripe().customers.create({ email: user.email, metadata: { user_id: user.id } }, { idempotencyKey: `queunir-customer-${user.id}` });
+        customer = await requireStripe().customers.create({ email: user.email, metadata: { account_id: user.id } }, { idempotencyKey: `queunir-customer-${user.id}` });
       } catch (err) {
         throw fromStripeError(err, 'creating the customer');
       }
       const kept = await app.db
         .insertInto('subscriptions')
-        .values({ user_id: user.id, stripe_customer_id: customer.id })
-        .onConflict((oc) => oc.column('user_id').doUpdateSet((eb) => ({ stripe_customer_id: eb.fn.coalesce('subscriptions.stripe_customer_id', 'excluded.stripe_customer_id'), updated_at: new Date() })))
+        .values({ account_id: user.id, stripe_customer_id: customer.id })
+        .onConflict((oc) => oc.column('account_id').doUpdateSet((eb) => ({ stripe_customer_id: eb.fn.coalesce('subscriptions.stripe_customer_id', 'excluded.stripe_customer_id'), updated_at: new Date() })))
         .returning('stripe_customer_id')
         .executeTakeFirstOrThrow();
-      if (kept.stripe_customer_id === customer.id) await audit(app.db, `user:${user.id}`, user.id, 'billing.customer.create', { customer: customer.id });
+      if (kept.stripe_customer_id === customer.id) await audit(app.db, `user:${user.byUserId}`, user.id, 'billing.customer.create', { customer: customer.id });
       return kept.stripe_customer_id!;
     }
 
-    async function checkout(user: { id: string; email: string }, priceId?: string): Promise<{ url: string }> {
+    async function checkout(user: { id: string; email: string; byUserId: string }, priceId?: string): Promise<{ url: string }> {
       const client = requireStripe();
       const price = priceId ?? prices[0]!;
       if (!prices.includes(price)) throw new AppError('INVALID_ARGUMENT', `priceId ${price} is not one of this server's plans (${prices.join(', ')})`);
@@ -156,20 +157,20 @@ export default fp(
           line_items: [{ price, quantity: 1 }],
           success_url: `${config.PUBLIC_URL}/billing?checkout=success`,
           cancel_url: `${config.PUBLIC_URL}/billing?checkout=canceled`,
-          metadata: { user_id: user.id },
-          subscription_data: { metadata: { user_id: user.id }, ...(trialDays > 0 ? { trial_period_days: trialDays } : {}) },
+          metadata: { account_id: user.id },
+          subscription_data: { metadata: { account_id: user.id }, ...(trialDays > 0 ? { trial_period_days: trialDays } : {}) },
         });
       } catch (err) {
         throw fromStripeError(err, 'creating the Checkout Session');
       }
       if (!session.url) throw new AppError('INTERNAL', 'Stripe returned a Checkout Session without a URL');
-      await audit(app.db, `user:${user.id}`, user.id, 'billing.checkout', { session: session.id, price, trialDays });
+      await audit(app.db, `user:${user.byUserId}`, user.id, 'billing.checkout', { session: session.id, price, trialDays });
       return { url: session.url };
     }
 
-    async function portal(userId: string): Promise<{ url: string }> {
+    async function portal(accountId: string): Promise<{ url: string }> {
       const client = requireStripe();
-      const customer = (await row(userId))?.stripe_customer_id;
+      const customer = (await row(accountId))?.stripe_customer_id;
       if (!customer) throw new AppError('NO_BILLING_ACCOUNT', 'you have no billing account yet: subscribe first');
       try {
         const session = await client.billingPortal.sessions.create({ customer, return_url: `${config.PUBLIC_URL}/billing` });
@@ -231,11 +232,11 @@ export default fp(
       }
     }
 
-    async function userFor(trx: Trx, change: Change): Promise<string | null> {
+    async function accountFor(trx: Trx, change: Change): Promise<string | null> {
       const candidates = [change.userHint];
       const s = change.snapshot;
       if (s || change.customerId) {
-        let q = trx.selectFrom('subscriptions').select('user_id');
+        let q = trx.selectFrom('subscriptions').select('account_id');
         q = q.where((eb) =>
           eb.or([
             ...(s ? [eb('stripe_subscription_id', '=', s.stripe_subscription_id), eb('stripe_customer_id', '=', s.stripe_customer_id)] : []),
@@ -243,32 +244,32 @@ export default fp(
           ]),
         );
         const hit = await q.executeTakeFirst();
-        candidates.push(hit ? String(hit.user_id) : null);
+        candidates.push(hit ? String(hit.account_id) : null);
       }
-      candidates.push(s?.userId ?? null);
+      candidates.push(s?.accountId ?? null);
       for (const id of candidates) {
         if (!id) continue;
-        const user = await trx.selectFrom('users').select('id').where('id', '=', id).executeTakeFirst();
-        if (user) return String(user.id);
+        const account = await trx.selectFrom('accounts').select('id').where('id', '=', id).executeTakeFirst();
+        if (account) return String(account.id);
       }
       return null;
     }
 
     /** Apply one event's change inside its transaction; true when the row changed. */
-    async function apply(trx: Trx, event: Stripe.Event, change: Change): Promise<{ userId: string | null; changed: boolean }> {
-      const userId = await userFor(trx, change);
-      if (!userId) {
-        log.warn({ event: event.id, type: event.type }, 'Stripe event for no known user: recorded, ignored');
-        return { userId: null, changed: false };
+    async function apply(trx: Trx, event: Stripe.Event, change: Change): Promise<{ accountId: string | null; changed: boolean }> {
+      const accountId = await accountFor(trx, change);
+      if (!accountId) {
+        log.warn({ event: event.id, type: event.type }, 'Stripe event for no known account: recorded, ignored');
+        return { accountId: null, changed: false };
       }
       const eventAt = new Date(event.created * 1000);
       // The row exists from checkout on; insert it for a subscription made elsewhere (the dashboard).
-      await trx.insertInto('subscriptions').values({ user_id: userId }).onConflict((oc) => oc.column('user_id').doNothing()).execute();
-      const before = await trx.selectFrom('subscriptions').selectAll().where('user_id', '=', userId).forUpdate().executeTakeFirstOrThrow();
+      await trx.insertInto('subscriptions').values({ account_id: accountId }).onConflict((oc) => oc.column('account_id').doNothing()).execute();
+      const before = await trx.selectFrom('subscriptions').selectAll().where('account_id', '=', accountId).forUpdate().executeTakeFirstOrThrow();
       const s = change.snapshot;
       const lastEventAt = before.last_event_at && before.last_event_at > eventAt ? before.last_event_at : eventAt;
       // The customer is stored only by checkout() (ensureCustomer): an event never adopts one.
-      if (!s) return { userId, changed: false };
+      if (!s) return { accountId, changed: false };
       const sameSubscription = before.stripe_subscription_id === s.stripe_subscription_id;
       // Access is granted only for what this server sold to this user: the subscription must be
       // the customer's we created for them, and a new one must be on one of this server's plans.
@@ -281,19 +282,19 @@ export default fp(
             ? `its price ${s.price_id ?? 'none'} is not one of STRIPE_PRICE_ID`
             : null;
       if (refusal) {
-        log.warn({ event: event.id, type: event.type, subscription: s.stripe_subscription_id, userId }, `Stripe subscription not applied: ${refusal}`);
-        await audit(trx, 'stripe', userId, 'billing.subscription.refused', { event: event.id, subscription: s.stripe_subscription_id, reason: refusal });
-        return { userId, changed: false };
+        log.warn({ event: event.id, type: event.type, subscription: s.stripe_subscription_id, accountId }, `Stripe subscription not applied: ${refusal}`);
+        await audit(trx, 'stripe', accountId, 'billing.subscription.refused', { event: event.id, subscription: s.stripe_subscription_id, reason: refusal });
+        return { accountId, changed: false };
       }
       // An older subscription of this user ending must not end the one that runs now.
       if (before.stripe_subscription_id && !sameSubscription && LIVE.has(before.status) && !LIVE.has(s.status)) {
         log.info({ event: event.id, subscription: s.stripe_subscription_id }, 'event about an older subscription: ignored');
-        return { userId, changed: false };
+        return { accountId, changed: false };
       }
       // canceled is final in Stripe: an older event arriving late never revives it.
       if (sameSubscription && before.status === 'canceled' && s.status !== 'canceled') {
         log.info({ event: event.id, status: s.status }, 'late event for a canceled subscription: ignored');
-        return { userId, changed: false };
+        return { accountId, changed: false };
       }
       const pastDue = s.status === 'past_due' || s.status === 'unpaid';
       const wasPastDue = before.status === 'past_due' || before.status === 'unpaid';
@@ -321,10 +322,10 @@ export default fp(
       await trx
         .updateTable('subscriptions')
         .set({ ...next, last_event_at: lastEventAt, updated_at: new Date() })
-        .where('user_id', '=', userId)
+        .where('account_id', '=', accountId)
         .execute();
       if (changed) {
-        await audit(trx, 'stripe', userId, 'billing.subscription', {
+        await audit(trx, 'stripe', accountId, 'billing.subscription', {
           event: event.id,
           type: event.type,
           subscription: s.stripe_subscription_id,
@@ -334,7 +335,7 @@ export default fp(
           cancelAtPeriodEnd: s.cancel_at_period_end,
         });
       }
-      return { userId, changed };
+      return { accountId, changed };
     }
 
     async function handleWebhook(rawBody: Buffer, signature: string): Promise<WebhookResult> {
@@ -356,14 +357,14 @@ export default fp(
           .onConflict((oc) => oc.column('id').doNothing())
           .returning('id')
           .executeTakeFirst();
-        if (!inserted) return { duplicate: true, userId: null, changed: false };
-        const applied = change ? await apply(trx, event, change) : { userId: null, changed: false };
+        if (!inserted) return { duplicate: true, accountId: null, changed: false };
+        const applied = change ? await apply(trx, event, change) : { accountId: null, changed: false };
         return { duplicate: false, ...applied };
       });
-      if (outcome.userId && outcome.changed) {
+      if (outcome.accountId && outcome.changed) {
         // Access follows at once, not at the next periodic pass. Stripe waits for the answer only so
         // long: a slow start or stop goes on in the background after ENFORCE_WAIT_MS.
-        const enforcing = enforce(outcome.userId).catch((err) => log.warn({ err: toAppError(err).message, user: outcome.userId }, 'enforcement after a webhook failed'));
+        const enforcing = enforce(outcome.accountId).catch((err) => log.warn({ err: toAppError(err).message, account: outcome.accountId }, 'enforcement after a webhook failed'));
         let timer: NodeJS.Timeout | undefined;
         await Promise.race([enforcing, new Promise((r) => (timer = setTimeout(r, ENFORCE_WAIT_MS)))]);
         clearTimeout(timer);
@@ -374,14 +375,14 @@ export default fp(
     app.decorate('billing', {
       enabled,
       prices,
-      async planStatus(userId: string) {
+      async planStatus(accountId: string) {
         if (!enabled) return 'active';
-        return (await row(userId))?.status ?? 'none';
+        return (await row(accountId))?.status ?? 'none';
       },
       plan,
-      async requireAccess(userId: string) {
+      async requireAccess(accountId: string) {
         if (!enabled) return;
-        const access = app.billingPolicy.access(await row(userId));
+        const access = app.billingPolicy.access(await row(accountId));
         if (!access.allowed) throw new AppError('PLAN_REQUIRED', `your plan does not allow a WhatsApp session: ${access.reason}`);
       },
       checkout,

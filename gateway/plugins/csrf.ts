@@ -2,6 +2,9 @@
 // from our own origin (Origin, or Sec-Fetch-Site: same-origin when a browser sends no Origin) and
 // carry the session's token in x-csrf-token. Routes opt out with config.csrf: 'origin-only'
 // (register, login: no session yet) or false (the Stripe webhook, signed by Stripe).
+// In development (PUBLIC_URL on a loopback host, NODE_ENV not production) the three spellings of
+// loopback (localhost, 127.0.0.1, [::1]) with the same scheme and port are the same origin: a new
+// user who opens http://127.0.0.1:3000 can register. In production only PUBLIC_URL's origin is.
 import crypto from 'node:crypto';
 import fp from 'fastify-plugin';
 import type { FastifyRequest } from 'fastify';
@@ -27,9 +30,22 @@ function sameToken(a: string, b: string): boolean {
   return x.length === y.length && crypto.timingSafeEqual(x, y);
 }
 
+const LOOPBACK_HOSTS = ['localhost', '127.0.0.1', '[::1]'];
+
+/** The origins a state-changing request may come from. */
+export function allowedOrigins(publicUrl: string, nodeEnv: string | undefined): Set<string> {
+  const url = new URL(publicUrl);
+  const origins = new Set([url.origin]);
+  if (nodeEnv !== 'production' && LOOPBACK_HOSTS.includes(url.hostname)) {
+    for (const host of LOOPBACK_HOSTS) origins.add(`${url.protocol}//${host}${url.port ? `:${url.port}` : ''}`);
+  }
+  return origins;
+}
+
 export default fp(
   async (app) => {
     const origin = new URL(app.config.PUBLIC_URL).origin;
+    const origins = allowedOrigins(app.config.PUBLIC_URL, process.env.NODE_ENV);
     // A callback hook, not an async one: safe methods (the proxy's hot path) pass with no promise.
     app.addHook('onRequest', (request, _reply, done) => {
       if (SAFE.has(request.method)) return done();
@@ -40,7 +56,7 @@ export default fp(
       if (mode === false) return undefined;
       const sentOrigin = request.headers.origin;
       if (sentOrigin !== undefined) {
-        if (sentOrigin !== origin) return new AppError('CSRF_REJECTED', `cross-origin request refused: Origin ${sentOrigin} is not ${origin}`);
+        if (!origins.has(sentOrigin)) return new AppError('CSRF_REJECTED', `cross-origin request refused: Origin ${sentOrigin} is not ${origin}`);
       } else if (request.headers['sec-fetch-site'] !== 'same-origin') {
         return new AppError('CSRF_REJECTED', 'cross-origin request refused: no Origin header and no Sec-Fetch-Site: same-origin');
       }

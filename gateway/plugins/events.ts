@@ -1,15 +1,16 @@
-// The live event relay behind GET /api/events. One hub per user holds ONE upstream SSE stream to
-// the user's slice (whatever number of browser tabs are open) and a ring buffer of its recent
+// The live event relay behind GET /api/events. One hub per member holds ONE upstream SSE stream to
+// the account's slice (whatever number of browser tabs are open), sent as that member (the slice
+// leaves out what the member may not see) and a ring buffer of its recent
 // events, so a browser that reconnects with Last-Event-ID gets what it missed from memory. A
 // browser further behind than the buffer gets a `reset` event (its place is lost: refetch what is
 // on screen) and then follows the shared stream; only the browser that makes the hub starts its
 // upstream from its own position (the slice replays from its events table). When the slice
 // refuses the hub's resume id, the hub goes on live and every stream gets a `reset`. The gateway's
-// own events (slice.state, billing) go to every stream of the user; they are not replayable, but
+// own events (slice.state, billing) go to every stream of the account; they are not replayable, but
 // their ids carry the slice position so resume still works.
 //
 // A stream lives no longer than its login session (support/stream-sessions.ts), and streams are
-// capped per user and per gateway (EVENTS_MAX_STREAMS_PER_USER, EVENTS_MAX_STREAMS).
+// capped per member and per gateway (EVENTS_MAX_STREAMS_PER_USER, EVENTS_MAX_STREAMS).
 //
 // Event ids the browser sees: slice events keep the slice's id X; gateway events are `X~gN`, or
 // `^E~gN` before any slice event (E: the hub's epoch, meaning "from the start of this hub").
@@ -19,6 +20,7 @@ import fp from 'fastify-plugin';
 import { AppError } from '../../lib/errors.ts';
 import { encodeForSockets, formatSse, SseUpstream, writeFramed, type SocketWire, type SseEvent, type UpstreamTarget } from '../support/sse.ts';
 import { StreamSessions } from '../support/stream-sessions.ts';
+import { ACTING_MEMBER_HEADER, signActingMember, type ActingMember } from '../../lib/acting-member.ts';
 
 const BUFFER_SIZE = 1_000;
 const HUB_IDLE_MS = 60_000;
@@ -38,7 +40,7 @@ interface Subscriber {
   end(): void;
 }
 
-class UserHub {
+class MemberHub {
   readonly subscribers = new Set<Subscriber>();
   readonly buffer: SseEvent[] = [];
   epoch = newEpoch();
@@ -49,7 +51,7 @@ class UserHub {
 
   /** startAt: the slice position the upstream resumes from (the first browser's), or null for now */
   constructor(
-    readonly userId: string,
+    readonly owner: { memberId: string; accountId: string; userId: string },
     private readonly target: () => Promise<UpstreamTarget | null>,
     startAt: string | null,
   ) {
@@ -158,8 +160,9 @@ function positionOf(lastEventId: string | undefined): string | null {
   return position === '' ? null : position;
 }
 
-/** Who a stream is for: the user, and the login session it lives no longer than. */
+/** Who a stream is for: the member (and their user and account), and the login session it lives no longer than. */
 export interface StreamOwner {
+  member: ActingMember;
   userId: string;
   sessionId: string;
   /** when the session ends (its cookie's expiry), ms since the epoch; Infinity for never */
@@ -169,13 +172,18 @@ export interface StreamOwner {
 declare module 'fastify' {
   interface FastifyInstance {
     events: {
-      /** A TOO_MANY_STREAMS error when the user or the gateway holds as many streams as allowed. */
-      admit(userId: string): void;
+      /** A TOO_MANY_STREAMS error when the member or the gateway holds as many streams as allowed. */
+      admit(memberId: string): void;
       /** Serve one browser stream on a hijacked reply (admit() first). */
       attach(owner: StreamOwner, res: ServerResponse, lastEventId: string | undefined, initial: { event: string; data: unknown }[]): void;
-      publish(userId: string, event: string, data: unknown): void;
-      /** The user's slice changed (connected, restarted, token): reconnect its upstream now. */
-      sliceChanged(userId: string): void;
+      /** A gateway event to every stream of the account. */
+      publish(accountId: string, event: string, data: unknown): void;
+      /** A gateway event to every stream of one member. */
+      publishToMember(memberId: string, event: string, data: unknown): void;
+      /** The account's slice changed (connected, restarted, token): reconnect its upstreams now. */
+      sliceChanged(accountId: string): void;
+      /** End at once every stream of the member (removed from the account, role changed). */
+      endMember(memberId: string): void;
       openStreams(): number;
     };
   }
@@ -183,23 +191,32 @@ declare module 'fastify' {
 
 export default fp(
   async (app) => {
-    const hubs = new Map<string, UserHub>();
+    const hubs = new Map<string, MemberHub>();
+    const byAccount = new Map<string, Set<MemberHub>>();
+    const hubsOf = (accountId: string): Iterable<MemberHub> => byAccount.get(accountId) ?? [];
     const sessions = new StreamSessions<Subscriber>();
     let open = 0;
     const { EVENTS_MAX_STREAMS: maxStreams, EVENTS_MAX_STREAMS_PER_USER: maxPerUser } = app.config;
 
-    const targetFor = (userId: string) => async (): Promise<UpstreamTarget | null> => {
-      const slice = await app.slices.forUser(userId);
+    const targetFor = (member: ActingMember) => async (): Promise<UpstreamTarget | null> => {
+      const slice = await app.slices.forAccount(member.accountId);
       if (!slice || !slice.token) return null;
-      return { url: `${slice.upstream}/events`, headers: { authorization: slice.authorization, 'x-request-id': crypto.randomUUID() } };
+      return {
+        url: `${slice.upstream}/events`,
+        headers: { authorization: slice.authorization, 'x-request-id': crypto.randomUUID(), [ACTING_MEMBER_HEADER]: signActingMember(member, slice.token) },
+      };
     };
 
-    /** The user's hub; a new one's upstream starts from the slice position given. */
-    function hubOf(userId: string, startAt: string | null): UserHub {
-      let hub = hubs.get(userId);
+    /** The member's hub; a new one's upstream starts from the slice position given. */
+    function hubOf(owner: StreamOwner, startAt: string | null): MemberHub {
+      const { member } = owner;
+      let hub = hubs.get(member.id);
       if (!hub) {
-        hub = new UserHub(userId, targetFor(userId), startAt !== null && SLICE_ID.test(startAt) ? startAt : null);
-        hubs.set(userId, hub);
+        hub = new MemberHub({ memberId: member.id, accountId: member.accountId, userId: owner.userId }, targetFor(member), startAt !== null && SLICE_ID.test(startAt) ? startAt : null);
+        hubs.set(member.id, hub);
+        let set = byAccount.get(member.accountId);
+        if (!set) byAccount.set(member.accountId, (set = new Set()));
+        set.add(hub);
       }
       if (hub.idleTimer) {
         clearTimeout(hub.idleTimer);
@@ -208,7 +225,15 @@ export default fp(
       return hub;
     }
 
-    function detach(hub: UserHub, sub: Subscriber): void {
+    function dropHub(hub: MemberHub): void {
+      hub.close();
+      if (hubs.get(hub.owner.memberId) === hub) hubs.delete(hub.owner.memberId);
+      const set = byAccount.get(hub.owner.accountId);
+      set?.delete(hub);
+      if (set?.size === 0) byAccount.delete(hub.owner.accountId);
+    }
+
+    function detach(hub: MemberHub, sub: Subscriber): void {
       sessions.remove(sub);
       if (!hub.subscribers.delete(sub)) return;
       open -= 1;
@@ -216,8 +241,7 @@ export default fp(
         // Kept a while so that a reconnecting browser resumes from the buffer.
         hub.idleTimer = setTimeout(() => {
           if (hub.subscribers.size > 0) return;
-          hub.close();
-          hubs.delete(hub.userId);
+          dropHub(hub);
         }, HUB_IDLE_MS);
         hub.idleTimer.unref();
       }
@@ -227,7 +251,7 @@ export default fp(
     // another process ended, within EVENTS_SESSION_CHECK_MS.
     app.sessionStore.onEnded((ended) => {
       if ('sid' in ended) sessions.endSession(ended.sid);
-      else for (const sub of [...(hubs.get(ended.userId)?.subscribers ?? [])]) sub.end();
+      else for (const hub of [...hubs.values()]) if (hub.owner.userId === ended.userId) for (const sub of [...hub.subscribers]) sub.end();
     });
     const sessionCheck = setInterval(() => {
       sessions.check((ids) => app.sessionStore.live(ids)).catch((err) => app.log.warn({ err }, 'event streams: session check failed'));
@@ -244,6 +268,7 @@ export default fp(
       clearInterval(sessionCheck);
       for (const hub of hubs.values()) hub.close();
       hubs.clear();
+      byAccount.clear();
       sessions.close();
     });
 
@@ -252,13 +277,13 @@ export default fp(
     }
 
     app.decorate('events', {
-      admit(userId) {
-        if ((hubs.get(userId)?.subscribers.size ?? 0) >= maxPerUser) tooMany(`at most ${maxPerUser} open event streams per user: close a tab or try again later`);
+      admit(memberId) {
+        if ((hubs.get(memberId)?.subscribers.size ?? 0) >= maxPerUser) tooMany(`at most ${maxPerUser} open event streams per user: close a tab or try again later`);
         if (open >= maxStreams) tooMany('this server holds as many event streams as it can: try again later');
       },
       attach(owner, res, lastEventId, initial) {
         const position = positionOf(lastEventId);
-        const hub = hubOf(owner.userId, position);
+        const hub = hubOf(owner, position);
         hub.start();
         // What is pending is in the buffer already: out to the others first, or this stream would
         // get it twice (from its replay and from the flush).
@@ -299,11 +324,18 @@ export default fp(
         for (const e of initial) hub.sendOwn(sub, e.event, JSON.stringify(e.data));
         res.on('close', () => detach(hub, sub));
       },
-      publish(userId, event, data) {
-        hubs.get(userId)?.publish(event, data);
+      publish(accountId, event, data) {
+        for (const hub of hubsOf(accountId)) hub.publish(event, data);
       },
-      sliceChanged(userId) {
-        hubs.get(userId)?.upstream?.reconnectNow();
+      publishToMember(memberId, event, data) {
+        hubs.get(memberId)?.publish(event, data);
+      },
+      sliceChanged(accountId) {
+        for (const hub of hubsOf(accountId)) hub.upstream?.reconnectNow();
+      },
+      endMember(memberId) {
+        const hub = hubs.get(memberId);
+        if (hub) dropHub(hub);
       },
       openStreams: () => open,
     });

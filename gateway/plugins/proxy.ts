@@ -22,6 +22,22 @@ import { AppError, toHttpError } from '../../lib/errors.ts';
 import { browserResponseHeaderList, browserResponseHeaders, sliceRequestHeaders } from '../support/proxy-headers.ts';
 import { requestIdOf } from '../support/request-id.ts';
 import type { SliceAssignment } from './slice-lifecycle.ts';
+import { signActingMember, type ActingMember } from '../../lib/acting-member.ts';
+
+/** The signed acting-member headers made lately, by slice token and member: the fast path signs once per member, not per request. */
+class ActingHeaders {
+  private readonly made = new Map<string, string>();
+  for(member: ActingMember, slice: SliceAssignment): string {
+    const key = `${slice.token}\u0000${member.id}\u0000${member.role}\u0000${member.name}\u0000${member.accountId}`;
+    let value = this.made.get(key);
+    if (value === undefined) {
+      if (this.made.size >= 20_000) this.made.clear();
+      value = signActingMember(member, slice.token);
+      this.made.set(key, value);
+    }
+    return value;
+  }
+}
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -63,6 +79,7 @@ export function apiSegment(url: string): string | null {
 export default fp<ProxyOptions>(
   async (app, options) => {
     app.decorateRequest('slice', null);
+    const acting = new ActingHeaders();
 
     function unavailableError(slice: SliceAssignment | null, cause: string, log: { debug: (o: object, m: string) => void }) {
       if (slice) app.monitor.checkSoon(slice.id);
@@ -94,22 +111,22 @@ export default fp<ProxyOptions>(
       disableRequestLogging: true,
       // A callback hook: with the slice cached (all but one request per user per 10 s) no promise.
       preHandler: (request: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void) => {
-        let user;
+        let member;
         try {
-          user = app.auth.require(request);
+          member = app.auth.requireMember(request);
         } catch (err) {
           return done(err as Error);
         }
-        const cached = app.slices.cachedForUser(user.id);
+        const cached = app.slices.cachedForAccount(member.accountId);
         if (cached !== undefined) return done(attach(request, cached));
-        app.slices.forUser(user.id).then((slice) => done(attach(request, slice)), done);
+        app.slices.forAccount(member.accountId).then((slice) => done(attach(request, slice)), done);
       },
       replyOptions: {
         getUpstream: (request: FastifyRequest) => (request.slice as SliceAssignment).upstream,
         // No retries: a GET answered 503 by a slice must come back at once, not after ten tries.
         retryDelay: () => null,
         rewriteRequestHeaders: (request: FastifyRequest, headers: Record<string, string>) =>
-          sliceRequestHeaders(headers, request.slice as SliceAssignment, request.id),
+          sliceRequestHeaders(headers, request.slice as SliceAssignment, request.id, acting.for(request.member!, request.slice as SliceAssignment)),
         rewriteHeaders: (headers: Record<string, string>) => browserResponseHeaders(headers),
         onError: (reply: FastifyReply, { error }: { error: Error & { statusCode?: number } }) => {
           const status = error.statusCode ?? 502;
@@ -134,7 +151,7 @@ export default fp<ProxyOptions>(
       await agent.close();
     });
 
-    function forward(req: IncomingMessage, res: ServerResponse, slice: SliceAssignment): void {
+    function forward(req: IncomingMessage, res: ServerResponse, slice: SliceAssignment, member: ActingMember): void {
       const started = performance.now();
       const method = req.method as 'GET' | 'HEAD';
       const done = (status: number) => app.metrics.observeRequest(method, PROXY_ROUTE, status, (performance.now() - started) / 1000);
@@ -143,7 +160,7 @@ export default fp<ProxyOptions>(
           origin: slice.upstream,
           path: req.url!,
           method,
-          headers: sliceRequestHeaders(req.headers, slice, requestIdOf(req, options.trustLoopback)),
+          headers: sliceRequestHeaders(req.headers, slice, requestIdOf(req, options.trustLoopback), acting.for(member, slice)),
           headersTimeout: UPSTREAM_TIMEOUT_MS,
           bodyTimeout: UPSTREAM_TIMEOUT_MS,
         },
@@ -184,12 +201,14 @@ export default fp<ProxyOptions>(
       if (sid === null) return false;
       const session = app.sessionStore.peek(sid);
       if (!session) return false;
-      const user = app.auth.peek(session);
-      if (!user) return false;
-      const slice = app.slices.cachedForUser(user.id);
+      const principal = app.auth.peek(session);
+      // No member (in no account): Fastify answers with the error.
+      const member = principal?.member;
+      if (!member) return false;
+      const slice = app.slices.cachedForAccount(member.accountId);
       if (!usable(slice)) return false;
       app.metrics.countProxied('fast');
-      forward(req, res, slice);
+      forward(req, res, slice, member);
       return true;
     });
   },

@@ -9,9 +9,14 @@ import { PgSessionStore } from '../support/session-store.ts';
 declare module 'fastify' {
   interface Session {
     userId?: string;
+    /** the account this login works in (a user may be a member of several) */
+    accountId?: string;
     csrfToken?: string;
     /** ms since the epoch when the login happened; older than users.sessions_valid_after → revoked */
     issuedAt?: number;
+    /** the browser it was made from, for the list of one's sessions */
+    userAgent?: string;
+    ip?: string;
   }
   interface FastifyInstance {
     sessionStore: PgSessionStore;

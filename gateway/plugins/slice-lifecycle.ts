@@ -11,10 +11,10 @@ import type { SliceRow, StoppedBy } from '../../sql/gateway/slices.table.ts';
 import { writeAudit, type AuditActor } from '../support/audit.ts';
 import { lifecycleCalls } from './supervisor.ts';
 
-/** A user's slice as the gateway knows it (a row of gateway.slices) and the proxy reaches it. */
+/** An account's slice as the gateway knows it (a row of gateway.slices) and the proxy reaches it. */
 export interface SliceAssignment {
   id: number;
-  userId: string;
+  accountId: string;
   port: number;
   token: string;
   desiredState: SliceRow['desired_state'];
@@ -35,15 +35,17 @@ export type LifecycleReason = 'user' | 'monitor' | 'billing' | 'operator';
 declare module 'fastify' {
   interface FastifyInstance {
     slices: {
-      forUser(userId: string): Promise<SliceAssignment | null>;
-      /** The cached record (null: known to have none), or undefined when forUser must ask the database. */
-      cachedForUser(userId: string): SliceAssignment | null | undefined;
+      forAccount(accountId: string): Promise<SliceAssignment | null>;
+      /** The cached record (null: known to have none), or undefined when forAccount must ask the database. */
+      cachedForAccount(accountId: string): SliceAssignment | null | undefined;
       byId(id: number): Promise<SliceAssignment | null>;
       all(): Promise<SliceAssignment[]>;
-      /** Drop cached records (all, or one user's): the next read asks the database. */
-      invalidate(userId?: string): void;
-      /** The user asks: give them a slice (idempotent) and have it running. */
-      connect(userId: string): Promise<SliceAssignment>;
+      /** Drop cached records (all, or one account's): the next read asks the database. */
+      invalidate(accountId?: string): void;
+      /** A member asks: give the account a slice (idempotent) and have it running. */
+      connect(accountId: string, byUserId: string): Promise<SliceAssignment>;
+      /** Called whenever a slice is seen RUNNING (after a start, a restart, an adoption): what the slice must be told again (the team) is sent from here. */
+      onRunning(listener: (slice: SliceAssignment) => void): void;
       /**
        * Make the supervisor run what the table says should run (it lost the slice, or never
        * started it): create it when unknown, keep its token, start it. No decision changes, so no
@@ -80,7 +82,7 @@ const ALLOCATION_LOCK: [number, number] = [0x5147_5759, 1];
 function toRecord(row: SliceRow): SliceAssignment {
   return {
     id: row.id,
-    userId: String(row.user_id),
+    accountId: String(row.account_id),
     port: row.port,
     token: row.token,
     desiredState: row.desired_state,
@@ -94,8 +96,8 @@ function toRecord(row: SliceRow): SliceAssignment {
   };
 }
 
-function actorOf(reason: LifecycleReason, userId: string): AuditActor {
-  return reason === 'user' ? `user:${userId}` : reason;
+function actorOf(reason: LifecycleReason, accountId: string): AuditActor {
+  return reason === 'user' ? `account:${accountId}` : reason;
 }
 
 /**
@@ -115,22 +117,32 @@ export default fp(
   async (app) => {
     const log = app.log.child({ component: 'slices' });
     const supervisor = lifecycleCalls(app);
-    const byUser = new Map<string, { record: SliceAssignment | null; until: number }>();
+    const byAccount = new Map<string, { record: SliceAssignment | null; until: number }>();
     const inFlight = new Map<string, Promise<SliceAssignment>>();
+    const runningListeners: ((slice: SliceAssignment) => void)[] = [];
+    function sawRunning(slice: SliceAssignment): void {
+      for (const listener of runningListeners) {
+        try {
+          listener(slice);
+        } catch (err) {
+          log.warn({ err, slice: slice.id }, 'a RUNNING listener failed');
+        }
+      }
+    }
 
     // ---- reads ----
 
-    async function loadForUser(userId: string): Promise<SliceAssignment | null> {
-      const row = await app.db.selectFrom('slices').selectAll().where('user_id', '=', userId).executeTakeFirst();
+    async function loadForAccount(accountId: string): Promise<SliceAssignment | null> {
+      const row = await app.db.selectFrom('slices').selectAll().where('account_id', '=', accountId).executeTakeFirst();
       return row ? toRecord(row) : null;
     }
 
-    async function forUser(userId: string): Promise<SliceAssignment | null> {
-      const hit = byUser.get(userId);
+    async function forAccount(accountId: string): Promise<SliceAssignment | null> {
+      const hit = byAccount.get(accountId);
       if (hit && hit.until > Date.now()) return hit.record;
-      const record = await loadForUser(userId);
-      if (byUser.size > 50_000) byUser.clear();
-      byUser.set(userId, { record, until: Date.now() + CACHE_MS });
+      const record = await loadForAccount(accountId);
+      if (byAccount.size > 50_000) byAccount.clear();
+      byAccount.set(accountId, { record, until: Date.now() + CACHE_MS });
       return record;
     }
 
@@ -139,22 +151,22 @@ export default fp(
       return row ? toRecord(row) : null;
     }
 
-    function invalidate(userId?: string): void {
-      if (userId === undefined) byUser.clear();
-      else byUser.delete(userId);
+    function invalidate(accountId?: string): void {
+      if (accountId === undefined) byAccount.clear();
+      else byAccount.delete(accountId);
     }
 
-    function publishState(userId: string, id: number, state: string, reason: string): void {
-      app.events.publish(userId, 'slice.state', { id, state, reason, at: new Date().toISOString() });
+    function publishState(accountId: string, id: number, state: string, reason: string): void {
+      app.events.publish(accountId, 'slice.state', { id, state, reason, at: new Date().toISOString() });
     }
 
     // ---- the user's connect ----
 
-    async function allocate(userId: string): Promise<SliceAssignment> {
+    async function allocate(accountId: string, byUserId: string): Promise<SliceAssignment> {
       const max = app.config.MAX_SLICES;
       return app.db.transaction().execute(async (trx) => {
         await sql`select pg_advisory_xact_lock(${ALLOCATION_LOCK[0]}, ${ALLOCATION_LOCK[1]})`.execute(trx);
-        const existing = await trx.selectFrom('slices').selectAll().where('user_id', '=', userId).executeTakeFirst();
+        const existing = await trx.selectFrom('slices').selectAll().where('account_id', '=', accountId).executeTakeFirst();
         if (existing) return toRecord(existing);
         const free = await sql<{ id: number }>`
           select g as id from generate_series(1, ${max}::int) g
@@ -163,10 +175,10 @@ export default fp(
         if (id === undefined) throw new AppError('RESOURCE_EXHAUSTED', `every slice (1..${max}) is taken: raise MAX_SLICES or free one`);
         const row = await trx
           .insertInto('slices')
-          .values({ id, user_id: userId, port: slicePort(id), token: '', desired_state: 'running' })
+          .values({ id, account_id: accountId, port: slicePort(id), token: '', desired_state: 'running' })
           .returningAll()
           .executeTakeFirstOrThrow();
-        await writeAudit(trx, { actor: actorOf('user', userId), userId, action: actionOf('user', 'allocate'), details: { id } });
+        await writeAudit(trx, { actor: `user:${byUserId}`, userId: byUserId, accountId, action: actionOf('user', 'allocate'), details: { id } });
         return toRecord(row);
       });
     }
@@ -202,30 +214,30 @@ export default fp(
         .executeTakeFirst();
       if (!row) return null;
       const record = toRecord(row);
-      byUser.set(record.userId, { record, until: Date.now() + CACHE_MS });
+      byAccount.set(record.accountId, { record, until: Date.now() + CACHE_MS });
       return record;
     }
 
-    async function connectOnce(userId: string): Promise<SliceAssignment> {
-      let record = await loadForUser(userId);
+    async function connectOnce(accountId: string, byUserId: string): Promise<SliceAssignment> {
+      let record = await loadForAccount(accountId);
       if (!record) {
         try {
-          record = await allocate(userId);
+          record = await allocate(accountId, byUserId);
         } catch (err) {
-          // Another gateway process won the race for this user (unique user_id): take its row.
-          if (!isAppError(err) && (err as { code?: string }).code === '23505') record = await loadForUser(userId);
+          // Another gateway process won the race for this account (unique account_id): take its row.
+          if (!isAppError(err) && (err as { code?: string }).code === '23505') record = await loadForAccount(accountId);
           if (!record) throw err;
         }
       }
       if (record.desiredState !== 'running') {
         await app.db.updateTable('slices').set({ desired_state: 'running', stopped_by: null, updated_at: new Date() }).where('id', '=', record.id).execute();
       }
-      invalidate(userId);
+      invalidate(accountId);
       try {
         return await repair(record);
       } finally {
-        invalidate(userId);
-        app.events.sliceChanged(userId);
+        invalidate(accountId);
+        app.events.sliceChanged(accountId);
       }
     }
 
@@ -234,7 +246,7 @@ export default fp(
     async function restart(record: SliceAssignment, reason: LifecycleReason, observed: string, details: Record<string, unknown>): Promise<void> {
       if (observed === 'FATAL') await supervisor.call('slice.start', { id: record.id });
       else await supervisor.call('slice.restart', { id: record.id });
-      await writeAudit(app.db, { actor: actorOf(reason, record.userId), userId: record.userId, action: actionOf(reason, 'restart'), details: { id: record.id, state: observed, ...details } });
+      await writeAudit(app.db, { actor: actorOf(reason, record.accountId), accountId: record.accountId, action: actionOf(reason, 'restart'), details: { id: record.id, state: observed, ...details } });
     }
 
     async function stop(id: number, reason: StoppedBy, details: Record<string, unknown>): Promise<void> {
@@ -243,25 +255,25 @@ export default fp(
         .set({ desired_state: 'stopped', stopped_by: reason, updated_at: new Date() })
         .where('id', '=', id)
         .where('desired_state', '=', 'running')
-        .returning('user_id')
+        .returning('account_id')
         .executeTakeFirst();
-      let userId: string;
+      let accountId: string;
       if (marked) {
-        userId = String(marked.user_id);
-        await writeAudit(app.db, { actor: actorOf(reason, userId), userId, action: actionOf(reason, 'stop'), details: { id, ...details } });
-        invalidate(userId);
-        log.info({ slice: id, user: userId, reason }, 'stopping the slice on purpose (data and login kept)');
+        accountId = String(marked.account_id);
+        await writeAudit(app.db, { actor: actorOf(reason, accountId), accountId, action: actionOf(reason, 'stop'), details: { id, ...details } });
+        invalidate(accountId);
+        log.info({ slice: id, account: accountId, reason }, 'stopping the slice on purpose (data and login kept)');
       } else {
         // Not running in the table: only a slice already stopped for this reason is asked again
         // (the supervisor may not have confirmed the first stop); anything else changed under us.
-        const row = await app.db.selectFrom('slices').select(['user_id', 'desired_state', 'stopped_by']).where('id', '=', id).executeTakeFirst();
+        const row = await app.db.selectFrom('slices').select(['account_id', 'desired_state', 'stopped_by']).where('id', '=', id).executeTakeFirst();
         if (!row || row.desired_state !== 'stopped' || row.stopped_by !== reason) return;
-        userId = String(row.user_id);
+        accountId = String(row.account_id);
       }
       try {
         const info = await supervisor.call('slice.stop', { id });
         await setObserved(id, info.state);
-        publishState(userId, id, info.state, reason);
+        publishState(accountId, id, info.state, reason);
       } catch (err) {
         if (!notFound(err)) throw err;
         await setObserved(id, 'STOPPED');
@@ -276,17 +288,17 @@ export default fp(
         .where('id', '=', id)
         .where('desired_state', '=', 'stopped')
         .where('stopped_by', '=', reason)
-        .returning('user_id')
+        .returning('account_id')
         .executeTakeFirst();
       if (!marked) return;
-      const userId = String(marked.user_id);
-      await writeAudit(app.db, { actor: actorOf(reason, userId), userId, action: actionOf(reason, 'start'), details: { id, ...details } });
-      invalidate(userId);
-      log.info({ slice: id, user: userId, reason }, 'starting again the slice that was stopped on purpose');
+      const accountId = String(marked.account_id);
+      await writeAudit(app.db, { actor: actorOf(reason, accountId), accountId, action: actionOf(reason, 'start'), details: { id, ...details } });
+      invalidate(accountId);
+      log.info({ slice: id, account: accountId, reason }, 'starting again the slice that was stopped on purpose');
       const record = await byId(id);
       if (record) await repair(record);
-      invalidate(userId);
-      app.events.sliceChanged(userId);
+      invalidate(accountId);
+      app.events.sliceChanged(accountId);
     }
 
     async function remove(id: number, reason: StoppedBy, details: Record<string, unknown>): Promise<void> {
@@ -296,27 +308,30 @@ export default fp(
         .set({ desired_state: 'stopped', stopped_by: reason, updated_at: new Date() })
         .where('id', '=', id)
         .where('desired_state', '!=', 'removed')
-        .returning('user_id')
+        .returning('account_id')
         .executeTakeFirst();
       if (!row) return;
-      const userId = String(row.user_id);
-      invalidate(userId);
+      const accountId = String(row.account_id);
+      invalidate(accountId);
       try {
         await supervisor.call('slice.remove', { id, purgeData: true });
       } catch (err) {
         if (!notFound(err)) throw err;
       }
       await app.db.updateTable('slices').set({ desired_state: 'removed', observed_state: 'REMOVED', updated_at: new Date() }).where('id', '=', id).execute();
-      await writeAudit(app.db, { actor: actorOf(reason, userId), userId, action: actionOf(reason, 'remove'), details: { id, purgeData: true, ...details } });
-      invalidate(userId);
-      log.info({ slice: id, user: userId, reason }, 'slice and its data removed');
+      await writeAudit(app.db, { actor: actorOf(reason, accountId), accountId, action: actionOf(reason, 'remove'), details: { id, purgeData: true, ...details } });
+      invalidate(accountId);
+      log.info({ slice: id, account: accountId, reason }, 'slice and its data removed');
     }
 
     async function recordObserved(id: number, state: string, why: string): Promise<SliceAssignment | null> {
       const slice = await setObserved(id, state);
       if (!slice) return null;
-      publishState(slice.userId, id, state, why);
-      if (state === 'RUNNING') app.events.sliceChanged(slice.userId);
+      publishState(slice.accountId, id, state, why);
+      if (state === 'RUNNING') {
+        app.events.sliceChanged(slice.accountId);
+        sawRunning(slice);
+      }
       return slice;
     }
 
@@ -335,15 +350,18 @@ export default fp(
         .where('id', '=', id)
         .execute();
       if (before) {
-        invalidate(before.userId);
-        if (before.observedState !== values.state) publishState(before.userId, id, values.state, 'health check');
+        invalidate(before.accountId);
+        if (before.observedState !== values.state) {
+          publishState(before.accountId, id, values.state, 'health check');
+          if (values.state === 'RUNNING') sawRunning({ ...before, observedState: values.state });
+        }
       }
     }
 
     app.decorate('slices', {
-      forUser,
-      cachedForUser(userId: string) {
-        const hit = byUser.get(userId);
+      forAccount,
+      cachedForAccount(accountId: string) {
+        const hit = byAccount.get(accountId);
         return hit && hit.until > Date.now() ? hit.record : undefined;
       },
       byId,
@@ -352,12 +370,15 @@ export default fp(
         return rows.map(toRecord);
       },
       invalidate,
-      connect(userId: string) {
+      onRunning(listener) {
+        runningListeners.push(listener);
+      },
+      connect(accountId: string, byUserId: string) {
         // Ten concurrent clicks make one flow here; the advisory lock covers other processes.
-        const running = inFlight.get(userId);
+        const running = inFlight.get(accountId);
         if (running) return running;
-        const p = connectOnce(userId).finally(() => inFlight.delete(userId));
-        inFlight.set(userId, p);
+        const p = connectOnce(accountId, byUserId).finally(() => inFlight.delete(accountId));
+        inFlight.set(accountId, p);
         return p;
       },
       repair,

@@ -18,18 +18,26 @@ const AdminSliceSchema = Type.Object({
 });
 
 export default async function adminRoutes(app: FastifyInstance) {
-  app.addHook('preHandler', async (request) => {
-    const user = app.auth.require(request);
-    if (user.role !== 'admin') throw new AppError('PERMISSION_DENIED', 'operators only');
-  });
-
   app.get(
     '/api/admin/slices',
-    { schema: { response: { 200: Type.Object({ items: Type.Array(AdminSliceSchema), nextCursor: Type.Null() }) } } },
+    { config: { access: 'operator' }, schema: { response: { 200: Type.Object({ items: Type.Array(AdminSliceSchema), nextCursor: Type.Null() }) } } },
     async () => {
       const rows = await app.db
         .selectFrom('slices')
-        .innerJoin('users', 'users.id', 'slices.user_id')
+        // The account's first owner stands for it.
+        .innerJoinLateral(
+          (eb) =>
+            eb
+              .selectFrom('members')
+              .innerJoin('users', 'users.id', 'members.user_id')
+              .select(['users.id', 'users.email'])
+              .whereRef('members.account_id', '=', 'slices.account_id')
+              .where('members.role', '=', 'owner')
+              .orderBy('members.id')
+              .limit(1)
+              .as('users'),
+          (join) => join.onTrue(),
+        )
         .select([
           'slices.id',
           'slices.port',
@@ -67,7 +75,7 @@ export default async function adminRoutes(app: FastifyInstance) {
   );
 
   // Nothing else under /api/admin/ may fall through to the proxy.
-  app.all('/api/admin/*', async () => {
+  app.all('/api/admin/*', { config: { access: 'operator' } }, async () => {
     throw new AppError('NOT_FOUND', 'no such admin route');
   });
 }

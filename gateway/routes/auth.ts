@@ -14,7 +14,7 @@ import { SESSION_COOKIE } from '../support/session-cookie.ts';
 import { Throttle } from '../support/throttle.ts';
 import { decoyHash, hashPassword, verifyPassword } from '../support/passwords.ts';
 import { newCsrfToken } from '../plugins/csrf.ts';
-import { AUTH_USER_COLUMNS, toAuthUser } from '../plugins/auth.ts';
+import { startLoginSession } from '../support/login-session.ts';
 import { MeSchema, meBody } from './me.ts';
 
 const CredentialsSchema = Type.Object(
@@ -54,15 +54,7 @@ export default async function authRoutes(app: FastifyInstance) {
     if (wait > 0) limited(wait, reply, 'attempts from this address');
   }
 
-  async function startSession(request: FastifyRequest, userId: string): Promise<void> {
-    await request.session.regenerate();
-    request.session.userId = userId;
-    request.session.csrfToken = newCsrfToken();
-    request.session.issuedAt = Date.now();
-    // request.user for the body below; onRequest ran before the login.
-    const row = await app.db.selectFrom('users').select(AUTH_USER_COLUMNS).where('id', '=', userId).executeTakeFirstOrThrow();
-    request.user = toAuthUser(row);
-  }
+  const startSession = (request: FastifyRequest, userId: string, accountId?: string) => startLoginSession(app, request, userId, accountId);
 
   function rememberDevice(reply: FastifyReply, email: string): void {
     reply.setCookie(DEVICE_COOKIE, knownDevices.issue(email), {
@@ -76,7 +68,7 @@ export default async function authRoutes(app: FastifyInstance) {
 
   const opts = {
     schema: { body: CredentialsSchema, response: { 200: MeSchema } },
-    config: { csrf: 'origin-only' as const },
+    config: { csrf: 'origin-only' as const, access: 'public' as const },
   };
 
   app.post<{ Body: Registration }>('/api/auth/register', { ...opts, schema: { ...opts.schema, body: RegistrationSchema } }, async (request, reply) => {
@@ -86,19 +78,31 @@ export default async function authRoutes(app: FastifyInstance) {
     const name = request.body.name?.trim() || null;
     const businessName = request.body.businessName?.trim() || null;
     let id: string;
+    let accountId: string;
     try {
-      const row = await app.db
-        .insertInto('users')
-        .values({ email, password_hash: passwordHash, name, business_name: businessName })
-        .returning('id')
-        .executeTakeFirstOrThrow();
-      id = String(row.id);
+      // The user, their account and their membership as its owner: all or nothing.
+      ({ id, accountId } = await app.db.transaction().execute(async (trx) => {
+        const user = await trx
+          .insertInto('users')
+          .values({ email, password_hash: passwordHash, name, business_name: businessName })
+          .returning('id')
+          .executeTakeFirstOrThrow();
+        const account = await trx
+          .insertInto('accounts')
+          .values({ name: businessName ?? name ?? email.split('@', 1)[0]!.slice(0, 120) })
+          .returning('id')
+          .executeTakeFirstOrThrow();
+        await trx.insertInto('members').values({ account_id: account.id, user_id: user.id, role: 'owner' }).execute();
+        await trx.updateTable('users').set({ last_account_id: account.id }).where('id', '=', user.id).execute();
+        const ids = { id: String(user.id), accountId: String(account.id) };
+        await writeAudit(trx, { actor: `user:${ids.id}`, userId: ids.id, accountId: ids.accountId, action: 'user.register', details: { ip: request.ip } });
+        return ids;
+      }));
     } catch (err) {
       if ((err as { code?: string }).code === '23505') throw new AppError('EMAIL_TAKEN', 'an account with this email exists: sign in instead');
       throw err;
     }
-    await writeAudit(app.db, { actor: `user:${id}`, userId: id, action: 'user.register', details: { ip: request.ip } });
-    await startSession(request, id);
+    await startSession(request, id, accountId);
     rememberDevice(reply, email);
     return meBody(app, request);
   });
@@ -126,7 +130,7 @@ export default async function authRoutes(app: FastifyInstance) {
     return meBody(app, request);
   });
 
-  app.post('/api/auth/logout', async (request, reply) => {
+  app.post('/api/auth/logout', { config: { access: 'public' } }, async (request, reply) => {
     if (request.session?.sessionId) await request.session.destroy();
     reply.clearCookie(SESSION_COOKIE, { path: '/' });
     reply.code(204).send();

@@ -11,16 +11,17 @@ const UrlSchema = Type.Object({ url: Type.String() });
 export default async function billingRoutes(app: FastifyInstance) {
   app.get(
     '/api/billing',
-    { schema: { response: { 200: Type.Object({ plan: PlanSchema, prices: Type.Array(Type.String()), trialDays: Type.Integer() }) } } },
+    { config: { access: 'owner' }, schema: { response: { 200: Type.Object({ plan: PlanSchema, prices: Type.Array(Type.String()), trialDays: Type.Integer() }) } } },
     async (request) => {
-      const user = app.auth.require(request);
-      return { plan: await app.billing.plan(user.id), prices: app.billing.prices, trialDays: app.billing.enabled ? app.config.BILLING_TRIAL_DAYS : 0 };
+      const member = app.auth.requireMember(request, 'owner');
+      return { plan: await app.billing.plan(member.accountId), prices: app.billing.prices, trialDays: app.billing.enabled ? app.config.BILLING_TRIAL_DAYS : 0 };
     },
   );
 
   app.post(
     '/api/billing/checkout',
     {
+      config: { access: 'owner' },
       schema: {
         body: Type.Optional(
           Type.Object({ priceId: Type.Optional(Type.String({ pattern: '^price_[A-Za-z0-9_]+$', description: 'one of STRIPE_PRICE_ID; default the first' })) }, { additionalProperties: false }),
@@ -30,14 +31,15 @@ export default async function billingRoutes(app: FastifyInstance) {
     },
     async (request) => {
       const user = app.auth.require(request);
+      const member = app.auth.requireMember(request, 'owner');
       const body = (request.body ?? {}) as { priceId?: string };
-      return app.billing.checkout(user, body.priceId);
+      return app.billing.checkout({ id: member.accountId, email: user.email, byUserId: user.id }, body.priceId);
     },
   );
 
-  app.post('/api/billing/portal', { schema: { response: { 200: UrlSchema } } }, async (request) => {
-    const user = app.auth.require(request);
-    return app.billing.portal(user.id);
+  app.post('/api/billing/portal', { config: { access: 'owner' }, schema: { response: { 200: UrlSchema } } }, async (request) => {
+    const member = app.auth.requireMember(request, 'owner');
+    return app.billing.portal(member.accountId);
   });
 
   // The webhook in a scope of its own: its JSON parser keeps the raw bytes the signature covers.
@@ -47,7 +49,7 @@ export default async function billingRoutes(app: FastifyInstance) {
     scope.post(
       '/api/billing/webhook',
       {
-        config: { csrf: false },
+        config: { csrf: false, access: 'public' },
         schema: {
           headers: Type.Object({ 'stripe-signature': Type.String({ minLength: 1, description: 'the signature Stripe sends' }) }),
           response: { 200: Type.Object({ received: Type.Boolean(), duplicate: Type.Boolean(), changed: Type.Boolean() }) },
@@ -62,7 +64,7 @@ export default async function billingRoutes(app: FastifyInstance) {
     );
   });
 
-  app.all('/api/billing/*', { config: { csrf: false } }, async (request) => {
+  app.all('/api/billing/*', { config: { csrf: false, access: 'public' } }, async (request) => {
     throw new AppError('NOT_FOUND', `no billing route ${request.method} ${request.url.split('?', 1)[0]}`);
   });
 }

@@ -1,4 +1,4 @@
-// GET /api/events: the user's live stream (see plugins/events.ts for the merge, the ids and the
+// GET /api/events: the member's live stream (see plugins/events.ts for the merge, the ids and the
 // limits). The stream belongs to the request's session and ends with it.
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
@@ -12,9 +12,10 @@ const HeadersSchema = Type.Object({
 export default async function eventsRoutes(app: FastifyInstance) {
   app.get<{ Headers: { 'last-event-id'?: string } }>('/api/events', { schema: { headers: HeadersSchema } }, async (request, reply) => {
     const user = app.auth.require(request);
-    const slice = await app.slices.forUser(user.id);
+    const member = app.auth.requireMember(request);
+    const slice = await app.slices.forAccount(member.accountId);
     try {
-      app.events.admit(user.id);
+      app.events.admit(member.id);
     } catch (err) {
       const wait = isAppError(err) ? err.details?.retryAfterSeconds : undefined;
       if (typeof wait === 'number') reply.header('retry-after', String(wait));
@@ -24,7 +25,7 @@ export default async function eventsRoutes(app: FastifyInstance) {
     reply.hijack();
     // Fastify no longer manages this response: the headers helmet would add are set here.
     reply.raw.setHeader('x-content-type-options', 'nosniff');
-    const owner = { userId: user.id, sessionId: request.session.sessionId, sessionExpiresAt: expires ? new Date(expires).getTime() : Infinity };
+    const owner = { member: { id: member.id, role: member.role, name: member.name, accountId: member.accountId }, userId: user.id, sessionId: request.session.sessionId, sessionExpiresAt: expires ? new Date(expires).getTime() : Infinity };
     app.events.attach(owner, reply.raw, request.headers['last-event-id'] || undefined, [
       { event: 'slice.state', data: slice ? { id: slice.id, state: slice.observedState, reason: 'current' } : { id: null, state: null, reason: 'not connected' } },
     ]);

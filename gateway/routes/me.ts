@@ -1,8 +1,11 @@
-// GET /api/me: who is signed in, their slice, its WhatsApp state, their plan. The same body
-// answers register, login and connect.
+// GET /api/me: who is signed in, the account and role they work in (and the other accounts they
+// belong to), the account's slice, its WhatsApp state, its plan. The same body answers register,
+// login, connect and accepting an invitation.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { PlanSchema } from '../plugins/billing.ts';
+
+export const MemberRoleSchema = Type.Union([Type.Literal('owner'), Type.Literal('admin'), Type.Literal('agent')]);
 
 const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
 
@@ -13,7 +16,14 @@ export const MeSchema = Type.Object({
     role: Type.Union([Type.Literal('user'), Type.Literal('admin')]),
     name: Nullable(Type.String()),
     businessName: Nullable(Type.String()),
+    emailVerified: Type.Boolean(),
+    totpEnabled: Type.Boolean(),
   }),
+  // null: the user is in no account (removed from their only one).
+  account: Nullable(Type.Object({ id: Type.String(), name: Type.String() })),
+  member: Nullable(Type.Object({ id: Type.String(), role: MemberRoleSchema, name: Type.String(), available: Type.Boolean() })),
+  /** every account the user is a member of, to switch between */
+  accounts: Type.Array(Type.Object({ id: Type.String(), name: Type.String(), role: MemberRoleSchema })),
   csrfToken: Type.String(),
   slice: Nullable(Type.Object({ id: Type.Integer(), state: Type.String(), health: Type.Union([Type.Unknown(), Type.Null()]) })),
   wa: Nullable(Type.Object({ state: Type.String(), qr: Type.Union([Type.String(), Type.Null()]) })),
@@ -40,10 +50,27 @@ async function waState(upstream: string, authorization: string, requestId: strin
 
 export async function meBody(app: FastifyInstance, request: FastifyRequest): Promise<Me> {
   const user = app.auth.require(request);
-  const [slice, plan] = await Promise.all([app.slices.forUser(user.id), app.billing.plan(user.id)]);
+  const member = request.member;
+  const [slice, plan, accounts] = await Promise.all([
+    member ? app.slices.forAccount(member.accountId) : null,
+    member
+      ? app.billing.plan(member.accountId)
+      : { status: 'none', enabled: app.billing.enabled, allowed: false, priceId: null, currentPeriodEnd: null, cancelAtPeriodEnd: false, trialEnd: null, graceEndsAt: null, removeAt: null },
+    app.db
+      .selectFrom('members')
+      .innerJoin('accounts', 'accounts.id', 'members.account_id')
+      .select(['accounts.id', 'accounts.name', 'members.role'])
+      .where('members.user_id', '=', user.id)
+      .where('accounts.deleting_since', 'is', null)
+      .orderBy('members.id')
+      .execute(),
+  ]);
   const wa = slice && slice.token && slice.desiredState === 'running' ? await waState(slice.upstream, slice.authorization, request.id) : null;
   return {
     user,
+    account: member ? { id: member.accountId, name: member.accountName } : null,
+    member: member ? { id: member.id, role: member.role, name: member.name, available: member.available } : null,
+    accounts: accounts.map((a) => ({ id: String(a.id), name: a.name, role: a.role })),
     csrfToken: request.session.csrfToken ?? '',
     slice: slice ? { id: slice.id, state: slice.observedState, health: slice.health } : null,
     wa,
@@ -52,5 +79,5 @@ export async function meBody(app: FastifyInstance, request: FastifyRequest): Pro
 }
 
 export default async function meRoutes(app: FastifyInstance) {
-  app.get('/api/me', { schema: { response: { 200: MeSchema } } }, async (request) => meBody(app, request));
+  app.get('/api/me', { config: { access: 'user' }, schema: { response: { 200: MeSchema } } }, async (request) => meBody(app, request));
 }

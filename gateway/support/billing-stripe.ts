@@ -35,8 +35,8 @@ export interface SubscriptionSnapshot {
   cancel_at_period_end: boolean;
   trial_end: Date | null;
   canceled_at: Date | null;
-  /** metadata.user_id set at checkout, when present */
-  userId: string | null;
+  /** metadata.account_id set at checkout (metadata.user_id before accounts: the same id), when present */
+  accountId: string | null;
 }
 
 const time = (s: unknown): Date | null => (typeof s === 'number' && s > 0 ? new Date(s * 1000) : null);
@@ -53,7 +53,7 @@ export function snapshotOf(sub: Stripe.Subscription): SubscriptionSnapshot {
   const ends = items.map((i) => i.current_period_end).filter((n): n is number => typeof n === 'number');
   const customer = idOf(sub.customer);
   if (!customer) throw new AppError('INVALID_ARGUMENT', `subscription ${sub.id} has no customer`);
-  const userId = sub.metadata?.user_id;
+  const accountId = sub.metadata?.account_id ?? sub.metadata?.user_id;
   return {
     stripe_subscription_id: sub.id,
     stripe_customer_id: customer,
@@ -63,7 +63,7 @@ export function snapshotOf(sub: Stripe.Subscription): SubscriptionSnapshot {
     cancel_at_period_end: Boolean(sub.cancel_at_period_end),
     trial_end: time(sub.trial_end),
     canceled_at: time(sub.canceled_at ?? sub.ended_at),
-    userId: typeof userId === 'string' && /^\d+$/.test(userId) ? userId : null,
+    accountId: typeof accountId === 'string' && /^\d+$/.test(accountId) ? accountId : null,
   };
 }
 

@@ -2,6 +2,8 @@
 // request is answered (Fastify with @fastify/http-proxy, and the in-memory fast path in
 // plugins/proxy.ts), so that both strip and add exactly the same headers.
 
+import { ACTING_MEMBER_HEADER } from '../../lib/acting-member.ts';
+
 type HeaderValue = string | string[] | number | undefined;
 export type Headers = Record<string, HeaderValue>;
 
@@ -10,9 +12,10 @@ const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-authenticate', 'proxy-aut
 
 /**
  * Never forwarded to a slice: the browser's credentials for the gateway (the session cookie, any
- * Authorization), the CSRF token, a request id the browser made up, and hop-by-hop headers.
+ * Authorization), the CSRF token, a request id the browser made up, an acting-member header it
+ * made up (only the gateway says who acts), and hop-by-hop headers.
  */
-const STRIPPED_REQUEST_HEADERS: ReadonlySet<string> = new Set([...HOP_BY_HOP, 'cookie', 'authorization', 'x-csrf-token', 'x-request-id', 'host']);
+const STRIPPED_REQUEST_HEADERS: ReadonlySet<string> = new Set([...HOP_BY_HOP, 'cookie', 'authorization', 'x-csrf-token', 'x-request-id', 'host', ACTING_MEMBER_HEADER]);
 
 /** Never passed back to the browser: a slice cannot set cookies on our origin. */
 const STRIPPED_RESPONSE_HEADERS: ReadonlySet<string> = new Set([...HOP_BY_HOP, 'set-cookie']);
@@ -30,13 +33,20 @@ function connectionListed(headers: Headers): string[] {
 
 /**
  * The headers a slice receives: the browser's, minus what is stripped, plus the slice's own
- * bearer token, the gateway's request id and the slice's host. Header names are lower case.
+ * bearer token, the gateway's request id, the slice's host and who acts (the signed
+ * acting-member header, lib/acting-member.ts). Header names are lower case.
  */
-export function sliceRequestHeaders(incoming: Headers, slice: { authorization: string; host: string }, requestId: string): Record<string, string | string[]> {
+export function sliceRequestHeaders(
+  incoming: Headers,
+  slice: { authorization: string; host: string },
+  requestId: string,
+  actingMember: string,
+): Record<string, string | string[]> {
   const out = without(incoming, STRIPPED_REQUEST_HEADERS);
   out.host = slice.host;
   out.authorization = slice.authorization;
   out['x-request-id'] = requestId;
+  out[ACTING_MEMBER_HEADER] = actingMember;
   return out;
 }
 

@@ -292,7 +292,7 @@ t.test('admin: 403 for users, every slice for admins', async (t) => {
   // A slice row as the connect flow would leave it (the supervisor is not needed to list).
   await admin
     .insertInto('gateway.slices')
-    .values({ id: 7, user_id: u.user.id, port: 5013, token: 't'.repeat(40), observed_state: 'RUNNING', health: JSON.stringify({ ok: true, rssBytes: 123456 }) })
+    .values({ id: 7, account_id: u.account.id, port: 5013, token: 't'.repeat(40), observed_state: 'RUNNING', health: JSON.stringify({ ok: true, rssBytes: 123456 }) })
     .execute();
   app.auth.forget(o.user.id);
   const list = await op.request('GET', '/api/admin/slices');

@@ -71,7 +71,7 @@ async function deliver(...events: FakeEvent[]): Promise<{ status: number; body: 
 }
 
 async function subscriptionRow(userId: string) {
-  return admin.selectFrom('gateway.subscriptions').selectAll().where('user_id', '=', userId).executeTakeFirst();
+  return admin.selectFrom('gateway.subscriptions').selectAll().where('account_id', '=', userId).executeTakeFirst();
 }
 async function count(table: string, where?: [string, '=', unknown]): Promise<number> {
   let q: any = admin.selectFrom(table).select((eb: any) => eb.fn.countAll().as('n'));
@@ -123,14 +123,14 @@ t.test('a user without a plan gets a clear 402 from connect, and no slice (fake 
   const r = await b.request('POST', '/api/connect');
   t.equal(r.statusCode, 402, r.body);
   t.match(r.json().error, { kind: 'PaymentRequired', code: 'PLAN_REQUIRED', message: /no subscription: choose a plan on the Billing page/ });
-  t.equal(await count('gateway.slices', ['user_id', '=', me.user.id]), 0, 'no slice was made');
+  t.equal(await count('gateway.slices', ['account_id', '=', me.account.id]), 0, 'no slice was made');
 });
 
 t.test('checkout: one Stripe customer per user, a subscription-mode session for this user with URLs under PUBLIC_URL; portal (fake Stripe API)', async (t) => {
   const b = new Browser(app);
   b.address = '203.0.113.22';
   t.equal((await b.register('checkout@example.com')).statusCode, 200);
-  const userId = String((await b.request('GET', '/api/me')).json().user.id);
+  const userId = String((await b.request('GET', '/api/me')).json().account.id);
   const overview = await b.request('GET', '/api/billing');
   t.equal(overview.statusCode, 200, overview.body);
   t.match(overview.json(), { plan: { status: 'none', enabled: true, allowed: false }, prices: [FAKE_PRICE_ID, PRO_PRICE], trialDays: 14 });
@@ -149,7 +149,7 @@ t.test('checkout: one Stripe customer per user, a subscription-mode session for 
   t.ok(row?.stripe_customer_id, 'its id is kept');
   t.equal(row?.status, 'none');
   const customer = fake.customers.get(row!.stripe_customer_id!)!;
-  t.match(customer, { email: 'checkout@example.com', metadata: { user_id: userId } });
+  t.match(customer, { email: 'checkout@example.com', metadata: { account_id: userId } });
   const sessions = [...fake.checkoutSessions.values()].filter((s) => s.client_reference_id === userId);
   t.equal(sessions.length, 2);
   t.match(sessions[0], {
@@ -157,7 +157,7 @@ t.test('checkout: one Stripe customer per user, a subscription-mode session for 
     customer: row!.stripe_customer_id,
     success_url: `${ORIGIN}/billing?checkout=success`,
     cancel_url: `${ORIGIN}/billing?checkout=canceled`,
-    subscription_data: { trial_period_days: '14', metadata: { user_id: userId } },
+    subscription_data: { trial_period_days: '14', metadata: { account_id: userId } },
     line_items: [{ price: FAKE_PRICE_ID, quantity: '1' }],
   });
   t.match(sessions[1], { line_items: [{ price: PRO_PRICE }] });
@@ -181,7 +181,7 @@ t.test('webhook: a bad signature is a 400 and changes nothing (fake Stripe API)'
   const b = new Browser(app);
   b.address = '203.0.113.23';
   const done = await subscribe(b, 'badsig@example.com');
-  const userId = String((await b.request('GET', '/api/me')).json().user.id);
+  const userId = String((await b.request('GET', '/api/me')).json().account.id);
   const before = await subscriptionRow(userId);
   const events = await count('gateway.stripe_events');
   const audits = await count('gateway.audit_log');
@@ -205,8 +205,8 @@ t.test('the same event delivered twice changes the subscription once (fake Strip
   const b = new Browser(app);
   b.address = '203.0.113.24';
   const done = await subscribe(b, 'twice@example.com');
-  const userId = String((await b.request('GET', '/api/me')).json().user.id);
-  const audits = () => count('gateway.audit_log', ['user_id', '=', userId]);
+  const userId = String((await b.request('GET', '/api/me')).json().account.id);
+  const audits = () => count('gateway.audit_log', ['account_id', '=', userId]);
   const failed = fake.failPayment(done.subscription.id);
   const auditsBefore = await audits();
   const [first] = await deliver(failed[1]!);
@@ -231,7 +231,7 @@ t.test('order does not matter: deleted arriving before an older updated leaves i
   const b = new Browser(app);
   b.address = '203.0.113.25';
   const done = await subscribe(b, 'order@example.com');
-  const userId = String((await b.request('GET', '/api/me')).json().user.id);
+  const userId = String((await b.request('GET', '/api/me')).json().account.id);
   const older = fake.updateSubscription(done.subscription.id, { cancel_at_period_end: true });
   const deleted = fake.cancel(done.subscription.id);
   older.created = deleted.created - 60;
@@ -255,7 +255,7 @@ t.test("a checkout is applied only for the user's own customer and one of this s
   const b = new Browser(app);
   b.address = '203.0.113.26';
   t.equal((await b.register('foreign@example.com')).statusCode, 200);
-  const userId = String((await b.request('GET', '/api/me')).json().user.id);
+  const userId = String((await b.request('GET', '/api/me')).json().account.id);
   t.equal((await b.request('POST', '/api/billing/checkout', {})).statusCode, 200, 'the user began a checkout: their customer is stored');
   const own = (await subscriptionRow(userId))!.stripe_customer_id!;
   // Someone with a session of the same Stripe account (another product, the dashboard) makes
@@ -269,7 +269,7 @@ t.test("a checkout is applied only for the user's own customer and one of this s
     line_items: [{ price: FAKE_PRICE_ID, quantity: 1 }],
     success_url: 'http://elsewhere.invalid/ok',
     cancel_url: 'http://elsewhere.invalid/no',
-    subscription_data: { metadata: { user_id: userId } },
+    subscription_data: { metadata: { account_id: userId } },
   });
   const foreignPrice = await stripe.checkout.sessions.create({
     mode: 'subscription',
@@ -278,7 +278,7 @@ t.test("a checkout is applied only for the user's own customer and one of this s
     line_items: [{ price: 'price_other_product', quantity: 1 }],
     success_url: 'http://elsewhere.invalid/ok',
     cancel_url: 'http://elsewhere.invalid/no',
-    subscription_data: { metadata: { user_id: userId } },
+    subscription_data: { metadata: { account_id: userId } },
   });
   for (const session of [foreignCustomer, foreignPrice]) {
     const done = fake.completeCheckout(session.id, { status: 'active' });
@@ -320,7 +320,7 @@ t.test('checkout → webhook → active → connect works (real supervisor, real
   const done = await subscribe(A, 'owner@shop.example', 'active');
   subA = done.subscription.id;
   const me = (await A.request('GET', '/api/me')).json();
-  userA = String(me.user.id);
+  userA = String(me.account.id);
   t.match(me.plan, {
     status: 'active',
     enabled: true,
@@ -331,7 +331,7 @@ t.test('checkout → webhook → active → connect works (real supervisor, real
     currentPeriodEnd: new Date(done.subscription.items.data[0]!.current_period_end * 1000).toISOString(),
     graceEndsAt: null,
   });
-  const audit = await admin.selectFrom('gateway.audit_log').select(['actor', 'action', 'details']).where('user_id', '=', userA).where('action', '=', 'billing.subscription').execute();
+  const audit = await admin.selectFrom('gateway.audit_log').select(['actor', 'action', 'details']).where('account_id', '=', userA).where('action', '=', 'billing.subscription').execute();
   t.equal(audit.length, 1, 'one audit row: none → active');
   t.match(audit[0], { actor: 'stripe', details: { from: 'none', to: 'active', subscription: subA } });
   const r = await A.request('POST', '/api/connect');
@@ -363,7 +363,7 @@ t.test('payment failed → grace → slice stopped (data, login kept) → invoic
   const info = await app.supervisor.call('slice.health', { id: SLICE });
   t.equal(info.state, 'STOPPED', 'the supervisor has it stopped, not removed');
   t.ok((await sliceEvents()).length > 0, 'its data is kept');
-  const stopAudit = await admin.selectFrom('gateway.audit_log').select('details').where('user_id', '=', userA).where('action', '=', 'billing.slice.stop').execute();
+  const stopAudit = await admin.selectFrom('gateway.audit_log').select('details').where('account_id', '=', userA).where('action', '=', 'billing.slice.stop').execute();
   t.equal(stopAudit.length, 1);
   // The monitor never restarts what billing stopped.
   for (let i = 0; i < 3; i++) await app.monitor.checkAll();

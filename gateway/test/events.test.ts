@@ -24,19 +24,20 @@ const base = await listening(app);
 
 let nextSliceId = 180;
 /** A user with a slice row that points at a stand-in slice. */
-async function userWithStandIn(t: Tap, email: string, standIn: StandInSlice): Promise<{ browser: Browser; userId: string }> {
+async function userWithStandIn(t: Tap, email: string, standIn: StandInSlice): Promise<{ browser: Browser; userId: string; accountId: string }> {
   const port = await standIn.listen();
   t.teardown(() => standIn.close());
   const browser = new Browser(app, base);
   const res = await browser.register(email);
   t.equal(res.statusCode, 200, 'registered');
   const userId = res.json().user.id as string;
+  const accountId = res.json().account.id as string;
   await admin
     .insertInto('gateway.slices')
-    .values({ id: nextSliceId++, user_id: userId, port, token: 'stand-in-token', desired_state: 'running', observed_state: 'RUNNING' })
+    .values({ id: nextSliceId++, account_id: accountId, port, token: 'stand-in-token', desired_state: 'running', observed_state: 'RUNNING' })
     .execute();
-  app.slices.invalidate(userId); // register cached "no slice"
-  return { browser, userId };
+  app.slices.invalidate(accountId); // register cached "no slice"
+  return { browser, userId, accountId };
 }
 type Tap = { teardown(fn: () => unknown): void; equal: (...a: any[]) => unknown };
 
@@ -46,13 +47,13 @@ function stream(b: Browser, headers: Record<string, string> = {}, at = base): Ev
 
 /** Two signed-in sessions of one user (a slice behind a stand-in), each with an open stream. */
 async function twoSessions(t: Tap, email: string, standIn: StandInSlice) {
-  const { browser: one, userId } = await userWithStandIn(t, email, standIn);
+  const { browser: one, userId, accountId } = await userWithStandIn(t, email, standIn);
   const two = new Browser(app, base);
   t.equal((await two.login(email)).statusCode, 200, 'a second session of the same user');
   const streams = [stream(one), stream(two)] as const;
   t.teardown(() => streams.forEach((s) => s.close()));
   for (const s of streams) await s.waitFor((e) => e.event === 'slice.state', 5_000);
-  return { one, two, userId, streams };
+  return { one, two, userId, accountId, streams };
 }
 
 t.test('logout ends that session’s streams at once, revokeSessions all of the user’s (stand-in slice)', async (t) => {
@@ -60,6 +61,7 @@ t.test('logout ends that session’s streams at once, revokeSessions all of the 
   const {
     one,
     userId,
+    accountId,
     streams: [s1, s2],
   } = await twoSessions(t, 'logout@events.example', standIn);
   await waitUntil('the upstream', 5_000, () => standIn.open.size === 1);
@@ -68,7 +70,7 @@ t.test('logout ends that session’s streams at once, revokeSessions all of the 
   const seenAtLogout = s1.events.length;
   await waitUntil('the logged-out stream closed', 2_000, () => s1.ended).catch(() => {});
   t.ok(s1.ended, 'the stream of the logged-out session is closed at once');
-  app.events.publish(userId, 'slice.state', { id: 1, state: 'RUNNING', reason: 'after-logout' });
+  app.events.publish(accountId, 'slice.state', { id: 1, state: 'RUNNING', reason: 'after-logout' });
   standIn.send('7', 'message.created', { after: 'logout' });
   await s2.waitFor((e) => e.data.includes('"after":"logout"'), 5_000);
   t.equal(s1.events.length, seenAtLogout, 'nothing reached it after the logout');

@@ -61,10 +61,10 @@ const browser = new Browser(gateway, base);
 const reg = await browser.register('media@proxy.example');
 // No assertion out here: tap may end the root test while a later top-level await is pending.
 if (reg.statusCode !== 200) throw new Error(`registering failed: ${reg.statusCode} ${reg.body}`);
-const userId = reg.json().user.id as string;
+const userId = reg.json().account.id as string;
 await admin
   .insertInto('gateway.slices')
-  .values({ id: 1, user_id: userId, port: slicePort, token: SLICE_TOKEN, desired_state: 'running', observed_state: 'RUNNING' })
+  .values({ id: 1, account_id: userId, port: slicePort, token: SLICE_TOKEN, desired_state: 'running', observed_state: 'RUNNING' })
   .execute();
 gateway.slices.invalidate(userId);
 

@@ -9,7 +9,7 @@ import { requestIdOf } from '../support/request-id.ts';
 
 const slice = { authorization: 'Bearer slice-token', host: '127.0.0.1:5101' };
 
-t.test('a slice receives its token, our request id and its host; never the browser credentials', async (t) => {
+t.test('a slice receives its token, our request id, its host and the gateway’s acting member; never the browser credentials or a member header it made up', async (t) => {
   const out = sliceRequestHeaders(
     {
       host: 'app.example',
@@ -29,9 +29,11 @@ t.test('a slice receives its token, our request id and its host; never the brows
       'content-length': 12 as unknown as string,
       'x-forwarded-for': '203.0.113.1',
       'if-none-match': ['"a"', '"b"'],
+      'x-queunir-member': 'v1.made-up.by-the-browser',
     },
     slice,
     'req-1',
+    'v1.signed.by-the-gateway',
   );
   t.same(out, {
     accept: 'application/json',
@@ -42,6 +44,7 @@ t.test('a slice receives its token, our request id and its host; never the brows
     host: '127.0.0.1:5101',
     authorization: 'Bearer slice-token',
     'x-request-id': 'req-1',
+    'x-queunir-member': 'v1.signed.by-the-gateway',
   });
 });
 

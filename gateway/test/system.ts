@@ -116,14 +116,10 @@ export async function reserveSliceIds(adminUrl: string, upTo: number): Promise<v
   const db = createDb<any>(adminUrl, { max: 1 });
   try {
     for (let id = 1; id < upTo; id++) {
-      const u = await db
-        .insertInto('gateway.users')
-        .values({ email: `reserved-${id}@test.invalid`, password_hash: 'x' })
-        .returning('id')
-        .executeTakeFirstOrThrow();
+      const a = await db.insertInto('gateway.accounts').values({ name: `reserved ${id}` }).returning('id').executeTakeFirstOrThrow();
       await db
         .insertInto('gateway.slices')
-        .values({ id, user_id: u.id, port: 5000 + 2 * id - 1, token: '', desired_state: 'removed' })
+        .values({ id, account_id: a.id, port: 5000 + 2 * id - 1, token: '', desired_state: 'removed' })
         .execute();
     }
   } finally {

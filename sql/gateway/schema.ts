@@ -1,5 +1,10 @@
 // The gateway schema as Kysely sees it. Tables are qualified with the schema through withSchema().
+import type { AccountsTable } from './accounts.table.ts';
 import type { AuditLogTable } from './audit-log.table.ts';
+import type { InvitationsTable } from './invitations.table.ts';
+import type { MembersTable } from './members.table.ts';
+import type { RecoveryCodesTable } from './recovery-codes.table.ts';
+import type { UserTokensTable } from './user-tokens.table.ts';
 import type { SessionsTable } from './sessions.table.ts';
 import type { SlicesTable } from './slices.table.ts';
 import type { StripeEventsTable } from './stripe-events.table.ts';
@@ -10,6 +15,11 @@ export const GATEWAY_SCHEMA = 'gateway';
 
 export interface GatewayDatabase {
   users: UsersTable;
+  accounts: AccountsTable;
+  members: MembersTable;
+  invitations: InvitationsTable;
+  user_tokens: UserTokensTable;
+  recovery_codes: RecoveryCodesTable;
   sessions: SessionsTable;
   slices: SlicesTable;
   subscriptions: SubscriptionsTable;

@@ -5,7 +5,7 @@ export type StoppedBy = 'user' | 'billing' | 'operator';
 
 export interface SlicesTable {
   id: number;
-  user_id: string;
+  account_id: string;
   port: number;
   token: string;
   desired_state: ColumnType<DesiredState, DesiredState | undefined, DesiredState>;

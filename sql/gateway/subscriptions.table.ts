@@ -3,7 +3,7 @@ import type { ColumnType, Insertable, Selectable, Updateable } from 'kysely';
 type Time = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 
 export interface SubscriptionsTable {
-  user_id: string;
+  account_id: string;
   stripe_customer_id: string | null;
   stripe_subscription_id: string | null;
   status: ColumnType<string, string | undefined, string>;
