@@ -9,7 +9,7 @@ import { keys } from '../api/keys.ts';
 import type { Me } from '../api/types.ts';
 import { stampTime } from '../lib/dates.ts';
 import { useMe } from '../session.ts';
-import { PASSWORD_MIN } from './auth.tsx';
+import { NewPasswordField, PASSWORD_MIN } from './auth.tsx';
 import { Page, Section } from '../components/page.tsx';
 import { QrImage } from '../components/qr-image.tsx';
 import { Button, ConfirmButton, ErrorLine, ErrorState, LoadingState, TextField } from '../components/ui.tsx';
@@ -93,15 +93,7 @@ function PasswordSection() {
     <Section title="Password" testId="account-password">
       <form aria-label="Change password" noValidate onSubmit={submit} className="space-y-3">
         <TextField id="current-password" label="Current password" type="password" autoComplete="current-password" value={current} onChange={(e) => setCurrent(e.target.value)} />
-        <TextField
-          id="next-password"
-          label="New password"
-          type="password"
-          autoComplete="new-password"
-          value={next}
-          onChange={(e) => setNext(e.target.value)}
-          error={tooShort ? `Use at least ${PASSWORD_MIN} characters for the password.` : undefined}
-        />
+        <NewPasswordField id="next-password" value={next} onChange={setNext} tooShort={tooShort} />
         <Button type="submit" data-testid="change-password" disabled={change.isPending || !current || !next}>
           Change password
         </Button>

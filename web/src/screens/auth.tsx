@@ -181,6 +181,20 @@ export function AuthForm({ mode, onDone }: { mode: 'login' | 'register'; onDone:
   );
 }
 
+/** A new password's field: the rule as a hint, said as an error once a submit found it too short. */
+export function NewPasswordField({ id, value, onChange, tooShort, label = 'New password', autoFocus }: { id: string; value: string; onChange: (v: string) => void; tooShort: boolean; label?: string; autoFocus?: boolean }) {
+  return (
+    <TextField
+      {...{ id, label, value, autoFocus, 'data-testid': id }}
+      type="password"
+      autoComplete="new-password"
+      onChange={(e) => onChange(e.target.value)}
+      error={tooShort ? `Use at least ${PASSWORD_MIN} characters for the password.` : undefined}
+      hint={`At least ${PASSWORD_MIN} characters.`}
+    />
+  );
+}
+
 /** The centred card every signed-out screen shows. */
 export function AuthFrame({ title, subtitle = 'Your WhatsApp conversations, organised.', children, footer }: { title: string; subtitle?: string; children: ReactNode; footer?: ReactNode }) {
   return (

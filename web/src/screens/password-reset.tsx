@@ -4,8 +4,10 @@ import { useState, type FormEvent } from 'react';
 import { Link, useSearchParams } from 'react-router';
 import { useMutation } from '@tanstack/react-query';
 import { confirmPasswordReset, requestPasswordReset } from '../api/auth.ts';
-import { AuthFrame, PASSWORD_MIN } from './auth.tsx';
+import { AuthFrame, NewPasswordField, PASSWORD_MIN } from './auth.tsx';
 import { Button, ErrorLine, TextField } from '../components/ui.tsx';
+
+const EMAIL_RULE = 'Enter a valid email address, like name@company.com.';
 
 const backToLogin = (
   <Link to="/login" className="font-medium text-brand-700 hover:underline">
@@ -31,17 +33,7 @@ export function ForgotPasswordScreen() {
         </p>
       ) : (
         <form noValidate onSubmit={submit} aria-label="Reset your password" className="space-y-4">
-          <TextField
-            id="reset-email"
-            data-testid="reset-email"
-            label="Email"
-            type="email"
-            autoComplete="email"
-            value={email}
-            onChange={(e) => setEmail(e.target.value)}
-            error={invalid ? 'Enter a valid email address, like name@company.com.' : undefined}
-            autoFocus
-          />
+          <TextField id="reset-email" data-testid="reset-email" label="Email" type="email" autoComplete="email" value={email} onChange={(e) => setEmail(e.target.value)} error={invalid ? EMAIL_RULE : undefined} autoFocus />
           <ErrorLine error={send.error} testId="form-error" />
           <Button type="submit" data-testid="reset-submit" disabled={send.isPending} className="w-full py-2">
             {send.isPending ? 'Sending…' : 'Email me a link'}
@@ -74,18 +66,7 @@ export function ResetPasswordScreen() {
         </p>
       ) : (
         <form noValidate onSubmit={submit} aria-label="Choose a new password" className="space-y-4">
-          <TextField
-            id="new-password"
-            data-testid="new-password"
-            label="New password"
-            type="password"
-            autoComplete="new-password"
-            value={password}
-            onChange={(e) => setPassword(e.target.value)}
-            error={tooShort ? `Use at least ${PASSWORD_MIN} characters for the password.` : undefined}
-            hint={`At least ${PASSWORD_MIN} characters.`}
-            autoFocus
-          />
+          <NewPasswordField id="new-password" value={password} onChange={setPassword} tooShort={tooShort} autoFocus />
           <ErrorLine error={reset.error} testId="form-error" />
           <Button type="submit" data-testid="reset-confirm" disabled={reset.isPending || !token} className="w-full py-2">
             Set the new password
