@@ -21,6 +21,15 @@ import { BillingScreen } from './screens/billing.tsx';
 
 // Not on the first screen: its code loads when it is first opened.
 const ContactsScreen = lazy(() => import('./screens/contacts.tsx').then((m) => ({ default: m.ContactsScreen })));
+const TeamScreen = lazy(() => import('./screens/team.tsx').then((m) => ({ default: m.TeamScreen })));
+const AccountScreen = lazy(() => import('./screens/account.tsx').then((m) => ({ default: m.AccountScreen })));
+const AuditScreen = lazy(() => import('./screens/audit.tsx').then((m) => ({ default: m.AuditScreen })));
+const InviteScreen = lazy(() => import('./screens/invite.tsx').then((m) => ({ default: m.InviteScreen })));
+const ForgotPasswordScreen = lazy(() => import('./screens/password-reset.tsx').then((m) => ({ default: m.ForgotPasswordScreen })));
+const ResetPasswordScreen = lazy(() => import('./screens/password-reset.tsx').then((m) => ({ default: m.ResetPasswordScreen })));
+const VerifyEmailScreen = lazy(() => import('./screens/verify-email.tsx').then((m) => ({ default: m.VerifyEmailScreen })));
+
+const later = (el: ReactNode) => <Suspense fallback={<LoadingState />}>{el}</Suspense>;
 
 export function createQueryClient(): QueryClient {
   return new QueryClient({
@@ -103,6 +112,11 @@ function buildRoutes() {
     ? [
         { path: '/login', element: <PublicOnly><LoginScreen /></PublicOnly> },
         { path: '/register', element: <PublicOnly><RegisterScreen /></PublicOnly> },
+        { path: '/forgot-password', element: <PublicOnly>{later(<ForgotPasswordScreen />)}</PublicOnly> },
+        // Links from emails: they work whether or not someone is signed in in this browser.
+        { path: '/reset-password', element: later(<ResetPasswordScreen />) },
+        { path: '/invite', element: later(<InviteScreen />) },
+        { path: '/verify-email', element: later(<VerifyEmailScreen />) },
       ]
     : [{ path: '/token', element: <TokenScreen /> }];
   return [
@@ -120,7 +134,14 @@ function buildRoutes() {
             { path: '/pipeline', element: <PipelineScreen /> },
             { path: '/contacts', element: <Suspense fallback={<LoadingState label="Loading contacts…" />}><ContactsScreen /></Suspense> },
             { path: '/settings', element: <SettingsScreen /> },
-            ...(SAAS ? [{ path: '/billing', element: <BillingScreen /> }] : []),
+            ...(SAAS
+              ? [
+                  { path: '/billing', element: <BillingScreen /> },
+                  { path: '/team', element: later(<TeamScreen />) },
+                  { path: '/account', element: later(<AccountScreen />) },
+                  { path: '/account/audit', element: later(<AuditScreen />) },
+                ]
+              : []),
             { path: '*', element: <Navigate to="/" replace /> },
           ],
         },

@@ -55,3 +55,10 @@ export function useNotLinked(error: unknown, empty = false): boolean {
   // Syncing, or a linked phone gone offline, is not "not linked".
   return !hasSlice || !status || status.state === 'QR' || status.state === 'STARTING' || status.state === 'LOGGED_OUT';
 }
+
+/** The signed-in member (SaaS): id and role; both null self-hosted or outside any account. */
+export function useMember() {
+  const me = useMe();
+  const member = me.data?.member ?? null;
+  return { id: member ? String(member.id) : null, role: member?.role ?? null, name: member?.name ?? null, me };
+}

@@ -11,13 +11,15 @@ export interface ChatFilters {
   unread?: boolean;
   /** true: the Archived list; otherwise the main list, without archived chats. */
   archived?: boolean;
+  /** Mine (`me`), Unassigned (`none`), or null: every chat this member can see. */
+  assignee?: 'me' | 'none' | null;
 }
 
 const CHAT_PAGE_SIZE = 200;
 
 export async function listChats(filters: ChatFilters, cursor: string | null, signal?: AbortSignal, limit = CHAT_PAGE_SIZE): Promise<Page<Chat>> {
   const page = await api<Page<unknown>>('/api/chats', {
-    query: { cursor, limit, q: filters.q?.trim() || undefined, label: filters.label, stage: filters.stage, unread: filters.unread ? 'true' : undefined, archived: filters.archived ? 'true' : undefined },
+    query: { cursor, limit, q: filters.q?.trim() || undefined, label: filters.label, stage: filters.stage, unread: filters.unread ? 'true' : undefined, archived: filters.archived ? 'true' : undefined, assignee: filters.assignee ?? undefined },
     signal,
   });
   return mapPage(page, toChat);
@@ -62,4 +64,20 @@ export async function setChatFlags(chatId: string, flags: ChatFlags): Promise<Ch
 /** Opens (or finds) the chat with a phone number: digits with the country code, an optional +. */
 export async function startChat(phone: string): Promise<Chat> {
   return toChat(await api<unknown>('/api/chats', { method: 'POST', body: { phone } }));
+}
+
+export interface ChatCounts {
+  mine: number;
+  unassigned: number;
+  all: number;
+}
+
+/** The main list (not archived) counted by the slice for this member. */
+export function getChatCounts(signal?: AbortSignal): Promise<ChatCounts> {
+  return api<ChatCounts>('/api/chats/counts', { signal });
+}
+
+/** null unassigns. Agents may take an unassigned chat or give back their own. */
+export async function setAssignee(chatId: string, memberId: string | null): Promise<Chat> {
+  return toChat(await api<unknown>(`/api/chats/${encodeURIComponent(chatId)}/assignee`, { method: 'PUT', body: { memberId } }));
 }

@@ -17,8 +17,16 @@ export const keys = {
   search: (q: string) => ['search', q] as const,
   /** Not under 'chats': the chat-list queries are matched by that prefix. */
   unreadChats: ['unread-chats'] as const,
+  /** Mine / Unassigned / All; not under 'chats' either. */
+  chatCounts: ['chat-counts'] as const,
+  members: ['team', 'members'] as const,
+  invitations: ['team', 'invitations'] as const,
+  teamSettings: ['team', 'settings'] as const,
+  teamAll: ['team'] as const,
+  sessions: ['sessions'] as const,
+  audit: ['audit'] as const,
 };
 
 export function normaliseFilters(f: ChatFilters): Required<ChatFilters> {
-  return { q: f.q?.trim() ?? '', label: f.label ?? null, stage: f.stage ?? null, unread: !!f.unread, archived: !!f.archived };
+  return { q: f.q?.trim() ?? '', label: f.label ?? null, stage: f.stage ?? null, unread: !!f.unread, archived: !!f.archived, assignee: f.assignee ?? null };
 }

@@ -1,14 +1,26 @@
 // The slice sends numeric ids; the app keys everything (routes, caches) by string ids. Every chat,
 // message, contact and note entering the app — fetched or from an event — passes through here.
-import type { Chat, Contact, Media, Message, MessageKind, Note } from './types.ts';
+import type { Chat, Contact, Media, MemberRef, Message, MessageKind, Note } from './types.ts';
 
 type Raw = Record<string, unknown>;
 const str = (v: unknown): string => String(v);
 const strOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
 
+/** `{memberId, name}` or null; a bare id (older servers) keeps its id without a name. */
+function toMemberRef(v: unknown): MemberRef | null {
+  if (typeof v === 'string' || typeof v === 'number') return v === '' ? null : { memberId: str(v), name: '' };
+  if (!v || typeof v !== 'object') return null;
+  const r = v as Raw;
+  if (r.memberId === undefined || r.memberId === null) return null;
+  return { memberId: str(r.memberId), name: typeof r.name === 'string' ? r.name : '' };
+}
+
 export function toChat(raw: unknown): Chat {
   const r = raw as Raw;
-  return { ...(r as unknown as Chat), id: str(r.id), contactId: strOrNull(r.contactId), labels: (r.labels as Chat['labels']) ?? [], unreadCount: Number(r.unreadCount ?? 0), stageId: (r.stageId as number | null) ?? null };
+  const chat: Chat = { ...(r as unknown as Chat), id: str(r.id), contactId: strOrNull(r.contactId), labels: (r.labels as Chat['labels']) ?? [], unreadCount: Number(r.unreadCount ?? 0), stageId: (r.stageId as number | null) ?? null };
+  // An event may carry only some fields: an absent assignee stays absent (not "nobody").
+  if ('assignee' in r) chat.assignee = toMemberRef(r.assignee);
+  return chat;
 }
 
 const numOrNull = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
@@ -51,6 +63,7 @@ export function toMessage(raw: unknown): Message {
     reactions: Array.isArray(r.reactions) ? (r.reactions as Message['reactions']) : [],
     linkPreview: r.linkPreview && typeof r.linkPreview === 'object' ? (r.linkPreview as Message['linkPreview']) : null,
     editedAt: strOrNull(r.editedAt),
+    sentBy: toMemberRef(r.sentBy),
   };
 }
 

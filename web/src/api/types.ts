@@ -18,12 +18,29 @@ export interface SliceSummary {
   health: unknown;
 }
 
+export type MemberRole = 'owner' | 'admin' | 'agent';
+
+export interface AccountRef {
+  id: string;
+  name: string;
+}
+
 export interface Me {
-  user: { id: string | number; email: string; role: Role; name?: string | null; businessName?: string | null };
+  user: { id: string | number; email: string; role: Role; name?: string | null; businessName?: string | null; emailVerified?: boolean; totpEnabled?: boolean };
+  /** The account this session works in; null (or absent, older servers) when none. */
+  account?: AccountRef | null;
+  member?: { id: string; role: MemberRole; name: string; available: boolean } | null;
+  /** Every account the user is a member of, to switch between. */
+  accounts?: Array<AccountRef & { role: MemberRole }>;
   csrfToken: string;
   slice: SliceSummary | null;
   wa: WaStatus | null;
   plan: { status: string };
+}
+
+export interface MemberRef {
+  memberId: string;
+  name: string;
 }
 
 export interface Label {
@@ -61,8 +78,8 @@ export interface Chat {
   /** Present when the slice links the chat to a contact record. */
   contactId?: string | null;
   isGroup?: boolean;
-  /** Who handles the chat (a later server version); absent or null: nobody. */
-  assignee?: string | number | null;
+  /** The member who handles the chat; null: nobody. A bare id is the shape before issue 16. */
+  assignee?: MemberRef | string | number | null;
   /** Muted chats make no sound and no notification. */
   muted?: boolean;
   /** Pinned chats sit at the top of the list (the server orders them first). */
@@ -128,6 +145,8 @@ export interface Message {
   /** Kept apart from the body: WhatsApp's preview card of the first link. */
   linkPreview?: LinkPreview | null;
   editedAt?: string | null;
+  /** The member who sent it from Queunir; null for incoming, phone-sent and system messages. */
+  sentBy?: MemberRef | null;
 }
 
 export interface Contact {

@@ -10,6 +10,9 @@ import { addMessage, chronological, updateMessage, type Pages } from '../events/
 import { showPending } from '../events/pending.ts';
 import { setOpenChat } from '../events/event-stream.tsx';
 import { displayName, formatPhone, otherName } from '../lib/phone.ts';
+import { SAAS } from '../env.ts';
+import { useMember } from '../session.ts';
+import { AssigneeControl } from './assignee-control.tsx';
 import { ChatActionsMenu } from './chat-actions.tsx';
 import { Composer } from './composer.tsx';
 import { useAttaching } from './media/use-attaching.ts';
@@ -59,6 +62,8 @@ export function Conversation({
     markRead(chatId).catch(() => undefined);
   }, [chatId, unread, qc]);
 
+  const member = useMember();
+  const teamOn = SAAS && member.id !== null;
   const send = useMutation({
     mutationFn: ({ body }: { body: string; pendingId: string }) => sendMessage(chatId, body),
     onMutate: ({ body, pendingId }) => {
@@ -152,6 +157,7 @@ export function Conversation({
         >
           {contactOpen ? 'Hide details' : 'Details'}
         </button>
+        {teamOn ? <AssigneeControl chat={chat} /> : null}
         <ChatActionsMenu chat={chat} />
       </header>
       <MessageList

@@ -68,6 +68,11 @@ function Bubble({ message, quoted, showAuthor, marked }: { message: Message; quo
             </span>
           ) : null}
           <span className="float-right ml-2 mt-1.5 inline-flex translate-y-0.5 items-center gap-1 text-[11px] text-stone-600">
+            {out && message.sentBy ? (
+              <span data-testid="sent-by" data-member-id={message.sentBy.memberId} className="text-stone-500">
+                sent by {message.sentBy.name || 'a team member'} ·
+              </span>
+            ) : null}
             {message.editedAt && !message.recalled ? <EditedTag message={message} /> : null}
             <time dateTime={message.sentAt}>{timeOfDay(message.sentAt)}</time>
             {out ? <Ticks ack={message.ack} /> : null}

@@ -18,7 +18,7 @@ export function qrSvg(text: string): string {
   return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${size} ${size}" shape-rendering="crispEdges"><rect width="${size}" height="${size}" fill="#fff"/><path d="${path}" fill="#111"/></svg>`;
 }
 
-export function QrImage({ value, size = 264 }: { value: string; size?: number }) {
+export function QrImage({ value, size = 264, testId = 'wa-qr', alt = 'WhatsApp QR code: scan it with your phone' }: { value: string; size?: number; testId?: string; alt?: string }) {
   const src = useMemo(() => `data:image/svg+xml;charset=utf-8,${encodeURIComponent(qrSvg(value))}`, [value]);
-  return <img data-testid="wa-qr" data-qr={value} src={src} width={size} height={size} alt="WhatsApp QR code: scan it with your phone" className="rounded-md border border-stone-200 bg-white" />;
+  return <img data-testid={testId} data-qr={value} src={src} width={size} height={size} alt={alt} className="rounded-md border border-stone-200 bg-white" />;
 }

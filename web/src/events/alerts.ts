@@ -89,7 +89,7 @@ export function alertNewMessage(qc: QueryClient, msg: Message, ctx: { openChatId
   const chat = findCachedChat(qc, msg.chatId);
   const me = qc.getQueryData<Me>(keys.me);
   const visible = typeof document === 'undefined' || document.visibilityState === 'visible';
-  if (!shouldAlert(msg, chat, { meId: me?.user.id ?? null, openChatId: ctx.openChatId, visible })) return false;
+  if (!shouldAlert(msg, chat, { meId: me?.member?.id ?? me?.user.id ?? null, openChatId: ctx.openChatId, visible })) return false;
   const prefs = readPrefs();
   if (prefs.sound) alertOutputs.beep();
   if (prefs.desktop && notificationsSupported() && Notification.permission === 'granted') {

@@ -13,7 +13,22 @@ export interface ServerEvent {
   data: unknown;
 }
 
-export const EVENT_TYPES = ['reset', 'slice.state', 'wa.state', 'wa.qr', 'message.created', 'message.updated', 'chat.updated', 'contact.updated'] as const;
+export const EVENT_TYPES = ['reset', 'slice.state', 'wa.state', 'wa.qr', 'message.created', 'message.updated', 'chat.updated', 'contact.updated', 'team.updated'] as const;
+
+/** The signed-in member's id, for the Mine list. */
+function memberIdOf(qc: QueryClient): string | null {
+  const id = qc.getQueryData<Me>(keys.me)?.member?.id;
+  return id === undefined || id === null ? null : String(id);
+}
+
+/** A chat this member may no longer see (the slice says `{id, hidden: true}`): out of every list. */
+function dropChat(qc: QueryClient, chatId: string): void {
+  for (const [key] of chatLists(qc)) {
+    qc.setQueryData<Pages<Chat>>(key, (data) => (data && findChat(data, chatId) ? { ...data, pages: data.pages.map((p) => ({ ...p, items: p.items.filter((c) => c.id !== chatId) })) } : data));
+  }
+  qc.removeQueries({ queryKey: keys.chat(chatId), exact: true });
+  qc.removeQueries({ queryKey: keys.messages(chatId), exact: true });
+}
 
 function chatLists(qc: QueryClient): Array<[readonly unknown[], Required<ChatFilters>]> {
   return qc
@@ -72,8 +87,9 @@ export function applyEvent(qc: QueryClient, ev: ServerEvent, ctx: ApplyContext =
       }
       const unread = msg.direction === 'in' && ctx.openChatId !== msg.chatId ? current.unreadCount + 1 : current.unreadCount;
       const next: Chat = { ...current, preview: previewOf(msg), lastMessageAt: msg.sentAt, unreadCount: unread };
+      const meId = memberIdOf(qc);
       for (const [key, filters] of chatLists(qc)) {
-        qc.setQueryData<Pages<Chat>>(key, (data) => upsertChat(data, next, { insertIfAbsent: true, remove: !chatMatches(next, filters) }));
+        qc.setQueryData<Pages<Chat>>(key, (data) => upsertChat(data, next, { insertIfAbsent: true, remove: !chatMatches(next, filters, meId) }));
       }
       qc.setQueryData<Chat>(keys.chat(msg.chatId), (c) => (c ? { ...c, preview: next.preview, lastMessageAt: next.lastMessageAt, unreadCount: next.unreadCount } : c));
       return;
@@ -84,11 +100,19 @@ export function applyEvent(qc: QueryClient, ev: ServerEvent, ctx: ApplyContext =
       return;
     }
     case 'chat.updated': {
+      if ((ev.data as { hidden?: unknown }).hidden === true) {
+        dropChat(qc, String((ev.data as { id: unknown }).id));
+        return;
+      }
       const chat = toChat(ev.data);
+      const meId = memberIdOf(qc);
       for (const [key, filters] of chatLists(qc)) {
         qc.setQueryData<Pages<Chat>>(key, (data) => {
-          const listed = chat.labels ? chat : { ...chat, labels: findChat(data, chat.id)?.labels ?? [] };
-          return upsertChat(data, listed, { insertIfAbsent: true, remove: !chatMatches(listed, filters) });
+          const prev = findChat(data, chat.id);
+          let listed = chat.labels ? chat : { ...chat, labels: prev?.labels ?? [] };
+          // An update that does not speak of the assignee leaves it as it was.
+          if (!('assignee' in chat) && prev && 'assignee' in prev) listed = { ...listed, assignee: prev.assignee ?? null };
+          return upsertChat(data, listed, { insertIfAbsent: true, remove: !chatMatches(listed, filters, meId) });
         });
       }
       qc.setQueryData<Chat>(keys.chat(chat.id), (c) => (c ? { ...c, ...chat } : c));
@@ -102,6 +126,11 @@ export function applyEvent(qc: QueryClient, ev: ServerEvent, ctx: ApplyContext =
       );
       return;
     }
+    case 'team.updated':
+      // Members, roles or settings changed: who may do what (and the assignee list) is asked again.
+      void qc.invalidateQueries({ queryKey: keys.teamAll });
+      void qc.invalidateQueries({ queryKey: keys.me });
+      return;
     default:
       return;
   }

@@ -2,6 +2,7 @@
 import type { InfiniteData } from '@tanstack/react-query';
 import type { Chat, Message, Page } from '../api/types.ts';
 import type { ChatFilters } from '../api/chats.ts';
+import { assigneeId } from '../lib/attention.ts';
 
 export type Pages<T> = InfiniteData<Page<T>, unknown>;
 
@@ -17,9 +18,11 @@ function comesBefore(a: Chat, b: Chat): boolean {
   return time(a.lastMessageAt) > time(b.lastMessageAt);
 }
 
-/** Whether a chat belongs in a list with these filters (what the client can tell). */
-export function chatMatches(chat: Chat, f: Required<ChatFilters>): boolean {
+/** Whether a chat belongs in a list with these filters (what the client can tell); `meId` is the signed-in member. */
+export function chatMatches(chat: Chat, f: Required<ChatFilters>, meId: string | null = null): boolean {
   if (!!chat.archived !== f.archived) return false;
+  if (f.assignee === 'none' && assigneeId(chat) !== null) return false;
+  if (f.assignee === 'me' && (meId === null || assigneeId(chat) !== meId)) return false;
   if (f.unread && chat.unreadCount <= 0) return false;
   if (f.label !== null && !chat.labels.some((l) => l.id === f.label)) return false;
   if (f.stage !== null && chat.stageId !== f.stage) return false;

@@ -78,13 +78,15 @@ export function EventStream({ children, generation }: { children: ReactNode; gen
         });
       }
     };
-    // The slice's unread count, asked again at most once a second while events come.
+    // The slice's unread count and the Mine / Unassigned / All counts, asked again at most once a
+    // second while events come.
     let countTimer: ReturnType<typeof setTimeout> | null = null;
     const refreshUnreadCount = () => {
       if (countTimer) return;
       countTimer = setTimeout(() => {
         countTimer = null;
         void qc.invalidateQueries({ queryKey: keys.unreadChats });
+        void qc.invalidateQueries({ queryKey: keys.chatCounts });
       }, 1000);
     };
     open();

@@ -10,11 +10,18 @@ export interface AlertContext {
   visible: boolean;
 }
 
+/** The assigned member's id, whichever shape the server sent; null: nobody. */
+export function assigneeId(chat: Pick<Chat, 'assignee'> | undefined): string | null {
+  const a = chat?.assignee;
+  if (a === undefined || a === null || a === '') return null;
+  return typeof a === 'object' ? a.memberId : String(a);
+}
+
 /** A chat assigned to nobody, or to me, is mine to answer. */
 export function isMine(chat: Pick<Chat, 'assignee'> | undefined, meId?: string | number | null): boolean {
-  const assignee = chat?.assignee;
-  if (assignee === undefined || assignee === null || assignee === '') return true;
-  return meId !== undefined && meId !== null && String(assignee) === String(meId);
+  const assignee = assigneeId(chat);
+  if (assignee === null) return true;
+  return meId !== undefined && meId !== null && assignee === String(meId);
 }
 
 /**

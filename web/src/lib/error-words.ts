@@ -54,6 +54,20 @@ const BY_CODE: Record<string, ErrorWords> = {
   MEDIA_TYPE_REFUSED: { text: "This kind of file can't be sent." },
   MEDIA_NOT_STORED: { text: 'Only the preview of this file is here: WhatsApp has not downloaded it yet.' },
   MEDIA_DOWNLOAD_FAILED: { text: 'This file could not be downloaded from WhatsApp. Open it on the phone.' },
+  ROLE_REQUIRED: { text: 'Your role in this account does not allow this. Ask an owner or an admin.' },
+  MEMBER_NOT_FOUND: { text: 'This person is no longer in the team.' },
+  CHAT_NOT_VISIBLE: { text: 'This chat is assigned to someone else, so it is not shown to you.' },
+  ACTING_MEMBER_INVALID: { text: 'Your workspace did not recognise you. Reload the page and try again.' },
+  INVITATION_INVALID: { text: 'This invitation link is not valid any more: it was used, revoked or has expired. Ask for a new one.' },
+  INVITATION_EMAIL_MEMBER: { text: 'This person is already in the team.' },
+  LAST_OWNER: { text: 'The account needs at least one owner. Make someone else an owner first, or delete the account.' },
+  EMAIL_NOT_VERIFIED: { text: 'Confirm your email address first: open the link we sent you.' },
+  TOKEN_INVALID: { text: 'This link is not valid any more: it was used or has expired. Ask for a new one.' },
+  WRONG_PASSWORD: { text: 'That password is not right.' },
+  TOTP_REQUIRED: { text: 'Enter the code from your authenticator app.' },
+  TOTP_INVALID: { text: 'That code is not right. Codes change every 30 seconds: try the current one.' },
+  ACCOUNT_DELETING: { text: 'This account is being deleted.' },
+  MAIL_FAILED: { text: 'The email could not be sent right now. Try again in a minute.' },
   WA_MESSAGE_NOT_SHOWN: { text: 'WhatsApp did not show this message as sent. Check the phone before trying again.' },
 };
 
@@ -125,6 +139,9 @@ function waitOf(message: string): number | null {
 
 /** A mistake in what the person typed, found before asking the server: its message is the sentence. */
 export class InputError extends Error {}
+
+/** A link opened without its token (cut short when copied). */
+export const NO_TOKEN = new InputError('This link is incomplete. Open it again from the email, or copy all of it.');
 
 export function errorWords(err: unknown): ErrorWords {
   if (err instanceof InputError) return { text: err.message };

@@ -3,8 +3,8 @@
 import { useState, type FormEvent, type ReactNode } from 'react';
 import { Link, useNavigate } from 'react-router';
 import { useQueryClient } from '@tanstack/react-query';
-import { login, register } from '../api/auth.ts';
-import { ApiError } from '../api/http.ts';
+import { login, register, type SecondFactor } from '../api/auth.ts';
+import { ApiError, isApiError } from '../api/http.ts';
 import { fieldOf } from '../lib/error-words.ts';
 import { keys } from '../api/keys.ts';
 import type { Me } from '../api/types.ts';
@@ -16,6 +16,8 @@ export const PASSWORD_MIN = 10;
 export interface FieldErrors {
   email?: ReactNode;
   password?: ReactNode;
+  /** The second factor's field (a code, or a recovery code). */
+  code?: ReactNode;
   form?: ReactNode;
 }
 
@@ -25,13 +27,46 @@ export function fieldErrorsOf(err: unknown): FieldErrors {
   if (!(err instanceof ApiError)) return { form: words };
   const code = err.code.toUpperCase();
   if (code === 'EMAIL_TAKEN') return { email: words };
-  if (code === 'BAD_CREDENTIALS') return { password: words };
+  if (code === 'BAD_CREDENTIALS' || code === 'WRONG_PASSWORD') return { password: words };
+  if (code === 'TOTP_INVALID') return { code: words };
   if (err.kind === 'InvalidArgument') {
     const field = fieldOf(err.message);
     if (field === 'email') return { email: words };
     if (field === 'password') return { password: words };
   }
   return { form: words };
+}
+
+export type FactorKind = 'totp' | 'recovery';
+
+export function factorOf(kind: FactorKind | null, code: string): SecondFactor | undefined {
+  if (!kind) return undefined;
+  return kind === 'totp' ? { totp: code.trim() } : { recoveryCode: code.trim() };
+}
+
+/** The second step of a login: a code from the authenticator app, or (lost phone) a recovery code. */
+export function SecondFactorField({ kind, value, onChange, onSwitch, error }: { kind: FactorKind; value: string; onChange: (v: string) => void; onSwitch: (k: FactorKind) => void; error?: ReactNode }) {
+  const totp = kind === 'totp';
+  return (
+    <div className="space-y-1">
+      <TextField
+        id="totp-code"
+        data-testid="totp-code"
+        label={totp ? 'Code from your authenticator app' : 'Recovery code'}
+        inputMode={totp ? 'numeric' : 'text'}
+        autoComplete="one-time-code"
+        maxLength={totp ? 6 : 32}
+        value={value}
+        onChange={(e) => onChange(e.target.value)}
+        error={error}
+        hint={totp ? 'Two-factor login is on for this account.' : 'Each recovery code works once.'}
+        autoFocus
+      />
+      <button type="button" data-testid="use-recovery-code" onClick={() => onSwitch(totp ? 'recovery' : 'totp')} className="text-xs font-medium text-brand-700 hover:underline">
+        {totp ? 'Use a recovery code instead' : 'Use a code from the app instead'}
+      </button>
+    </div>
+  );
 }
 
 /** What the browser can tell before asking the server. */
@@ -52,21 +87,26 @@ export function AuthForm({ mode, onDone }: { mode: 'login' | 'register'; onDone:
   const [showPassword, setShowPassword] = useState(false);
   const [errors, setErrors] = useState<FieldErrors>({});
   const [busy, setBusy] = useState(false);
+  /** Asked for once the password was right and the account has two-factor login on. */
+  const [factor, setFactor] = useState<FactorKind | null>(null);
+  const [code, setCode] = useState('');
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     const local = validateCredentials(mode, email, password);
-    if (local.email || local.password) {
+    if (factor && !code.trim()) local.code = factor === 'totp' ? 'Enter the 6-digit code.' : 'Enter one of your recovery codes.';
+    if (local.email || local.password || local.code) {
       setErrors(local);
       return;
     }
     setBusy(true);
     setErrors({});
     try {
-      const me = mode === 'login' ? await login(email.trim(), password) : await register(email.trim(), password, { name, businessName });
+      const me = mode === 'login' ? await login(email.trim(), password, factorOf(factor, code)) : await register(email.trim(), password, { name, businessName });
       onDone(me);
     } catch (err) {
-      setErrors(fieldErrorsOf(err));
+      if (isApiError(err, 'TOTP_REQUIRED')) setFactor((f) => f ?? 'totp');
+      else setErrors(fieldErrorsOf(err));
     } finally {
       setBusy(false);
     }
@@ -128,6 +168,7 @@ export function AuthForm({ mode, onDone }: { mode: 'login' | 'register'; onDone:
           </button>
         }
       />
+      {factor ? <SecondFactorField kind={factor} value={code} onChange={setCode} onSwitch={(k) => { setFactor(k); setCode(''); setErrors({}); }} error={errors.code} /> : null}
       {errors.form ? (
         <p role="alert" data-testid="form-error" className="rounded-md bg-red-50 px-3 py-2 text-sm text-red-700">
           {errors.form}
@@ -140,41 +181,73 @@ export function AuthForm({ mode, onDone }: { mode: 'login' | 'register'; onDone:
   );
 }
 
-function AuthPage({ mode }: { mode: 'login' | 'register' }) {
-  const qc = useQueryClient();
-  const navigate = useNavigate();
-  const isLogin = mode === 'login';
+/** A new password's field: the rule as a hint, said as an error once a submit found it too short. */
+export function NewPasswordField({ id, value, onChange, tooShort, label = 'New password', autoFocus }: { id: string; value: string; onChange: (v: string) => void; tooShort: boolean; label?: string; autoFocus?: boolean }) {
+  return (
+    <TextField
+      {...{ id, label, value, autoFocus, 'data-testid': id }}
+      type="password"
+      autoComplete="new-password"
+      onChange={(e) => onChange(e.target.value)}
+      error={tooShort ? `Use at least ${PASSWORD_MIN} characters for the password.` : undefined}
+      hint={`At least ${PASSWORD_MIN} characters.`}
+    />
+  );
+}
+
+/** The centred card every signed-out screen shows. */
+export function AuthFrame({ title, subtitle = 'Your WhatsApp conversations, organised.', children, footer }: { title: string; subtitle?: string; children: ReactNode; footer?: ReactNode }) {
   return (
     <main className="flex min-h-full items-center justify-center bg-stone-100 px-4 py-10">
       <div className="w-full max-w-sm">
         <div className="mb-6 text-center">
           <div className="mx-auto mb-3 flex size-11 items-center justify-center rounded-xl bg-brand-600 text-lg font-semibold text-white">Q</div>
-          <h1 className="text-xl font-semibold text-stone-900">{isLogin ? 'Log in to Queunir' : 'Create your Queunir account'}</h1>
-          <p className="mt-1 text-sm text-stone-500">Your WhatsApp conversations, organised.</p>
+          <h1 className="text-xl font-semibold text-stone-900">{title}</h1>
+          <p className="mt-1 text-sm text-stone-500">{subtitle}</p>
         </div>
-        <div className="rounded-xl border border-stone-200 bg-white p-6 shadow-sm">
-          <AuthForm
-            mode={mode}
-            onDone={(me) => {
-              qc.clear();
-              qc.setQueryData(keys.me, me);
-              navigate(me.wa?.state === 'READY' ? '/inbox' : '/link', { replace: true });
-            }}
-          />
-        </div>
-        <p className="mt-4 text-center text-sm text-stone-600">
-          {isLogin ? (
-            <>
-              New here? <Link className="font-medium text-brand-700 hover:underline" to="/register">Create an account</Link>
-            </>
-          ) : (
-            <>
-              Already have an account? <Link className="font-medium text-brand-700 hover:underline" to="/login">Log in</Link>
-            </>
-          )}
-        </p>
+        <div className="rounded-xl border border-stone-200 bg-white p-6 shadow-sm">{children}</div>
+        {footer ? <p className="mt-4 text-center text-sm text-stone-600">{footer}</p> : null}
       </div>
     </main>
+  );
+}
+
+/** Signed in (log in, accept an invitation): a fresh cache for this account, then its first screen. */
+export function useSignedIn() {
+  const qc = useQueryClient();
+  const navigate = useNavigate();
+  return (me: Me) => {
+    qc.clear();
+    qc.setQueryData(keys.me, me);
+    navigate(me.wa?.state === 'READY' ? '/inbox' : '/link', { replace: true });
+  };
+}
+
+function AuthPage({ mode }: { mode: 'login' | 'register' }) {
+  const signedIn = useSignedIn();
+  const isLogin = mode === 'login';
+  return (
+    <AuthFrame
+      title={isLogin ? 'Log in to Queunir' : 'Create your Queunir account'}
+      footer={
+        isLogin ? (
+          <>
+            New here? <Link className="font-medium text-brand-700 hover:underline" to="/register">Create an account</Link>
+            <span className="mt-2 block">
+              <Link data-testid="forgot-password" className="font-medium text-brand-700 hover:underline" to="/forgot-password">
+                Forgot your password?
+              </Link>
+            </span>
+          </>
+        ) : (
+          <>
+            Already have an account? <Link className="font-medium text-brand-700 hover:underline" to="/login">Log in</Link>
+          </>
+        )
+      }
+    >
+      <AuthForm mode={mode} onDone={signedIn} />
+    </AuthFrame>
   );
 }
 

@@ -4,7 +4,8 @@
 import { lazy, Suspense, useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { useLocation, useNavigate, useParams } from 'react-router';
 import { keepPreviousData, useInfiniteQuery, useQuery } from '@tanstack/react-query';
-import { getChat, listChats, type ChatFilters } from '../api/chats.ts';
+import { getChat, getChatCounts, listChats, type ChatFilters } from '../api/chats.ts';
+import { SAAS } from '../env.ts';
 import { keys, normaliseFilters } from '../api/keys.ts';
 import { listLabels } from '../api/labels.ts';
 import { searchMessages } from '../api/messages.ts';
@@ -16,7 +17,7 @@ import { NewChatForm } from '../components/new-chat.tsx';
 import { cx, EmptyState, ErrorState, LoadingState } from '../components/ui.tsx';
 import { listTime } from '../lib/dates.ts';
 import { displayName } from '../lib/phone.ts';
-import { useNotLinked } from '../session.ts';
+import { useMember, useNotLinked } from '../session.ts';
 import { queryWords } from '../lib/highlight.ts';
 import { RichText } from '../components/rich-text.tsx';
 
@@ -56,6 +57,9 @@ export function InboxScreen() {
   const [label, setLabel] = useState<number | null>(null);
   const [stage, setStage] = useState<number | null>(null);
   const [archived, setArchived] = useState(false);
+  const [assignee, setAssignee] = useState<AssigneeFilter>(null);
+  const { id: memberId } = useMember();
+  const teamTabs = SAAS && memberId !== null;
   const [newChat, setNewChat] = useState(false);
   const [mode, setMode] = useState<'chats' | 'messages'>('chats');
   const [contactOpen, setContactOpen] = useState(false);
@@ -69,7 +73,8 @@ export function InboxScreen() {
     if (!q) setMode('chats');
   }, [q]);
 
-  const filters = useMemo<ChatFilters>(() => ({ q, unread, label, stage, archived }), [q, unread, label, stage, archived]);
+  const whose = teamTabs ? assignee : null;
+  const filters = useMemo<ChatFilters>(() => ({ q, unread, label, stage, archived, assignee: whose }), [q, unread, label, stage, archived, whose]);
   const chats = useChatList(filters);
   const items = useMemo(() => chats.data?.pages.flatMap((p) => p.items) ?? [], [chats.data]);
   const labels = useQuery({ queryKey: keys.labels, queryFn: ({ signal }) => listLabels(signal) });
@@ -127,7 +132,17 @@ export function InboxScreen() {
     return () => window.removeEventListener('keydown', onKey);
   }, [navigate]);
 
-  const filtered = !!(q || unread || label !== null || stage !== null || archived);
+  const otherFilters = !!(q || unread || label !== null || stage !== null);
+  const filtered = otherFilters || archived || !!whose;
+  const emptyText = otherFilters
+    ? 'No chats match these filters'
+    : archived
+      ? 'No archived chats'
+      : whose === 'me'
+        ? 'No chats assigned to you'
+        : whose === 'none'
+          ? 'Every chat is assigned'
+          : 'No chats yet. They appear here as soon as WhatsApp syncs.';
   const notLinked = useNotLinked(chats.error, !filtered && chats.isSuccess && items.length === 0);
 
   return (
@@ -174,6 +189,7 @@ export function InboxScreen() {
               }}
             />
           ) : null}
+          {teamTabs ? <AssigneeTabs value={assignee} onChange={setAssignee} /> : null}
           <div className="flex items-center gap-1.5 text-xs">
             <FilterToggle testId="filter-unread" on={unread} onToggle={() => setUnread((u) => !u)}>
               Unread
@@ -242,7 +258,7 @@ export function InboxScreen() {
             loadingMore={isFetchingNextPage}
             onLoadMore={loadMore}
             notLinked={notLinked}
-            emptyText={archived && !q && !unread && label === null && stage === null ? 'No archived chats' : filtered ? 'No chats match these filters' : 'No chats yet. They appear here as soon as WhatsApp syncs.'}
+            emptyText={emptyText}
           />
         )}
       </section>
@@ -272,6 +288,43 @@ export function InboxScreen() {
           <LoadingState label="Opening chat…" />
         )}
       </div>
+    </div>
+  );
+}
+
+type AssigneeFilter = 'me' | 'none' | null;
+
+const ASSIGNEE_TABS: Array<{ value: AssigneeFilter; id: 'mine' | 'unassigned' | 'all'; label: string }> = [
+  { value: 'me', id: 'mine', label: 'Mine' },
+  { value: 'none', id: 'unassigned', label: 'Unassigned' },
+  { value: null, id: 'all', label: 'All' },
+];
+
+/** Mine / Unassigned / All with the slice's counts (the main list), asked again as chats change. */
+function AssigneeTabs({ value, onChange }: { value: AssigneeFilter; onChange: (v: AssigneeFilter) => void }) {
+  const counts = useQuery({ queryKey: keys.chatCounts, queryFn: ({ signal }) => getChatCounts(signal), staleTime: 10_000 });
+  return (
+    <div role="group" aria-label="Whose chats" className="flex gap-1 text-sm">
+      {ASSIGNEE_TABS.map((t) => {
+        const n = counts.data?.[t.id];
+        return (
+          <button
+            key={t.id}
+            type="button"
+            data-testid={`inbox-filter-${t.id}`}
+            aria-pressed={value === t.value}
+            onClick={() => onChange(t.value)}
+            className={cx('flex-1 rounded-md px-2 py-1', value === t.value ? 'bg-stone-800 text-white' : 'text-stone-600 hover:bg-stone-100')}
+          >
+            {t.label}
+            {n !== undefined ? (
+              <span data-testid="filter-count" className={cx('ml-1 text-xs', value === t.value ? 'text-stone-200' : 'text-stone-400')}>
+                {n}
+              </span>
+            ) : null}
+          </button>
+        );
+      })}
     </div>
   );
 }

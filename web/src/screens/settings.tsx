@@ -16,6 +16,7 @@ import { useMe, useNotLinked, useWaStatus } from '../session.ts';
 import { PrepareWorkspace } from '../components/prepare-workspace.tsx';
 import { Button, ConfirmButton, ErrorLine, ErrorState, LoadingState, NotLinkedState } from '../components/ui.tsx';
 import { EditableField } from '../components/editable-field.tsx';
+import { Row, Section } from '../components/page.tsx';
 import { describePlan } from './billing.tsx';
 import { planOf } from '../api/billing.ts';
 import { askNotificationPermission, notificationsSupported, readPrefs, writePrefs, type AlertPrefs } from '../events/alerts.ts';
@@ -26,24 +27,6 @@ export function roleWords(role: string): string {
   if (role === 'admin') return 'Operator: manages every account on this server';
   if (role === 'agent') return 'Agent: answers chats';
   return role.charAt(0).toUpperCase() + role.slice(1).replace(/_/g, ' ');
-}
-
-function Section({ title, children, testId }: { title: string; children: ReactNode; testId?: string }) {
-  return (
-    <section data-testid={testId} className="rounded-xl border border-stone-200 bg-white">
-      <h2 className="border-b border-stone-200 px-5 py-3 text-sm font-semibold text-stone-800">{title}</h2>
-      <div className="space-y-3 px-5 py-4">{children}</div>
-    </section>
-  );
-}
-
-function Row({ label, children }: { label: string; children: ReactNode }) {
-  return (
-    <div className="flex flex-wrap items-baseline gap-x-4 gap-y-1 text-sm">
-      <span className="w-32 shrink-0 text-stone-500">{label}</span>
-      <span className="min-w-0 text-stone-900">{children}</span>
-    </div>
-  );
 }
 
 function useLogout() {
