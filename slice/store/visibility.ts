@@ -31,26 +31,22 @@ export async function visibleChatRow(db: SliceDb, id: string | number, scope: Ch
   return row;
 }
 
-/** The chat a message belongs to must be visible (reactions, edits, media); throws CHAT_NOT_VISIBLE when not. */
+/** The chat a message (reactions, edits, media) or a note belongs to must be visible; throws CHAT_NOT_VISIBLE when not. */
 export async function assertMessageVisible(db: SliceDb, messageId: string | number, scope: ChatScope): Promise<void> {
-  if (scope === null) return;
-  const row = await db
-    .selectFrom('messages as m')
-    .innerJoin('chats as c', 'c.id', 'm.chat_id')
-    .select(['c.id', 'c.assignee_member_id'])
-    .where('m.id', '=', String(messageId))
-    .executeTakeFirst();
-  if (row && !seesAssignee(scope, row.assignee_member_id)) throw chatNotVisible(row.id);
+  await assertParentVisible(db, 'messages', messageId, scope);
 }
 
-/** A note's chat must be visible to edit or delete the note; throws CHAT_NOT_VISIBLE when not. */
 export async function assertNoteVisible(db: SliceDb, noteId: string | number, scope: ChatScope): Promise<void> {
+  await assertParentVisible(db, 'notes', noteId, scope);
+}
+
+async function assertParentVisible(db: SliceDb, table: 'messages' | 'notes', id: string | number, scope: ChatScope): Promise<void> {
   if (scope === null) return;
   const row = await db
-    .selectFrom('notes as n')
-    .innerJoin('chats as c', 'c.id', 'n.chat_id')
+    .selectFrom(`${table} as x` as 'messages as x')
+    .innerJoin('chats as c', 'c.id', 'x.chat_id')
     .select(['c.id', 'c.assignee_member_id'])
-    .where('n.id', '=', String(noteId))
+    .where('x.id', '=', String(id))
     .executeTakeFirst();
   if (row && !seesAssignee(scope, row.assignee_member_id)) throw chatNotVisible(row.id);
 }
