@@ -3,6 +3,7 @@
 // outbox (sends) sits between the two; closing the app waits for its sends in flight.
 import Fastify, { type FastifyServerOptions } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import actingMemberPlugin from './plugins/acting-member.ts';
 import authPlugin from './plugins/auth.ts';
 import contextPlugin from './plugins/context.ts';
 import errorsPlugin from './plugins/errors.ts';
@@ -12,6 +13,7 @@ import chatsRoutes from './routes/chats.ts';
 import contactsRoutes from './routes/contacts.ts';
 import eventsRoutes from './routes/events.ts';
 import healthRoutes from './routes/health.ts';
+import internalTeamRoutes from './routes/internal-team.ts';
 import labelsRoutes from './routes/labels.ts';
 import mediaRoutes from './routes/media.ts';
 import messagesRoutes from './routes/messages.ts';
@@ -45,9 +47,11 @@ export async function buildSliceApp(opts: BuildSliceAppOptions) {
   await app.register(validationPlugin);
   await app.register(errorsPlugin);
   await app.register(authPlugin, { token: opts.token, publicStatic: opts.webDir !== undefined });
+  await app.register(actingMemberPlugin, { token: opts.token });
 
   await app.register(healthRoutes);
   await app.register(eventsRoutes, { heartbeatMs: opts.heartbeatMs ?? 15_000 });
+  await app.register(internalTeamRoutes);
   await app.register(
     async (api) => {
       await api.register(chatsRoutes);

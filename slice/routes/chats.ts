@@ -7,10 +7,10 @@ import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import { AppError } from '../../lib/errors.ts';
 import {
   addChatLabel,
+  countChatsByAssignee,
   countUnreadChats,
   findChatByPhone,
   getChat,
-  getChatRow,
   listChats,
   markChatRead,
   removeChatLabel,
@@ -25,6 +25,9 @@ import { listMessages } from '../store/messages.ts';
 import { createNote, listNotes } from '../store/notes.ts';
 import { ChatShape, ListOf, MessageShape, NoteShape } from '../store/shapes.ts';
 import { getStage } from '../store/stages.ts';
+import { setAssignee } from '../store/team.ts';
+import { visibleChatRow, type ChatScope } from '../store/visibility.ts';
+import type { ActingMember } from '../../lib/acting-member.ts';
 import { receiveUpload } from '../media/upload.ts';
 import { Cursor, IdParams, Limit, notFound } from './common.ts';
 
@@ -33,11 +36,19 @@ const ChatLabelParams = Type.Object(
   { additionalProperties: false },
 );
 
+const Count = Type.Integer({ minimum: 0 });
+
+/** Who a send is recorded as: the acting member; the system sends as nobody. */
+function sentByOf(actor: ActingMember | null) {
+  return actor ? { memberId: actor.id, name: actor.name } : null;
+}
+
 const chats: FastifyPluginAsyncTypebox = async (app) => {
   const { store } = app;
 
-  async function chatOr404(id: number) {
-    const row = await getChatRow(store.db, id);
+  /** The chat when it exists and this request may see it (else 404: NOT_FOUND or CHAT_NOT_VISIBLE). */
+  async function chatOr404(id: number, scope: ChatScope) {
+    const row = await visibleChatRow(store.db, id, scope);
     if (!row) throw notFound('chat', id);
     return row;
   }
@@ -55,13 +66,14 @@ const chats: FastifyPluginAsyncTypebox = async (app) => {
             stage: Type.Optional(Type.Integer({ minimum: 1, maximum: 2147483647 })),
             unread: Type.Optional(Type.Boolean()),
             archived: Type.Optional(Type.Boolean({ description: "true: the Archived list; otherwise the main list, without archived chats" })),
+            assignee: Type.Optional(Type.String({ pattern: '^(me|none|[0-9]{1,19})$', description: "me, none (unassigned) or a member's id" })),
           },
           { additionalProperties: false },
         ),
         response: { 200: ListOf(ChatShape) },
       },
     },
-    async (req) => listChats(store.db, req.query),
+    async (req) => listChats(store.db, req.query, req.chatScope, req.actingMember?.id ?? null),
   );
 
   app.post(
@@ -80,7 +92,10 @@ const chats: FastifyPluginAsyncTypebox = async (app) => {
       if (!number?.isValid()) throw new AppError('INVALID_ARGUMENT', `body/phone ${req.body.phone} is not a valid phone number (country code first, e.g. +5511912345678)`);
       const digits = number.number.slice(1);
       const existing = await findChatByPhone(store.db, digits);
-      if (existing) return reply.status(200).send((await getChat(store.db, existing.id))!);
+      if (existing) {
+        await chatOr404(Number(existing.id), req.chatScope);
+        return reply.status(200).send((await getChat(store.db, existing.id))!);
+      }
       const opened = await app.session.openChatByPhone(number.number);
       const id = await store.change(async (trx) => {
         const contacts = opened.isGroup ? { ids: new Map<string, string>(), changed: [] } : await upsertContacts(trx, [{ waId: opened.waId, name: null, phone: opened.phone }]);
@@ -109,7 +124,7 @@ const chats: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req) => {
-      const chat = await chatOr404(req.params.id);
+      const chat = await chatOr404(req.params.id, req.chatScope);
       // The page first: only what WhatsApp Web shows done is stored.
       const flags = await app.session.setChatFlags(chat.wa_id, req.body);
       await store.change(async (trx) => ({ result: undefined, chatIds: (await setChatFlags(trx, chat.id, flags)) ? [String(chat.id)] : [] }));
@@ -118,11 +133,44 @@ const chats: FastifyPluginAsyncTypebox = async (app) => {
   );
 
   // The number the tab title shows, exact however few chats the browser has loaded.
-  app.get('/chats/unread-count', { schema: { response: { 200: Type.Object({ chats: Type.Integer({ minimum: 0 }) }) } } }, async () => ({
-    chats: await countUnreadChats(store.db),
+  app.get('/chats/unread-count', { schema: { response: { 200: Type.Object({ chats: Type.Integer({ minimum: 0 }) }) } } }, async (req) => ({
+    chats: await countUnreadChats(store.db, req.chatScope),
   }));
 
+  // The inbox filters' numbers: Mine, Unassigned, All (the main list, what this member may see).
+  app.get('/chats/counts', { schema: { response: { 200: Type.Object({ mine: Count, unassigned: Count, all: Count }) } } }, async (req) =>
+    countChatsByAssignee(store.db, req.chatScope, req.actingMember?.id ?? null),
+  );
+
+  app.put(
+    '/chats/:id/assignee',
+    {
+      schema: {
+        params: IdParams,
+        body: Type.Object(
+          { memberId: Type.Union([Type.String({ pattern: '^[0-9]{1,19}$' }), Type.Null()], { description: "a member's id; null unassigns" }) },
+          { additionalProperties: false },
+        ),
+        response: { 200: ChatShape },
+      },
+    },
+    async (req) => {
+      const chat = await chatOr404(req.params.id, req.chatScope);
+      const { memberId } = req.body;
+      const actor = req.actingMember;
+      if (actor && actor.role === 'agent') {
+        const takes = memberId === actor.id && (chat.assignee_member_id === null || chat.assignee_member_id === actor.id);
+        const dropsOwn = memberId === null && chat.assignee_member_id === actor.id;
+        if (!takes && !dropsOwn) throw new AppError('ROLE_REQUIRED', 'an agent may take an unassigned chat or give up their own; assigning others needs the role admin');
+      }
+      if (memberId !== null && !store.team.isActive(memberId)) throw new AppError('MEMBER_NOT_FOUND', `member ${memberId} is not a member of this team`);
+      await store.change(async (trx) => ({ result: undefined, chatIds: (await setAssignee(trx, chat.id, memberId)) ? [String(chat.id)] : [] }));
+      return (await getChat(store.db, chat.id))!;
+    },
+  );
+
   app.get('/chats/:id', { schema: { params: IdParams, response: { 200: ChatShape } } }, async (req) => {
+    await chatOr404(req.params.id, req.chatScope);
     const chat = await getChat(store.db, req.params.id);
     if (!chat) throw notFound('chat', req.params.id);
     return chat;
@@ -138,7 +186,7 @@ const chats: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req) => {
-      await chatOr404(req.params.id);
+      await chatOr404(req.params.id, req.chatScope);
       return listMessages(store.db, req.params.id, req.query);
     },
   );
@@ -164,17 +212,17 @@ const chats: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req, reply) => {
-      const chat = await chatOr404(req.params.id);
+      const chat = await chatOr404(req.params.id, req.chatScope);
       const state = app.session.status().state;
       if (state !== 'READY') throw new AppError('SLICE_NOT_CONNECTED', `WhatsApp is not connected (state ${state}): nothing was sent`);
       const to = { id: String(chat.id), wa_id: chat.wa_id };
       if (!req.isMultipart()) {
-        const message = await app.outbox.send(to, (req.body as { body: string }).body);
+        const message = await app.outbox.send(to, (req.body as { body: string }).body, sentByOf(req.actingMember));
         return reply.status(202).send(message);
       }
       const upload = await receiveUpload(req, store.media.blobs, store.media.limits);
       try {
-        return reply.status(202).send(await app.outbox.sendMedia(to, upload.file, upload.caption));
+        return reply.status(202).send(await app.outbox.sendMedia(to, upload.file, upload.caption, sentByOf(req.actingMember)));
       } finally {
         await fs.rm(upload.file.tempPath, { force: true });
       }
@@ -182,7 +230,7 @@ const chats: FastifyPluginAsyncTypebox = async (app) => {
   );
 
   app.post('/chats/:id/read', { schema: { params: IdParams, response: { 200: ChatShape } } }, async (req) => {
-    const chat = await chatOr404(req.params.id);
+    const chat = await chatOr404(req.params.id, req.chatScope);
     await store.change(async (trx) => ({ result: undefined, chatIds: (await markChatRead(trx, chat.id)) ? [String(chat.id)] : [] }));
     if (app.session.status().state === 'READY') {
       // Reading on the phone's side is best effort: the CRM's unread count is already cleared.
@@ -192,7 +240,7 @@ const chats: FastifyPluginAsyncTypebox = async (app) => {
   });
 
   app.put('/chats/:id/labels/:labelId', { schema: { params: ChatLabelParams, response: { 200: ChatShape } } }, async (req) => {
-    const chat = await chatOr404(req.params.id);
+    const chat = await chatOr404(req.params.id, req.chatScope);
     if (!(await getLabel(store.db, req.params.labelId))) throw notFound('label', req.params.labelId);
     await store.change(async (trx) => ({
       result: undefined,
@@ -202,7 +250,7 @@ const chats: FastifyPluginAsyncTypebox = async (app) => {
   });
 
   app.delete('/chats/:id/labels/:labelId', { schema: { params: ChatLabelParams, response: { 200: ChatShape } } }, async (req) => {
-    const chat = await chatOr404(req.params.id);
+    const chat = await chatOr404(req.params.id, req.chatScope);
     if (!(await getLabel(store.db, req.params.labelId))) throw notFound('label', req.params.labelId);
     await store.change(async (trx) => ({
       result: undefined,
@@ -221,7 +269,7 @@ const chats: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req) => {
-      const chat = await chatOr404(req.params.id);
+      const chat = await chatOr404(req.params.id, req.chatScope);
       const { stageId } = req.body;
       if (stageId !== null && !(await getStage(store.db, stageId))) throw notFound('stage', stageId);
       await store.change(async (trx) => ({ result: undefined, chatIds: (await setChatStage(trx, chat.id, stageId)) ? [String(chat.id)] : [] }));
@@ -242,14 +290,14 @@ const chats: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req) => {
-      const chat = await chatOr404(req.params.id);
+      const chat = await chatOr404(req.params.id, req.chatScope);
       await store.change(async (trx) => ({ result: undefined, chatIds: (await setChatDealValue(trx, chat.id, req.body.value)) ? [String(chat.id)] : [] }));
       return (await getChat(store.db, chat.id))!;
     },
   );
 
   app.get('/chats/:id/notes', { schema: { params: IdParams, response: { 200: ListOf(NoteShape) } } }, async (req) => {
-    await chatOr404(req.params.id);
+    await chatOr404(req.params.id, req.chatScope);
     return { items: await listNotes(store.db, req.params.id), nextCursor: null };
   });
 
@@ -263,7 +311,7 @@ const chats: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req, reply) => {
-      await chatOr404(req.params.id);
+      await chatOr404(req.params.id, req.chatScope);
       return reply.status(201).send(await store.change(async (trx) => ({ result: await createNote(trx, req.params.id, req.body.body) })));
     },
   );

@@ -10,3 +10,6 @@ export const Color = Type.String({ pattern: '^#[0-9a-fA-F]{6}$', description: 'a
 export function notFound(what: string, id: number | string): AppError {
   return new AppError('NOT_FOUND', `${what} ${id} not found`);
 }
+
+/** Routes that shape the workspace (labels, stages, the WhatsApp link): admins and owners. */
+export const ADMIN = { minRole: 'admin' as const };

@@ -8,6 +8,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { AppError } from '../../lib/errors.ts';
 import { listEventsAfter, type SliceEvent } from '../store/events.ts';
+import { seesAssignee, type ChatScope } from '../store/visibility.ts';
 
 const REPLAY_PAGE = 1000;
 /** A client this far behind is dropped; it reconnects with its Last-Event-ID and replays. */
@@ -19,6 +20,20 @@ interface EventsRouteOptions {
 }
 
 const events: FastifyPluginAsyncTypebox<EventsRouteOptions> = async (app, opts) => {
+  /**
+   * What a stream with this scope is told of an event, judged by the chat's assignment now (so a
+   * replay agrees with the API): nothing of a chat it may not see, except that such a chat's
+   * chat.updated becomes {id, hidden: true}, so a client that showed it (it was just reassigned
+   * away) drops it. null: leave the event out.
+   */
+  function visibleForm(e: SliceEvent, scope: ChatScope): unknown {
+    if (scope === null) return e.data;
+    const data = e.data as { id?: number; chatId?: number };
+    if (e.type === 'chat.updated') return seesAssignee(scope, app.store.assigneeOf(data.id!)) ? e.data : { id: data.id, hidden: true };
+    if (e.type === 'message.created' || e.type === 'message.updated') return seesAssignee(scope, app.store.assigneeOf(data.chatId!)) ? e.data : null;
+    return e.data;
+  }
+
   await app.register(fastifySSE, { heartbeatInterval: opts.heartbeatMs });
 
   const open = new Set<SSEReplyInterface>();
@@ -32,6 +47,7 @@ const events: FastifyPluginAsyncTypebox<EventsRouteOptions> = async (app, opts) 
     {
       // 'manual': no Accept negotiation (the gateway's relay and EventSource are both served).
       sse: { kind: 'manual' },
+      config: { minRole: 'agent' },
       schema: {
         querystring: Type.Object(
           {
@@ -66,8 +82,10 @@ const events: FastifyPluginAsyncTypebox<EventsRouteOptions> = async (app, opts) 
         const id = BigInt(e.id);
         if (id <= lastSent || gone()) return; // already replayed, or gone
         lastSent = id;
+        const shown = visibleForm(e, app.store.team.scopeOf(req.actingMember));
+        if (shown === null) return;
         // Not awaited: writes keep their order, and a slow client is judged by what it buffers.
-        sse.send({ id: e.id, event: e.type, data: e.data }).catch(() => {});
+        sse.send({ id: e.id, event: e.type, data: shown }).catch(() => {});
         if (res.writableLength > MAX_BUFFERED_BYTES) res.destroy();
       };
       // A send while the socket needs a drain holds a 'drain' and an 'error' listener until it

@@ -4,7 +4,7 @@ import { Type } from '@sinclair/typebox';
 import { chatIdsWithLabel } from '../store/chats.ts';
 import { createLabel, deleteLabel, listLabels, updateLabel } from '../store/labels.ts';
 import { LabelShape, ListOf } from '../store/shapes.ts';
-import { Color, notFound } from './common.ts';
+import { ADMIN, Color, notFound } from './common.ts';
 
 const LabelParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2147483647 }) }, { additionalProperties: false });
 const Name = Type.String({ minLength: 1, maxLength: 60, pattern: '\\S' });
@@ -12,11 +12,12 @@ const Name = Type.String({ minLength: 1, maxLength: 60, pattern: '\\S' });
 const labels: FastifyPluginAsyncTypebox = async (app) => {
   const { store } = app;
 
-  app.get('/labels', { schema: { response: { 200: ListOf(LabelShape) } } }, async () => ({ items: await listLabels(store.db), nextCursor: null }));
+  app.get('/labels', { config: { minRole: 'agent' }, schema: { response: { 200: ListOf(LabelShape) } } }, async () => ({ items: await listLabels(store.db), nextCursor: null }));
 
   app.post(
     '/labels',
     {
+      config: ADMIN,
       schema: {
         body: Type.Object({ name: Name, color: Type.Optional(Color) }, { additionalProperties: false }),
         response: { 201: LabelShape },
@@ -28,6 +29,7 @@ const labels: FastifyPluginAsyncTypebox = async (app) => {
   app.patch(
     '/labels/:id',
     {
+      config: ADMIN,
       schema: {
         params: LabelParams,
         body: Type.Object({ name: Type.Optional(Name), color: Type.Optional(Color) }, { additionalProperties: false, minProperties: 1 }),
@@ -45,7 +47,7 @@ const labels: FastifyPluginAsyncTypebox = async (app) => {
     },
   );
 
-  app.delete('/labels/:id', { schema: { params: LabelParams } }, async (req, reply) => {
+  app.delete('/labels/:id', { config: ADMIN, schema: { params: LabelParams } }, async (req, reply) => {
     const id = req.params.id;
     const deleted = await store.change(async (trx) => {
       const chatIds = await chatIdsWithLabel(trx, id);

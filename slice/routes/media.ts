@@ -9,6 +9,7 @@ import { AppError } from '../../lib/errors.ts';
 import { contentDisposition, isInline, servedType } from '../media/disposition.ts';
 import type { StoredKind } from '../media/limits.ts';
 import { mediaById, type MediaRecord } from '../store/media.ts';
+import { assertMessageVisible } from '../store/visibility.ts';
 import { IdParams, notFound } from './common.ts';
 
 const Flag = (description: string) => Type.Union([Type.Literal('1'), Type.Literal('0'), Type.Literal('true'), Type.Literal('false')], { description });
@@ -52,6 +53,7 @@ const media: FastifyPluginAsyncTypebox = async (app) => {
     async (req, reply) => {
       const row = await mediaById(store.db, req.params.id);
       if (!row) throw notFound('media', req.params.id);
+      await assertMessageVisible(store.db, row.message_id, req.chatScope);
       const kind = row.kind as StoredKind;
       let file: string;
       let etag: string;

@@ -5,6 +5,7 @@ import { Type } from '@sinclair/typebox';
 import { AppError } from '../../lib/errors.ts';
 import { PENDING_PREFIX, getMessage, listEdits, setReactions } from '../store/messages.ts';
 import { MessageShape } from '../store/shapes.ts';
+import { assertMessageVisible, type ChatScope } from '../store/visibility.ts';
 import { IdParams, notFound } from './common.ts';
 
 const segmenter = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
@@ -19,7 +20,8 @@ export function isOneEmoji(text: string): boolean {
 const messages: FastifyPluginAsyncTypebox = async (app) => {
   const { store } = app;
 
-  async function messageWithChat(id: number) {
+  async function messageWithChat(id: number, scope: ChatScope) {
+    await assertMessageVisible(store.db, id, scope);
     const row = await store.db
       .selectFrom('messages as m')
       .innerJoin('chats as c', 'c.id', 'm.chat_id')
@@ -45,7 +47,7 @@ const messages: FastifyPluginAsyncTypebox = async (app) => {
     async (req) => {
       const { emoji } = req.body;
       if (emoji !== null && !isOneEmoji(emoji)) throw new AppError('INVALID_ARGUMENT', `body/emoji must be one emoji, got ${JSON.stringify(emoji)}`);
-      const msg = await messageWithChat(req.params.id);
+      const msg = await messageWithChat(req.params.id, req.chatScope);
       if (msg.wa_id.startsWith(PENDING_PREFIX)) throw new AppError('FAILED_PRECONDITION', `message ${msg.id} is not sent yet: react once WhatsApp shows it`);
       const state = app.session.status().state;
       if (state !== 'READY') throw new AppError('SLICE_NOT_CONNECTED', `WhatsApp is not connected (state ${state}): no reaction was sent`);
@@ -71,7 +73,7 @@ const messages: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req) => {
-      const msg = await messageWithChat(req.params.id);
+      const msg = await messageWithChat(req.params.id, req.chatScope);
       return { items: await listEdits(store.db, msg.id), nextCursor: null };
     },
   );

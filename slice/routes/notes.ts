@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { deleteNote, updateNote } from '../store/notes.ts';
 import { NoteShape } from '../store/shapes.ts';
+import { assertNoteVisible } from '../store/visibility.ts';
 import { IdParams, notFound } from './common.ts';
 
 const notes: FastifyPluginAsyncTypebox = async (app) => {
@@ -16,6 +17,7 @@ const notes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req) => {
+      await assertNoteVisible(app.store.db, req.params.id, req.chatScope);
       const note = await app.store.change(async (trx) => ({ result: await updateNote(trx, req.params.id, req.body.body) }));
       if (!note) throw notFound('note', req.params.id);
       return note;
@@ -23,6 +25,7 @@ const notes: FastifyPluginAsyncTypebox = async (app) => {
   );
 
   app.delete('/notes/:id', { schema: { params: IdParams } }, async (req, reply) => {
+    await assertNoteVisible(app.store.db, req.params.id, req.chatScope);
     if (!(await app.store.change(async (trx) => ({ result: await deleteNote(trx, req.params.id) })))) throw notFound('note', req.params.id);
     return reply.status(204).send();
   });

@@ -17,7 +17,7 @@ const search: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: ListOf(SearchHitShape) },
       },
     },
-    async (req) => searchMessages(app.store.db, app.store.options.schema, req.query),
+    async (req) => searchMessages(app.store.db, app.store.options.schema, req.query, req.chatScope),
   );
 };
 

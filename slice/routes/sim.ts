@@ -23,8 +23,10 @@ const sim: FastifyPluginAsyncTypebox = async (app) => {
     }
   }
   const Ok = Type.Object({ ok: Type.Boolean() });
+  // The phone's side, not the CRM's: the gateway never relays these, and no member may call them.
+  const SYSTEM_ONLY = { minRole: 'system' as const };
 
-  app.post('/sim/scan', { schema: { response: { 200: Ok } } }, async () => {
+  app.post('/sim/scan', { config: SYSTEM_ONLY, schema: { response: { 200: Ok } } }, async () => {
     await act((c) => c.scan());
     return { ok: true };
   });
@@ -32,6 +34,7 @@ const sim: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/sim/incoming',
     {
+      config: SYSTEM_ONLY,
       bodyLimit: MAX_BASE64 + 1024 * 1024,
       schema: {
         body: Type.Object(
@@ -76,6 +79,7 @@ const sim: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/sim/react',
     {
+      config: SYSTEM_ONLY,
       schema: {
         // One emoji (a few code points with modifiers); null takes the other side's reaction back.
         body: Type.Object({ waId: WaId, emoji: Type.Union([Type.String({ minLength: 1, maxLength: 16 }), Type.Null()]) }, { additionalProperties: false }),
@@ -90,7 +94,7 @@ const sim: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post(
     '/sim/edit',
-    { schema: { body: Type.Object({ waId: WaId, body: Type.String({ minLength: 1, maxLength: 65536 }) }, { additionalProperties: false }), response: { 200: Ok } } },
+    { config: SYSTEM_ONLY, schema: { body: Type.Object({ waId: WaId, body: Type.String({ minLength: 1, maxLength: 65536 }) }, { additionalProperties: false }), response: { 200: Ok } } },
     async (req) => {
       await act((c) => c.editFromPhone(req.body.waId, req.body.body));
       return { ok: true };
@@ -99,7 +103,7 @@ const sim: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post(
     '/sim/recall',
-    { schema: { body: Type.Object({ waId: WaId }, { additionalProperties: false }), response: { 200: Ok } } },
+    { config: SYSTEM_ONLY, schema: { body: Type.Object({ waId: WaId }, { additionalProperties: false }), response: { 200: Ok } } },
     async (req) => {
       await act((c) => c.recallFromPhone(req.body.waId));
       return { ok: true };
@@ -109,6 +113,7 @@ const sim: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/sim/ack',
     {
+      config: SYSTEM_ONLY,
       schema: {
         body: Type.Object({ waId: Type.String({ minLength: 1, maxLength: 300 }), ack: Type.Integer({ minimum: -1, maximum: 4 }) }, { additionalProperties: false }),
         response: { 200: Ok },
@@ -123,6 +128,7 @@ const sim: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/sim/remove-selector',
     {
+      config: SYSTEM_ONLY,
       schema: { body: Type.Object({ name: Type.String({ minLength: 1, maxLength: 100 }) }, { additionalProperties: false }), response: { 200: Ok } },
     },
     async (req) => {
@@ -131,7 +137,7 @@ const sim: FastifyPluginAsyncTypebox = async (app) => {
     },
   );
 
-  app.post('/sim/logout-from-phone', { schema: { response: { 200: Ok } } }, async () => {
+  app.post('/sim/logout-from-phone', { config: SYSTEM_ONLY, schema: { response: { 200: Ok } } }, async () => {
     await act((c) => c.logoutFromPhone());
     return { ok: true };
   });
@@ -155,6 +161,7 @@ const sim: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/sim/phone/messages',
     {
+      config: SYSTEM_ONLY,
       schema: {
         querystring: Type.Object({ chatWaId: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false }),
         response: { 200: Type.Object({ items: Type.Array(PhoneMessage) }) },

@@ -4,7 +4,7 @@ import { Type } from '@sinclair/typebox';
 import { AppError } from '../../lib/errors.ts';
 import { ListOf, StageOutcome, StageShape } from '../store/shapes.ts';
 import { createStage, deleteStage, listStages, reorderStages, updateStage } from '../store/stages.ts';
-import { Color, notFound } from './common.ts';
+import { ADMIN, Color, notFound } from './common.ts';
 
 const StageParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2147483647 }) }, { additionalProperties: false });
 const Name = Type.String({ minLength: 1, maxLength: 80, pattern: '\\S' });
@@ -12,11 +12,12 @@ const Name = Type.String({ minLength: 1, maxLength: 80, pattern: '\\S' });
 const stages: FastifyPluginAsyncTypebox = async (app) => {
   const { store } = app;
 
-  app.get('/stages', { schema: { response: { 200: ListOf(StageShape) } } }, async () => ({ items: await listStages(store.db), nextCursor: null }));
+  app.get('/stages', { config: { minRole: 'agent' }, schema: { response: { 200: ListOf(StageShape) } } }, async () => ({ items: await listStages(store.db), nextCursor: null }));
 
   app.post(
     '/stages',
     {
+      config: ADMIN,
       schema: {
         body: Type.Object({ name: Name, color: Type.Optional(Color) }, { additionalProperties: false }),
         response: { 201: StageShape },
@@ -28,6 +29,7 @@ const stages: FastifyPluginAsyncTypebox = async (app) => {
   app.put(
     '/stages/order',
     {
+      config: ADMIN,
       schema: {
         body: Type.Object(
           { ids: Type.Array(Type.Integer({ minimum: 1, maximum: 2147483647 }), { uniqueItems: true, maxItems: 1000 }) },
@@ -59,6 +61,7 @@ const stages: FastifyPluginAsyncTypebox = async (app) => {
   app.patch(
     '/stages/:id',
     {
+      config: ADMIN,
       schema: {
         params: StageParams,
         body: Type.Object(
@@ -75,7 +78,7 @@ const stages: FastifyPluginAsyncTypebox = async (app) => {
     },
   );
 
-  app.delete('/stages/:id', { schema: { params: StageParams } }, async (req, reply) => {
+  app.delete('/stages/:id', { config: ADMIN, schema: { params: StageParams } }, async (req, reply) => {
     const id = req.params.id;
     const deleted = await store.change(async (trx) => {
       const chats = await trx.selectFrom('chats').select('id').where('stage_id', '=', id).execute();

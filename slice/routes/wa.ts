@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { AppError } from '../../lib/errors.ts';
 import { WaShape } from '../store/shapes.ts';
+import { ADMIN } from './common.ts';
 
 const wa: FastifyPluginAsyncTypebox = async (app) => {
   const current = () => {
@@ -10,15 +11,15 @@ const wa: FastifyPluginAsyncTypebox = async (app) => {
     return { state: s.state, qr: s.qr, since: s.since, detail: s.detail };
   };
 
-  app.get('/wa', { schema: { response: { 200: WaShape } } }, async () => current());
+  app.get('/wa', { config: { minRole: 'agent' }, schema: { response: { 200: WaShape } } }, async () => current());
 
-  app.post('/wa/logout', { schema: { response: { 202: WaShape } } }, async (_req, reply) => {
+  app.post('/wa/logout', { config: ADMIN, schema: { response: { 202: WaShape } } }, async (_req, reply) => {
     await app.session.logout();
     return reply.status(202).send(current());
   });
 
   // The QR code expired and no new one came: start the browser again for a fresh one.
-  app.post('/wa/reload-qr', { schema: { response: { 202: WaShape } } }, async (_req, reply) => {
+  app.post('/wa/reload-qr', { config: ADMIN, schema: { response: { 202: WaShape } } }, async (_req, reply) => {
     await app.session.reloadQr();
     return reply.status(202).send(current());
   });
@@ -26,6 +27,7 @@ const wa: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/wa/pairing-code',
     {
+      config: ADMIN,
       schema: {
         body: Type.Object(
           { phoneNumber: Type.String({ pattern: '^\\+?[0-9]{7,15}$', description: 'international number, digits only, e.g. +5511987654321' }) },

@@ -4,6 +4,7 @@ import { sql } from 'kysely';
 import type { ExtractedChat } from '../wa/types.ts';
 import type { SliceDb } from './events.ts';
 import { decodeCursor, encodeCursor, toChatOut, type ChatOut, type LabelOut } from './shapes.ts';
+import { visibleChat, type ChatScope } from './visibility.ts';
 
 /** Last one wins for a waId reported twice in one batch (ON CONFLICT may touch a row only once). */
 function lastByWaId<T extends { waId: string }>(items: T[]): T[] {
@@ -156,11 +157,11 @@ export async function labelsOf(db: SliceDb, chatIds: string[]): Promise<Map<stri
   return out;
 }
 
-const CHAT_COLUMNS = ['c.id', 'c.wa_id', 'c.name', 'k.saved_name', 'c.phone', 'c.is_group', 'c.preview', 'c.last_message_at', 'c.unread_count', 'c.stage_id', 'c.contact_id', 'c.deal_value', 'c.pinned', 'c.muted', 'c.archived'] as const;
+const CHAT_COLUMNS = ['c.id', 'c.wa_id', 'c.name', 'k.saved_name', 'c.phone', 'c.is_group', 'c.preview', 'c.last_message_at', 'c.unread_count', 'c.stage_id', 'c.contact_id', 'c.deal_value', 'c.pinned', 'c.muted', 'c.archived', 'c.assignee_member_id', 'tm.name as assignee_name'] as const;
 
-/** Chats with their contact's saved name (what the CRM shows instead of WhatsApp's). */
+/** Chats with their contact's saved name (what the CRM shows instead of WhatsApp's) and their assignee's name. */
 function chatsWithNames(db: SliceDb) {
-  return db.selectFrom('chats as c').leftJoin('contacts as k', 'k.id', 'c.contact_id');
+  return db.selectFrom('chats as c').leftJoin('contacts as k', 'k.id', 'c.contact_id').leftJoin('team_members as tm', 'tm.id', 'c.assignee_member_id');
 }
 
 export async function getChatsByIds(db: SliceDb, ids: string[]): Promise<ChatOut[]> {
@@ -187,18 +188,28 @@ interface ChatListQuery {
   unread?: boolean | undefined;
   /** true: the Archived list; otherwise the main list, which leaves archived chats out (as WhatsApp). */
   archived?: boolean | undefined;
+  /** 'me' (the scope's member; the system has none, so nothing), 'none' (unassigned) or a member id. */
+  assignee?: string | undefined;
 }
 
 export class BadCursor extends Error {}
 
 /** The inbox as WhatsApp orders it: pinned chats first, then newest activity; keyset on
  * (pinned, coalesce(last_message_at, -infinity), id) desc, within the main or the Archived list. */
-export async function listChats(db: SliceDb, q: ChatListQuery): Promise<{ items: ChatOut[]; nextCursor: string | null }> {
+export async function listChats(
+  db: SliceDb,
+  q: ChatListQuery,
+  scope: ChatScope = null,
+  me: string | null = null,
+): Promise<{ items: ChatOut[]; nextCursor: string | null }> {
   const activity = sql<string>`coalesce(c.last_message_at, '-infinity'::timestamptz)`;
   let query = chatsWithNames(db)
     .select(CHAT_COLUMNS)
     .select(sql<string>`${activity}::text`.as('activity_key'))
-    .where('c.archived', '=', q.archived === true);
+    .where('c.archived', '=', q.archived === true)
+    .where(visibleChat(scope));
+  if (q.assignee === 'none') query = query.where('c.assignee_member_id', 'is', null);
+  else if (q.assignee !== undefined) query = query.where('c.assignee_member_id', '=', q.assignee === 'me' ? (me ?? '') : q.assignee);
   if (q.cursor !== undefined) {
     const parts = decodeCursor(q.cursor, 3);
     if (!parts || typeof parts[0] !== 'number' || typeof parts[1] !== 'string' || typeof parts[2] !== 'string' || !/^\d+$/.test(parts[2])) throw new BadCursor('cursor');
@@ -245,14 +256,30 @@ export async function setChatStage(db: SliceDb, chatId: string | number, stageId
 }
 
 /** How many chats have unread messages, as the tab title counts them (archived chats do not count). */
-export async function countUnreadChats(db: SliceDb): Promise<number> {
+export async function countUnreadChats(db: SliceDb, scope: ChatScope = null): Promise<number> {
   const r = await db
-    .selectFrom('chats')
+    .selectFrom('chats as c')
     .select(sql<number>`count(*)::int`.as('n'))
-    .where('unread_count', '>', 0)
-    .where('archived', '=', false)
+    .where('c.unread_count', '>', 0)
+    .where('c.archived', '=', false)
+    .where(visibleChat(scope))
     .executeTakeFirstOrThrow();
   return r.n;
+}
+
+/** The inbox filters' counts over the main list (archived chats aside), within what the scope sees. */
+export async function countChatsByAssignee(db: SliceDb, scope: ChatScope, me: string | null): Promise<{ mine: number; unassigned: number; all: number }> {
+  const r = await db
+    .selectFrom('chats as c')
+    .select([
+      sql<number>`count(*) filter (where c.assignee_member_id = ${me ?? ''})::int`.as('mine'),
+      sql<number>`count(*) filter (where c.assignee_member_id is null)::int`.as('unassigned'),
+      sql<number>`count(*)::int`.as('all'),
+    ])
+    .where('c.archived', '=', false)
+    .where(visibleChat(scope))
+    .executeTakeFirstOrThrow();
+  return { mine: r.mine, unassigned: r.unassigned, all: r.all };
 }
 
 export async function setChatDealValue(db: SliceDb, chatId: string | number, value: number | null): Promise<boolean> {

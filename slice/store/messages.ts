@@ -4,7 +4,8 @@ import { sql } from 'kysely';
 import type { ExtractedMessage, ExtractedReaction } from '../wa/types.ts';
 import type { SliceDb } from './events.ts';
 import { BadCursor } from './chats.ts';
-import { decodeCursor, encodeCursor, toMessageOut, type MessageOut, type SearchHit } from './shapes.ts';
+import { decodeCursor, encodeCursor, toMessageOut, type MemberRef, type MessageOut, type SearchHit } from './shapes.ts';
+import { visibleChat, type ChatScope } from './visibility.ts';
 
 export const PENDING_PREFIX = 'pending:';
 
@@ -266,10 +267,29 @@ export async function adoptPendingMessages(db: SliceDb, outgoing: MessageInput[]
 }
 
 /** A pending outgoing row; `mediaKind` for a file sent with `body` as its caption. */
-export async function insertPendingMessage(db: SliceDb, chatId: string, body: string, pendingWaId: string, mediaKind: string | null = null): Promise<string> {
+export async function insertPendingMessage(
+  db: SliceDb,
+  chatId: string,
+  body: string,
+  pendingWaId: string,
+  mediaKind: string | null = null,
+  sentBy: MemberRef | null = null,
+): Promise<string> {
   const r = await db
     .insertInto('messages')
-    .values({ wa_id: pendingWaId, chat_id: chatId, direction: 'out', author: null, body, sent_at: new Date(), ack: 0, media_kind: mediaKind, kind: mediaKind ? 'media' : 'text' })
+    .values({
+      wa_id: pendingWaId,
+      chat_id: chatId,
+      direction: 'out',
+      author: null,
+      body,
+      sent_at: new Date(),
+      ack: 0,
+      media_kind: mediaKind,
+      kind: mediaKind ? 'media' : 'text',
+      sent_by_member_id: sentBy?.memberId ?? null,
+      sent_by_name: sentBy?.name ?? null,
+    })
     .returning('id')
     .executeTakeFirstOrThrow();
   return String(r.id);
@@ -336,6 +356,8 @@ function messageSelect(db: SliceDb) {
       'm.reactions',
       'm.link_preview',
       'm.edited_at',
+      'm.sent_by_member_id',
+      'm.sent_by_name',
       'q.id as quoted_id',
       'md.id as md_id',
       'md.kind as md_kind',
@@ -411,13 +433,15 @@ export async function searchMessages(
   db: SliceDb,
   schema: string,
   q: { q: string; cursor?: string | undefined; limit: number },
+  scope: ChatScope = null,
 ): Promise<{ items: SearchHit[]; nextCursor: string | null }> {
   const config = sql.lit(`${schema}.crm_search`);
   let query = messageSelect(db)
     .innerJoin('chats as c', 'c.id', 'm.chat_id')
     .leftJoin('contacts as k', 'k.id', 'c.contact_id')
     .select(sql<string>`coalesce(k.saved_name, c.name)`.as('chat_name'))
-    .where(sql<boolean>`to_tsvector(${config}::regconfig, m.body) @@ plainto_tsquery(${config}::regconfig, ${q.q})`);
+    .where(sql<boolean>`to_tsvector(${config}::regconfig, m.body) @@ plainto_tsquery(${config}::regconfig, ${q.q})`)
+    .where(visibleChat(scope));
   const c = timeCursor(q.cursor);
   if (c) query = query.where(sql<boolean>`(m.sent_at, m.id) < (${c[0]}::timestamptz, ${c[1]}::bigint)`);
   const rows = await query.orderBy('m.sent_at', 'desc').orderBy('m.id', 'desc').limit(q.limit + 1).execute();

@@ -10,7 +10,7 @@ import { bumpChatsFromMessages, getChatsByIds } from './chats.ts';
 import type { PendingEvent, SliceDb } from './events.ts';
 import { insertMediaRow } from './media.ts';
 import { PENDING_PREFIX, failPendingMessage, getMessage, insertPendingMessage, resolvePendingMessage } from './messages.ts';
-import type { MessageOut } from './shapes.ts';
+import type { MemberRef, MessageOut } from './shapes.ts';
 import type { SliceStore } from './store.ts';
 
 /** A file an upload wrote to the media store's tmp/, hashed and measured on the way. */
@@ -48,8 +48,9 @@ export class Outbox {
     this.#pending += Number(row?.n ?? 0);
   }
 
-  async send(chat: { id: string; wa_id: string }, body: string): Promise<MessageOut> {
-    const message = await this.#insertPending(chat, body, null, async () => {});
+  /** `sentBy`: the member who sends it (null: the system). */
+  async send(chat: { id: string; wa_id: string }, body: string, sentBy: MemberRef | null = null): Promise<MessageOut> {
+    const message = await this.#insertPending(chat, body, null, sentBy, async () => {});
     this.#start(String(message.id), () => this.#session.sendMessage(chat.wa_id, body));
     return message;
   }
@@ -59,9 +60,9 @@ export class Outbox {
    * kept in the store (quota permitting: else MEDIA_QUOTA_EXCEEDED and nothing is kept), a
    * pending media message answered at once, the page's send in the background.
    */
-  async sendMedia(chat: { id: string; wa_id: string }, file: UploadedFile, caption: string): Promise<MessageOut> {
+  async sendMedia(chat: { id: string; wa_id: string }, file: UploadedFile, caption: string, sentBy: MemberRef | null = null): Promise<MessageOut> {
     const media = this.#store.media;
-    const message = await this.#insertPending(chat, caption, file.kind, async (trx, messageId) => {
+    const message = await this.#insertPending(chat, caption, file.kind, sentBy, async (trx, messageId) => {
       const stored = await media.storeFile(trx, file.tempPath, file.sha256, file.size);
       if (!stored.ok) throw new AppError(stored.code, `${stored.message.replace(/^not downloaded: /, 'not sent: ')}`);
       await insertMediaRow(trx, { message_id: messageId, kind: file.kind, mime_type: file.mimeType, size: file.size, file_name: file.fileName, sha256: file.sha256, state: 'stored' });
@@ -82,11 +83,12 @@ export class Outbox {
     chat: { id: string; wa_id: string },
     body: string,
     mediaKind: string | null,
+    sentBy: MemberRef | null,
     attach: (trx: SliceDb, messageId: string) => Promise<void>,
   ): Promise<MessageOut> {
     const pendingWaId = `${PENDING_PREFIX}${crypto.randomUUID()}`;
     return this.#store.write(async (trx) => {
-      const id = await insertPendingMessage(trx, chat.id, body, pendingWaId, mediaKind);
+      const id = await insertPendingMessage(trx, chat.id, body, pendingWaId, mediaKind, sentBy);
       await attach(trx, id);
       const m = (await getMessage(trx, id))!;
       const bumped = await bumpChatsFromMessages(trx, [{ chatId: chat.id, sentAt: m.sentAt, body: m.body, direction: 'out' }]);

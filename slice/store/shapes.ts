@@ -14,6 +14,10 @@ export const LabelShape = Type.Object({
 });
 export type LabelOut = Static<typeof LabelShape>;
 
+/** A team member as chats and messages name them (the name the team sees). */
+export const MemberRefShape = Type.Object({ memberId: Type.String({ pattern: '^[0-9]{1,19}$' }), name: Type.String() });
+export type MemberRef = Static<typeof MemberRefShape>;
+
 export const ChatShape = Type.Object({
   id: Id,
   waId: Type.String(),
@@ -35,6 +39,8 @@ export const ChatShape = Type.Object({
   pinned: Type.Boolean(),
   muted: Type.Boolean(),
   archived: Type.Boolean(),
+  /** Who works the chat; null: unassigned. */
+  assignee: Nullable(MemberRefShape),
 });
 export type ChatOut = Static<typeof ChatShape>;
 
@@ -88,6 +94,8 @@ export const MessageShape = Type.Object({
   reactions: Type.Array(ReactionShape),
   linkPreview: Nullable(LinkPreviewShape),
   editedAt: Nullable(IsoTime),
+  /** The member who sent it from the CRM; null for incoming, for the phone's own and for system sends. */
+  sentBy: Nullable(MemberRefShape),
 });
 export type MessageOut = Static<typeof MessageShape>;
 
@@ -172,6 +180,8 @@ interface MessageRowLike {
   reactions?: unknown;
   link_preview?: unknown;
   edited_at?: Date | string | null;
+  sent_by_member_id?: string | null;
+  sent_by_name?: string | null;
   /** The media row's columns, when the message has one (left join: md_id null otherwise). */
   md_id?: string | number | null;
   md_kind?: string | null;
@@ -230,6 +240,7 @@ export function toMessageOut(r: MessageRowLike): MessageOut {
     reactions: Array.isArray(r.reactions) ? (r.reactions as MessageOut['reactions']) : [],
     linkPreview: (r.link_preview as MessageOut['linkPreview'] | undefined) ?? null,
     editedAt: iso(r.edited_at ?? null),
+    sentBy: r.sent_by_member_id ? { memberId: r.sent_by_member_id, name: r.sent_by_name ?? '' } : null,
   };
 }
 
@@ -250,6 +261,8 @@ interface ChatRowLike {
   pinned: boolean;
   muted: boolean;
   archived: boolean;
+  assignee_member_id?: string | null;
+  assignee_name?: string | null;
 }
 
 export function toChatOut(r: ChatRowLike, labels: LabelOut[]): ChatOut {
@@ -270,6 +283,7 @@ export function toChatOut(r: ChatRowLike, labels: LabelOut[]): ChatOut {
     pinned: r.pinned,
     muted: r.muted,
     archived: r.archived,
+    assignee: r.assignee_member_id ? { memberId: r.assignee_member_id, name: r.assignee_name ?? '' } : null,
   };
 }
 

@@ -20,6 +20,7 @@ import { BlobStore } from '../media/blob-store.ts';
 import { MB, type MediaLimits } from '../media/limits.ts';
 import { MediaStore } from '../media/media-store.ts';
 import { Thumbnails } from '../media/thumbs.ts';
+import { TeamState, assignRoundRobin } from './team.ts';
 
 /** Second key of the advisory lock that serialises event-writing transactions of one schema. */
 const EVENT_LOCK_NAMESPACE = 0x5145_5654; // "QEVT"
@@ -46,6 +47,9 @@ export class SliceStore implements SinkTarget {
   readonly options: Required<Omit<SliceStoreOptions, 'log' | 'media'>>;
   readonly media: MediaStore;
   readonly thumbnails: Thumbnails;
+  readonly team = new TeamState();
+  /** Each assigned chat's assignee, kept from chat.updated as published (the event streams' filter reads it). */
+  readonly assignees = new Map<string, string>();
   #chain: Promise<unknown> = Promise.resolve();
   readonly #chatIds = new Map<string, string>();
   /** The outbox's answer to: may a pending row be waiting for WhatsApp's copy of it? */
@@ -72,11 +76,27 @@ export class SliceStore implements SinkTarget {
     this.media = new MediaStore(this, blobs, { ...DEFAULT_LIMITS, ...withoutUndefined(options.media ?? {}) }, this.log);
     this.thumbnails = new Thumbnails(blobs);
     this.sink = new StoreSink(this, this.media, { batchMs: this.options.batchMs, batchRows: this.options.batchRows });
+    // Subscribed before any stream, so a stream's filter sees the assignment its event brings.
+    this.bus.subscribe((e) => {
+      if (e.type !== 'chat.updated') return;
+      const chat = e.data as { id: number; assignee?: { memberId: string } | null };
+      if (chat.assignee) this.assignees.set(String(chat.id), chat.assignee.memberId);
+      else this.assignees.delete(String(chat.id));
+    });
+  }
+
+  /** The chat's assignee as last committed; null: unassigned. */
+  assigneeOf(chatId: string | number): string | null {
+    return this.assignees.get(String(chatId)) ?? null;
   }
 
   /** Reads what a restart needs (the last message time) and starts pruning old events. */
   async open(): Promise<void> {
     await this.media.open();
+    await this.team.load(this.db);
+    for (const r of await this.db.selectFrom('chats').select(['id', 'assignee_member_id']).where('assignee_member_id', 'is not', null).execute()) {
+      this.assignees.set(String(r.id), r.assignee_member_id!);
+    }
     this.#lastMessageAt = await lastMessageAt(this.db);
     const prune = () => {
       this.prune().catch((err) => this.log.warn({ err }, 'event pruning failed'));
@@ -180,6 +200,9 @@ export class SliceStore implements SinkTarget {
         const rows = await upsertMessages(trx, input);
         const latest = new Map<string, { chatId: string; sentAt: string; body: string; direction: 'in' | 'out' }>();
         const incoming: { chatId: string; sentAt: string }[] = [];
+        /** Chats a new message came to: newer than anything the store held (history backfilled is older). */
+        const arrivedIn = new Set<string>();
+        const before = this.#lastMessageAt;
         for (const r of rows) {
           events.push({ type: r.created ? 'message.created' : 'message.updated', data: stripCreated(r) });
           // A system notice (joined, left, subject changed) is no one's message: it neither counts
@@ -187,12 +210,14 @@ export class SliceStore implements SinkTarget {
           if (!r.created || r.kind === 'system') continue;
           const key = String(r.chatId);
           if (r.direction === 'in' && !firstSeen.has(key)) incoming.push({ chatId: key, sentAt: r.sentAt });
+          if (r.direction === 'in' && before !== null && r.sentAt > before) arrivedIn.add(key);
           const cur = latest.get(key);
           if (!cur || cur.sentAt < r.sentAt) latest.set(key, { chatId: key, sentAt: r.sentAt, body: r.body, direction: r.direction });
           if (!newest || newest < r.sentAt) newest = r.sentAt;
         }
         for (const id of await countUnread(trx, incoming)) changedChats.add(id);
         for (const id of await bumpChatsFromMessages(trx, [...latest.values()])) changedChats.add(id);
+        if (this.team.settings.roundRobin) for (const id of await assignRoundRobin(trx, [...arrivedIn])) changedChats.add(id);
       }
 
       for (const chat of await getChatsByIds(trx, [...changedChats])) events.push({ type: 'chat.updated', data: chat });

@@ -76,7 +76,7 @@ t.test('CRM API (WhatsApp stand-in)', async (t) => {
       'newest activity first; a chat never active last',
     );
     const first = all.items[0];
-    t.same(Object.keys(first).sort(), ['archived', 'contactId', 'dealValue', 'id', 'isGroup', 'labels', 'lastMessageAt', 'muted', 'name', 'phone', 'pinned', 'preview', 'stageId', 'unreadCount', 'waId', 'waName']);
+    t.same(Object.keys(first).sort(), ['archived', 'assignee', 'contactId', 'dealValue', 'id', 'isGroup', 'labels', 'lastMessageAt', 'muted', 'name', 'phone', 'pinned', 'preview', 'stageId', 'unreadCount', 'waId', 'waName']);
     // Page through two at a time: the same chats, in the same order, none twice.
     const seen: number[] = [];
     let cursor: string | null = null;
@@ -103,7 +103,7 @@ t.test('CRM API (WhatsApp stand-in)', async (t) => {
     const reply = page1.items[0];
     t.equal(reply.quotedId, page2.items[0].id, 'quotedId is our id of the quoted message');
     t.same(Object.keys(reply).sort(), [
-      'ack', 'author', 'body', 'chatId', 'direction', 'editedAt', 'id', 'kind', 'linkPreview', 'media', 'mediaKind', 'quotedBody', 'quotedId', 'reactions', 'recalled', 'sentAt', 'waId',
+      'ack', 'author', 'body', 'chatId', 'direction', 'editedAt', 'id', 'kind', 'linkPreview', 'media', 'mediaKind', 'quotedBody', 'quotedId', 'reactions', 'recalled', 'sentAt', 'sentBy', 'waId',
     ], 'the message shape of api.md (issue 15: kind, media, reactions, linkPreview, editedAt)');
     const found = (await req('GET', `/api/search?q=${encodeURIComponent('orçamento')}`)).json();
     t.same(found.items.map((m: { body: string }) => m.body), ['obrigado pelo orçamento', 'Olá, bom dia! Quero um orçamento'], 'newest first');

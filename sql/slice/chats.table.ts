@@ -17,6 +17,8 @@ export interface ChatsTable {
   pinned: ColumnType<boolean, boolean | undefined, boolean>;
   muted: ColumnType<boolean, boolean | undefined, boolean>;
   archived: ColumnType<boolean, boolean | undefined, boolean>;
+  /** team_members.id of who works the chat; null: unassigned */
+  assignee_member_id: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: ColumnType<Date, never, never>;
   updated_at: ColumnType<Date, never, Date | string>;
 }

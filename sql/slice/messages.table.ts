@@ -23,6 +23,9 @@ export interface MessagesTable {
   reactions: ColumnType<unknown, string | undefined, string>;
   link_preview: ColumnType<unknown | null, string | null | undefined, string | null>;
   edited_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  /** The member who sent it from the CRM, and their name then; null: incoming, from the phone, or the system. */
+  sent_by_member_id: ColumnType<string | null, string | null | undefined, string | null>;
+  sent_by_name: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: ColumnType<Date, never, never>;
   updated_at: ColumnType<Date, never, Date | string>;
 }

@@ -10,6 +10,7 @@ import type { MessagesTable } from './messages.table.ts';
 import type { NotesTable } from './notes.table.ts';
 import type { PipelineStagesTable } from './pipeline-stages.table.ts';
 import type { SyncStateTable } from './sync-state.table.ts';
+import type { TeamMembersTable, TeamSettingsTable } from './team.table.ts';
 
 export function sliceSchemaName(id: number): string {
   if (!Number.isInteger(id) || id < 1) throw new RangeError(`slice id must be a positive integer, got ${id}`);
@@ -29,4 +30,6 @@ export interface SliceDatabase {
   pipeline_stages: PipelineStagesTable;
   sync_state: SyncStateTable;
   events: EventsTable;
+  team_members: TeamMembersTable;
+  team_settings: TeamSettingsTable;
 }

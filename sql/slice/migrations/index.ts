@@ -6,6 +6,7 @@ import * as searchUnaccent from './2026-12-02T01-00-search-unaccent.ts';
 import * as dealsAndOutcomes from './2026-12-02T02-00-deals-and-outcomes.ts';
 import * as chatFlags from './2026-12-02T03-00-chat-flags.ts';
 import * as media from './2026-12-02T04-00-media.ts';
+import * as team from './2026-12-03T00-00-team.ts';
 
 export const sliceMigrations: Record<string, Migration> = {
   '2026-11-25T00-00-init': init,
@@ -14,4 +15,5 @@ export const sliceMigrations: Record<string, Migration> = {
   '2026-12-02T02-00-deals-and-outcomes': dealsAndOutcomes,
   '2026-12-02T03-00-chat-flags': chatFlags,
   '2026-12-02T04-00-media': media,
+  '2026-12-03T00-00-team': team,
 };
