@@ -38,3 +38,20 @@ export async function joinAs(app: FastifyInstance, admin: Kysely<any>, person: P
   person.memberId = String(row.id);
   return person;
 }
+
+/** Leaves them a member of no account (their own one deleted): removal ends all their sessions. */
+export async function withoutOwnAccount(app: FastifyInstance, admin: Kysely<any>, person: Person): Promise<Person> {
+  await admin.deleteFrom('gateway.members').where('account_id', '=', person.ownAccountId).execute();
+  await admin.deleteFrom('gateway.accounts').where('id', '=', person.ownAccountId).execute();
+  app.auth.forget(person.userId);
+  return person;
+}
+
+let nextSliceId = 150;
+/** A slice row for the account that points at a stand-in slice listening on `port`. */
+export async function standInSliceFor(app: FastifyInstance, admin: Kysely<any>, accountId: string, port: number, token = 'stand-in-token'): Promise<number> {
+  const id = nextSliceId++;
+  await admin.insertInto('gateway.slices').values({ id, account_id: accountId, port, token, desired_state: 'running', observed_state: 'RUNNING' }).execute();
+  app.slices.invalidate(accountId);
+  return id;
+}
