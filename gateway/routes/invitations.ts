@@ -168,7 +168,8 @@ export default async function invitationRoutes(app: FastifyInstance) {
         await app.db.updateTable('invitations').set({ revoked_at: new Date() }).where('id', '=', id).execute();
         throw err;
       }
-      app.team.changed(me.accountId);
+      // Only the team page changes (the slice's copy of the team does not).
+      app.events.publish(me.accountId, 'team.updated', {});
       reply.code(201);
       return { id, expiresAt: expiresAt.toISOString() };
     },
@@ -190,7 +191,7 @@ export default async function invitationRoutes(app: FastifyInstance) {
       if (!row) throw new AppError('INVITATION_INVALID', `no pending invitation ${request.params.id} in this account`);
       await writeAudit(trx, { actor: `user:${user.id}`, userId: user.id, accountId: me.accountId, action: 'team.invite.revoke', details: { invitationId: request.params.id, email: row.email, role: row.role } });
     });
-    app.team.changed(me.accountId);
+    app.events.publish(me.accountId, 'team.updated', {});
     reply.code(204).send();
   });
 
@@ -270,7 +271,7 @@ export default async function invitationRoutes(app: FastifyInstance) {
           userId,
           accountId,
           action: 'invitation.accept',
-          details: { invitationId: String(inv.id), role: inv.role, newUser: existingUserId === null, ip: request.ip },
+          details: { invitationId: String(inv.id), role: inv.role, newUser: existingUserId === null },
         });
         return userId;
       });

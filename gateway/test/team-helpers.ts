@@ -3,7 +3,27 @@
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { MemberRole } from '../../lib/acting-member.ts';
-import { Browser } from './helpers.ts';
+import { createDb } from '../../sql/database.ts';
+import { Browser, build, startDb } from './helpers.ts';
+
+/** This file's database, an admin connection to it, the app, and (listen) its real HTTP address. */
+export async function startTeamTest(
+  t: { teardown(fn: () => unknown): void },
+  name: string,
+  env: Record<string, string>,
+  options: { listen?: boolean } = {},
+): Promise<{ db: Awaited<ReturnType<typeof startDb>>; admin: Kysely<any>; app: FastifyInstance; base: string | undefined }> {
+  const db = await startDb(t, name);
+  const admin = createDb<any>(db.adminUrl, { max: 2 });
+  t.teardown(() => admin.destroy());
+  const app = await build(t, db, { env });
+  let base: string | undefined;
+  if (options.listen) {
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+  }
+  return { db, admin, app, base };
+}
 
 export interface Person {
   browser: Browser;

@@ -5,19 +5,13 @@
 // account's name, switching accounts and the owners' audit page.
 import t from 'tap';
 import type { FastifyInstance } from 'fastify';
-import { createDb } from '../../sql/database.ts';
-import { Browser, build, startDb } from './helpers.ts';
 import { EventStream, waitUntil } from './system.ts';
 import { StandInSlice } from './stand-in-slice.ts';
-import { joinAs, signUp, standInSliceFor, withoutOwnAccount, type Person } from './team-helpers.ts';
+import { joinAs, signUp, standInSliceFor, startTeamTest, withoutOwnAccount, type Person } from './team-helpers.ts';
 
 t.setTimeout(240_000);
-const db = await startDb(t, 'gateway-team-members');
-const admin = createDb<any>(db.adminUrl, { max: 2 });
-t.teardown(() => admin.destroy());
-const app = await build(t, db, { env: { LOGIN_LIMIT_PER_ADDRESS: '1000' } });
-await app.listen({ port: 0, host: '127.0.0.1' });
-const base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+const { admin, app, base: listening } = await startTeamTest(t, 'gateway-team-members', { LOGIN_LIMIT_PER_ADDRESS: '1000' }, { listen: true });
+const base = listening!;
 
 /** An owner, an admin and an agent in the owner's account, its slice a stand-in of its own. */
 async function team(app: FastifyInstance) {

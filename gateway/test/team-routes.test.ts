@@ -5,18 +5,13 @@
 // access says: 401 UNAUTHENTICATED, 403 ROLE_REQUIRED (403 operators only), or through to the
 // route itself (whatever it answers then: 400 for the probe's bad body, 404, 409, 503 …).
 import t from 'tap';
-import { createDb } from '../../sql/database.ts';
 import type { RouteAccess } from '../plugins/auth.ts';
-import { build, ORIGIN, startDb } from './helpers.ts';
-import { joinAs, signUp, withoutOwnAccount, type Person } from './team-helpers.ts';
+import { ORIGIN } from './helpers.ts';
+import { joinAs, signUp, startTeamTest, withoutOwnAccount, type Person } from './team-helpers.ts';
 
 t.setTimeout(240_000);
-const db = await startDb(t, 'gateway-team-routes');
-const admin = createDb<any>(db.adminUrl, { max: 2 });
-t.teardown(() => admin.destroy());
-const app = await build(t, db, { env: { LOGIN_LIMIT_PER_ADDRESS: '100000' } });
-await app.listen({ port: 0, host: '127.0.0.1' });
-const base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+const { admin, app, base: listening } = await startTeamTest(t, 'gateway-team-routes', { LOGIN_LIMIT_PER_ADDRESS: '100000' }, { listen: true });
+const base = listening!;
 
 type Who = 'anonymous' | 'non-member' | 'agent' | 'admin' | 'owner';
 

@@ -3,17 +3,12 @@
 // change, the bearer token, a push when the slice is seen RUNNING, and a failed push retried on
 // the retry tick, without the user's request ever failing.
 import t from 'tap';
-import { createDb } from '../../sql/database.ts';
-import { build, startDb } from './helpers.ts';
 import { waitUntil } from './system.ts';
 import { StandInSlice } from './stand-in-slice.ts';
-import { joinAs, signUp, standInSliceFor, withoutOwnAccount } from './team-helpers.ts';
+import { joinAs, signUp, standInSliceFor, startTeamTest, withoutOwnAccount } from './team-helpers.ts';
 
 t.setTimeout(120_000);
-const db = await startDb(t, 'gateway-team-sync');
-const admin = createDb<any>(db.adminUrl, { max: 2 });
-t.teardown(() => admin.destroy());
-const app = await build(t, db, { env: { TEAM_SYNC_RETRY_MS: '300', LOGIN_LIMIT_PER_ADDRESS: '1000' } });
+const { admin, app } = await startTeamTest(t, 'gateway-team-sync', { TEAM_SYNC_RETRY_MS: '300', LOGIN_LIMIT_PER_ADDRESS: '1000' });
 
 const standIn = new StandInSlice();
 const port = await standIn.listen();
