@@ -1,9 +1,9 @@
 // The slice keeps its own copy of the team (who may be assigned chats, round-robin, what agents
 // see): PUT /internal/team with the slice's bearer token. The gateway's tables are the truth; this
-// plugin pushes the whole team after every change and whenever the slice is seen RUNNING (it may
-// have been created or restored since). A push that fails is logged and tried again on the next
-// change or the next retry tick (TEAM_SYNC_RETRY_MS); it never fails the request that made the
-// change. Every change also tells the account's open streams `team.updated` (the web refetches).
+// plugin pushes the whole team after every change, whenever the slice is seen RUNNING (it may
+// have been created or restored since) and to every running slice when the gateway starts. A push
+// that fails is logged and tried again on the next change or the next retry tick
+// (TEAM_SYNC_RETRY_MS); it never fails the request that made the change. Every change also tells the account's open streams `team.updated` (the web refetches).
 import fp from 'fastify-plugin';
 import { memberNameOf } from './auth.ts';
 
@@ -96,6 +96,17 @@ export default fp(
       inFlight.set(accountId, p);
       return p;
     }
+
+    // What failed before this process started was never retried by it: every running slice once.
+    app.addHook('onReady', (done) => {
+      app.slices.all().then(
+        (slices) => {
+          for (const slice of slices) if (slice.desiredState === 'running' && slice.token && !closing) void sync(slice.accountId);
+        },
+        (err) => log.warn({ err: (err as Error).message }, 'team sync at start: slices not listed'),
+      );
+      done();
+    });
 
     app.slices.onRunning((slice) => {
       if (!closing) void sync(slice.accountId);
