@@ -23,6 +23,7 @@ import metricsPlugin from './plugins/metrics.ts';
 import billingPolicyPlugin from './plugins/billing-policy.ts';
 import billingPlugin from './plugins/billing.ts';
 import proxyPlugin from './plugins/proxy.ts';
+import teamSyncPlugin from './plugins/team-sync.ts';
 import authRoutes from './routes/auth.ts';
 import meRoutes from './routes/me.ts';
 import connectRoutes from './routes/connect.ts';
@@ -30,6 +31,10 @@ import eventsRoutes from './routes/events.ts';
 import adminRoutes from './routes/admin.ts';
 import healthRoutes from './routes/health.ts';
 import billingRoutes from './routes/billing.ts';
+import teamRoutes from './routes/team.ts';
+import invitationRoutes from './routes/invitations.ts';
+import accountSettingsRoutes from './routes/account-settings.ts';
+import accountAuditRoutes from './routes/account-audit.ts';
 import { repoRootFrom } from '../lib/repo-root.ts';
 import { requestIdOf } from './support/request-id.ts';
 
@@ -145,6 +150,7 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
   await app.register(eventsPlugin);
   await app.register(mailerPlugin);
   await app.register(sliceLifecyclePlugin);
+  await app.register(teamSyncPlugin);
   await app.register(monitorPlugin, { startTimer: options.monitor !== false });
   await app.register(metricsPlugin);
   await app.register(billingPolicyPlugin);
@@ -163,6 +169,10 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
   await app.register(adminRoutes);
   await app.register(billingRoutes);
   await app.register(healthRoutes);
+  await app.register(teamRoutes);
+  await app.register(invitationRoutes);
+  await app.register(accountSettingsRoutes);
+  await app.register(accountAuditRoutes);
   await app.register(proxyPlugin, { gatewaySegments, securityHeaders, trustLoopback: config.TRUST_PROXY });
   app.addHook('onReady', (done) => {
     fastPath = app.proxyFastPath;
