@@ -30,6 +30,11 @@ import eventsRoutes from './routes/events.ts';
 import adminRoutes from './routes/admin.ts';
 import healthRoutes from './routes/health.ts';
 import billingRoutes from './routes/billing.ts';
+import passwordRoutes from './routes/password.ts';
+import emailVerificationRoutes from './routes/email-verification.ts';
+import totpRoutes from './routes/totp.ts';
+import sessionRoutes from './routes/sessions.ts';
+import accountDeletionRoutes from './routes/account-deletion.ts';
 import { repoRootFrom } from '../lib/repo-root.ts';
 import { requestIdOf } from './support/request-id.ts';
 
@@ -162,6 +167,11 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
   await app.register(eventsRoutes);
   await app.register(adminRoutes);
   await app.register(billingRoutes);
+  await app.register(passwordRoutes);
+  await app.register(emailVerificationRoutes);
+  await app.register(totpRoutes);
+  await app.register(sessionRoutes);
+  await app.register(accountDeletionRoutes);
   await app.register(healthRoutes);
   await app.register(proxyPlugin, { gatewaySegments, securityHeaders, trustLoopback: config.TRUST_PROXY });
   app.addHook('onReady', (done) => {
