@@ -35,6 +35,11 @@ import teamRoutes from './routes/team.ts';
 import invitationRoutes from './routes/invitations.ts';
 import accountSettingsRoutes from './routes/account-settings.ts';
 import accountAuditRoutes from './routes/account-audit.ts';
+import passwordRoutes from './routes/password.ts';
+import emailVerificationRoutes from './routes/email-verification.ts';
+import totpRoutes from './routes/totp.ts';
+import sessionRoutes from './routes/sessions.ts';
+import accountDeletionRoutes from './routes/account-deletion.ts';
 import { repoRootFrom } from '../lib/repo-root.ts';
 import { requestIdOf } from './support/request-id.ts';
 
@@ -168,6 +173,11 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
   await app.register(eventsRoutes);
   await app.register(adminRoutes);
   await app.register(billingRoutes);
+  await app.register(passwordRoutes);
+  await app.register(emailVerificationRoutes);
+  await app.register(totpRoutes);
+  await app.register(sessionRoutes);
+  await app.register(accountDeletionRoutes);
   await app.register(healthRoutes);
   await app.register(teamRoutes);
   await app.register(invitationRoutes);

@@ -35,6 +35,7 @@ const GatewayConfigSchema = Type.Object({
   MAIL_FROM: Type.String({ minLength: 3, maxLength: 254, default: 'Queunir <no-reply@localhost>', description: 'the From of every mail, "Name <address>"' }),
   MAIL_OUTBOX_DIR: Type.Optional(Type.String({ minLength: 1, description: 'where mails go without SMTP_URL (default DATA_DIR/outbox)' })),
   INVITATION_TTL_HOURS: Type.Integer({ minimum: 1, maximum: 24 * 30, default: 72, description: 'hours an invitation link works' }),
+  EMAIL_VERIFY_TTL_HOURS: Type.Integer({ minimum: 1, maximum: 24 * 30, default: 72, description: 'hours an email-verification link works' }),
   PASSWORD_RESET_TTL_MINUTES: Type.Integer({ minimum: 5, maximum: 24 * 60, default: 60, description: 'minutes a password-reset link works' }),
   TEAM_SYNC_RETRY_MS: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 30_000, description: 'milliseconds between retries of a team push (PUT /internal/team) a slice did not take' }),
   WEB_DIR: Type.Optional(Type.String({ minLength: 1, description: 'the built web app to serve (default dist/web when it exists)' })),

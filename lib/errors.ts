@@ -89,6 +89,7 @@ export const ERROR_CODES = {
   WRONG_PASSWORD: 'PermissionDenied',
   TOTP_REQUIRED: 'Unauthenticated',
   TOTP_INVALID: 'Unauthenticated',
+  TOTP_ENABLED: 'FailedPrecondition',
   ACCOUNT_DELETING: 'FailedPrecondition',
   MAIL_FAILED: 'Unavailable',
 } as const satisfies Record<string, ErrorKind>;

@@ -137,6 +137,7 @@ export async function startSupervisor(config: SupervisorConfig, options: { log?:
     'slice.stop': async (p: { id: number }) => registry.stop(p.id),
     'slice.restart': async (p: { id: number }) => registry.restart(p.id),
     'slice.remove': async (p: { id: number; purgeData?: boolean }) => registry.remove(p.id, p.purgeData === true),
+    'slice.findRemnants': async (p: { id: number }) => ({ remnants: await registry.findRemnants(p.id) }),
     'slice.getInfo': async (p: { id: number }) => registry.info(p.id),
     'slice.list': async () => registry.list(),
     'slice.health': async (p: { id: number }) => registry.health(p.id),

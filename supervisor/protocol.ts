@@ -103,6 +103,11 @@ export const METHODS = {
     Type.Object({}),
     'Stop and forget slice N. With purgeData its schema, role and session volume are dropped too.',
   ),
+  'slice.findRemnants': method(
+    IdParams,
+    Type.Object({ remnants: Type.Array(Type.String(), { description: 'one line per thing found, naming it (schema slice_N, role slice_N, container, volume, directory, record)' }) }),
+    "What of slice N still exists anywhere the supervisor looks: its schema and role (through the admin connection), the runtime's container and session volume (docker: by the project's labels and names) or data directory (process), and the daemon's record of it. Empty after slice.remove with purgeData. Known slice or not: it only looks.",
+  ),
   'slice.getInfo': method(IdParams, SliceInfoSchema, 'The state of slice N.'),
   'slice.list': method(NoParams, Type.Array(SliceInfoSchema), 'Every known slice, by id.'),
   'slice.health': method(IdParams, SliceHealthSchema, "Ask slice N's GET /health (with its token) and join it with the runtime's state and memory use."),

@@ -187,6 +187,13 @@ export class FakeStripe {
       const s = this.subscriptions.get(m[1]!);
       return s ? ok(s) : missing(`subscription: '${m[1]}'`);
     }
+    if (method === 'DELETE' && (m = path.match(/^\/v1\/subscriptions\/([^/]+)$/))) {
+      const s = this.subscriptions.get(m[1]!);
+      if (!s) return missing(`subscription: '${m[1]}'`);
+      // Cancelled at once, as the API's cancel does (not at the period's end).
+      this.cancel(s.id);
+      return ok(s);
+    }
     return { status: 404, body: { error: { type: 'invalid_request_error', message: `Unrecognized request URL (${method}: ${path}) in the fake Stripe API` } } };
   }
 

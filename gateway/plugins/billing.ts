@@ -53,6 +53,8 @@ declare module 'fastify' {
       handleWebhook(rawBody: Buffer, signature: string): Promise<WebhookResult>;
       /** One enforcement pass (all accounts, or one). */
       enforce(accountId?: string): Promise<EnforceResult>;
+      /** The account is being deleted: its Stripe subscription ends now (no refund logic here); the id cancelled, or null for none. */
+      cancelForDeletion(accountId: string): Promise<string | null>;
       now(): Date;
       /** Tests: the clock enforcement and access read. */
       setClock(clock: () => Date): void;
@@ -372,8 +374,22 @@ export default fp(
       return { id: event.id, type: event.type, duplicate: outcome.duplicate, changed: outcome.changed };
     }
 
+    async function cancelForDeletion(accountId: string): Promise<string | null> {
+      const sub = await row(accountId);
+      if (!enabled || !sub?.stripe_subscription_id || sub.status === 'canceled' || sub.status === 'incomplete_expired') return null;
+      try {
+        await requireStripe().subscriptions.cancel(sub.stripe_subscription_id);
+      } catch (err) {
+        // Already gone on Stripe's side: nothing left to cancel.
+        if ((err as { statusCode?: number }).statusCode !== 404) throw fromStripeError(err, `cancelling subscription ${sub.stripe_subscription_id}`);
+      }
+      log.info({ account: accountId, subscription: sub.stripe_subscription_id }, 'subscription cancelled: the account is being deleted');
+      return sub.stripe_subscription_id;
+    }
+
     app.decorate('billing', {
       enabled,
+      cancelForDeletion,
       prices,
       async planStatus(accountId: string) {
         if (!enabled) return 'active';

@@ -67,6 +67,12 @@ declare module 'fastify' {
       resume(id: number, reason: StoppedBy, details: Record<string, unknown>): Promise<void>;
       /** Remove a slice with its data (schema, role, session volume) through the supervisor. */
       remove(id: number, reason: StoppedBy, details: Record<string, unknown>): Promise<void>;
+      /**
+       * The account is being deleted: its slice removed with its data (again, when an earlier
+       * removal already ran: purging is idempotent) and its gateway.slices row deleted. The slice's
+       * id, or null when the account had none.
+       */
+      removeForDeletion(accountId: string, details: Record<string, unknown>): Promise<number | null>;
       /** The supervisor said the slice changed state. */
       recordObserved(id: number, state: string, why: string): Promise<SliceAssignment | null>;
       /** The monitor's health check of one slice. */
@@ -324,6 +330,23 @@ export default fp(
       log.info({ slice: id, account: accountId, reason }, 'slice and its data removed');
     }
 
+    async function removeForDeletion(accountId: string, details: Record<string, unknown>): Promise<number | null> {
+      const record = await loadForAccount(accountId);
+      if (!record) return null;
+      await remove(record.id, 'user', details);
+      if (record.desiredState === 'removed') {
+        try {
+          await supervisor.call('slice.remove', { id: record.id, purgeData: true });
+        } catch (err) {
+          if (!notFound(err)) throw err;
+        }
+      }
+      await app.db.deleteFrom('slices').where('id', '=', record.id).execute();
+      invalidate(accountId);
+      log.info({ slice: record.id, account: accountId }, 'slice row deleted with its account');
+      return record.id;
+    }
+
     async function recordObserved(id: number, state: string, why: string): Promise<SliceAssignment | null> {
       const slice = await setObserved(id, state);
       if (!slice) return null;
@@ -386,6 +409,7 @@ export default fp(
       stop,
       resume,
       remove,
+      removeForDeletion,
       recordObserved,
       recordHealth,
     });

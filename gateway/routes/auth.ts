@@ -1,4 +1,5 @@
-// Accounts: register, login, logout. Login and register are throttled per client address (an IPv6
+// Accounts: register (which mails the email-verification link), login (with the second factor
+// when the user turned it on), logout. Login and register are throttled per client address (an IPv6
 // client per /64) and login failures per account; an attempt is counted before its password is
 // checked, so guesses sent in parallel cannot all slip under the limit. A browser that signed in
 // to the account before has a bucket of its own (support/known-device.ts): failures elsewhere do not
@@ -16,6 +17,8 @@ import { decoyHash, hashPassword, verifyPassword } from '../support/passwords.ts
 import { newCsrfToken } from '../plugins/csrf.ts';
 import { startLoginSession } from '../support/login-session.ts';
 import { MeSchema, meBody } from './me.ts';
+import { RECOVERY_CODE_PATTERN, TOTP_PATTERN, verifySecondFactor } from '../support/second-factor.ts';
+import { inBackground, sendVerificationMail } from '../support/self-mails.ts';
 
 const CredentialsSchema = Type.Object(
   {
@@ -24,7 +27,17 @@ const CredentialsSchema = Type.Object(
   },
   { additionalProperties: false },
 );
-type Credentials = Static<typeof CredentialsSchema>;
+
+/** Login: the credentials, and the second factor when the user turned it on (one of the two). */
+const LoginSchema = Type.Object(
+  {
+    ...CredentialsSchema.properties,
+    totp: Type.Optional(Type.String({ pattern: TOTP_PATTERN, description: 'the 6-digit code of the authenticator app' })),
+    recoveryCode: Type.Optional(Type.String({ pattern: RECOVERY_CODE_PATTERN, description: 'one of the recovery codes, xxxxx-xxxxx' })),
+  },
+  { additionalProperties: false },
+);
+type Login = Static<typeof LoginSchema>;
 
 /** A name as a person types it: trimmed by the route; 1–max characters once trimmed. */
 const PersonText = (max: number, description: string) => Type.String({ minLength: 1, maxLength: max, pattern: '\\S', description });
@@ -104,10 +117,12 @@ export default async function authRoutes(app: FastifyInstance) {
     }
     await startSession(request, id, accountId);
     rememberDevice(reply, email);
+    // After the answer: a slow or absent mail server never holds up signing up.
+    inBackground(app, 'verification mail', () => sendVerificationMail(app, { id, email }));
     return meBody(app, request);
   });
 
-  app.post<{ Body: Credentials }>('/api/auth/login', opts, async (request, reply) => {
+  app.post<{ Body: Login }>('/api/auth/login', { ...opts, schema: { ...opts.schema, body: LoginSchema } }, async (request, reply) => {
     throttleAddress(request, reply);
     const email = request.body.email.trim().toLowerCase();
     // A known browser of this account counts its failures apart from everyone else's.
@@ -124,6 +139,8 @@ export default async function authRoutes(app: FastifyInstance) {
     // Same work whether or not the account exists: no timing oracle for valid emails.
     const ok = await verifyPassword(row?.password_hash ?? (await decoyHash()), request.body.password);
     if (!row || !ok) throw new AppError('BAD_CREDENTIALS', 'wrong email or password');
+    // The password was right; the attempt still counts until the second factor passes too.
+    await verifySecondFactor(app, String(row.id), { totp: request.body.totp, recoveryCode: request.body.recoveryCode });
     perAccount.reset(accountKey);
     await startSession(request, String(row.id));
     rememberDevice(reply, email);

@@ -26,13 +26,17 @@ export class PgSessionStore {
   private readonly ttlMs: number;
   private readonly maxEntries: number;
   private readonly endedListeners: ((ended: SessionsEnded) => void)[] = [];
+  /** sid → when its last_seen_at was last written from here */
+  private readonly touched = new Map<string, number>();
+  private readonly touchEveryMs: number;
 
   constructor(
     private readonly db: Kysely<GatewayDatabase>,
-    options: { cacheTtlMs?: number; maxEntries?: number } = {},
+    options: { cacheTtlMs?: number; maxEntries?: number; touchEveryMs?: number } = {},
   ) {
     this.ttlMs = options.cacheTtlMs ?? 5_000;
     this.maxEntries = options.maxEntries ?? 50_000;
+    this.touchEveryMs = options.touchEveryMs ?? 60_000;
   }
 
   set(sid: string, session: object, callback: Callback): void {
@@ -41,10 +45,15 @@ export class PgSessionStore {
     const cookie = data.cookie as { expires?: string } | undefined;
     const expiresAt = cookie?.expires ? new Date(cookie.expires) : new Date(Date.now() + 86_400_000);
     const userId = typeof data.userId === 'string' ? data.userId : null;
+    // The device columns the list of one's sessions shows, from what the login recorded.
+    const device = {
+      user_agent: typeof data.userAgent === 'string' ? data.userAgent.slice(0, 300) : null,
+      ip: typeof data.ip === 'string' ? data.ip.slice(0, 64) : null,
+    };
     this.db
       .insertInto('sessions')
-      .values({ sid, user_id: userId, data: JSON.stringify(data), expires_at: expiresAt })
-      .onConflict((oc) => oc.column('sid').doUpdateSet({ user_id: userId, data: JSON.stringify(data), expires_at: expiresAt }))
+      .values({ sid, user_id: userId, data: JSON.stringify(data), expires_at: expiresAt, ...device })
+      .onConflict((oc) => oc.column('sid').doUpdateSet({ user_id: userId, data: JSON.stringify(data), expires_at: expiresAt, ...device }))
       .execute()
       .then(() => {
         this.remember(sid, data);
@@ -55,6 +64,7 @@ export class PgSessionStore {
   get(sid: string, callback: GetCallback): void {
     const hit = this.cache.get(sid);
     if (hit && hit.until > Date.now()) {
+      if (hit.data) this.touch(sid);
       callback(null, hit.data);
       return;
     }
@@ -71,6 +81,7 @@ export class PgSessionStore {
         .then((row) => {
           const data = row && row.expires_at.getTime() > Date.now() ? row.data : null;
           if (generation === this.generation) this.remember(sid, data);
+          if (data) this.touch(sid);
           return data;
         })
         .finally(() => this.loading.delete(sid));
@@ -91,7 +102,44 @@ export class PgSessionStore {
     const hit = this.cache.get(sid);
     if (!hit || hit.data === null) return undefined;
     const now = Date.now();
-    return hit.until > now && hit.expiresAt > now ? hit.data : undefined;
+    if (hit.until <= now || hit.expiresAt <= now) return undefined;
+    this.touch(sid);
+    return hit.data;
+  }
+
+  /**
+   * The session was used now: last_seen_at written at most once per TOUCH_EVERY_MS per session in
+   * this process, in the background (an UPDATE: it never brings back an ended session). Every way a
+   * session is read (get, the proxy's peek) passes here.
+   */
+  private touch(sid: string): void {
+    const now = Date.now();
+    const last = this.touched.get(sid);
+    if (last !== undefined && now - last < this.touchEveryMs) return;
+    if (this.touched.size >= this.maxEntries) this.touched.clear();
+    this.touched.set(sid, now);
+    this.db
+      .updateTable('sessions')
+      .set({ last_seen_at: new Date(now) })
+      .where('sid', '=', sid)
+      .execute()
+      .catch(() => this.touched.delete(sid));
+  }
+
+  /**
+   * Every session of the user but `keepSid` ends now (password change, "log out everywhere else"):
+   * rows deleted, copies dropped, listeners told each sid (its streams end at once).
+   */
+  async destroyOthersOfUser(userId: string, keepSid: string): Promise<string[]> {
+    this.generation += 1;
+    const rows = await this.db.deleteFrom('sessions').where('user_id', '=', userId).where('sid', '!=', keepSid).returning('sid').execute();
+    this.generation += 1;
+    for (const [sid, entry] of this.cache) if (sid !== keepSid && entry.data?.userId === userId) this.cache.delete(sid);
+    for (const { sid } of rows) {
+      this.touched.delete(sid);
+      this.ended({ sid });
+    }
+    return rows.map((r) => r.sid);
   }
 
   /** Told at once when a session ends in this process (what lives on with it, the event streams, ends too). */
@@ -105,6 +153,7 @@ export class PgSessionStore {
 
   destroy(sid: string, callback: Callback): void {
     this.ended({ sid });
+    this.touched.delete(sid);
     this.generation += 1;
     this.cache.delete(sid);
     this.loading.delete(sid);

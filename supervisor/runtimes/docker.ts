@@ -397,6 +397,29 @@ export class DockerRuntime implements SliceRuntime {
     }
   }
 
+  async remnants(id: number): Promise<string[]> {
+    const name = sliceName(id);
+    const bySlice = { label: [`${SLICE_LABEL}=${id}`] };
+    try {
+      // By label and by exact name (Docker's name filter matches substrings: wank-slice-1 finds wank-slice-12).
+      const [labelled, named, labelledVolumes, namedVolumes] = await Promise.all([
+        this.docker.listContainers({ all: true, filters: bySlice }),
+        this.docker.listContainers({ all: true, filters: { name: [name] } }),
+        this.docker.listVolumes({ filters: bySlice }),
+        this.docker.listVolumes({ filters: { name: [volumeName(id)] } }),
+      ]);
+      const containers = new Map<string, string>();
+      for (const c of labelled) containers.set(c.Id, c.Names[0]?.replace(/^\//, '') ?? c.Id);
+      for (const c of named) if (c.Names.includes(`/${name}`)) containers.set(c.Id, name);
+      const volumes = new Set<string>();
+      for (const v of labelledVolumes.Volumes ?? []) volumes.add(v.Name);
+      for (const v of namedVolumes.Volumes ?? []) if (v.Name === volumeName(id)) volumes.add(v.Name);
+      return [...[...containers.values()].map((n) => `container ${n}`), ...[...volumes].map((v) => `volume ${v}`)];
+    } catch (err) {
+      throw runtimeError(`looking for what is left of ${name}`, err);
+    }
+  }
+
   onExit(listener: (exit: RuntimeExit) => void): void {
     this.listeners.push(listener);
   }

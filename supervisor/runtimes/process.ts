@@ -203,6 +203,15 @@ export class ProcessRuntime implements SliceRuntime {
     fs.rmSync(this.authDir(id), { recursive: true, force: true });
   }
 
+  async remnants(id: number): Promise<string[]> {
+    const found: string[] = [];
+    if (fs.existsSync(this.authDir(id))) found.push(`directory ${this.authDir(id)}`);
+    if (fs.existsSync(this.pidFile(id))) found.push(`file ${this.pidFile(id)}`);
+    const c = this.children.get(id);
+    if (c && !c.exited) found.push(`process group ${c.pid}`);
+    return found;
+  }
+
   onExit(listener: (exit: RuntimeExit) => void): void {
     this.listeners.push(listener);
   }

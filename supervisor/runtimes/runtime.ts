@@ -85,6 +85,11 @@ export interface SliceRuntime {
   remove(id: number): Promise<void>;
   /** Delete the session store (volume or directory). */
   purge(id: number): Promise<void>;
+  /**
+   * What of slice N exists on this runtime's side, whoever made it (container, volume, directory):
+   * one readable line each; [] when nothing. The proof after a purge that nothing was left.
+   */
+  remnants(id: number): Promise<string[]>;
   /** Exits as they happen (docker events die/oom, child exit). */
   onExit(listener: (exit: RuntimeExit) => void): void;
   /** Base URL at which the daemon reaches the slice's HTTP API. */

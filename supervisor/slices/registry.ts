@@ -4,7 +4,7 @@
 // change is announced as a slice.stateChanged event.
 import crypto from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { AppError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { urlForRole } from '../../sql/database.ts';
@@ -343,6 +343,22 @@ export class SliceRegistry extends EventEmitter<{ stateChanged: [SliceStateChang
       this.opts.records.delete(id); // and the tombstone of an earlier remove, if any
     }
     return {};
+  }
+
+  /** slice.findRemnants: what of slice N is left in the database, the runtime and the records. */
+  async findRemnants(id: number): Promise<string[]> {
+    this.checkId(id);
+    const name = sliceRoleName(id);
+    const found: string[] = [];
+    const db = await sql<{ schema: number; role: number }>`
+      select (select count(*) from pg_namespace where nspname = ${name})::int as schema,
+             (select count(*) from pg_roles where rolname = ${name})::int as role`.execute(this.opts.adminDb);
+    if (db.rows[0]!.schema > 0) found.push(`schema ${name}`);
+    if (db.rows[0]!.role > 0) found.push(`role ${name}`);
+    found.push(...(await this.opts.runtime.remnants(id)));
+    if (this.slots.has(id)) found.push(`supervisor record of slice ${id}`);
+    else if (this.opts.records.keptGeneration(id) !== null) found.push(`supervisor tombstone of slice ${id} (its store was kept)`);
+    return found;
   }
 
   async health(id: number): Promise<SliceHealth> {

@@ -212,9 +212,10 @@ export function docker(...args: string[]): string {
  * The slice network (made through the runtime's own code, as the daemon does) and a cluster of
  * this file's own listening on its gateway, after Docker and the slice image are made sure of.
  */
-export async function sliceNetworkCluster(name: string, image: string) {
+export async function sliceNetworkCluster(name: string, image: string, options: { buildImage?: boolean } = {}) {
   ensureDocker();
-  ensureSliceImage(image);
+  // Tests that start no slice need only the network and the database, not this checkout's image.
+  if (options.buildImage !== false) ensureSliceImage(image);
   const { DockerRuntime } = await import('../runtimes/docker.ts');
   const probe = new DockerRuntime({ image, network: 'wank-slices', dbHost: 'auto', memoryMb: 768, pidsLimit: 1024, shmMb: 512, cpus: 1, command: null, log: createLogger('test', 'silent') });
   await probe.init();

@@ -111,6 +111,7 @@ t.test('an id beyond MAX_SLICES → -32602 for every method that takes one, and 
     ['slice.getInfo', { id: 51 }],
     ['slice.health', { id: 51 }],
     ['slice.tailLog', { id: 51, lines: 5 }],
+    ['slice.findRemnants', { id: 51 }],
   ];
   let n = 0;
   for (const [method, params] of calls) {
