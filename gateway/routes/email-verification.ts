@@ -19,7 +19,7 @@ export default async function emailVerificationRoutes(app: FastifyInstance) {
     '/api/auth/verify-email',
     { schema: { body: VerifySchema }, config: { access: 'public', csrf: 'origin-only' } },
     async (request, reply) => {
-      await app.db.transaction().execute(async (trx) => {
+      const userId = await app.db.transaction().execute(async (trx) => {
         const userId = await consumeUserToken(trx, 'email_verify', request.body.token);
         await trx
           .updateTable('users')
@@ -27,8 +27,11 @@ export default async function emailVerificationRoutes(app: FastifyInstance) {
           .where('id', '=', userId)
           .execute();
         await writeAudit(trx, { actor: `user:${userId}`, userId, action: 'user.email.verify', details: {} });
-        app.auth.forget(userId);
+        return userId;
       });
+      // After the commit: a load between a forget inside the transaction and the commit would
+      // cache the row as it was, and the user would read "unverified" for seconds more.
+      app.auth.forget(userId);
       reply.code(204).send();
     },
   );

@@ -210,7 +210,9 @@ export class SliceStore implements SinkTarget {
           if (!r.created || r.kind === 'system') continue;
           const key = String(r.chatId);
           if (r.direction === 'in' && !firstSeen.has(key)) incoming.push({ chatId: key, sentAt: r.sentAt });
-          if (r.direction === 'in' && before !== null && r.sentAt > before) arrivedIn.add(key);
+          // The page gives a message's time to the minute: one in the same minute as the newest
+          // stored is new too (the initial sync's older history stays unassigned).
+          if (r.direction === 'in' && before !== null && r.sentAt >= before) arrivedIn.add(key);
           const cur = latest.get(key);
           if (!cur || cur.sentAt < r.sentAt) latest.set(key, { chatId: key, sentAt: r.sentAt, body: r.body, direction: r.direction });
           if (!newest || newest < r.sentAt) newest = r.sentAt;

@@ -318,7 +318,7 @@ function AssigneeTabs({ value, onChange }: { value: AssigneeFilter; onChange: (v
           >
             {t.label}
             {n !== undefined ? (
-              <span data-testid="filter-count" className={cx('ml-1 text-xs', value === t.value ? 'text-stone-200' : 'text-stone-400')}>
+              <span data-testid="filter-count" className={cx('ml-1 text-xs', value === t.value ? 'text-stone-200' : 'text-stone-600')}>
                 {n}
               </span>
             ) : null}
