@@ -6,6 +6,8 @@
 // Every route declares who may call it (`config.access`, see RouteAccess); one hook here enforces
 // it, so the rule for a route is written once, beside the route, and tested per route × role.
 import fp from 'fastify-plugin';
+import type { Kysely } from 'kysely';
+import type { GatewayDatabase } from '../../sql/gateway/schema.ts';
 import type { FastifyRequest } from 'fastify';
 import { AppError } from '../../lib/errors.ts';
 import { roleAtLeast, type ActingMember, type MemberRole } from '../../lib/acting-member.ts';
@@ -60,6 +62,19 @@ export function toAuthUser(row: {
 /** The name a team sees for a user: their own, else the local part of their email. */
 export function memberNameOf(user: { name: string | null; email: string }): string {
   return user.name ?? user.email.split('@', 1)[0] ?? user.email;
+}
+
+/** A user's memberships in accounts not being deleted, oldest first. */
+export async function membershipsOf(db: Kysely<GatewayDatabase>, userId: string, name: string): Promise<AuthMember[]> {
+  const rows = await db
+    .selectFrom('members')
+    .innerJoin('accounts', 'accounts.id', 'members.account_id')
+    .select(['members.id', 'members.account_id', 'members.role', 'members.available', 'accounts.name as account_name'])
+    .where('members.user_id', '=', userId)
+    .where('accounts.deleting_since', 'is', null)
+    .orderBy('members.id')
+    .execute();
+  return rows.map((m) => ({ id: String(m.id), accountId: String(m.account_id), accountName: m.account_name, role: m.role, name, available: m.available }));
 }
 
 interface CachedUser {
@@ -143,26 +158,7 @@ export default fp(
         .select([...AUTH_USER_COLUMNS, 'sessions_valid_after', 'last_account_id'])
         .where('id', '=', userId)
         .executeTakeFirst();
-      let members: AuthMember[] = [];
-      if (row) {
-        const rows = await app.db
-          .selectFrom('members')
-          .innerJoin('accounts', 'accounts.id', 'members.account_id')
-          .select(['members.id', 'members.account_id', 'members.role', 'members.available', 'accounts.name as account_name'])
-          .where('members.user_id', '=', userId)
-          .where('accounts.deleting_since', 'is', null)
-          .orderBy('members.id')
-          .execute();
-        const name = memberNameOf(row);
-        members = rows.map((m) => ({
-          id: String(m.id),
-          accountId: String(m.account_id),
-          accountName: m.account_name,
-          role: m.role,
-          name,
-          available: m.available,
-        }));
-      }
+      const members = row ? await membershipsOf(app.db, userId, memberNameOf(row)) : [];
       const entry: CachedUser = row
         ? {
             user: toAuthUser(row),

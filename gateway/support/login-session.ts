@@ -4,7 +4,7 @@
 // accepting an invitation, the second factor) ends here.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { newCsrfToken } from '../plugins/csrf.ts';
-import { AUTH_USER_COLUMNS, memberNameOf, toAuthUser } from '../plugins/auth.ts';
+import { AUTH_USER_COLUMNS, memberNameOf, membershipsOf, toAuthUser } from '../plugins/auth.ts';
 
 export async function startLoginSession(app: FastifyInstance, request: FastifyRequest, userId: string, accountId?: string): Promise<void> {
   await request.session.regenerate();
@@ -18,22 +18,13 @@ export async function startLoginSession(app: FastifyInstance, request: FastifyRe
   // request.user and request.member for the body answered now; onRequest ran before the login.
   app.auth.forget(userId);
   request.user = toAuthUser(row);
-  const members = await app.db
-    .selectFrom('members')
-    .innerJoin('accounts', 'accounts.id', 'members.account_id')
-    .select(['members.id', 'members.account_id', 'members.role', 'members.available', 'accounts.name as account_name'])
-    .where('members.user_id', '=', userId)
-    .where('accounts.deleting_since', 'is', null)
-    .orderBy('members.id')
-    .execute();
-  const chosen = members.find((m) => String(m.account_id) === wanted) ?? members[0];
-  request.member = chosen
-    ? { id: String(chosen.id), accountId: String(chosen.account_id), accountName: chosen.account_name, role: chosen.role, name: memberNameOf(row), available: chosen.available }
-    : null;
+  const members = await membershipsOf(app.db, userId, memberNameOf(row));
+  const chosen = members.find((m) => m.accountId === wanted) ?? members[0];
+  request.member = chosen ?? null;
   if (chosen) {
-    request.session.accountId = String(chosen.account_id);
-    if (String(chosen.account_id) !== (row.last_account_id === null ? null : String(row.last_account_id))) {
-      await app.db.updateTable('users').set({ last_account_id: chosen.account_id }).where('id', '=', userId).execute();
+    request.session.accountId = chosen.accountId;
+    if (chosen.accountId !== (row.last_account_id === null ? null : String(row.last_account_id))) {
+      await app.db.updateTable('users').set({ last_account_id: chosen.accountId }).where('id', '=', userId).execute();
     }
   }
 }
