@@ -51,7 +51,11 @@ const daemon = await startDaemon({
 });
 t.teardown(() => daemon.stop('SIGTERM'));
 
-const app = await build(t, { adminUrl: cluster.adminUrl, gatewayUrl, dataDir: dir }, { env: { SUPERVISOR_SOCKET: socket, MAX_SLICES: String(SLICE) } });
+// The monitor on: it follows the supervisor's state changes, which is how the gateway learns RUNNING.
+const app = await build(t, { adminUrl: cluster.adminUrl, gatewayUrl, dataDir: dir }, {
+  env: { SUPERVISOR_SOCKET: socket, MAX_SLICES: String(SLICE), MONITOR_INTERVAL_MS: '2000' },
+  monitor: true,
+});
 await app.listen({ port: 0, host: '127.0.0.1' });
 const base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
 const admin = createDb<any>(cluster.adminUrl, { max: 1 });
