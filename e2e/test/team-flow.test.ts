@@ -89,7 +89,7 @@ step('the owner signs up, verifies the email by mail, links WhatsApp', async (t)
   await page.locator('#password').fill(ownerPassword);
   await page.getByTestId('auth-submit').click();
   await page.waitForURL(/\/link$/);
-  const verify = await smtp.mailTo(ownerEmail, 20_000);
+  const verify = await smtp.mailTo(ownerEmail, 20_000, 0, '/verify-email');
   t.match(verify.subject, /email.*Queunir/i, `the verification mail names the product (${verify.subject})`);
   t.ok(typeof verify.html === 'string' && verify.html.length > 0 && (verify.text ?? '').length > 0, 'it has a plain-text and an HTML body');
   const link = linkIn(verify, '/verify-email');
@@ -144,7 +144,7 @@ step('the owner invites an agent from the Team page; the mail carries a single-u
 });
 
 step('the agent follows the mailed link, accepts, and sees only what an agent may', async (t) => {
-  const mail = await smtp.mailTo(agentEmail, 20_000);
+  const mail = await smtp.mailTo(agentEmail, 20_000, 0, '/invite');
   t.match(mail.subject, /invit/i, `the invitation mail (${mail.subject})`);
   const link = linkIn(mail, '/invite').href;
   t.ok(link.startsWith(`${sys.origin}/invite?token=`), 'the invitation links under PUBLIC_URL with ?token=');
@@ -248,7 +248,7 @@ step('a password reset by mail works once and only once', async (t) => {
   await page.goto(`${sys.origin}/forgot-password`);
   await page.getByTestId('reset-email').fill(agentEmail);
   await page.getByTestId('reset-submit').click();
-  const mail = await smtp.mailTo(agentEmail, 20_000, 1);
+  const mail = await smtp.mailTo(agentEmail, 20_000, 0, '/reset-password');
   t.match(mail.subject, /password/i, `the reset mail (${mail.subject})`);
   const link = linkIn(mail, '/reset-password').href;
   t.ok(link.startsWith(`${sys.origin}/reset-password?token=`), 'the mail links to the reset screen with ?token=');

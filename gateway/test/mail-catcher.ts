@@ -33,11 +33,16 @@ export class MailCatcher {
     return `smtp://127.0.0.1:${(this.server.server.address() as AddressInfo).port}`;
   }
 
-  /** The first mail to this address (beyond `skip` earlier ones), waiting up to `ms`. */
-  async mailTo(address: string, ms = 10_000, skip = 0): Promise<ParsedMail> {
+  /**
+   * The first mail to this address (beyond `skip` earlier ones), waiting up to `ms`; with `about`,
+   * only mails linking to that path count (a sign-up's verification mail is not an invitation).
+   */
+  async mailTo(address: string, ms = 10_000, skip = 0, about?: string): Promise<ParsedMail> {
     const deadline = Date.now() + ms;
     for (;;) {
-      const hit = this.mails.filter((m) => (m.to && !Array.isArray(m.to) ? m.to.value : []).some((v) => v.address?.toLowerCase() === address.toLowerCase()))[skip];
+      const hit = this.mails.filter(
+        (m) => (m.to && !Array.isArray(m.to) ? m.to.value : []).some((v) => v.address?.toLowerCase() === address.toLowerCase()) && (about === undefined || linkOf(m, about) !== undefined),
+      )[skip];
       if (hit) return hit;
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`no mail to ${address} within ${ms} ms`);
@@ -57,8 +62,12 @@ export class MailCatcher {
 }
 
 /** The one link of an invitation or reset mail, from its plain-text body. */
+function linkOf(mail: ParsedMail, pathname: string): URL | undefined {
+  return (mail.text ?? '').match(/https?:\/\/\S+/g)?.map((u) => new URL(u)).find((u) => u.pathname === pathname);
+}
+
 export function linkIn(mail: ParsedMail, pathname: string): URL {
-  const found = (mail.text ?? '').match(/https?:\/\/\S+/g)?.map((u) => new URL(u)).find((u) => u.pathname === pathname);
+  const found = linkOf(mail, pathname);
   if (!found) throw new Error(`no ${pathname} link in the mail: ${mail.text}`);
   return found;
 }

@@ -23,7 +23,7 @@ async function invite(by: Browser, email: string, role = 'agent') {
 }
 
 async function invitedToken(email: string, skip = 0): Promise<{ token: string; mail: Awaited<ReturnType<MailCatcher['mailTo']>> }> {
-  const mail = await smtp.mailTo(email, 10_000, skip);
+  const mail = await smtp.mailTo(email, 10_000, skip, '/invite');
   const link = linkIn(mail, '/invite');
   return { token: link.searchParams.get('token')!, mail };
 }
