@@ -10,9 +10,9 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
 import { FakeStripe, FAKE_PRICE_ID, FAKE_STRIPE_KEY, FAKE_WEBHOOK_SECRET, type FakeEvent } from '../../test-support/fake-stripe.ts';
-import { assertChromium, checkA11y, CHROMIUM, ROOT, startSystem, stepSequence } from './system.ts';
+import { assertChromium, checkA11y, ROOT, startSystem, stepSequence, launchBrowser } from './system.ts';
 
 t.setTimeout(600_000);
 assertChromium(); // fails loudly (never skips) when Chromium is missing
@@ -36,10 +36,7 @@ const sys = await startSystem(t, 'e2e-billing-pages', {
 });
 const webhookUrl = `http://127.0.0.1:${new URL(sys.origin).port}/api/billing/webhook`;
 
-const browser: Browser = await chromium.launch({
-  executablePath: CHROMIUM,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-});
+const browser: Browser = await launchBrowser();
 t.teardown(() => browser.close());
 const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-GB', timezoneId: 'UTC' });
 t.teardown(() => context.close().catch(() => {}));

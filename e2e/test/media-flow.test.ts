@@ -12,8 +12,8 @@ import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
 import sharp from 'sharp';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { assertChromium, checkA11y, CHROMIUM, ROOT, startSystem, stepSequence, waitUntil } from './system.ts';
+import { type Browser, type Page } from 'playwright-core';
+import { assertChromium, checkA11y, ROOT, startSystem, stepSequence, waitUntil, launchBrowser } from './system.ts';
 
 t.setTimeout(900_000);
 assertChromium(); // fails loudly (never skips) when Chromium is missing
@@ -23,10 +23,7 @@ fs.mkdirSync(SHOTS, { recursive: true });
 
 // Slices 75 and up: web-flow and billing-pages use 71 at the same time.
 const sys = await startSystem(t, 'e2e-media-flow', { firstSlice: 75 });
-const browser: Browser = await chromium.launch({
-  executablePath: CHROMIUM,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-});
+const browser: Browser = await launchBrowser();
 t.teardown(() => browser.close());
 
 const STEP = 60_000;

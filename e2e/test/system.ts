@@ -9,11 +9,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Test } from 'tap';
+import { chromium } from 'playwright-core';
 import { startTestCluster, freePort, ROOT } from '../../test-support/pg.ts';
 import { createDb, urlForRole } from '../../sql/database.ts';
 import { provisionGateway, GATEWAY_ROLE } from '../../sql/provision.ts';
 import { SupervisorClient } from '../../supervisor/client.ts';
-import { reserveSliceIds, sliceRow, waitUntil } from '../../gateway/test/system.ts';
+import { CHROMIUM, reserveSliceIds, sliceRow, waitUntil } from '../../gateway/test/system.ts';
 
 export { assertChromium, CHROMIUM, waitUntil, sliceRow } from '../../gateway/test/system.ts';
 export { ROOT };
@@ -122,6 +123,14 @@ export interface System {
   sliceSynced(sliceId: number): Promise<boolean>;
   /** The supervisor's state directory (the process runtime keeps each slice's session there). */
   stateDir: string;
+}
+
+/** Debian's Chromium as the browser tests drive it (flags from ENVIRONMENT.md: headless as root, no background traffic). */
+export function launchBrowser(): Promise<import('playwright-core').Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+  });
 }
 
 /** What the programs said, for whoever reads a failure: beside the screenshots, ignored by git. */

@@ -12,11 +12,11 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { generate } from 'otplib';
 import { createDb } from '../../sql/database.ts';
 import { linkIn, MailCatcher } from '../../gateway/test/mail-catcher.ts';
-import { assertChromium, checkA11y, CHROMIUM, ROOT, startSystem, stepSequence, waitUntil } from './system.ts';
+import { assertChromium, checkA11y, ROOT, startSystem, stepSequence, waitUntil, launchBrowser } from './system.ts';
 
 t.setTimeout(900_000);
 assertChromium(); // fails loudly (never skips) when Chromium is missing
@@ -30,10 +30,7 @@ t.teardown(() => smtp.close());
 
 // Slices 83 and up: the other browser tests use 71 and 75 at the same time.
 const sys = await startSystem(t, 'e2e-team-flow', { firstSlice: 83, gatewayEnv: { SMTP_URL: smtpUrl, MAIL_FROM: 'Queunir <team@queunir.test>' } });
-const browser: Browser = await chromium.launch({
-  executablePath: CHROMIUM,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-});
+const browser: Browser = await launchBrowser();
 t.teardown(() => browser.close());
 
 const STEP = 60_000;

@@ -12,8 +12,8 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { assertChromium, checkA11y, CHROMIUM, ROOT, startSystem, stepSequence, waitUntil } from './system.ts';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { assertChromium, checkA11y, ROOT, startSystem, stepSequence, waitUntil, launchBrowser } from './system.ts';
 
 t.setTimeout(900_000);
 assertChromium(); // fails loudly (never skips) when Chromium is missing
@@ -22,10 +22,7 @@ const SHOTS = path.join(ROOT, 'screenshots', 'e2e');
 fs.mkdirSync(SHOTS, { recursive: true });
 
 const sys = await startSystem(t, 'e2e-web-flow');
-const browser: Browser = await chromium.launch({
-  executablePath: CHROMIUM,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-});
+const browser: Browser = await launchBrowser();
 t.teardown(() => browser.close());
 
 const STEP = 60_000; // one UI condition, on a loaded 2-core machine
