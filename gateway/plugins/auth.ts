@@ -96,6 +96,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     user: AuthUser | null;
     member: AuthMember | null;
+    /** every account the signed-in user is a member of (oldest first); [] when signed out */
+    memberships: AuthMember[];
   }
   interface FastifyContextConfig {
     access?: RouteAccess;
@@ -187,10 +189,12 @@ export default fp(
       const principal = signedIn(request.session, entry);
       request.user = principal?.user ?? null;
       request.member = principal?.member ?? null;
+      request.memberships = principal ? entry.members : [];
     }
 
     app.decorateRequest('user', null);
     app.decorateRequest('member', null);
+    app.decorateRequest('memberships', null as unknown as AuthMember[]);
     // A callback hook: a cached user (every request but one per user per USER_CACHE_MS) costs no
     // promise and no database round trip.
     app.addHook('onRequest', (request, _reply, done) => {

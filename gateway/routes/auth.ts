@@ -14,7 +14,6 @@ import { DEVICE_COOKIE, DEVICE_COOKIE_MAX_AGE_S, KnownDevices } from '../support
 import { SESSION_COOKIE } from '../support/session-cookie.ts';
 import { Throttle } from '../support/throttle.ts';
 import { decoyHash, hashPassword, verifyPassword } from '../support/passwords.ts';
-import { newCsrfToken } from '../plugins/csrf.ts';
 import { startLoginSession } from '../support/login-session.ts';
 import { MeSchema, meBody } from './me.ts';
 import { RECOVERY_CODE_PATTERN, TOTP_PATTERN, verifySecondFactor } from '../support/second-factor.ts';

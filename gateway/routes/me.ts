@@ -51,26 +51,19 @@ async function waState(upstream: string, authorization: string, requestId: strin
 export async function meBody(app: FastifyInstance, request: FastifyRequest): Promise<Me> {
   const user = app.auth.require(request);
   const member = request.member;
-  const [slice, plan, accounts] = await Promise.all([
+  const [slice, plan] = await Promise.all([
     member ? app.slices.forAccount(member.accountId) : null,
     member
       ? app.billing.plan(member.accountId)
       : { status: 'none', enabled: app.billing.enabled, allowed: false, priceId: null, currentPeriodEnd: null, cancelAtPeriodEnd: false, trialEnd: null, graceEndsAt: null, removeAt: null },
-    app.db
-      .selectFrom('members')
-      .innerJoin('accounts', 'accounts.id', 'members.account_id')
-      .select(['accounts.id', 'accounts.name', 'members.role'])
-      .where('members.user_id', '=', user.id)
-      .where('accounts.deleting_since', 'is', null)
-      .orderBy('members.id')
-      .execute(),
   ]);
   const wa = slice && slice.token && slice.desiredState === 'running' ? await waState(slice.upstream, slice.authorization, request.id) : null;
   return {
     user,
     account: member ? { id: member.accountId, name: member.accountName } : null,
     member: member ? { id: member.id, role: member.role, name: member.name, available: member.available } : null,
-    accounts: accounts.map((a) => ({ id: String(a.id), name: a.name, role: a.role })),
+    // From the memberships the auth plugin loaded (cached), not a query of its own.
+    accounts: (request.memberships ?? []).map((m) => ({ id: m.accountId, name: m.accountName, role: m.role })),
     csrfToken: request.session.csrfToken ?? '',
     slice: slice ? { id: slice.id, state: slice.observedState, health: slice.health } : null,
     wa,

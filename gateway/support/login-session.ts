@@ -21,6 +21,7 @@ export async function startLoginSession(app: FastifyInstance, request: FastifyRe
   const members = await membershipsOf(app.db, userId, memberNameOf(row));
   const chosen = members.find((m) => m.accountId === wanted) ?? members[0];
   request.member = chosen ?? null;
+  request.memberships = members;
   if (chosen) {
     request.session.accountId = chosen.accountId;
     if (chosen.accountId !== (row.last_account_id === null ? null : String(row.last_account_id))) {
