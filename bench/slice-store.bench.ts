@@ -37,7 +37,7 @@ function summary(name: string, ms: number[]): void {
 const idleSession: SliceSession = {
   start: async () => {},
   stop: async () => {},
-  status: () => ({ state: 'READY', qr: null, since: new Date().toISOString(), detail: null }),
+  status: () => ({ state: 'READY', qr: null, since: new Date().toISOString(), detail: null, cause: null, lastLogout: null }),
   health: async () => ({ state: 'READY', browserPid: null, browserMemoryBytes: null, lastMessageSeenAt: null, missingSelectors: [], selectorsVersion: 'bench', restarts: 0 }),
   sendMessage: async () => {
     throw new Error('not in the bench');

@@ -10,7 +10,13 @@ const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => T
 
 const HealthShape = Type.Object({
   ok: Type.Boolean(),
-  wa: Type.Object({ state: Type.String(), since: Type.String(), detail: Nullable(Type.String()) }),
+  wa: Type.Object({
+    state: Type.String(),
+    since: Type.String(),
+    detail: Nullable(Type.String()),
+    cause: Nullable(Type.String()),
+    lastLogout: Nullable(Type.Object({ at: Type.String(), by: Type.String() })),
+  }),
   browser: Type.Object({ pid: Nullable(Type.Integer()), memoryBytes: Nullable(Type.Number()) }),
   db: Type.Object({ ok: Type.Boolean(), detail: Type.Optional(Type.String()) }),
   lastMessageAt: Nullable(Type.String()),
@@ -47,7 +53,7 @@ const health: FastifyPluginAsyncTypebox = async (app) => {
     const seen = [wa.lastMessageSeenAt, app.store.lastMessageAt].filter((t): t is string => !!t).sort();
     return {
       ok: db.ok && wa.missingSelectors.length === 0 && !browserGone,
-      wa: { state: status.state, since: status.since, detail: status.detail },
+      wa: { state: status.state, since: status.since, detail: status.detail, cause: status.cause, lastLogout: status.lastLogout },
       browser: { pid: wa.browserPid, memoryBytes: wa.browserMemoryBytes },
       db,
       lastMessageAt: seen.at(-1) ?? null,

@@ -8,7 +8,7 @@ import { ADMIN } from './common.ts';
 const wa: FastifyPluginAsyncTypebox = async (app) => {
   const current = () => {
     const s = app.session.status();
-    return { state: s.state, qr: s.qr, since: s.since, detail: s.detail };
+    return { state: s.state, qr: s.qr, since: s.since, detail: s.detail, cause: s.cause, lastLogout: s.lastLogout };
   };
 
   app.get('/wa', { config: { minRole: 'agent' }, schema: { response: { 200: WaShape } } }, async () => current());

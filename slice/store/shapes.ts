@@ -150,6 +150,8 @@ export const WaShape = Type.Object({
   qr: Nullable(Type.String()),
   since: IsoTime,
   detail: Nullable(Type.String()),
+  cause: Nullable(Type.String({ description: 'why it is not READY, a stable code (slice/wa/types.ts WA_CAUSES)' })),
+  lastLogout: Nullable(Type.Object({ at: IsoTime, by: Type.Union([Type.Literal('phone'), Type.Literal('user')]) })),
 });
 
 export function ListOf<T extends TSchema>(item: T) {

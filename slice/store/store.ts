@@ -54,7 +54,7 @@ export class SliceStore implements SinkTarget {
   readonly #chatIds = new Map<string, string>();
   /** The outbox's answer to: may a pending row be waiting for WhatsApp's copy of it? */
   readonly #pendingSends = new Set<() => boolean>();
-  #status: WaStatus = { state: 'STARTING', qr: null, since: new Date().toISOString(), detail: null };
+  #status: WaStatus = { state: 'STARTING', qr: null, since: new Date().toISOString(), detail: null, cause: null, lastLogout: null };
   #lastMessageAt: string | null = null;
   #pruneTimer: NodeJS.Timeout | null = null;
   #closed = false;
@@ -140,8 +140,8 @@ export class SliceStore implements SinkTarget {
     const prev = this.#status;
     this.#status = status;
     const events: PendingEvent[] = [];
-    if (prev.state !== status.state || prev.detail !== status.detail) {
-      events.push({ type: 'wa.state', data: { state: status.state, since: status.since, detail: status.detail } });
+    if (prev.state !== status.state || prev.detail !== status.detail || prev.cause !== status.cause || prev.lastLogout?.at !== status.lastLogout?.at) {
+      events.push({ type: 'wa.state', data: { state: status.state, since: status.since, detail: status.detail, cause: status.cause, lastLogout: status.lastLogout } });
     }
     if (status.qr && status.qr !== prev.qr) events.push({ type: 'wa.qr', data: { qr: status.qr, since: status.since } });
     if (events.length === 0) return;

@@ -65,7 +65,7 @@ export class WhatsAppStandIn implements SliceSession {
   async start(): Promise<void> {}
   async stop(): Promise<void> {}
   status(): WaStatus {
-    return { state: this.state, qr: this.state === 'QR' ? 'qr-payload-1' : null, since: '2026-11-25T10:00:00.000Z', detail: null };
+    return { state: this.state, qr: this.state === 'QR' ? 'qr-payload-1' : null, since: '2026-11-25T10:00:00.000Z', detail: null, cause: null, lastLogout: null };
   }
   async health(): Promise<WaHealth> {
     return {

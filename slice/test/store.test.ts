@@ -159,15 +159,15 @@ t.test('store against slice_1 in a PostgreSQL cluster of its own', async (t) => 
   });
 
   await t.test('status changes are events; only the newest QR stays in the log', async (t) => {
-    await store.sink.status({ state: 'QR', qr: 'qr-1', since: new Date().toISOString(), detail: null });
-    await store.sink.status({ state: 'QR', qr: 'qr-2', since: new Date().toISOString(), detail: null });
-    await store.sink.status({ state: 'QR', qr: 'qr-3', since: new Date().toISOString(), detail: null });
+    await store.sink.status({ state: 'QR', qr: 'qr-1', since: new Date().toISOString(), detail: null, cause: null, lastLogout: null });
+    await store.sink.status({ state: 'QR', qr: 'qr-2', since: new Date().toISOString(), detail: null, cause: null, lastLogout: null });
+    await store.sink.status({ state: 'QR', qr: 'qr-3', since: new Date().toISOString(), detail: null, cause: null, lastLogout: null });
     const qrs = await fx.db.selectFrom('events').select(['payload']).where('type', '=', 'wa.qr').execute();
     t.equal(qrs.length, 1);
     t.equal((qrs[0]!.payload as { qr: string }).qr, 'qr-3');
     const states = seen.filter((e) => e.type === 'wa.state').map((e) => (e.data as { state: string }).state);
     t.same(states, ['QR'], 'one wa.state for three QRs');
-    await store.sink.status({ state: 'READY', qr: null, since: new Date().toISOString(), detail: null });
+    await store.sink.status({ state: 'READY', qr: null, since: new Date().toISOString(), detail: null, cause: null, lastLogout: null });
     t.equal((seen.at(-1)!.data as { state: string }).state, 'READY');
   });
 

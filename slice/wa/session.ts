@@ -8,7 +8,7 @@ import type { Browser, Page, Target } from 'puppeteer-core';
 import type { Logger } from 'pino';
 import wweb from 'whatsapp-web.js';
 import { AppError, isAppError } from '../../lib/errors.ts';
-import type { ChatFlags, ExtractedChat, ExtractedReaction, OutgoingFile, SimControl, WaHealth, WaSession, WaSink, WaState, WaStatus } from './types.ts';
+import type { WaCause, ChatFlags, ExtractedChat, ExtractedReaction, OutgoingFile, SimControl, WaHealth, WaSession, WaSink, WaState, WaStatus } from './types.ts';
 import type { WaTuning } from './tuning.ts';
 import { launchBrowser, treeMemoryBytes, tunePage } from './browser.ts';
 import { NAME_SHIM, pageAnswers } from './dom/extract.ts';
@@ -48,7 +48,7 @@ function failed(what: string): (err: unknown) => never {
 }
 
 export class DomWaSession implements WaSession {
-  private st: WaStatus = { state: 'STARTING', qr: null, since: new Date().toISOString(), detail: null };
+  private st: WaStatus = { state: 'STARTING', qr: null, since: new Date().toISOString(), detail: null, cause: null, lastLogout: null };
   private client: WwebClient | null = null;
   private browser: Browser | null = null;
   private browserPid: number | null = null;
@@ -74,10 +74,13 @@ export class DomWaSession implements WaSession {
     return { ...this.st };
   }
 
-  private setState(state: WaState, extra: { qr?: string | null; detail?: string | null } = {}, force = false): void {
+  private setState(state: WaState, extra: { qr?: string | null; detail?: string | null; cause?: WaCause | null } = {}, force = false): void {
     const qr = extra.qr ?? null;
-    if (!force && this.st.state === state && this.st.qr === qr && this.st.detail === (extra.detail ?? null)) return;
-    this.st = { state, qr, since: new Date().toISOString(), detail: extra.detail ?? null };
+    const cause = extra.cause ?? null;
+    if (!force && this.st.state === state && this.st.qr === qr && this.st.detail === (extra.detail ?? null) && this.st.cause === cause) return;
+    // The last logout stays until the number is linked again (READY).
+    const lastLogout = state === 'READY' ? null : this.st.lastLogout;
+    this.st = { state, qr, since: new Date().toISOString(), detail: extra.detail ?? null, cause, lastLogout };
     this.o.log.info({ state, detail: this.st.detail }, 'whatsapp state');
     Promise.resolve(this.o.sink.status(this.status())).catch((err) => this.o.log.warn({ err }, 'sink.status failed'));
   }

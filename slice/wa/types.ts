@@ -5,13 +5,49 @@
 export const WA_STATES = ['STARTING', 'QR', 'AUTHENTICATING', 'READY', 'DISCONNECTED', 'LOGGED_OUT', 'FAILED'] as const;
 export type WaState = (typeof WA_STATES)[number];
 
+/**
+ * Why the session is not READY, as a stable code the web app turns into words for a business
+ * owner (`detail` carries the technical text, e.g. "cannot reach WhatsApp Web:
+ * net::ERR_NAME_NOT_RESOLVED"). A closed set: add a code here and its words in web/src/lib/wa-state.ts.
+ */
+export const WA_CAUSES = [
+  'unreachable', // WhatsApp Web cannot be reached: DNS, refused, no route, offline
+  'tls', // a TLS / certificate error on the way to WhatsApp Web
+  'timeout', // WhatsApp Web did not load in time
+  'ready_timeout', // linked (authenticated) but the chats never became ready
+  'page_hung', // the page stopped answering the probe
+  'page_crashed', // the renderer died (killed, out of memory)
+  'page_closed', // the page closed under us (during set-up or later)
+  'detached_frame', // the page's frame was detached (navigation raced an action)
+  'browser_crashed', // the browser process went away
+  'memory_ceiling', // the browser grew past the watchdog's ceiling
+  'escaped_error', // an error no one awaited reached the process handler
+  'auth_failure', // WhatsApp refused the stored login
+  'phone_unlinked', // the phone removed this linked device (LOGGED_OUT)
+  'user_logout', // a member logged out from the CRM (LOGGED_OUT)
+  'browser_missing', // Chromium is not installed where CHROMIUM_PATH says
+  'start_failed', // anything else that stopped the browser or the library starting
+] as const;
+export type WaCause = (typeof WA_CAUSES)[number];
+
+/** The last time this number was unlinked, kept (in the store) until it is READY again: the owner
+ * is told, and the web app shows it, even when the QR already replaced the LOGGED_OUT state. */
+export interface WaLogout {
+  at: string; // ISO
+  by: 'phone' | 'user';
+}
+
 export interface WaStatus {
   state: WaState;
   /** The current QR payload while state is QR, else null. */
   qr: string | null;
   since: string; // ISO time of the last state change
-  /** Why, for DISCONNECTED / FAILED / LOGGED_OUT. */
+  /** Why, for DISCONNECTED / FAILED / LOGGED_OUT (technical text, shown as detail). */
   detail: string | null;
+  /** Why, as a code (null when READY, QR, or nothing went wrong). */
+  cause: WaCause | null;
+  /** Set while the number stays unlinked after a logout; null once READY again. */
+  lastLogout: WaLogout | null;
 }
 
 /** A row of the chat list as the page shows it. */

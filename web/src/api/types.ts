@@ -1,5 +1,7 @@
 // The shapes of DESIGN.md "API shapes". Field names live here and in the per-resource modules only.
-import type { ExtractedReaction, LinkPreview } from '../../../slice/wa/types.ts';
+import type { ExtractedReaction, LinkPreview, WaCause } from '../../../slice/wa/types.ts';
+
+export type { WaCause };
 
 export type Role = 'user' | 'admin' | string;
 
@@ -10,6 +12,10 @@ export interface WaStatus {
   qr: string | null;
   since?: string | null;
   detail?: string | null;
+  /** Why it is not READY, a stable code (slice/wa/types.ts WA_CAUSES); absent from older slices. */
+  cause?: WaCause | null;
+  /** The number was unlinked (from the phone or by a member) and not linked again since. */
+  lastLogout?: { at: string; by: 'phone' | 'user' } | null;
 }
 
 export interface SliceSummary {
