@@ -40,6 +40,7 @@ export const ERROR_CODES = {
   DB_UNREACHABLE: 'Unavailable',
   DB_AUTH_FAILED: 'PermissionDenied',
   DB_START_FAILED: 'Internal',
+  DB_ROLE_IN_OTHER_DATABASE: 'FailedPrecondition',
   // slices and the supervisor
   SLICE_NOT_FOUND: 'NotFound',
   SLICE_ID_OUT_OF_RANGE: 'InvalidArgument',

@@ -35,6 +35,33 @@ async function roleExists(db: Kysely<any>, role: string): Promise<boolean> {
   return r.rows.length > 0;
 }
 
+/**
+ * Roles are the cluster's, not the database's: a second Queunir database in the same cluster would
+ * provision slice_1 (and wank_gateway) again and reset the first installation's password for it.
+ * A role of ours that owns objects, holds grants or has per-database settings in another database
+ * belongs to that installation: refuse, naming it, before anything is changed.
+ */
+export async function assertRoleBelongsHere(db: Kysely<any>, role: string): Promise<void> {
+  const r = await sql<{ datname: string }>`
+    with r as (select oid from pg_roles where rolname = ${role})
+    select distinct d.datname from pg_shdepend s join pg_database d on d.oid = s.dbid, r
+     where s.refclassid = 'pg_authid'::regclass and s.refobjid = r.oid and d.datname <> current_database()
+    union
+    select distinct d.datname from pg_db_role_setting x join pg_database d on d.oid = x.setdatabase, r
+     where x.setrole = r.oid and d.datname <> current_database()
+    union
+    select d.datname from pg_database d, r
+     where d.datname <> current_database() and exists (select 1 from aclexplode(d.datacl) a where a.grantee = r.oid)
+    order by 1`.execute(db);
+  if (r.rows.length === 0) return;
+  const others = r.rows.map((x) => `"${x.datname}"`).join(', ');
+  throw new AppError(
+    'DB_ROLE_IN_OTHER_DATABASE',
+    `role ${role} already belongs to database ${others} in this PostgreSQL cluster (roles are shared by every database of a cluster): ` +
+      `give this installation a cluster of its own (another DATABASE_URL host or port), or remove the other installation first`,
+  );
+}
+
 async function isSuperuser(db: Kysely<any>): Promise<boolean> {
   const r = await sql<{ s: boolean }>`select rolsuper as s from pg_roles where rolname = current_user`.execute(db);
   return r.rows[0]?.s === true;
@@ -158,6 +185,7 @@ export async function provisionSlice(admin: Kysely<any>, id: number, options: { 
   const role = sliceRoleName(id);
   const schema = sliceSchemaName(id);
   return withLock(admin, id, async (conn) => {
+    await assertRoleBelongsHere(conn, role);
     const wanted = options.rotatePassword ? newPassword() : null;
     const fresh = (await roleExists(conn, role)) ? null : newPassword();
     const created = await createOrUpdateRole(conn, role, SLICE_CONNECTION_LIMIT, wanted ?? fresh);
@@ -172,6 +200,7 @@ export async function provisionSlice(admin: Kysely<any>, id: number, options: { 
 export async function rotateSlicePassword(admin: Kysely<any>, id: number): Promise<string> {
   const role = sliceRoleName(id);
   if (!(await roleExists(admin, role))) throw new AppError('SLICE_NOT_FOUND', `slice ${id} has no database role`);
+  await assertRoleBelongsHere(admin, role);
   const password = newPassword();
   await sql`alter role ${sql.id(role)} with password ${sql.lit(password)}`.execute(admin);
   return password;
@@ -183,6 +212,8 @@ export async function dropSlice(admin: Kysely<any>, id: number): Promise<{ dropp
   const schema = sliceSchemaName(id);
   return withLock(admin, id, async (conn) => {
     const exists = await roleExists(conn, role);
+    // Never end another installation's sessions (pg_terminate_backend below) nor drop its role.
+    if (exists) await assertRoleBelongsHere(conn, role);
     await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(conn);
     if (exists) {
       // Sessions still open as the role would block DROP ROLE.
@@ -205,6 +236,7 @@ export async function sliceSchemaExists(db: Kysely<any>, id: number): Promise<bo
  */
 export async function provisionGateway(admin: Kysely<any>, options: { password?: string } = {}): Promise<{ role: string; password: string | null; migrations: string[] }> {
   return withLock(admin, 0, async (conn) => {
+    await assertRoleBelongsHere(conn, GATEWAY_ROLE);
     const fresh = (await roleExists(conn, GATEWAY_ROLE)) ? null : newPassword();
     const password = options.password ?? fresh;
     await createOrUpdateRole(conn, GATEWAY_ROLE, GATEWAY_CONNECTION_LIMIT, password);
