@@ -9,7 +9,8 @@ import { keys } from '../api/keys.ts';
 import type { MemberRole } from '../api/types.ts';
 import { hasRole } from '../lib/roles.ts';
 import { EventStream, useStreamStatus } from '../events/event-stream.tsx';
-import { describeWaState } from '../lib/wa-state.ts';
+import { describeWaState, unlinkedNotice } from '../lib/wa-state.ts';
+import { dayAndTime } from '../lib/dates.ts';
 import { planOf } from '../api/billing.ts';
 import { formatDay } from '../screens/billing.tsx';
 import { useMe, useWaStatus } from '../session.ts';
@@ -119,6 +120,7 @@ export function AppShell({ children }: { children: ReactNode }) {
           {SAAS ? <AccountSwitcher /> : null}
           {SAAS ? <VerifyEmailBanner /> : null}
           <BillingBanner />
+          <UnlinkedBanner />
           <StatusBanner />
           <main className="min-h-0 flex-1">{children}</main>
         </div>
@@ -150,6 +152,23 @@ export function BillingBanner() {
   );
 }
 
+/** The number was unlinked (the phone removed this device, or a member logged out): said on every
+ * screen until it is linked again, because no message comes in meanwhile. */
+export function UnlinkedBanner() {
+  const { status } = useWaStatus();
+  const { pathname } = useLocation();
+  const text = unlinkedNotice(status, dayAndTime);
+  if (!text || pathname.startsWith('/link')) return null;
+  return (
+    <div role="alert" data-testid="unlinked-banner" data-by={status?.lastLogout?.by} className="flex items-center gap-3 border-b border-red-200 bg-red-50 px-4 py-1.5 text-sm text-red-900">
+      <span>{text}</span>
+      <Link to="/link" className="ml-auto shrink-0 font-medium underline">
+        Link again
+      </Link>
+    </div>
+  );
+}
+
 function StatusBanner() {
   const { status } = useWaStatus();
   const stream = useStreamStatus();
@@ -163,7 +182,7 @@ function StatusBanner() {
       </div>
     ) : null;
   }
-  const words = describeWaState(state, status?.detail);
+  const words = describeWaState(state, status?.detail, status?.cause);
   return (
     <div role="status" data-testid="wa-banner" className="flex items-center gap-3 border-b border-amber-200 bg-amber-50 px-4 py-1.5 text-sm text-amber-900">
       <span>

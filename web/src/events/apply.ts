@@ -54,8 +54,10 @@ export function applyEvent(qc: QueryClient, ev: ServerEvent, ctx: ApplyContext =
       void qc.invalidateQueries();
       return;
     case 'wa.state': {
-      const d = ev.data as { state: WaStatus['state']; since?: string; detail?: string | null };
-      const patch: Partial<WaStatus> = { state: d.state, since: d.since ?? null, detail: d.detail ?? null };
+      const d = ev.data as Pick<WaStatus, 'state' | 'since' | 'detail' | 'cause' | 'lastLogout'>;
+      const patch: Partial<WaStatus> = { state: d.state, since: d.since ?? null, detail: d.detail ?? null, cause: d.cause ?? null };
+      // Older slices do not send it: keep what /api/wa said.
+      if (d.lastLogout !== undefined) patch.lastLogout = d.lastLogout;
       if (d.state !== 'QR') patch.qr = null;
       setWa(qc, patch);
       if (d.state === 'READY') void qc.invalidateQueries({ queryKey: keys.chatsAll });

@@ -68,3 +68,8 @@ export function stampTime(iso: string | null, now: Date = new Date()): string {
   if (!iso || !when || /^\d\d:\d\d$/.test(when)) return when;
   return `${when} ${timeOfDay(iso)}`;
 }
+
+/** "2 December, 14:05": when something happened, for a notice. */
+export function dayAndTime(iso: string): string {
+  return new Date(iso).toLocaleString('en-GB', { day: 'numeric', month: 'long', hour: '2-digit', minute: '2-digit' });
+}

@@ -8,7 +8,8 @@ import { connect } from '../api/auth.ts';
 import { reloadQr, requestPairingCode } from '../api/wa.ts';
 import { keys } from '../api/keys.ts';
 import type { WaStatus } from '../api/types.ts';
-import { describeWaState } from '../lib/wa-state.ts';
+import { describeWaState, unlinkedNotice } from '../lib/wa-state.ts';
+import { dayAndTime } from '../lib/dates.ts';
 import { useWaStatus } from '../session.ts';
 import { planOf } from '../api/billing.ts';
 import { QrImage } from '../components/qr-image.tsx';
@@ -125,7 +126,8 @@ export function LinkBody({
   onOpenInbox?: () => void;
 }) {
   const state = status?.state ?? (sliceState ? 'STARTING' : null);
-  const words = describeWaState(state, status?.detail);
+  const words = describeWaState(state, status?.detail, status?.cause);
+  const unlinked = unlinkedNotice(status, dayAndTime);
   const showQr = state === 'QR' && !!status?.qr;
   const [reloads, setReloads] = useState(0);
   const qrAge = useQrAge(showQr ? `${reloads}:${status!.qr!}` : null);
@@ -133,6 +135,11 @@ export function LinkBody({
   return (
     <div className="grid gap-8 md:grid-cols-[1fr_auto]">
       <div className="space-y-4">
+        {unlinked ? (
+          <p role="alert" data-testid="unlinked-notice" className="rounded-md border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-900">
+            {unlinked}
+          </p>
+        ) : null}
         <StateBadge state={state} title={words.title} tone={words.tone} />
         <p data-testid="wa-state-hint" className="text-sm text-stone-600">
           {words.hint}

@@ -53,7 +53,7 @@ export function SettingsScreen() {
     mutationFn: logoutWa,
     onSuccess: () => void qc.invalidateQueries({ queryKey: keys.wa }),
   });
-  const words = describeWaState(status?.state, status?.detail);
+  const words = describeWaState(status?.state, status?.detail, status?.cause);
 
   return (
     <div className="h-full overflow-y-auto bg-stone-50">
