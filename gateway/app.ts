@@ -24,6 +24,7 @@ import billingPolicyPlugin from './plugins/billing-policy.ts';
 import billingPlugin from './plugins/billing.ts';
 import proxyPlugin from './plugins/proxy.ts';
 import teamSyncPlugin from './plugins/team-sync.ts';
+import waNoticesPlugin from './plugins/wa-notices.ts';
 import authRoutes from './routes/auth.ts';
 import meRoutes from './routes/me.ts';
 import connectRoutes from './routes/connect.ts';
@@ -156,6 +157,7 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
   await app.register(mailerPlugin);
   await app.register(sliceLifecyclePlugin);
   await app.register(teamSyncPlugin);
+  await app.register(waNoticesPlugin);
   await app.register(monitorPlugin, { startTimer: options.monitor !== false });
   await app.register(metricsPlugin);
   await app.register(billingPolicyPlugin);

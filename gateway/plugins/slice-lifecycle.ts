@@ -46,6 +46,9 @@ declare module 'fastify' {
       connect(accountId: string, byUserId: string): Promise<SliceAssignment>;
       /** Called whenever a slice is seen RUNNING (after a start, a restart, an adoption): what the slice must be told again (the team) is sent from here. */
       onRunning(listener: (slice: SliceAssignment) => void): void;
+      /** Called once per logout the slice reports (its /health's wa.lastLogout, kept until READY
+       * again): the owner is told from there. Seen by the monitor, so within one interval. */
+      onUnlinked(listener: (slice: SliceAssignment, logout: WaLogoutSeen) => void): void;
       /**
        * Make the supervisor run what the table says should run (it lost the slice, or never
        * started it): create it when unknown, keep its token, start it. No decision changes, so no
@@ -84,6 +87,19 @@ declare module 'fastify' {
 const CACHE_MS = 10_000;
 /** advisory-lock key for slice id allocation (first key: "QGWY") */
 const ALLOCATION_LOCK: [number, number] = [0x5147_5759, 1];
+
+/** A logout as the slice's /health reports it (slice/wa/types.ts WaLogout). */
+export interface WaLogoutSeen {
+  at: string;
+  by: 'phone' | 'user';
+}
+
+/** The logout in a recorded health document, if it carries one. */
+function logoutIn(health: unknown): WaLogoutSeen | null {
+  const l = (health as { wa?: { lastLogout?: { at?: unknown; by?: unknown } | null } } | null)?.wa?.lastLogout;
+  if (!l || typeof l.at !== 'string' || (l.by !== 'phone' && l.by !== 'user')) return null;
+  return { at: l.at, by: l.by };
+}
 
 function toRecord(row: SliceRow): SliceAssignment {
   return {
@@ -126,6 +142,7 @@ export default fp(
     const byAccount = new Map<string, { record: SliceAssignment | null; until: number }>();
     const inFlight = new Map<string, Promise<SliceAssignment>>();
     const runningListeners: ((slice: SliceAssignment) => void)[] = [];
+    const unlinkedListeners: ((slice: SliceAssignment, logout: WaLogoutSeen) => void)[] = [];
     function sawRunning(slice: SliceAssignment): void {
       for (const listener of runningListeners) {
         try {
@@ -361,17 +378,33 @@ export default fp(
     async function recordHealth(id: number, values: { state: string; health: unknown; ok: boolean }): Promise<void> {
       const now = new Date();
       const before = await byId(id);
-      await app.db
-        .updateTable('slices')
-        .set((eb) => ({
-          observed_state: values.state,
-          health: JSON.stringify(values.health),
-          health_checked_at: now,
-          unhealthy_since: values.ok ? null : eb.fn.coalesce('unhealthy_since', eb.val(now)),
-          updated_at: now,
-        }))
-        .where('id', '=', id)
-        .execute();
+      // The previous health read under the row's lock: two checks of one slice at once (the timer
+      // and checkSoon) see a new logout once between them, so the owner gets one mail.
+      const previousHealth = await app.db.transaction().execute(async (trx) => {
+        const row = await trx.selectFrom('slices').select('health').where('id', '=', id).forUpdate().executeTakeFirst();
+        await trx
+          .updateTable('slices')
+          .set((eb) => ({
+            observed_state: values.state,
+            health: JSON.stringify(values.health),
+            health_checked_at: now,
+            unhealthy_since: values.ok ? null : eb.fn.coalesce('unhealthy_since', eb.val(now)),
+            updated_at: now,
+          }))
+          .where('id', '=', id)
+          .execute();
+        return row?.health ?? null;
+      });
+      const logout = logoutIn(values.health);
+      if (before && logout && logout.at !== logoutIn(previousHealth)?.at) {
+        for (const listener of unlinkedListeners) {
+          try {
+            listener(before, logout);
+          } catch (err) {
+            log.warn({ err, slice: id }, 'an unlinked listener failed');
+          }
+        }
+      }
       if (before) {
         invalidate(before.accountId);
         if (before.observedState !== values.state) {
@@ -393,6 +426,9 @@ export default fp(
         return rows.map(toRecord);
       },
       invalidate,
+      onUnlinked(listener) {
+        unlinkedListeners.push(listener);
+      },
       onRunning(listener) {
         runningListeners.push(listener);
       },

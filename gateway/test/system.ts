@@ -21,7 +21,8 @@ export class Supervisor {
   readonly socket: string;
   readonly stateDir: string;
 
-  constructor(readonly dir: string, readonly adminUrl: string) {
+  /** `env`: values over the defaults below (SIM_SCAN_AFTER_MS '0': the phone scans only when told). */
+  constructor(readonly dir: string, readonly adminUrl: string, readonly env: Record<string, string> = {}) {
     this.socket = path.join(dir, 'supervisor.sock');
     this.stateDir = path.join(dir, 'state');
   }
@@ -44,6 +45,7 @@ export class Supervisor {
         CHROMIUM_PATH: CHROMIUM,
         LOG_LEVEL: 'warn',
         STARTSECS: '1',
+        ...this.env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
