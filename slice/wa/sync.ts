@@ -48,6 +48,10 @@ export class DomSync {
   /** waId → what was last reported, so repeated observer reports of a row are not re-sent. */
   private reported = new Map<string, string>();
   private acks = new Map<string, number>();
+  /** Per chat, the newest message reported: a refresh scrolls back to it, so that a burst larger
+   * than what opening a chat shows (or what came while the initial sync read other chats) is read
+   * whole, not only its last screenful. */
+  private newestKnown = new Map<string, { waId: string; sentAt: string }>();
   private openWaId: string | null = null;
   private openTitle: string | null = null;
   private stopped = false;
@@ -163,6 +167,9 @@ export class DomSync {
     try {
       await this.run(() => this.initialSync());
       await installObserver(this.page, (r) => this.onReport(r), this.tuning.observerBatchMs);
+      // The observer reports what changes from now on; what arrived while the sync read other
+      // chats (or after it read the open one) is caught up here.
+      await this.run(() => this.catchUp());
     } finally {
       this.resolveSynced();
     }
@@ -251,6 +258,25 @@ export class DomSync {
     this.log.info({ chats: rows.length, messages: count, ms: Date.now() - t0 }, 'initial sync done');
   }
 
+  /** After the initial sync: the open chat read again back to its newest known message, and every
+   * row of the list compared with what the sync saw (a changed one is refreshed, as the observer's
+   * reports are). */
+  private async catchUp(): Promise<void> {
+    const open = this.openWaId;
+    if (open) {
+      await this.scrollBackToKnown(open);
+      await this.report(await extractMessagesIn(this.page, open), open);
+    }
+    const rows = await collectChatList(this.page, this.tuning.settleMs);
+    await this.onReport({ messages: [], chats: rows.map((r) => ({ ...r, selected: false })) });
+  }
+
+  /** Loads older rows of the open chat until its newest known message shows (or the top). */
+  private async scrollBackToKnown(chatWaId: string): Promise<void> {
+    const newest = this.newestKnown.get(chatWaId);
+    if (newest) await scrollToOldest(this.page, { stopAtWaId: newest.waId, idleMs: this.tuning.backfillIdleMs });
+  }
+
   /** Opens a chat, backfills it per its cursor, reports chat and messages. Returns messages read. */
   private async syncChat(row: RawChatRow, backfill: boolean): Promise<number> {
     // Which chat the row opened is the header's to say; an older page without it may still name
@@ -271,6 +297,8 @@ export class DomSync {
       const complete = cursor?.complete === true;
       const stopAt = complete && typeof cursor?.newestWaId === 'string' ? cursor.newestWaId : null;
       await scrollToOldest(this.page, { stopAtWaId: stopAt, idleMs: this.tuning.backfillIdleMs });
+    } else {
+      await this.scrollBackToKnown(waId);
     }
     const msgs = await extractMessagesIn(this.page, waId);
     const isGroup = waId.endsWith('@g.us');
@@ -354,6 +382,9 @@ export class DomSync {
     for (const m of msgs) {
       if (!m.chatWaId && chatWaId) m.chatWaId = chatWaId;
       if (!m.chatWaId) continue;
+      const newest = this.newestKnown.get(m.chatWaId);
+      // Rows come oldest first: a later row of the same minute is the newer one.
+      if (!newest || m.sentAt >= newest.sentAt) this.newestKnown.set(m.chatWaId, { waId: m.waId, sentAt: m.sentAt });
       // Ticks only move forward; reports from the observer and from a send can cross.
       const prevAck = this.acks.get(m.waId);
       if (prevAck !== undefined && m.ack >= 0 && m.ack < prevAck) m.ack = prevAck;
