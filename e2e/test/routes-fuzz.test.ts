@@ -145,7 +145,9 @@ t.test('every route, fuzzed: never a 5xx, 4xx always in the error shape, the sam
           if (again.status !== first.status || code(again.text) !== code(first.text)) throw new Error(`${route.method} ${url}: ${first.status} ${code(first.text)}, then ${again.status} ${again.text.slice(0, 100)}`);
         }
       }),
-      { numRuns: runs },
+      // A segment that is no valid percent-encoding on every route: Fastify's router refuses it
+      // before any handler, which once answered in Fastify's own shape.
+      { numRuns: runs, examples: [[['%ZZ'], { q: '%ZZ' }, '{']] },
     );
   }
   const me = await owner.browser.request('GET', '/api/me');
