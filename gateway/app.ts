@@ -7,7 +7,7 @@ import Fastify, { LogController, type FastifyError, type FastifyInstance } from 
 import helmet from 'helmet';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import fastifyStatic from '@fastify/static';
-import { AppError, fromFastifyError, toAppError, toHttpError } from '../lib/errors.ts';
+import { AppError, frameworkErrors, fromFastifyError, toAppError, toHttpError } from '../lib/errors.ts';
 import { loggerOptions } from '../lib/logger.ts';
 import type { GatewayConfig } from './config.ts';
 import dbPlugin from './plugins/db.ts';
@@ -115,6 +115,7 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
     ajv: { customOptions: { removeAdditional: false, allErrors: false } },
     return503OnClosing: true,
     forceCloseConnections: true,
+    frameworkErrors,
   });
 
   app.decorate('config', config);

@@ -227,6 +227,17 @@ export function fromFastifyError(value: unknown): AppError | null {
   return null;
 }
 
+/**
+ * Fastify's `frameworkErrors` option: what its router refuses before any route or error handler
+ * runs (a URL that is not valid percent-encoding …) leaves in the error shape too, not as
+ * Fastify's own `{"error": "Bad Request"}`.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- Fastify's reply type, without importing Fastify here
+export function frameworkErrors(err: unknown, _req: unknown, reply: { code(status: number): { send(payload?: any): unknown } }): void {
+  const { status, body } = toHttpError(fromFastifyError(err) ?? new AppError('INVALID_ARGUMENT', (err as Error)?.message ?? 'bad request'));
+  reply.code(status).send(body);
+}
+
 // ---- JSON-RPC -----------------------------------------------------------------------------------
 
 export const JSON_RPC = {

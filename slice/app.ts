@@ -25,6 +25,7 @@ import waRoutes from './routes/wa.ts';
 import webAppRoutes from './routes/web-app.ts';
 import { Outbox } from './store/outbox.ts';
 import type { SliceStore } from './store/store.ts';
+import { frameworkErrors } from '../lib/errors.ts';
 
 interface BuildSliceAppOptions {
   store: SliceStore;
@@ -38,7 +39,7 @@ interface BuildSliceAppOptions {
 }
 
 export async function buildSliceApp(opts: BuildSliceAppOptions) {
-  const app = Fastify(opts.fastify).withTypeProvider<TypeBoxTypeProvider>();
+  const app = Fastify({ ...opts.fastify, frameworkErrors }).withTypeProvider<TypeBoxTypeProvider>();
   const outbox = new Outbox(opts.store, opts.session, opts.store.log);
   await outbox.open();
   app.addHook('onClose', () => outbox.flush());

@@ -407,8 +407,9 @@ function pageModule(S: Record<string, string>, required: Record<string, string[]
   const looksLikePhone = (t: string): boolean => /^\+?[\d\s().-]{7,}$/.test(t);
 
   const extractRow = (idEl: Element, chatWaId: string | null, shallow = false): ExtractedMessage | null => {
-    const rawId = idEl.getAttribute('data-id');
-    if (!rawId) return null;
+    // WhatsApp's ids never hold whitespace: anything else in a data-id is not a message's.
+    const rawId = idEl.getAttribute('data-id')?.trim();
+    if (!rawId || /\s/.test(rawId)) return null;
     const pid = parseDataId(rawId);
     const row = ownerRow(idEl);
     const bubble = idEl;
@@ -440,6 +441,9 @@ function pageModule(S: Record<string, string>, required: Record<string, string[]
       system = norm(textOf(bubble));
       if (!system) return null;
     }
+    // A bubble whose text, media and deletion mark are all gone (a half-rendered row) would be a
+    // phantom message with nothing in it: skipped until it renders.
+    if (system === null && !body && !recalled && !mediaKind) return null;
     if (system !== null) {
       return {
         waId: pid.id,
@@ -547,9 +551,15 @@ function pageModule(S: Record<string, string>, required: Record<string, string[]
 
   const extractMessages = (chatWaId: string | null): ExtractedMessage[] => {
     const out: ExtractedMessage[] = [];
+    // A row rendered twice (WhatsApp's virtualised list can hold a stale copy while it recycles
+    // rows) is one message: the first copy is kept.
+    const seen = new Set<string>();
     for (const el of messageIdEls()) {
       const m = extractRow(el, chatWaId);
-      if (m) out.push(m);
+      if (m && !seen.has(m.waId)) {
+        seen.add(m.waId);
+        out.push(m);
+      }
     }
     return out;
   };
