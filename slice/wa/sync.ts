@@ -163,7 +163,6 @@ export class DomSync {
     try {
       await this.run(() => this.initialSync());
       await installObserver(this.page, (r) => this.onReport(r), this.tuning.observerBatchMs);
-      await this.run(() => this.catchUpAfterSync());
     } finally {
       this.resolveSynced();
     }
@@ -250,19 +249,6 @@ export class DomSync {
     if (rows.length === 0) this.missing = [...new Set([...ready])];
     if (this.missing.length) this.log.error({ missing: this.missing }, 'selector self-check: selectors match nothing (WhatsApp Web changed?)');
     this.log.info({ chats: rows.length, messages: count, ms: Date.now() - t0 }, 'initial sync done');
-  }
-
-  /**
-   * What came while the initial sync read other chats, before the observer watched: a chat read
-   * early may have new messages by now, and nothing would report them until its next change (seen
-   * after a restart under incoming traffic: every message of those seconds missing). The open
-   * chat's rows are read again; every other row that no longer looks as the sync saw it is
-   * refreshed, as the observer would have done.
-   */
-  private async catchUpAfterSync(): Promise<void> {
-    if (this.stopped) return;
-    if (this.openWaId) await this.report(await extractMessagesIn(this.page, this.openWaId), this.openWaId);
-    await this.onReport({ messages: [], chats: await collectChatList(this.page, this.tuning.settleMs) });
   }
 
   /** Opens a chat, backfills it per its cursor, reports chat and messages. Returns messages read. */
