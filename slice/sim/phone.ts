@@ -69,6 +69,19 @@ export class SimPhone implements SimPeer {
   private page: Page | null = null;
   private timers: NodeJS.Timeout[] = [];
   private scanTimer: NodeJS.Timeout | null = null;
+  /**
+   * Incoming messages the phone holds that no page has shown (delivered while the page was not
+   * loaded, or loaded from an older snapshot than the message): by id, their chat. WhatsApp hands a
+   * linked device what came while it was away once it connects; READY is that moment here.
+   */
+  private readonly unshown = new Map<string, string>();
+  /**
+   * The page's session is READY. Before it, a message handed to the page may be lost (WhatsApp
+   * Web's load replaces the document that took it) though the page said it took it: seen after a
+   * restart under incoming traffic, every message of those seconds gone. So nothing is handed over
+   * before READY; onReady hands over all the phone holds unshown.
+   */
+  private pageReady = false;
   readonly cacheDir: string;
   /** The files the other side sends (and the page uploads), by sha256, in `<authDir>/sim-media`. */
   readonly files: SimMediaFiles;
@@ -127,6 +140,7 @@ export class SimPhone implements SimPeer {
   /** Called by the session with each new page (before WhatsApp Web loads in it). */
   async attach(page: Page): Promise<void> {
     this.page = page;
+    this.pageReady = false;
     await page
       .exposeFunction('__simPhoneEvent', (ev: PageEvent) => this.onPageEvent(ev))
       .catch((err: Error) => {
@@ -144,6 +158,7 @@ export class SimPhone implements SimPeer {
 
   detach(): void {
     this.page = null;
+    this.pageReady = false;
     this.clearTimers();
   }
 
@@ -167,6 +182,12 @@ export class SimPhone implements SimPeer {
   /** The session is READY: start the scenario's timeline of incoming messages. */
   onReady(): void {
     this.clearTimers();
+    this.pageReady = true;
+    for (const [id, jid] of [...this.unshown]) {
+      const m = this.state.chats.find((c) => c.jid === jid)?.messages.find((x) => x.id === id);
+      if (!m) this.unshown.delete(id);
+      else void this.show(jid, m);
+    }
     const rest = this.scenario.incoming.slice(this.state.incomingDone);
     for (const [i, inc] of rest.entries()) {
       this.timers.push(
@@ -252,11 +273,8 @@ export class SimPhone implements SimPeer {
     if (chat.isGroup && !message.system) m.authorJid = `5599${randomBytes(4).readUInt32BE(0)}@c.us`;
     chat.messages.push(m);
     this.save(); // the phone keeps it even when no page shows it now
-    if (this.page && !this.page.isClosed()) {
-      await this.page
-        .evaluate((jid, msg) => (window as unknown as { __sim?: { receive(j: string, m: unknown): unknown } }).__sim?.receive(jid, msg), chat.jid, m as unknown as Record<string, unknown>)
-        .catch((err: Error) => this.opts.log.debug({ err: err.message }, 'incoming message kept for later: page not ready'));
-    }
+    this.unshown.set(m.id, chat.jid);
+    await this.show(chat.jid, m);
     const after = message.media?.downloadAfterMs ?? 0;
     const media = m.media;
     if (after > 0 && media && typeof media === 'object' && media.sha256) {
@@ -272,6 +290,28 @@ export class SimPhone implements SimPeer {
       );
     }
     return { waId: m.id, sentAt: m.at };
+  }
+
+  /** Hands a message the phone holds to the page; one the page could not take stays unshown till READY. */
+  private async show(chatJid: string, m: SimMessage): Promise<void> {
+    if (!this.page || this.page.isClosed() || !this.pageReady) return;
+    const shown = await this.page
+      .evaluate(
+        async (jid, msg) => {
+          // Before the page's script ran (or while it loads) there is nothing to take it.
+          const sim = (window as unknown as { __sim?: { receive(j: string, m: unknown): unknown } }).__sim;
+          if (!sim) return false;
+          await sim.receive(jid, msg);
+          return true;
+        },
+        chatJid,
+        m as unknown as Record<string, unknown>,
+      )
+      .catch((err: Error) => {
+        this.opts.log.debug({ err: err.message }, 'incoming message kept for later: page not ready');
+        return false;
+      });
+    if (shown) this.unshown.delete(m.id);
   }
 
   /** Keeps a sent file's bytes under their sha256 (a location or contact card has none). */

@@ -23,6 +23,12 @@ export interface UploadedFile {
   fileName: string;
 }
 
+/**
+ * ms a pending row left by a previous run is given after READY for WhatsApp's copy of it to show
+ * (the observer reads the open chats at once; a send that reached the phone is back within it).
+ */
+export const LEFTOVER_GRACE_MS = 20_000;
+
 export class Outbox {
   readonly #store: SliceStore;
   readonly #session: Pick<WaSession, 'sendMessage' | 'sendMedia'>;
@@ -38,14 +44,48 @@ export class Outbox {
     store.trackPendingSends(() => this.#pending > 0);
   }
 
-  /** Counts the pending rows a previous run left (their sends are lost; WhatsApp's copy may still come). */
-  async open(): Promise<void> {
-    const row = await this.#store.db
-      .selectFrom('messages')
-      .select((eb) => eb.fn.countAll<string>().as('n'))
-      .where('wa_id', 'like', `${PENDING_PREFIX}%`)
-      .executeTakeFirst();
-    this.#pending += Number(row?.n ?? 0);
+  /**
+   * The pending rows a previous run left (the process died with their sends in flight): if a send
+   * reached WhatsApp, its copy comes back through the observer once the session is READY and is
+   * adopted; one still pending `leftoverGraceMs` after READY never left, and is marked failed
+   * (ack -1) so the sender sees it and can send again: never left pending forever, never sent
+   * twice (nothing is retried behind the sender's back).
+   */
+  async open(leftoverGraceMs = LEFTOVER_GRACE_MS): Promise<void> {
+    const rows = await this.#store.db.selectFrom('messages').select('id').where('wa_id', 'like', `${PENDING_PREFIX}%`).execute();
+    // Counted for good: a late copy of a failed one is still adopted (its row takes the real id and ack).
+    this.#pending += rows.length;
+    if (rows.length === 0) return;
+    const ids = rows.map((r) => String(r.id));
+    this.#log.info({ count: ids.length }, 'pending sends left by the previous run: failed unless WhatsApp shows them once READY');
+    let readySince: number | null = null;
+    const timer = setInterval(() => {
+      if (this.#store.status.state !== 'READY') {
+        readySince = null;
+        return;
+      }
+      readySince ??= Date.now();
+      if (Date.now() - readySince < leftoverGraceMs) return;
+      clearInterval(timer);
+      this.#leftovers = this.#failLeftovers(ids).catch((err) => this.#log.error({ err }, 'could not settle the sends left by the previous run'));
+    }, 500);
+    timer.unref();
+    this.#stopLeftovers = () => clearInterval(timer);
+  }
+
+  #leftovers: Promise<void> = Promise.resolve();
+  #stopLeftovers: () => void = () => {};
+
+  async #failLeftovers(ids: string[]): Promise<void> {
+    await this.#store.write(async (trx) => {
+      const events: PendingEvent[] = [];
+      for (const id of ids) {
+        const m = await failPendingMessage(trx, id);
+        if (m) events.push({ type: 'message.updated', data: m });
+      }
+      if (events.length) this.#log.warn({ count: events.length }, 'sends lost with the previous run marked failed');
+      return { result: undefined, events };
+    });
   }
 
   /** `sentBy`: the member who sends it (null: the system). */
@@ -127,7 +167,8 @@ export class Outbox {
 
   /** Wait for sends in flight, at most `timeoutMs`. */
   async flush(timeoutMs = 5_000): Promise<void> {
-    const sends = Promise.allSettled([...this.#sends]);
+    this.#stopLeftovers();
+    const sends = Promise.allSettled([...this.#sends, this.#leftovers]);
     await Promise.race([sends, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
   }
 }

@@ -181,7 +181,9 @@ export class DockerRuntime implements SliceRuntime {
     try {
       await this.watchEvents();
       for (const [id, instanceId] of [...this.tracked]) {
-        if (!(await this.isRunning(id, instanceId))) this.report(id, instanceId, 'exited while the event stream was down');
+        if (!(await this.isRunning(id, instanceId))) {
+          this.report(id, instanceId, (await this.diedOfOom(instanceId)) ? 'out of memory (while the event stream was down)' : 'exited while the event stream was down');
+        }
       }
     } catch (err) {
       this.opts.log.warn({ err: (err as Error).message }, 'docker events unavailable; retrying');
@@ -208,13 +210,27 @@ export class DockerRuntime implements SliceRuntime {
     }
     if (action === 'die') {
       const code = attrs.exitCode;
-      const reason = this.oomKilled.delete(containerId) ? `out of memory (exit code ${code})` : `exit code ${code}`;
+      const sawOom = this.oomKilled.delete(containerId);
       // Docker takes its port proxy down a moment after the die event: an exit reported (STOPPED,
       // EXITED) is one whose port no longer answers, as with the process runtime.
-      void portClosed(slicePort(id), PORT_CLOSE_WAIT_MS).then((closed) => {
+      void Promise.all([portClosed(slicePort(id), PORT_CLOSE_WAIT_MS), this.diedOfOom(containerId)]).then(([closed, oom]) => {
         if (!closed) this.opts.log.warn({ slice: id, port: slicePort(id) }, `the port still accepts ${PORT_CLOSE_WAIT_MS} ms after the container died; reporting the exit anyway`);
-        this.report(id, containerId, reason);
+        this.report(id, containerId, sawOom || oom ? `out of memory (exit code ${code})` : `exit code ${code}`);
       });
+    }
+  }
+
+  /**
+   * Whether the kernel's OOM killer ended the container, by Docker's own record (State.OOMKilled).
+   * The 'oom' event alone is not enough: it may come after the die, or not at all to this
+   * subscriber (the stream was down, the engine restarted), and the exit code is then a plain 137.
+   */
+  private async diedOfOom(containerId: string): Promise<boolean> {
+    try {
+      const info = await this.docker.getContainer(containerId).inspect();
+      return info.State.OOMKilled === true;
+    } catch {
+      return false; // removed meanwhile: nothing to tell
     }
   }
 
