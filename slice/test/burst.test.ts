@@ -26,6 +26,15 @@ const BURST = 40;
 const bodiesIn = (chatWaId: string, prefix: string) =>
   [...sink.messagesById.values()].filter((m) => m.chatWaId === chatWaId && m.body.startsWith(prefix)).map((m) => m.body);
 
+/** Waits for the whole burst; a failure names the messages that never came. */
+async function allOf(chatWaId: string, prefix: string): Promise<void> {
+  await sink.until(() => bodiesIn(chatWaId, prefix).length === BURST, 60_000, `${BURST} messages of the burst`).catch(() => {
+    const got = new Set(bodiesIn(chatWaId, prefix));
+    const missing = Array.from({ length: BURST }, (_, i) => `${prefix}${i}`).filter((b) => !got.has(b));
+    throw new Error(`${missing.length} of the burst never reported: ${missing.join(', ')}`);
+  });
+}
+
 t.test('a burst during the initial sync, in a chat the sync already read: every message', async (t) => {
   await startAndScan(session, sink);
   const first = scenario.chats[0]!.jid; // read first: the list is newest first and so is the scenario
@@ -34,13 +43,13 @@ t.test('a burst during the initial sync, in a chat the sync already read: every 
   t.notOk(sink.cursors.size === scenario.chats.length, 'the sync was still reading other chats');
   await Promise.all(Array.from({ length: BURST }, (_, i) => session.sim!.deliverIncoming({ chatWaId: first, body: `during-sync ${i}` })));
   await session.synced();
-  await sink.until(() => bodiesIn(first, 'during-sync').length === BURST, 60_000, `${BURST} messages of the burst`);
+  await allOf(first, 'during-sync ');
   t.equal(new Set(bodiesIn(first, 'during-sync')).size, BURST, 'each once');
 });
 
 t.test('a burst into a chat that is not open: every message, not only the last screenful', async (t) => {
   const target = scenario.chats[3]!.jid;
   await Promise.all(Array.from({ length: BURST }, (_, i) => session.sim!.deliverIncoming({ chatWaId: target, body: `burst ${i}` })));
-  await sink.until(() => bodiesIn(target, 'burst ').length === BURST, 60_000, `${BURST} messages of the burst`);
+  await allOf(target, 'burst ');
   t.equal(new Set(bodiesIn(target, 'burst ')).size, BURST);
 });

@@ -268,13 +268,19 @@ export class DomSync {
       await this.report(await extractMessagesIn(this.page, open), open);
     }
     const rows = await collectChatList(this.page, this.tuning.settleMs);
+    this.log.debug({ rows: rows.length, open }, 'catching up after the initial sync');
     await this.onReport({ messages: [], chats: rows.map((r) => ({ ...r, selected: false })) });
   }
 
-  /** Loads older rows of the open chat until its newest known message shows (or the top). */
-  private async scrollBackToKnown(chatWaId: string): Promise<void> {
-    const newest = this.newestKnown.get(chatWaId);
-    if (newest) await scrollToOldest(this.page, { stopAtWaId: newest.waId, idleMs: this.tuning.backfillIdleMs });
+  /** Loads older rows of the open chat until its newest known message shows (or the top).
+   * `newest`: as known before the chat was opened (the observer reports the rows that opening it
+   * renders, which would otherwise move the mark past the gap). */
+  private async scrollBackToKnown(chatWaId: string, newest = this.newestKnown.get(chatWaId)): Promise<void> {
+    // A longer wait than the backfill's: stopping early here loses messages, and when the known
+    // message shows at once (the usual case) no wait is spent at all.
+    if (!newest) return;
+    const r = await scrollToOldest(this.page, { stopAtWaId: newest.waId, idleMs: Math.max(1_500, this.tuning.backfillIdleMs) });
+    this.log.debug({ chat: chatWaId, newest: newest.waId, ...r }, 'scrolled back to the newest known message');
   }
 
   /** Opens a chat, backfills it per its cursor, reports chat and messages. Returns messages read. */
@@ -282,6 +288,7 @@ export class DomSync {
     // Which chat the row opened is the header's to say; an older page without it may still name
     // the chat in its messages' packed ids; only then is the title the id, and only if unique.
     await showList(this.page, row.archived, this.tuning.openChatTimeoutMs);
+    const knownBefore = new Map(this.newestKnown);
     const headerId = await openChatRow(this.page, row.title, row.position, this.openOpts());
     const firstJid = headerId
       ? null
@@ -298,7 +305,7 @@ export class DomSync {
       const stopAt = complete && typeof cursor?.newestWaId === 'string' ? cursor.newestWaId : null;
       await scrollToOldest(this.page, { stopAtWaId: stopAt, idleMs: this.tuning.backfillIdleMs });
     } else {
-      await this.scrollBackToKnown(waId);
+      await this.scrollBackToKnown(waId, knownBefore.get(waId));
     }
     const msgs = await extractMessagesIn(this.page, waId);
     const isGroup = waId.endsWith('@g.us');
