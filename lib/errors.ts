@@ -40,6 +40,7 @@ export const ERROR_CODES = {
   DB_UNREACHABLE: 'Unavailable',
   DB_AUTH_FAILED: 'PermissionDenied',
   DB_START_FAILED: 'Internal',
+  DB_DISK_FULL: 'ResourceExhausted',
   // slices and the supervisor
   SLICE_NOT_FOUND: 'NotFound',
   SLICE_ID_OUT_OF_RANGE: 'InvalidArgument',
@@ -151,11 +152,13 @@ export function httpStatusOf(kind: ErrorKind): number {
 }
 
 /** The few codes whose HTTP status is more exact than their kind's: a file that is too big, or
- * that no room is left for, is not a rate limit to retry (429) but a request to change (413). */
+ * that no room is left for, is not a rate limit to retry (429) but a request to change (413); a
+ * disk that is full is the server's want of room (507), not the caller's. */
 const HTTP_STATUS_OF_CODE: Partial<Record<ErrorCode, number>> = {
   MEDIA_TOO_LARGE: 413,
   MEDIA_QUOTA_EXCEEDED: 413,
   MEDIA_TYPE_REFUSED: 415,
+  DB_DISK_FULL: 507,
 };
 
 /** The HTTP status of an error code: its own when it has one, else its kind's. */
