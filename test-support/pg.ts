@@ -54,3 +54,16 @@ export async function startTestCluster(name: string): Promise<TestCluster> {
     },
   };
 }
+
+/** Stop a cluster's server the way an operator or a crash does (fast shutdown of the postmaster),
+ * keeping its data directory so a fault test can start it again on the same port. */
+export async function stopPostgres(dataDir: string): Promise<void> {
+  const pidFile = path.join(dataDir, 'postmaster.pid');
+  const pid = Number(fs.readFileSync(pidFile, 'utf8').split('\n')[0]);
+  process.kill(pid, 'SIGINT');
+  const deadline = Date.now() + 30_000;
+  while (fs.existsSync(pidFile)) {
+    if (Date.now() > deadline) throw new Error(`PostgreSQL in ${dataDir} did not stop within 30 s`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
-import { startTestCluster } from '../../test-support/pg.ts';
+import { startTestCluster, stopPostgres } from '../../test-support/pg.ts';
 import { startEmbeddedPostgres } from '../../sql/embedded.ts';
 import { provisionGatewayUrl } from '../support/database-url.ts';
 import { Browser, build } from './helpers.ts';
@@ -20,14 +20,6 @@ t.teardown(() => fs.rmSync(dataDir, { recursive: true, force: true }));
 const gatewayUrl = await provisionGatewayUrl(cluster.adminUrl, dataDir);
 const app = await build(t, { adminUrl: cluster.adminUrl, gatewayUrl, dataDir });
 
-/** Stop the cluster the way an operator or a crash does (fast shutdown of the postmaster). */
-async function stopPostgres(): Promise<void> {
-  const pidFile = path.join(cluster.dataDir, 'postmaster.pid');
-  const pid = Number(fs.readFileSync(pidFile, 'utf8').split('\n')[0]);
-  process.kill(pid, 'SIGINT');
-  await waitUntil('PostgreSQL stopped', 30_000, () => !fs.existsSync(pidFile));
-}
-
 let restarted: { stop(): Promise<void> } | null = null;
 t.teardown(() => restarted?.stop());
 
@@ -36,7 +28,7 @@ t.test('login, sign-up and a CRM write during an outage answer 503 DB_UNREACHABL
   t.equal((await a.register('owner@pg-fault.example')).statusCode, 200);
   t.equal((await a.request('GET', '/api/me')).statusCode, 200);
 
-  await stopPostgres();
+  await stopPostgres(cluster.dataDir);
   await sleep(2_000);
 
   const b = new Browser(app);
