@@ -76,6 +76,7 @@ export const ERROR_CODES = {
   MEDIA_TYPE_REFUSED: 'InvalidArgument',
   MEDIA_NOT_STORED: 'FailedPrecondition',
   MEDIA_DOWNLOAD_FAILED: 'Unavailable',
+  MEDIA_STORAGE_FULL: 'ResourceExhausted',
   WA_MESSAGE_NOT_SHOWN: 'FailedPrecondition',
   // teams and accounts (issue 16)
   ROLE_REQUIRED: 'PermissionDenied',
@@ -159,6 +160,7 @@ const HTTP_STATUS_OF_CODE: Partial<Record<ErrorCode, number>> = {
   MEDIA_QUOTA_EXCEEDED: 413,
   MEDIA_TYPE_REFUSED: 415,
   DB_DISK_FULL: 507,
+  MEDIA_STORAGE_FULL: 507,
 };
 
 /** The HTTP status of an error code: its own when it has one, else its kind's. */
