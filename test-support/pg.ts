@@ -35,11 +35,18 @@ export interface TestCluster extends EmbeddedPostgresHandle {
   adminUrl: string;
 }
 
-export async function startTestCluster(name: string): Promise<TestCluster> {
+export interface TestClusterOptions {
+  /** Put the cluster's directory on a tmpfs of this size (mounted here, unmounted by stop; needs
+   * root): for the disk-full fault tests. */
+  tmpfsSize?: `${number}m`;
+}
+
+export async function startTestCluster(name: string, options: TestClusterOptions = {}): Promise<TestCluster> {
   await ensureTemplate();
   const safe = name.replace(/[^a-z0-9-]+/gi, '-').slice(0, 40);
   const dir = path.join(TEST_DATA, `${safe}-${process.pid}-${Date.now()}`, 'pg');
   fs.mkdirSync(path.dirname(dir), { recursive: true });
+  if (options.tmpfsSize) execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${options.tmpfsSize}`, 'tmpfs', path.dirname(dir)]);
   // cp -a keeps the postgres user's ownership and the 0700 mode the server insists on.
   execFileSync('cp', ['-a', TEMPLATE_DIR, dir]);
   fs.copyFileSync(`${TEMPLATE_DIR}.password`, `${dir}.password`);
@@ -50,6 +57,7 @@ export async function startTestCluster(name: string): Promise<TestCluster> {
     adminUrl: handle.url,
     stop: async () => {
       await handle.stop();
+      if (options.tmpfsSize) execFileSync('umount', [path.dirname(dir)]);
       fs.rmSync(path.dirname(dir), { recursive: true, force: true });
     },
   };
