@@ -7,6 +7,7 @@ import path from 'node:path';
 import t from 'tap';
 import { startEmbeddedPostgres } from '../../sql/embedded.ts';
 import { startTestCluster } from '../../test-support/pg.ts';
+import { fillDisk } from '../../test-support/fill-disk.ts';
 import { provisionGatewayUrl } from '../support/database-url.ts';
 import { Browser, build } from './helpers.ts';
 import { tempDir, waitUntil } from './system.ts';
@@ -28,14 +29,7 @@ t.test('writes into a full database disk: clear errors, nothing lost, recovery o
   t.equal((await a.request('PATCH', '/api/account', { name: 'stored before' })).statusCode, 200);
 
   const filler = path.join(path.dirname(cluster.dataDir), 'filler');
-  const fd = fs.openSync(filler, 'w');
-  try {
-    for (const chunk = Buffer.alloc(256 * 1024); ; ) fs.writeSync(fd, chunk);
-  } catch (err) {
-    t.equal((err as NodeJS.ErrnoException).code, 'ENOSPC', 'the tmpfs is full');
-  } finally {
-    fs.closeSync(fd);
-  }
+  t.equal(fillDisk(filler), 'ENOSPC', 'the tmpfs is full');
 
   // Sign-ups until one fails: each writes a user, an account, a member and a session.
   const answers: number[] = [];

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
+import { fillDisk } from '../../test-support/fill-disk.ts';
 import { buildSliceApp } from '../app.ts';
 import { SliceStore } from '../store/store.ts';
 import type { MessageOut } from '../store/shapes.ts';
@@ -57,14 +58,7 @@ t.test('upload into a full media disk: 507 MEDIA_STORAGE_FULL, nothing partial, 
 
   // Fill what is left with one file, to the last block.
   const filler = path.join(dir, 'filler');
-  const fd = fs.openSync(filler, 'w');
-  try {
-    for (const chunk = Buffer.alloc(64 * 1024); ; ) fs.writeSync(fd, chunk);
-  } catch (err) {
-    t.equal((err as NodeJS.ErrnoException).code, 'ENOSPC', 'the tmpfs is full');
-  } finally {
-    fs.closeSync(fd);
-  }
+  t.equal(fillDisk(filler), 'ENOSPC', 'the tmpfs is full');
   const before = { messages: await count('messages'), blobs: await count('media_blobs') };
 
   const second = crypto.randomBytes(500_000);
