@@ -6,20 +6,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
 import { startEmbeddedPostgres } from '../../sql/embedded.ts';
-import { startTestCluster } from '../../test-support/pg.ts';
 import { fillDisk } from '../../test-support/fill-disk.ts';
-import { provisionGatewayUrl } from '../support/database-url.ts';
-import { Browser, build } from './helpers.ts';
-import { tempDir, waitUntil } from './system.ts';
+import { Browser, build, startDb } from './helpers.ts';
+import { waitUntil } from './system.ts';
 
 t.setTimeout(120_000);
 
-const cluster = await startTestCluster('gateway-faults-pg-disk', { tmpfsSize: '96m' });
-t.teardown(() => cluster.stop());
-const dataDir = tempDir('faults-pg-disk');
-t.teardown(() => fs.rmSync(dataDir, { recursive: true, force: true }));
-const gatewayUrl = await provisionGatewayUrl(cluster.adminUrl, dataDir);
-const app = await build(t, { adminUrl: cluster.adminUrl, gatewayUrl, dataDir });
+const db = await startDb(t, 'gateway-faults-pg-disk', { tmpfsSize: '96m' });
+const { cluster } = db;
+const app = await build(t, db);
 let restarted: { stop(): Promise<void> } | null = null;
 t.teardown(() => restarted?.stop());
 

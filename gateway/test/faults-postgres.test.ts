@@ -1,24 +1,17 @@
 // PostgreSQL restarted under a running gateway (a real cluster stopped, kept down, started again on
 // the same port): the gateway's pool reconnects by itself, and what is asked during the outage gets
 // a clear 503 naming the database, never a 500.
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import t from 'tap';
-import { startTestCluster, stopPostgres } from '../../test-support/pg.ts';
+import { stopPostgres } from '../../test-support/pg.ts';
 import { startEmbeddedPostgres } from '../../sql/embedded.ts';
-import { provisionGatewayUrl } from '../support/database-url.ts';
-import { Browser, build } from './helpers.ts';
+import { Browser, build, startDb } from './helpers.ts';
 import { sleep, waitUntil } from './system.ts';
 
 t.setTimeout(120_000);
 
-const cluster = await startTestCluster('gateway-faults-pg');
-t.teardown(() => cluster.stop());
-const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gateway-faults-pg-'));
-t.teardown(() => fs.rmSync(dataDir, { recursive: true, force: true }));
-const gatewayUrl = await provisionGatewayUrl(cluster.adminUrl, dataDir);
-const app = await build(t, { adminUrl: cluster.adminUrl, gatewayUrl, dataDir });
+const db = await startDb(t, 'gateway-faults-pg');
+const { cluster } = db;
+const app = await build(t, db);
 
 let restarted: { stop(): Promise<void> } | null = null;
 t.teardown(() => restarted?.stop());
