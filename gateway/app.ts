@@ -8,6 +8,7 @@ import helmet from 'helmet';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import fastifyStatic from '@fastify/static';
 import { AppError, frameworkErrors, fromFastifyError, toAppError, toHttpError } from '../lib/errors.ts';
+import { pgUnavailable } from '../sql/errors.ts';
 import { loggerOptions } from '../lib/logger.ts';
 import type { GatewayConfig } from './config.ts';
 import dbPlugin from './plugins/db.ts';
@@ -122,7 +123,7 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
   app.decorate('sessionSecret', options.sessionSecret);
 
   app.setErrorHandler((err: FastifyError, request, reply) => {
-    const appErr = fromFastifyError(err) ?? toAppError(err);
+    const appErr = fromFastifyError(err) ?? pgUnavailable(err) ?? toAppError(err);
     const { status, body } = toHttpError(appErr);
     if (status >= 500) request.log.error({ err, code: appErr.code, url: request.url }, appErr.message);
     reply.code(status).send(body);

@@ -41,6 +41,7 @@ export const ERROR_CODES = {
   DB_AUTH_FAILED: 'PermissionDenied',
   DB_START_FAILED: 'Internal',
   DB_ROLE_IN_OTHER_DATABASE: 'FailedPrecondition',
+  DB_DISK_FULL: 'ResourceExhausted',
   // slices and the supervisor
   SLICE_NOT_FOUND: 'NotFound',
   SLICE_ID_OUT_OF_RANGE: 'InvalidArgument',
@@ -76,6 +77,7 @@ export const ERROR_CODES = {
   MEDIA_TYPE_REFUSED: 'InvalidArgument',
   MEDIA_NOT_STORED: 'FailedPrecondition',
   MEDIA_DOWNLOAD_FAILED: 'Unavailable',
+  MEDIA_STORAGE_FULL: 'ResourceExhausted',
   WA_MESSAGE_NOT_SHOWN: 'FailedPrecondition',
   // teams and accounts (issue 16)
   ROLE_REQUIRED: 'PermissionDenied',
@@ -152,11 +154,14 @@ export function httpStatusOf(kind: ErrorKind): number {
 }
 
 /** The few codes whose HTTP status is more exact than their kind's: a file that is too big, or
- * that no room is left for, is not a rate limit to retry (429) but a request to change (413). */
+ * that no room is left for, is not a rate limit to retry (429) but a request to change (413); a
+ * disk that is full is the server's want of room (507), not the caller's. */
 const HTTP_STATUS_OF_CODE: Partial<Record<ErrorCode, number>> = {
   MEDIA_TOO_LARGE: 413,
   MEDIA_QUOTA_EXCEEDED: 413,
   MEDIA_TYPE_REFUSED: 415,
+  DB_DISK_FULL: 507,
+  MEDIA_STORAGE_FULL: 507,
 };
 
 /** The HTTP status of an error code: its own when it has one, else its kind's. */

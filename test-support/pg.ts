@@ -35,11 +35,18 @@ export interface TestCluster extends EmbeddedPostgresHandle {
   adminUrl: string;
 }
 
-export async function startTestCluster(name: string): Promise<TestCluster> {
+export interface TestClusterOptions {
+  /** Put the cluster's directory on a tmpfs of this size (mounted here, unmounted by stop; needs
+   * root): for the disk-full fault tests. */
+  tmpfsSize?: `${number}m`;
+}
+
+export async function startTestCluster(name: string, options: TestClusterOptions = {}): Promise<TestCluster> {
   await ensureTemplate();
   const safe = name.replace(/[^a-z0-9-]+/gi, '-').slice(0, 40);
   const dir = path.join(TEST_DATA, `${safe}-${process.pid}-${Date.now()}`, 'pg');
   fs.mkdirSync(path.dirname(dir), { recursive: true });
+  if (options.tmpfsSize) execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${options.tmpfsSize}`, 'tmpfs', path.dirname(dir)]);
   // cp -a keeps the postgres user's ownership and the 0700 mode the server insists on.
   execFileSync('cp', ['-a', TEMPLATE_DIR, dir]);
   fs.copyFileSync(`${TEMPLATE_DIR}.password`, `${dir}.password`);
@@ -50,7 +57,21 @@ export async function startTestCluster(name: string): Promise<TestCluster> {
     adminUrl: handle.url,
     stop: async () => {
       await handle.stop();
+      if (options.tmpfsSize) execFileSync('umount', [path.dirname(dir)]);
       fs.rmSync(path.dirname(dir), { recursive: true, force: true });
     },
   };
+}
+
+/** Stop a cluster's server the way an operator or a crash does (fast shutdown of the postmaster),
+ * keeping its data directory so a fault test can start it again on the same port. */
+export async function stopPostgres(dataDir: string): Promise<void> {
+  const pidFile = path.join(dataDir, 'postmaster.pid');
+  const pid = Number(fs.readFileSync(pidFile, 'utf8').split('\n')[0]);
+  process.kill(pid, 'SIGINT');
+  const deadline = Date.now() + 30_000;
+  while (fs.existsSync(pidFile)) {
+    if (Date.now() > deadline) throw new Error(`PostgreSQL in ${dataDir} did not stop within 30 s`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }

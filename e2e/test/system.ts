@@ -113,7 +113,11 @@ export interface System {
   origin: string;
   adminUrl: string;
   supervisor: Child;
+  /** The running gateway (a new Child after restartGateway). */
   gateway: Child;
+  /** Start the gateway again on the same port with the same configuration (same SESSION_SECRET,
+   * so sessions survive it), once the old one has exited: the way systemd restarts it after a crash. */
+  restartGateway(): Promise<Child>;
   supervisorClient: SupervisorClient;
   /** A POST to a slice's sim control route, the simulated phone's side (behind the slice token). */
   sim(sliceId: number, route: string, body?: unknown): Promise<Response>;
@@ -213,7 +217,7 @@ export async function startSystem(t: Tap, name: string, options: SystemOptions =
 
   const port = await freePort();
   const origin = `http://localhost:${port}`;
-  const gateway = new Child('gateway', ['gateway/main.ts'], {
+  const gatewayEnv = {
     DATABASE_URL: gatewayUrl,
     SUPERVISOR_SOCKET: socket,
     PORT: String(port),
@@ -226,15 +230,19 @@ export async function startSystem(t: Tap, name: string, options: SystemOptions =
     MONITOR_INTERVAL_MS: '5000',
     LOG_LEVEL: 'warn',
     ...options.gatewayEnv,
-  });
+  };
+  const startGateway = async (): Promise<Child> => {
+    const child = new Child('gateway', ['gateway/main.ts'], gatewayEnv);
+    await waitUntil('the gateway answering /healthz', 60_000, async () => {
+      if (child.exited) throw new Error(`the gateway exited:\n${child.tail()}`);
+      return (await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => null))?.ok;
+    }).catch((err: Error) => {
+      throw new Error(`${err.message}\n${child.tail()}`);
+    });
+    return child;
+  };
+  let gateway = await startGateway();
   t.teardown(() => gateway.stop());
-  await waitUntil('the gateway answering /healthz', 60_000, async () => {
-    if (gateway.exited) throw new Error(`the gateway exited:\n${gateway.tail()}`);
-    return (await fetch(`http://127.0.0.1:${port}/healthz`)).ok;
-  }).catch((err: Error) => {
-    throw new Error(`${err.message}\n${gateway.tail()}`);
-  });
-
   t.teardown(() => writeOutput('gateway-output.txt', gateway.tail(400)));
 
   const sliceAuth = async (id: number) => {
@@ -245,7 +253,14 @@ export async function startSystem(t: Tap, name: string, options: SystemOptions =
     origin,
     adminUrl: cluster.adminUrl,
     supervisor,
-    gateway,
+    get gateway() {
+      return gateway;
+    },
+    async restartGateway() {
+      if (!gateway.exited) throw new Error('restartGateway: the gateway still runs (kill or stop it first)');
+      gateway = await startGateway();
+      return gateway;
+    },
     supervisorClient,
     stateDir,
     async sim(sliceId, route, body) {

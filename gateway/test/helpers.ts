@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
-import { startTestCluster } from '../../test-support/pg.ts';
+import { startTestCluster, type TestCluster, type TestClusterOptions } from '../../test-support/pg.ts';
 import { build as buildApp, type BuildOptions } from '../app.ts';
 import { loadGatewayConfig } from '../config.ts';
 import { provisionGatewayUrl } from '../support/database-url.ts';
@@ -24,13 +24,15 @@ export interface TestDb {
   dataDir: string;
 }
 
-export async function startDb(t: Tap, name: string): Promise<TestDb> {
-  const cluster = await startTestCluster(name);
+/** A cluster of the test file's own with the gateway provisioned in it; `cluster` for the fault
+ * tests that stop its server or fill its disk. */
+export async function startDb(t: Tap, name: string, options: TestClusterOptions = {}): Promise<TestDb & { cluster: TestCluster }> {
+  const cluster = await startTestCluster(name, options);
   t.teardown(() => cluster.stop());
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gateway-test-'));
   t.teardown(() => fs.rmSync(dataDir, { recursive: true, force: true }));
   const gatewayUrl = await provisionGatewayUrl(cluster.adminUrl, dataDir);
-  return { adminUrl: cluster.adminUrl, gatewayUrl, dataDir };
+  return { adminUrl: cluster.adminUrl, gatewayUrl, dataDir, cluster };
 }
 
 export async function build(

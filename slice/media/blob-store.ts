@@ -8,8 +8,17 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { AppError } from '../../lib/errors.ts';
 
 const SHA256 = /^[0-9a-f]{64}$/;
+
+/** A write that failed for want of disk (ENOSPC, or the filesystem's quota) as the error the caller
+ * answers with (507 MEDIA_STORAGE_FULL); null for any other failure. */
+export function storageFull(err: unknown): AppError | null {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (code !== 'ENOSPC' && code !== 'EDQUOT') return null;
+  return new AppError('MEDIA_STORAGE_FULL', "the media store's disk is full: the file was not stored; try again once space is freed", { cause: err });
+}
 
 export class BlobStore {
   readonly dir: string;

@@ -12,7 +12,7 @@ import type { PendingEvent, SliceDb } from '../store/events.ts';
 import { blobExists, ensureMediaRowFor, insertBlob, mediaByMessageWaId, pendingMedia, updateMedia, usedBytes, type MediaPatch } from '../store/media.ts';
 import { getMessage } from '../store/messages.ts';
 import type { MediaIntake, MediaState, MediaVariant } from '../wa/types.ts';
-import { BlobStore, hashFile } from './blob-store.ts';
+import { BlobStore, hashFile, storageFull } from './blob-store.ts';
 import { maxBytesOf, quotaMessage, tooLargeMessage, type MediaLimits, type StoredKind } from './limits.ts';
 
 /** What the media store needs of the slice's store: its serialised, event-writing transaction. */
@@ -21,7 +21,7 @@ export interface MediaWriter {
   write<T>(fn: (trx: SliceDb) => Promise<{ result: T; events: PendingEvent[] }>): Promise<T>;
 }
 
-export type StoreFileResult = { ok: true } | { ok: false; code: 'MEDIA_QUOTA_EXCEEDED'; message: string };
+export type StoreFileResult = { ok: true } | { ok: false; code: 'MEDIA_QUOTA_EXCEEDED' | 'MEDIA_STORAGE_FULL'; message: string };
 
 const MEASURED = new Set(['image', 'sticker']);
 
@@ -77,7 +77,14 @@ export class MediaStore implements MediaIntake {
       return { ok: false, code: 'MEDIA_QUOTA_EXCEEDED', message: quotaMessage(used, this.limits.quotaBytes) };
     }
     // The file first, then its row: a crash between leaves a whole file no row counts, never a row without its file.
-    await this.blobs.place(tempPath, sha256);
+    try {
+      await this.blobs.place(tempPath, sha256);
+    } catch (err) {
+      const full = storageFull(err);
+      if (!full) throw err;
+      await fsp.rm(tempPath, { force: true });
+      return { ok: false, code: 'MEDIA_STORAGE_FULL', message: `not downloaded: ${full.message}` };
+    }
     await insertBlob(trx, sha256, size);
     return { ok: true };
   }

@@ -11,7 +11,7 @@ import type { FastifyRequest } from 'fastify';
 import type {} from '@fastify/multipart';
 import { AppError } from '../../lib/errors.ts';
 import type { UploadedFile } from '../store/outbox.ts';
-import type { BlobStore } from './blob-store.ts';
+import { storageFull, type BlobStore } from './blob-store.ts';
 import { humanSize, kindOfUpload, maxBytesOf, tooLargeMessage, type MediaLimits } from './limits.ts';
 
 export const MAX_CAPTION = 65536;
@@ -84,7 +84,7 @@ export async function streamToFile(source: NodeJS.ReadableStream, target: string
     await pipeline(source, meter, fs.createWriteStream(target, { flags: 'wx', mode: 0o600 }));
   } catch (err) {
     await fsp.rm(target, { force: true });
-    throw err;
+    throw storageFull(err) ?? err;
   }
   return { sha256: hash.digest('hex'), size };
 }

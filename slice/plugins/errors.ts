@@ -4,6 +4,7 @@
 import fp from 'fastify-plugin';
 import type { FastifyPluginAsync } from 'fastify';
 import { AppError, fromFastifyError, isAppError, toHttpError } from '../../lib/errors.ts';
+import { pgUnavailable } from '../../sql/errors.ts';
 import { BadCursor } from '../store/chats.ts';
 
 interface PgError {
@@ -24,11 +25,6 @@ function fromPg(err: PgError): AppError | null {
     case '22007':
     case '22008':
       return new AppError('INVALID_ARGUMENT', `invalid value${err.constraint ? ` (${err.constraint})` : ''}`);
-    case '57P01':
-    case '08006':
-    case '08001':
-    case '53300':
-      return new AppError('DB_UNREACHABLE', 'the database is unavailable');
     default:
       return null;
   }
@@ -39,6 +35,8 @@ function toSliceError(err: unknown): AppError {
   if (err instanceof BadCursor) return new AppError('INVALID_ARGUMENT', 'cursor is not a cursor this API returned');
   const fastify = fromFastifyError(err);
   if (fastify) return fastify;
+  const unavailable = pgUnavailable(err);
+  if (unavailable) return unavailable;
   const pe = err as PgError | null;
   const pg = pe && typeof pe.code === 'string' && /^[0-9A-Z]{5}$/.test(pe.code) ? fromPg(pe) : null;
   return pg ?? new AppError('INTERNAL', 'internal error', { cause: err });

@@ -220,7 +220,12 @@ const chats: FastifyPluginAsyncTypebox = async (app) => {
         const message = await app.outbox.send(to, (req.body as { body: string }).body, sentByOf(req.actingMember));
         return reply.status(202).send(message);
       }
-      const upload = await receiveUpload(req, store.media.blobs, store.media.limits);
+      // An upload refused mid-body (too large, the disk full) leaves the rest of the body unread on
+      // the connection, which Node then resets: the client must not send its next request on it.
+      const upload = await receiveUpload(req, store.media.blobs, store.media.limits).catch((err: unknown) => {
+        if (!req.raw.complete) reply.header('connection', 'close');
+        throw err;
+      });
       try {
         return reply.status(202).send(await app.outbox.sendMedia(to, upload.file, upload.caption, sentByOf(req.actingMember)));
       } finally {

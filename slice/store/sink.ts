@@ -1,8 +1,12 @@
 // The WaSink the WhatsApp side writes into. Reports are collected for at most `batchMs` or
 // `batchRows` rows (or for as long as the previous transaction runs) and written in one
 // transaction; each caller's promise settles when its rows are committed (back-pressure). A batch
-// that fails is retried call by call, so one bad report cannot take the others down with it.
+// that fails is retried call by call, so one bad report cannot take the others down with it. A
+// batch that fails because the database is unreachable (down, restarting, out of disk) is not the
+// reports' fault: it waits and is written again once the database answers, so nothing WhatsApp
+// reported during an outage is dropped (the callers simply wait longer).
 import type { Logger } from '../../lib/logger.ts';
+import { pgUnavailable } from '../../sql/errors.ts';
 import type { ExtractedChat, ExtractedContact, ExtractedMessage, MediaIntake, WaSink, WaStatus } from '../wa/types.ts';
 import type { SliceDb } from './events.ts';
 import { loadSyncCursor, saveSyncCursor } from './sync-state.ts';
@@ -26,6 +30,10 @@ interface Entry extends IngestBatch {
   resolve: () => void;
   reject: (err: unknown) => void;
 }
+
+/** How an ingest waits for an unreachable database: from the first delay, doubling up to the last. */
+const RETRY_FIRST_MS = 200;
+const RETRY_MAX_MS = 2_000;
 
 function rowsOf(e: IngestBatch): number {
   return e.chats.length + e.contacts.length + e.messages.length;
@@ -133,7 +141,7 @@ export class StoreSink implements WaSink {
       messages: entries.flatMap((e) => e.messages),
     };
     try {
-      await this.#store.ingest(merged);
+      await this.#ingestThroughOutages(merged);
       for (const e of entries) e.resolve();
       return;
     } catch (err) {
@@ -145,11 +153,33 @@ export class StoreSink implements WaSink {
     }
     for (const e of entries) {
       try {
-        await this.#store.ingest(e);
+        await this.#ingestThroughOutages(e);
         e.resolve();
       } catch (err) {
         this.#store.log.warn({ err }, 'a WhatsApp report could not be stored');
         e.reject(err);
+      }
+    }
+  }
+
+  /** One ingest, tried again for as long as the database is unreachable; any other failure is thrown. */
+  async #ingestThroughOutages(batch: IngestBatch): Promise<void> {
+    let delay = RETRY_FIRST_MS;
+    let since: number | null = null;
+    for (;;) {
+      try {
+        await this.#store.ingest(batch);
+        if (since !== null) this.#store.log.info({ rows: rowsOf(batch), ms: Date.now() - since }, 'the database is back: the reports that waited for it are stored');
+        return;
+      } catch (err) {
+        const unavailable = pgUnavailable(err);
+        if (!unavailable) throw err;
+        if (since === null) {
+          since = Date.now();
+          this.#store.log.warn({ code: unavailable.code, rows: rowsOf(batch) }, 'the database is unavailable: WhatsApp reports wait for it');
+        }
+        await new Promise((r) => setTimeout(r, delay));
+        delay = Math.min(delay * 2, RETRY_MAX_MS);
       }
     }
   }

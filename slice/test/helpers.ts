@@ -6,7 +6,7 @@ import type { Kysely } from 'kysely';
 import { createDb, urlForRole } from '../../sql/database.ts';
 import { provisionSlice } from '../../sql/provision.ts';
 import type { SliceDatabase } from '../../sql/slice/schema.ts';
-import { startTestCluster } from '../../test-support/pg.ts';
+import { startTestCluster, type TestCluster } from '../../test-support/pg.ts';
 import { buildSliceApp } from '../app.ts';
 import { SliceStore } from '../store/store.ts';
 import type { SliceSession } from '../plugins/session-types.ts';
@@ -24,6 +24,8 @@ export interface SliceDbFixture {
   /** Scoped to schema slice_1. */
   db: Kysely<SliceDatabase>;
   admin: Kysely<any>;
+  /** The cluster itself, for tests that stop and start its server. */
+  cluster: TestCluster;
 }
 
 export async function sliceDb(t: Test, name: string): Promise<SliceDbFixture> {
@@ -37,7 +39,7 @@ export async function sliceDb(t: Test, name: string): Promise<SliceDbFixture> {
     await raw.destroy();
     await admin.destroy();
   });
-  return { adminUrl: cluster.adminUrl, sliceUrl, raw, db: raw.withSchema('slice_1'), admin };
+  return { adminUrl: cluster.adminUrl, sliceUrl, raw, db: raw.withSchema('slice_1'), admin, cluster };
 }
 
 export async function openStore(t: Test, fx: SliceDbFixture, options: { batchMs?: number; batchRows?: number } = {}): Promise<SliceStore> {
