@@ -5,6 +5,7 @@ import path from 'node:path';
 import puppeteerCore, { type Browser, type Page } from 'puppeteer-core';
 import { addExtra } from 'puppeteer-extra';
 import StealthPlugin from 'puppeteer-extra-plugin-stealth';
+import { PuppeteerExtraPlugin } from 'puppeteer-extra-plugin';
 import type { Logger } from 'pino';
 import { AppError } from '../../lib/errors.ts';
 import { BASE_TUNING } from './tuning.ts';
@@ -106,6 +107,7 @@ export async function launchBrowser(options: {
   headless?: boolean;
   /** Chromium's own sandbox (namespaces + seccomp-bpf); it needs user namespaces where it runs. */
   sandbox?: boolean;
+  hostResolverRules?: string | null;
 }): Promise<LaunchedBrowser> {
   if (!fs.existsSync(options.chromiumPath)) {
     throw new AppError('FAILED_PRECONDITION', `Chromium not found at CHROMIUM_PATH=${options.chromiumPath} (install the chromium package)`);
@@ -116,12 +118,16 @@ export async function launchBrowser(options: {
   await endLeftoverBrowsers(options.userDataDir, options.log);
   removeStaleProfileLocks(options.userDataDir, options.log);
   const puppeteer = addExtra(puppeteerCore as never) as unknown as typeof puppeteerCore;
+  ownPluginHooks(options.log);
   const stealth = StealthPlugin();
   (puppeteer as unknown as { use(p: unknown): void }).use(stealth);
   const browser = await puppeteer.launch({
     executablePath,
     headless: options.headless ?? true,
-    args: chromiumArgs(options.userDataDir, { jsHeapMb: options.jsHeapMb, sandbox: options.sandbox ?? false }),
+    args: [
+      ...chromiumArgs(options.userDataDir, { jsHeapMb: options.jsHeapMb, sandbox: options.sandbox ?? false }),
+      ...(options.hostResolverRules ? [`--host-resolver-rules=${options.hostResolverRules}`] : []),
+    ],
     defaultViewport: { width: 1280, height: 900 },
     // whatsapp-web.js adds its own user agent handling; stealth fixes HeadlessChrome in the UA.
     ignoreDefaultArgs: ['--enable-automation'],
@@ -133,6 +139,23 @@ export async function launchBrowser(options: {
   const pid = browser.process()?.pid ?? null;
   options.log.info({ pid }, 'chromium launched');
   return { browser, wsEndpoint: browser.wsEndpoint(), pid };
+}
+
+let hooksOwned = false;
+/** puppeteer-extra binds every plugin's target hook to the browser's 'targetcreated' and awaits
+ * nothing it returns: a page closed while stealth sets it up rejects there, unowned, and kills the
+ * process. The hook is wrapped once (all plugins share the base class): such a rejection is logged,
+ * and the session sees the page's close itself. */
+function ownPluginHooks(log: Logger): void {
+  if (hooksOwned) return;
+  hooksOwned = true;
+  const proto = PuppeteerExtraPlugin.prototype as unknown as { _onTargetCreated(this: unknown, t: unknown): Promise<void> };
+  const inner = proto._onTargetCreated;
+  proto._onTargetCreated = function (t: unknown) {
+    return Promise.resolve()
+      .then(() => inner.call(this, t))
+      .catch((err: unknown) => log.warn({ err: (err as Error)?.message ?? String(err) }, 'a browser plugin could not set up a page'));
+  };
 }
 
 /** Debian's /usr/bin/chromium is a shell script that adds flags and misbehaves under puppeteer;
