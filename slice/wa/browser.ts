@@ -5,7 +5,7 @@ import path from 'node:path';
 import puppeteerCore, { type Browser, type Page } from 'puppeteer-core';
 import { addExtra } from 'puppeteer-extra';
 import StealthPlugin from 'puppeteer-extra-plugin-stealth';
-import { PuppeteerExtraPlugin } from 'puppeteer-extra-plugin';
+import { createRequire } from 'node:module';
 import type { Logger } from 'pino';
 import { AppError } from '../../lib/errors.ts';
 import { BASE_TUNING } from './tuning.ts';
@@ -149,6 +149,8 @@ let hooksOwned = false;
 function ownPluginHooks(log: Logger): void {
   if (hooksOwned) return;
   hooksOwned = true;
+  // The CommonJS copy: the one stealth's evasions extend (the ES build is a class of its own).
+  const { PuppeteerExtraPlugin } = createRequire(import.meta.url)('puppeteer-extra-plugin') as { PuppeteerExtraPlugin: { prototype: object } };
   const proto = PuppeteerExtraPlugin.prototype as unknown as { _onTargetCreated(this: unknown, t: unknown): Promise<void> };
   const inner = proto._onTargetCreated;
   proto._onTargetCreated = function (t: unknown) {
