@@ -49,13 +49,16 @@ const withLog = (err: Error) => {
   throw new Error(`${err.message}${exited ? ` (the slice exited: ${JSON.stringify(exited)})` : ''}\n${tail()}`);
 };
 const health = async () => (await api('GET', '/health')).body;
+/** waitFor, ended at once by the slice exiting (it must not). */
+const until = <T>(what: string, fn: () => Promise<T | undefined | null | false>, ms: number, everyMs = 100) =>
+  Promise.race([waitFor(what, fn, ms, everyMs), slice.exited.then((e) => Promise.reject(new Error(`the slice exited (${JSON.stringify(e)}) while waiting for ${what}`)))]).catch(withLog);
 
 t.test('linked: the phone scans, READY, the login on disk', async (t) => {
-  await waitFor('the QR', async () => (await wa())?.state === 'QR', 180_000).catch(withLog);
+  await until('the QR', async () => (await wa())?.state === 'QR', 180_000);
   t.equal((await api('POST', '/sim/scan')).status, 200, 'the simulated phone scanned');
-  await waitFor('READY', async () => (await wa())?.state === 'READY', 120_000).catch(withLog);
+  await until('READY', async () => (await wa())?.state === 'READY', 120_000);
   // Before this, a killed browser loses the login (as a real WhatsApp Web login written moments ago).
-  await waitFor("the login written to Chromium's profile", async () => loginOnDisk(authDir), 120_000, 500);
+  await until("the login written to Chromium's profile", async () => loginOnDisk(authDir), 120_000, 500);
 });
 
 t.test('a page closed during its set-up: the slice stays up, nothing unhandled, READY without a new scan', async (t) => {
@@ -65,10 +68,10 @@ t.test('a page closed during its set-up: the slice stays up, nothing unhandled, 
   // The next page comes with the next browser: this one goes away under the session.
   const pid = (await health()).browser.pid as number;
   process.kill(pid, 'SIGKILL');
-  await waitFor('the page closed during set-up, then READY again', async () => {
+  await until('the page closed during set-up, then READY again', async () => {
     const s = states().slice(from);
     return s.includes('STARTING') && s.lastIndexOf('READY') > s.lastIndexOf('STARTING') && (await wa())?.state === 'READY';
-  }, 120_000, 200).catch(withLog);
+  }, 120_000, 200);
   const log = slice.output().slice(logFrom);
   t.equal(exited, null, 'the slice process is still running');
   t.match(log, /page closed|could not prepare|escaped/, 'the fault happened: the page went during its set-up');
@@ -90,13 +93,13 @@ t.test('a killed renderer: READY again without a scan, and the message the phone
   t.ok(renderers.length >= 1, `a renderer under the browser (${renderers.length})`);
   const from = states().length;
   for (const p of renderers) process.kill(p, 'SIGKILL');
-  await waitFor('the crash reported', async () => states().slice(from).includes('DISCONNECTED'), 60_000, 100).catch(withLog);
+  await until('the crash reported', async () => states().slice(from).includes('DISCONNECTED'), 60_000, 100);
   // The phone holds what arrives while no page is open, as WhatsApp's servers do.
   const sent = await api('POST', '/sim/incoming', { chatWaId: chat.jid, body: 'sent while the renderer was down' });
   t.equal(sent.status, 200, 'the phone took the message');
-  await waitFor('READY again', async () => (await wa())?.state === 'READY', 120_000).catch(withLog);
+  await until('READY again', async () => (await wa())?.state === 'READY', 120_000);
   t.notOk(states().slice(from).includes('QR'), 'no new QR: the login was kept');
   t.match(slice.output(), /"cause":"page_crashed"/, 'cause page_crashed');
-  await waitFor('the message stored', async () => db.selectFrom('messages').select('id').where('wa_id', '=', sent.body.waId).executeTakeFirst(), 60_000, 250).catch(withLog);
+  await until('the message stored', async () => db.selectFrom('messages').select('id').where('wa_id', '=', sent.body.waId).executeTakeFirst(), 60_000, 250);
   t.equal(exited, null, 'the slice process is still running');
 });

@@ -154,10 +154,44 @@ function ownPluginHooks(log: Logger): void {
   const proto = PuppeteerExtraPlugin.prototype as unknown as { _onTargetCreated(this: unknown, t: unknown): Promise<void> };
   const inner = proto._onTargetCreated;
   proto._onTargetCreated = function (t: unknown) {
-    return Promise.resolve()
+    return ownDroppedSends(t)
       .then(() => inner.call(this, t))
       .catch((err: unknown) => log.warn({ err: (err as Error)?.message ?? String(err) }, 'a browser plugin could not set up a page'));
   };
+}
+
+const SENDS_OWNED = Symbol('queunir.sendsOwned');
+type TargetLike = { type(): string; page(): Promise<{ _client?: unknown } | null> };
+type CdpLike = { send(...a: unknown[]): Promise<unknown>; [SENDS_OWNED]?: true };
+
+/** Stealth's user-agent evasion fires `client.send('Network.setUserAgentOverride')` without awaiting
+ * it: on a page closed during set-up that rejects with no owner. Every send on the page's session
+ * gets a handler; a caller that awaits still sees the rejection. A getter, because the sourceurl
+ * evasion replaces `send` with an async wrapper of its own (a new promise): whatever is assigned
+ * is wrapped again when read, so the promise the caller drops is always the owned one. */
+async function ownDroppedSends(t: unknown): Promise<void> {
+  const target = t as TargetLike;
+  if (target.type() !== 'page') return;
+  const page = await target.page().catch(() => null);
+  if (!page) return;
+  const c = (typeof page._client === 'function' ? (page._client as () => unknown).call(page) : page._client) as CdpLike | undefined;
+  if (!c || c[SENDS_OWNED]) return;
+  c[SENDS_OWNED] = true;
+  let current = c.send;
+  Object.defineProperty(c, 'send', {
+    configurable: true,
+    get() {
+      const fn = current;
+      return function (this: unknown, ...a: unknown[]) {
+        const p = fn.apply(this, a);
+        p.catch(() => {});
+        return p;
+      };
+    },
+    set(fn: CdpLike['send']) {
+      current = fn;
+    },
+  });
 }
 
 /** Debian's /usr/bin/chromium is a shell script that adds flags and misbehaves under puppeteer;
