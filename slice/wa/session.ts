@@ -271,11 +271,13 @@ export class DomWaSession implements WaSession {
     this.setState('READY');
     if (hadLogout) this.persistLogout(null);
     this.o.sim?.onReady();
-    // The blank first tab is an extra document for nothing.
-    for (const p of (await this.browser?.pages()) ?? []) if (p !== this.page && p.url() === 'about:blank') await p.close().catch(() => {});
+    // The watchdog first: everything after this needs the page's renderer, which may hang.
+    this.startWatchdog(gen);
+    // The blank first tab is an extra document for nothing. Not awaited: it shares the renderer,
+    // and closing it waits on that renderer.
+    void this.closeBlankTabs();
     const sync = new DomSync(this.page, this.o.sink, this.o.log, this.o.tuning);
     this.sync = sync;
-    this.startWatchdog(gen);
     try {
       await sync.start();
       this.lastMissing = sync.missing;
@@ -285,6 +287,11 @@ export class DomWaSession implements WaSession {
       this.o.log.error({ err: msg }, 'initial sync failed');
       if (DETACHED_RE.test(msg)) this.onCrash(`initial sync lost the page: ${msg}`, 'detached_frame');
     }
+  }
+
+  private async closeBlankTabs(): Promise<void> {
+    const pages = (await this.browser?.pages().catch(() => [])) ?? [];
+    for (const p of pages) if (p !== this.page && p.url() === 'about:blank') void p.close().catch(() => {});
   }
 
   /** Resolves when the current READY page has been read completely (initial sync). */
