@@ -291,7 +291,13 @@ export class DomWaSession implements WaSession {
 
   private async closeBlankTabs(): Promise<void> {
     const pages = (await this.browser?.pages().catch(() => [])) ?? [];
-    for (const p of pages) if (p !== this.page && p.url() === 'about:blank') void p.close().catch(() => {});
+    for (const p of pages) {
+      try {
+        if (p !== this.page && p.url() === 'about:blank') void p.close().catch(() => {});
+      } catch {
+        /* a page still being set up (no main frame yet) is not the blank first tab */
+      }
+    }
   }
 
   /** Resolves when the current READY page has been read completely (initial sync). */
