@@ -12,6 +12,7 @@ import { loadSliceConfig } from './config.ts';
 import { MB } from './media/limits.ts';
 import { SliceStore } from './store/store.ts';
 import { createWaSession } from './wa/index.ts';
+import { describeEscaped, fromBrowserStack } from './wa/escaped.ts';
 
 const SHUTDOWN_TIMEOUT_MS = 15_000;
 
@@ -57,6 +58,20 @@ runMain('slice', async () => {
     sink: store.sink,
     log: log.child({ component: 'wa' }),
   });
+
+  // Errors no one awaited (see wa/escaped.ts): the browser's restart it, ours end the process.
+  const escaped = (kind: string) => (err: unknown) => {
+    const detail = describeEscaped(err);
+    if (fromBrowserStack(err)) {
+      log.warn({ kind, err: detail }, 'an error from the browser escaped: starting the browser again, keeping the login');
+      session.recover('escaped_error', `escaped error: ${detail}`);
+      return;
+    }
+    log.fatal({ kind, err: err instanceof Error ? { message: err.message, stack: err.stack } : String(err) }, 'an error escaped: exiting');
+    process.exit(1);
+  };
+  process.on('unhandledRejection', escaped('unhandledRejection'));
+  process.on('uncaughtException', escaped('uncaughtException'));
 
   const app = await buildSliceApp({
     store,

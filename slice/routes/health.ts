@@ -47,8 +47,10 @@ const health: FastifyPluginAsyncTypebox = async (app) => {
         }),
       ),
     ]);
-    // Before the browser is launched and after a logout no browser is expected.
-    const browserExpected = !['STARTING', 'LOGGED_OUT'].includes(status.state);
+    // A browser is expected only while WhatsApp Web is shown. Before the launch, after a logout, and
+    // while a reconnect waits out its backoff (DISCONNECTED) the slice is doing its job: a monitor
+    // that restarted it then would only lose the backoff and end the slice FATAL.
+    const browserExpected = ['QR', 'AUTHENTICATING', 'READY', 'FAILED'].includes(status.state);
     const browserGone = browserExpected && wa.browserPid === null;
     const seen = [wa.lastMessageSeenAt, app.store.lastMessageAt].filter((t): t is string => !!t).sort();
     return {

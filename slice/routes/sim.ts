@@ -4,7 +4,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { AppError, isAppError } from '../../lib/errors.ts';
-import type { SimControl } from '../wa/types.ts';
+import { SIM_FAULTS, type SimControl } from '../wa/types.ts';
 
 const MEDIA_KINDS = ['image', 'video', 'audio', 'voice', 'document', 'sticker', 'location', 'contact'] as const;
 /** 32 MiB of base64 (24 MiB of file): a test's 5 MB image fits. */
@@ -133,6 +133,20 @@ const sim: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req) => {
       await act((c) => c.removeSelector(req.body.name));
+      return { ok: true };
+    },
+  );
+
+  // Faults for the recovery tests: the page hangs now, or the next page closes while it is set up,
+  // or the next link never becomes ready.
+  app.post(
+    '/sim/fault',
+    {
+      config: SYSTEM_ONLY,
+      schema: { body: Type.Object({ name: Type.Union(SIM_FAULTS.map((f) => Type.Literal(f))) }, { additionalProperties: false }), response: { 200: Ok } },
+    },
+    async (req) => {
+      await act((c) => c.fault(req.body.name));
       return { ok: true };
     },
   );

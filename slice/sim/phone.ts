@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import type { Page } from 'puppeteer-core';
 import type { Logger } from 'pino';
 import type { SimPeer } from '../wa/session.ts';
-import type { SimIncoming, SimPhoneMessage } from '../wa/types.ts';
+import type { SimFault, SimIncoming, SimPhoneMessage } from '../wa/types.ts';
 import { repoRootFrom } from '../../lib/repo-root.ts';
 import { loadScenario, DEFAULT_SCENARIO_PATH, type SimMedia, type SimMessage, type SimScenario } from './scenario.ts';
 import { SimMediaFiles } from './media-files.ts';
@@ -434,6 +434,23 @@ export class SimPhone implements SimPeer {
   async removeSelector(name: string): Promise<void> {
     const page = this.requirePage();
     await page.evaluate((n) => (window as unknown as { __sim: { breakSelector(n: string): boolean } }).__sim.breakSelector(n), name);
+  }
+
+  private armed = new Set<SimFault>();
+
+  async fault(name: SimFault): Promise<void> {
+    if (name !== 'hang-page') {
+      this.armed.add(name);
+      return;
+    }
+    // The renderer's main thread spins: nothing the page is asked answers any more.
+    const page = this.requirePage();
+    // A string: nothing of the build (helpers, names) in the way of the loop reaching the page.
+    await page.evaluate('void setTimeout(function () { for (;;) {} }, 0)');
+  }
+
+  takeFault(name: SimFault): boolean {
+    return this.armed.delete(name);
   }
 
   async logoutFromPhone(): Promise<void> {

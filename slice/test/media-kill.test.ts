@@ -10,7 +10,7 @@ import path from 'node:path';
 import { freePort } from '../../test-support/pg.ts';
 import { generateScenario, type SimScenario } from '../sim/scenario.ts';
 import { auth } from './helpers.ts';
-import { killProcessesUsing, simSliceEnv, sliceProcessSetting, startSliceProcess, waitFor, type SliceProcess } from './slice-process.ts';
+import { killProcessesUsing, loginOnDisk, simSliceEnv, sliceProcessSetting, startSliceProcess, waitFor, type SliceProcess } from './slice-process.ts';
 import { CHROMIUM, requireChromium } from './wa-support.ts';
 
 t.setTimeout(10 * 60_000);
@@ -27,18 +27,6 @@ function finalFiles(mediaDir: string): { name: string; sha: string }[] {
     for (const f of fs.readdirSync(path.join(mediaDir, d))) out.push({ name: f, sha: sha256(fs.readFileSync(path.join(mediaDir, d, f))) });
   }
   return out;
-}
-
-/** Whether Chromium has written the simulator's linked-device key into the profile's Local Storage:
- * before that, a kill loses the login (as it would a real WhatsApp Web login written moments ago). */
-function loginOnDisk(authDir: string): boolean {
-  const walk = (dir: string): boolean =>
-    fs.readdirSync(dir, { withFileTypes: true }).some((e) => {
-      const p = path.join(dir, e.name);
-      if (e.isDirectory()) return walk(p);
-      return p.includes(`${path.sep}Local Storage${path.sep}`) && fs.readFileSync(p).includes('queunir-sim-device');
-    });
-  return fs.existsSync(authDir) && walk(authDir);
 }
 
 const tmpFiles = (mediaDir: string) => (fs.existsSync(path.join(mediaDir, 'tmp')) ? fs.readdirSync(path.join(mediaDir, 'tmp')) : []);

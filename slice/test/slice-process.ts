@@ -103,3 +103,15 @@ export function simSliceEnv(o: { sliceUrl: string; authDir: string; scenarioFile
     LOG_LEVEL: 'info',
   };
 }
+
+/** Whether Chromium has written the simulator's linked-device key into the profile's Local Storage:
+ * before that, a kill loses the login (as it would a real WhatsApp Web login written moments ago). */
+export function loginOnDisk(authDir: string): boolean {
+  const walk = (dir: string): boolean =>
+    fs.readdirSync(dir, { withFileTypes: true }).some((e) => {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) return walk(p);
+      return p.includes(`${path.sep}Local Storage${path.sep}`) && fs.readFileSync(p).includes('queunir-sim-device');
+    });
+  return fs.existsSync(authDir) && walk(authDir);
+}

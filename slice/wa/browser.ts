@@ -5,6 +5,7 @@ import path from 'node:path';
 import puppeteerCore, { type Browser, type Page } from 'puppeteer-core';
 import { addExtra } from 'puppeteer-extra';
 import StealthPlugin from 'puppeteer-extra-plugin-stealth';
+import { createRequire } from 'node:module';
 import type { Logger } from 'pino';
 import { AppError } from '../../lib/errors.ts';
 import { BASE_TUNING } from './tuning.ts';
@@ -106,6 +107,7 @@ export async function launchBrowser(options: {
   headless?: boolean;
   /** Chromium's own sandbox (namespaces + seccomp-bpf); it needs user namespaces where it runs. */
   sandbox?: boolean;
+  hostResolverRules?: string | null;
 }): Promise<LaunchedBrowser> {
   if (!fs.existsSync(options.chromiumPath)) {
     throw new AppError('FAILED_PRECONDITION', `Chromium not found at CHROMIUM_PATH=${options.chromiumPath} (install the chromium package)`);
@@ -116,12 +118,16 @@ export async function launchBrowser(options: {
   await endLeftoverBrowsers(options.userDataDir, options.log);
   removeStaleProfileLocks(options.userDataDir, options.log);
   const puppeteer = addExtra(puppeteerCore as never) as unknown as typeof puppeteerCore;
+  ownPluginHooks(options.log);
   const stealth = StealthPlugin();
   (puppeteer as unknown as { use(p: unknown): void }).use(stealth);
   const browser = await puppeteer.launch({
     executablePath,
     headless: options.headless ?? true,
-    args: chromiumArgs(options.userDataDir, { jsHeapMb: options.jsHeapMb, sandbox: options.sandbox ?? false }),
+    args: [
+      ...chromiumArgs(options.userDataDir, { jsHeapMb: options.jsHeapMb, sandbox: options.sandbox ?? false }),
+      ...(options.hostResolverRules ? [`--host-resolver-rules=${options.hostResolverRules}`] : []),
+    ],
     defaultViewport: { width: 1280, height: 900 },
     // whatsapp-web.js adds its own user agent handling; stealth fixes HeadlessChrome in the UA.
     ignoreDefaultArgs: ['--enable-automation'],
@@ -133,6 +139,59 @@ export async function launchBrowser(options: {
   const pid = browser.process()?.pid ?? null;
   options.log.info({ pid }, 'chromium launched');
   return { browser, wsEndpoint: browser.wsEndpoint(), pid };
+}
+
+let hooksOwned = false;
+/** puppeteer-extra binds every plugin's target hook to the browser's 'targetcreated' and awaits
+ * nothing it returns: a page closed while stealth sets it up rejects there, unowned, and kills the
+ * process. The hook is wrapped once (all plugins share the base class): such a rejection is logged,
+ * and the session sees the page's close itself. */
+function ownPluginHooks(log: Logger): void {
+  if (hooksOwned) return;
+  hooksOwned = true;
+  // The CommonJS copy: the one stealth's evasions extend (the ES build is a class of its own).
+  const { PuppeteerExtraPlugin } = createRequire(import.meta.url)('puppeteer-extra-plugin') as { PuppeteerExtraPlugin: { prototype: object } };
+  const proto = PuppeteerExtraPlugin.prototype as unknown as { _onTargetCreated(this: unknown, t: unknown): Promise<void> };
+  const inner = proto._onTargetCreated;
+  proto._onTargetCreated = function (t: unknown) {
+    return ownDroppedSends(t)
+      .then(() => inner.call(this, t))
+      .catch((err: unknown) => log.warn({ err: (err as Error)?.message ?? String(err) }, 'a browser plugin could not set up a page'));
+  };
+}
+
+const SENDS_OWNED = Symbol('queunir.sendsOwned');
+type TargetLike = { type(): string; page(): Promise<{ _client?: unknown } | null> };
+type CdpLike = { send(...a: unknown[]): Promise<unknown>; [SENDS_OWNED]?: true };
+
+/** Stealth's user-agent evasion fires `client.send('Network.setUserAgentOverride')` without awaiting
+ * it: on a page closed during set-up that rejects with no owner. Every send on the page's session
+ * gets a handler; a caller that awaits still sees the rejection. A getter, because the sourceurl
+ * evasion replaces `send` with an async wrapper of its own (a new promise): whatever is assigned
+ * is wrapped again when read, so the promise the caller drops is always the owned one. */
+async function ownDroppedSends(t: unknown): Promise<void> {
+  const target = t as TargetLike;
+  if (target.type() !== 'page') return;
+  const page = await target.page().catch(() => null);
+  if (!page) return;
+  const c = (typeof page._client === 'function' ? (page._client as () => unknown).call(page) : page._client) as CdpLike | undefined;
+  if (!c || c[SENDS_OWNED]) return;
+  c[SENDS_OWNED] = true;
+  let current = c.send;
+  Object.defineProperty(c, 'send', {
+    configurable: true,
+    get() {
+      const fn = current;
+      return function (this: unknown, ...a: unknown[]) {
+        const p = fn.apply(this, a);
+        p.catch(() => {});
+        return p;
+      };
+    },
+    set(fn: CdpLike['send']) {
+      current = fn;
+    },
+  });
 }
 
 /** Debian's /usr/bin/chromium is a shell script that adds flags and misbehaves under puppeteer;

@@ -1,6 +1,6 @@
 // The WhatsApp side of a slice, as the rest of the slice sees it: one factory.
 import type { Logger } from 'pino';
-import type { SimControl, WaSession, WaSink } from './types.ts';
+import type { SimControl, WaCause, WaSession, WaSink } from './types.ts';
 import { DomWaSession } from './session.ts';
 import { waTuning, type WaTuning } from './tuning.ts';
 import { SimPhone } from '../sim/phone.ts';
@@ -27,6 +27,8 @@ export type WaSessionHandle = WaSession & {
   sim?: SimControl;
   /** Resolves when the current READY page has been read completely (initial sync and backfill). */
   synced(): Promise<void>;
+  /** Starts the browser again keeping the login (an error found outside the session). */
+  recover(cause: WaCause, detail: string): void;
 };
 
 export function createWaSession(options: WaSessionOptions): WaSessionHandle {

@@ -8,7 +8,7 @@ import type { Browser, Page, Target } from 'puppeteer-core';
 import type { Logger } from 'pino';
 import wweb from 'whatsapp-web.js';
 import { AppError, isAppError } from '../../lib/errors.ts';
-import type { WaCause, ChatFlags, ExtractedChat, ExtractedReaction, OutgoingFile, SimControl, WaHealth, WaSession, WaSink, WaState, WaStatus } from './types.ts';
+import type { WaCause, SimFault, ChatFlags, ExtractedChat, ExtractedReaction, OutgoingFile, SimControl, WaHealth, WaSession, WaSink, WaState, WaStatus } from './types.ts';
 import type { WaTuning } from './tuning.ts';
 import { launchBrowser, treeMemoryBytes, tunePage } from './browser.ts';
 import { NAME_SHIM, pageAnswers } from './dom/extract.ts';
@@ -26,6 +26,8 @@ export interface SimPeer extends SimControl {
   onQr(): void;
   onReady(): void;
   detach(): void;
+  /** Test hook (sim mode only): whether a fault armed through /sim/fault is due here (taken once). */
+  takeFault(name: SimFault): boolean;
 }
 
 interface SessionOptions {
@@ -39,6 +41,33 @@ interface SessionOptions {
 }
 
 const LOGGED_OUT_REASONS = new Set(['LOGOUT', 'UNPAIRED', 'UNPAIRED_IDLE']);
+/** Where the last logout is kept (sync_state), so that it survives a slice restart. */
+export const LOGOUT_SCOPE = 'wa.logout';
+
+/** Chromium's network errors, by what they mean to the owner: the page never loaded. */
+const NET_CAUSES: Array<[RegExp, WaCause]> = [
+  [/net::ERR_(CERT_|SSL_|BAD_SSL|CERTIFICATE)/, 'tls'],
+  [/net::ERR_(TIMED_OUT|CONNECTION_TIMED_OUT)|Navigation timeout|TimeoutError/, 'timeout'],
+  [/net::ERR_(NAME_NOT_RESOLVED|NAME_RESOLUTION_FAILED|CONNECTION_REFUSED|CONNECTION_RESET|CONNECTION_CLOSED|ADDRESS_UNREACHABLE|INTERNET_DISCONNECTED|NETWORK_CHANGED|EMPTY_RESPONSE|PROXY_CONNECTION_FAILED|TUNNEL_CONNECTION_FAILED|NETWORK_ACCESS_DENIED)/, 'unreachable'],
+];
+
+/** A page action that lost its frame or target (navigation or a close raced it). */
+export const DETACHED_RE = /detached Frame|Execution context was destroyed|Target closed|Session closed|TargetCloseError/i;
+
+/** What a failed start means: the network (DISCONNECTED, retried), or the start itself (FAILED). */
+export function classifyStartError(err: unknown): { state: WaState; cause: WaCause; detail: string } {
+  const msg = String((err as Error)?.message ?? err);
+  for (const [re, cause] of NET_CAUSES) {
+    const m = re.exec(msg);
+    if (m) {
+      const code = /net::ERR_[A-Z_]+/.exec(msg)?.[0] ?? m[0];
+      return { state: 'DISCONNECTED', cause, detail: `cannot reach WhatsApp Web: ${code}` };
+    }
+  }
+  if (/Chromium not found/.test(msg)) return { state: 'FAILED', cause: 'browser_missing', detail: msg };
+  if (DETACHED_RE.test(msg)) return { state: 'DISCONNECTED', cause: 'page_closed', detail: msg };
+  return { state: 'FAILED', cause: 'start_failed', detail: msg };
+}
 
 /** What the browser or the library throws leaves as an AppError too: Internal (a 500 still), named. */
 function failed(what: string): (err: unknown) => never {
@@ -63,6 +92,7 @@ export class DomWaSession implements WaSession {
   private lastMissing: string[] = [];
   private lastMessageSeenAt: string | null = null;
   private pendingPairing: ((code: string) => void) | null = null;
+  private readyTimer: NodeJS.Timeout | null = null;
   /** The simulated phone's controls (sim mode only). */
   readonly sim: SimControl | undefined;
 
@@ -81,13 +111,41 @@ export class DomWaSession implements WaSession {
     // The last logout stays until the number is linked again (READY).
     const lastLogout = state === 'READY' ? null : this.st.lastLogout;
     this.st = { state, qr, since: new Date().toISOString(), detail: extra.detail ?? null, cause, lastLogout };
-    this.o.log.info({ state, detail: this.st.detail }, 'whatsapp state');
+    this.o.log.info({ state, cause, detail: this.st.detail }, 'whatsapp state');
     Promise.resolve(this.o.sink.status(this.status())).catch((err) => this.o.log.warn({ err }, 'sink.status failed'));
   }
 
   async start(): Promise<void> {
     this.stopped = false;
+    // A logout from before this process stays known until the number is linked again.
+    const kept = await Promise.resolve(this.o.sink.loadSyncCursor(LOGOUT_SCOPE)).catch((err) => {
+      this.o.log.warn({ err: (err as Error)?.message }, 'could not read the last logout');
+      return null;
+    });
+    if (kept && typeof kept.at === 'string' && (kept.by === 'phone' || kept.by === 'user')) this.st = { ...this.st, lastLogout: { at: kept.at, by: kept.by } };
     await this.launch();
+  }
+
+  /** Records a logout (kept in the store until READY again) and reports LOGGED_OUT. */
+  private loggedOut(by: 'phone' | 'user', detail: string): void {
+    const lastLogout = { at: new Date().toISOString(), by };
+    this.st = { ...this.st, lastLogout };
+    this.persistLogout(lastLogout);
+    this.setState('LOGGED_OUT', { detail, cause: by === 'phone' ? 'phone_unlinked' : 'user_logout' }, true);
+  }
+
+  private persistLogout(v: { at: string; by: string } | null): void {
+    Promise.resolve(this.o.sink.saveSyncCursor(LOGOUT_SCOPE, v ?? {}, true)).catch((err) => this.o.log.warn({ err: (err as Error)?.message }, 'could not keep the last logout'));
+  }
+
+  /**
+   * A fault found outside the session (the process handler's escaped error): the browser starts
+   * again, keeping the login.
+   */
+  recover(cause: WaCause, detail: string): void {
+    // A burst of them comes from one dying page: the restart already under way answers them all.
+    if (this.restartTimer) return;
+    this.onCrash(detail, cause);
   }
 
   /** One browser + client generation. Errors schedule a restart under backoff. */
@@ -98,7 +156,14 @@ export class DomWaSession implements WaSession {
       // Rewritten at each start: the phone's page carries what arrived while no page was open.
       const simPage = this.o.sim?.writeWebVersion();
       const userDataDir = path.join(path.resolve(this.o.authDir), 'session');
-      const launched = await launchBrowser({ chromiumPath: this.o.chromiumPath, userDataDir, log: this.o.log, jsHeapMb: this.o.tuning.jsHeapMb, sandbox: this.o.chromiumSandbox });
+      const launched = await launchBrowser({
+        chromiumPath: this.o.chromiumPath,
+        userDataDir,
+        log: this.o.log,
+        jsHeapMb: this.o.tuning.jsHeapMb,
+        sandbox: this.o.chromiumSandbox,
+        hostResolverRules: this.o.tuning.hostResolverRules,
+      });
       if (gen !== this.generation || this.stopped) {
         await launched.browser.close().catch(() => {});
         return;
@@ -107,7 +172,7 @@ export class DomWaSession implements WaSession {
       this.browserPid = launched.pid;
       launched.browser.on('targetcreated', (t: Target) => void this.onTarget(t, gen));
       launched.browser.on('disconnected', () => {
-        if (gen === this.generation && !this.stopped) this.onCrash('browser disconnected');
+        if (gen === this.generation && !this.stopped) this.onCrash('browser disconnected', 'browser_crashed');
       });
       const client = new Client({
         authStrategy: new LocalAuth({ dataPath: path.resolve(this.o.authDir) }),
@@ -129,10 +194,14 @@ export class DomWaSession implements WaSession {
         this.pendingPairing?.(code);
         this.pendingPairing = null;
       });
-      client.on('authenticated', () => gen === this.generation && this.setState('AUTHENTICATING'));
+      client.on('authenticated', () => {
+        if (gen !== this.generation) return;
+        this.setState('AUTHENTICATING');
+        this.armReadyTimeout(gen);
+      });
       client.on('auth_failure', (msg: string) => {
         if (gen !== this.generation) return;
-        this.setState('FAILED', { detail: `auth failure: ${msg}` });
+        this.setState('FAILED', { detail: `auth failure: ${msg}`, cause: 'auth_failure' });
         this.scheduleRestart('auth failure');
       });
       client.on('change_state', (s: string) => this.o.log.debug({ waState: s }, 'whatsapp web state'));
@@ -140,17 +209,31 @@ export class DomWaSession implements WaSession {
         if (gen !== this.generation || this.stopped) return;
         const loggedOut = LOGGED_OUT_REASONS.has(String(reason));
         this.teardownPage();
-        this.setState(loggedOut ? 'LOGGED_OUT' : 'DISCONNECTED', { detail: String(reason) });
+        if (loggedOut) this.loggedOut('phone', `unlinked from the phone (${reason})`);
+        else this.setState('DISCONNECTED', { detail: String(reason), cause: 'unreachable' });
         this.scheduleRestart(`disconnected: ${reason}`);
       });
       client.on('ready', () => void this.onReady(gen));
       await client.initialize();
     } catch (err) {
       if (gen !== this.generation || this.stopped) return;
-      this.o.log.error({ err: (err as Error)?.message ?? String(err) }, 'whatsapp session failed to start');
-      this.setState('FAILED', { detail: String((err as Error)?.message ?? err) });
-      this.scheduleRestart('start failed');
+      const why = classifyStartError(err);
+      this.o.log.error({ err: (err as Error)?.message ?? String(err), cause: why.cause }, 'whatsapp session failed to start');
+      this.teardownPage();
+      this.setState(why.state, { detail: why.detail, cause: why.cause });
+      this.scheduleRestart(why.cause);
     }
+  }
+
+  /** Linked but never READY: the page is stuck on its way; a new browser keeps the login. */
+  private armReadyTimeout(gen: number): void {
+    if (this.readyTimer) clearTimeout(this.readyTimer);
+    const ms = this.o.tuning.readyTimeoutMs;
+    this.readyTimer = setTimeout(() => {
+      this.readyTimer = null;
+      if (gen === this.generation && !this.stopped && this.st.state === 'AUTHENTICATING') this.onCrash(`not ready ${ms} ms after authenticated`, 'ready_timeout');
+    }, ms);
+    this.readyTimer.unref();
   }
 
   private async onTarget(t: Target, gen: number): Promise<void> {
@@ -158,34 +241,62 @@ export class DomWaSession implements WaSession {
     try {
       const page = await t.page();
       if (!page || gen !== this.generation) return;
+      // Test hook: the page goes while it is being set up (stealth, whatsapp-web.js and we are all at it).
+      if (this.o.sim?.takeFault('close-page-during-setup')) void page.close().catch(() => {});
       await page.evaluateOnNewDocument(NAME_SHIM);
       await tunePage(page);
       await this.o.sim?.attach(page);
       this.page = page;
-      page.on('error', (err) => gen === this.generation && this.onCrash(`page crashed: ${err.message}`));
+      page.on('error', (err) => gen === this.generation && this.onCrash(`page crashed: ${err.message}`, 'page_crashed'));
       page.on('close', () => {
-        if (gen === this.generation && !this.stopped && this.page === page) this.onCrash('page closed');
+        if (gen === this.generation && !this.stopped && this.page === page) this.onCrash('page closed', 'page_closed');
       });
     } catch (err) {
-      this.o.log.warn({ err: (err as Error).message }, 'could not prepare the WhatsApp page');
+      if (gen !== this.generation || this.stopped) return;
+      // A page that cannot be set up would be a page without our shims: start again.
+      const msg = (err as Error)?.message ?? String(err);
+      this.o.log.warn({ err: msg }, 'could not prepare the WhatsApp page');
+      this.onCrash(`could not prepare the page: ${msg}`, DETACHED_RE.test(msg) ? 'page_closed' : 'start_failed');
     }
   }
 
   private async onReady(gen: number): Promise<void> {
     if (gen !== this.generation || !this.page) return;
+    // Test hook: linked, but the chats never become ready (once).
+    if (this.o.sim?.takeFault('never-ready')) return;
+    if (this.readyTimer) clearTimeout(this.readyTimer);
+    this.readyTimer = null;
     this.attempt = 0;
+    const hadLogout = this.st.lastLogout !== null;
     this.setState('READY');
+    if (hadLogout) this.persistLogout(null);
     this.o.sim?.onReady();
-    // The blank first tab is an extra document for nothing.
-    for (const p of (await this.browser?.pages()) ?? []) if (p !== this.page && p.url() === 'about:blank') await p.close().catch(() => {});
+    // The watchdog first: everything after this needs the page's renderer, which may hang.
+    this.startWatchdog(gen);
+    // The blank first tab is an extra document for nothing. Not awaited: it shares the renderer,
+    // and closing it waits on that renderer.
+    void this.closeBlankTabs();
     const sync = new DomSync(this.page, this.o.sink, this.o.log, this.o.tuning);
     this.sync = sync;
-    this.startWatchdog(gen);
     try {
       await sync.start();
       this.lastMissing = sync.missing;
     } catch (err) {
-      if (gen === this.generation && !this.stopped) this.o.log.error({ err: (err as Error).message }, 'initial sync failed');
+      if (gen !== this.generation || this.stopped) return;
+      const msg = (err as Error)?.message ?? String(err);
+      this.o.log.error({ err: msg }, 'initial sync failed');
+      if (DETACHED_RE.test(msg)) this.onCrash(`initial sync lost the page: ${msg}`, 'detached_frame');
+    }
+  }
+
+  private async closeBlankTabs(): Promise<void> {
+    const pages = (await this.browser?.pages().catch(() => [])) ?? [];
+    for (const p of pages) {
+      try {
+        if (p !== this.page && p.url() === 'about:blank') void p.close().catch(() => {});
+      } catch {
+        /* a page still being set up (no main frame yet) is not the blank first tab */
+      }
     }
   }
 
@@ -210,19 +321,19 @@ export class DomWaSession implements WaSession {
           new Promise<boolean>((r) => setTimeout(() => r(false), Math.min(10_000, every))),
         ]);
         if (gen !== this.generation) return;
-        if (!alive) return this.onCrash('page hangs (no answer to evaluate)');
+        if (!alive) return this.onCrash('page hangs (no answer to the probe)', 'page_hung');
         const mem = this.browserPid ? treeMemoryBytes(this.browserPid) : null;
-        if (mem != null && mem > ceiling) this.onCrash(`browser memory ${Math.round(mem / 1048576)} MB over the ceiling`);
+        if (mem != null && mem > ceiling) this.onCrash(`browser memory ${Math.round(mem / 1048576)} MB over the ceiling`, 'memory_ceiling');
       })();
     }, every);
     this.watchdog.unref();
   }
 
-  private onCrash(reason: string): void {
+  private onCrash(reason: string, cause: WaCause): void {
     if (this.stopped) return;
-    this.o.log.warn({ reason }, 'restarting the browser');
+    this.o.log.warn({ reason, cause }, 'restarting the browser');
     this.teardownPage();
-    this.setState('DISCONNECTED', { detail: reason });
+    this.setState('DISCONNECTED', { detail: reason, cause });
     this.scheduleRestart(reason);
   }
 
@@ -251,6 +362,8 @@ export class DomWaSession implements WaSession {
   private async closeBrowser(): Promise<void> {
     if (this.watchdog) clearInterval(this.watchdog);
     this.watchdog = null;
+    if (this.readyTimer) clearTimeout(this.readyTimer);
+    this.readyTimer = null;
     const client = this.client;
     const browser = this.browser;
     const pid = this.browserPid;
@@ -341,7 +454,7 @@ export class DomWaSession implements WaSession {
     } finally {
       this.client = null;
       await this.closeBrowser();
-      this.setState('LOGGED_OUT', { detail: 'logged out by the user' });
+      this.loggedOut('user', 'logged out by the user');
       this.attempt = 0;
       // Show a fresh QR so the account can be linked again.
       this.scheduleRestart('logged out');

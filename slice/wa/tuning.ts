@@ -33,6 +33,10 @@ export interface WaTuning {
    * mediaSweepTries times per session: a pass opens the chat, as reading it would). */
   mediaSweepMs: number;
   mediaSweepTries: number;
+  /** ms after `authenticated` for `ready` before the browser starts again (login kept). */
+  readyTimeoutMs: number;
+  /** Chromium --host-resolver-rules (tests make WhatsApp Web unreachable with it); null: none. */
+  hostResolverRules: string | null;
   /** Reconnect delay: doubles from initialMs per failed attempt, up to maxMs. */
   backoff: { initialMs: number; maxMs: number };
 }
@@ -51,6 +55,8 @@ export const BASE_TUNING: WaTuning = {
   mediaWaitMs: 10_000,
   mediaSweepMs: 30_000,
   mediaSweepTries: 3,
+  readyTimeoutMs: 120_000,
+  hostResolverRules: null,
   backoff: { initialMs: 1000, maxMs: 60_000 },
 };
 
