@@ -56,7 +56,15 @@ function dockerApi<T>(p: string): Promise<T> {
         let s = '';
         res.setEncoding('utf8');
         res.on('data', (c: string) => (s += c));
-        res.on('end', () => (res.statusCode === 200 ? resolve(JSON.parse(s) as T) : reject(new Error(`docker ${p}: ${res.statusCode} ${s.slice(0, 200)}`))));
+        res.on('end', () => {
+          if (res.statusCode !== 200) return reject(new Error(`docker ${p}: ${res.statusCode} ${s.slice(0, 200)}`));
+          // A container being restarted answers an empty body: a missed sample, not the end of the run.
+          try {
+            resolve(JSON.parse(s) as T);
+          } catch {
+            reject(new Error(`docker ${p}: not JSON (${s.length} bytes)`));
+          }
+        });
       })
       .on('error', reject);
   });
@@ -317,7 +325,13 @@ try {
   await sample();
   const gwCpuS = (cpuMsOf(gwPid) - gwCpu0) / 1000;
   const cpuPerTenant: number[] = [];
-  for (const t of tenants) cpuPerTenant.push(((await containerStats(t.id)).cpuNs - cpu0.get(t.id)!) / 1e9 / runS);
+  // A container restarted during the run starts its count again: that tenant's figure is left out.
+  for (const t of tenants) {
+    const now = await containerStats(t.id).catch(() => null);
+    const used = now ? (now.cpuNs - cpu0.get(t.id)!) / 1e9 / runS : NaN;
+    if (Number.isFinite(used) && used >= 0) cpuPerTenant.push(used);
+    else note(`tenant ${t.index}: no CPU figure (its container was restarted during the run)`);
+  }
 
   // ---- the store -------------------------------------------------------------------------------------
   const admin = createDb<any>(cluster.adminUrl, { max: 1 });
@@ -379,7 +393,7 @@ try {
     starts.push(s[0]!.v);
     ends.push(s[s.length - 1]!.v);
     slopes.push(slopeMbPerMin(s));
-    note(`slice ${t.id}: memory ${mb(s[0]!.v)} → ${mb(s[s.length - 1]!.v)} MB, slope ${slopeMbPerMin(s).toFixed(2)} MB/min, cpu ${cpuPerTenant[tenants.indexOf(t)]!.toFixed(3)} cores`);
+    note(`slice ${t.id}: memory ${mb(s[0]!.v)} → ${mb(s[s.length - 1]!.v)} MB, slope ${slopeMbPerMin(s).toFixed(2)} MB/min`);
   }
   const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   console.log(
