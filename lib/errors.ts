@@ -57,6 +57,7 @@ export const ERROR_CODES = {
   SUPERVISOR_UNAVAILABLE: 'Unavailable',
   SUPERVISOR_ACCESS_DENIED: 'PermissionDenied',
   RUNTIME_ERROR: 'Internal',
+  RUNTIME_UNAVAILABLE: 'Unavailable',
   SESSION_STORE_NOT_OWNED: 'FailedPrecondition',
   // accounts
   EMAIL_TAKEN: 'AlreadyExists',

@@ -65,7 +65,7 @@ function status(err: unknown): number | undefined {
 function runtimeError(what: string, err: unknown): AppError {
   const e = err as DockerError;
   const message = e?.json?.message ?? e?.message ?? String(err);
-  if (/ENOENT|ECONNREFUSED/.test(message)) return new AppError('RUNTIME_ERROR', `${what}: the Docker engine is not reachable (${message})`, { cause: err });
+  if (/ENOENT|ECONNREFUSED/.test(message)) return new AppError('RUNTIME_UNAVAILABLE', `${what}: the Docker engine is not reachable (${message})`, { cause: err });
   return new AppError('RUNTIME_ERROR', `${what}: ${message}`, { cause: err });
 }
 

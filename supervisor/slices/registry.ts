@@ -5,7 +5,7 @@
 import crypto from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { sql, type Kysely } from 'kysely';
-import { AppError } from '../../lib/errors.ts';
+import { AppError, isAppError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { urlForRole } from '../../sql/database.ts';
 import { dropSlice, provisionSlice, rotateSlicePassword, sliceRoleName } from '../../sql/provision.ts';
@@ -14,6 +14,9 @@ import type { RuntimeExit, SliceRuntime } from '../runtimes/runtime.ts';
 import type { HealthAnswer, HealthClient } from './health-client.ts';
 import type { RecordStore, SliceRecord } from './records.ts';
 import { initialMachine, transition, type Effect, type Event, type Machine, type StateContext } from './state.ts';
+
+/** How soon a start is tried again while the runtime (the Docker engine) cannot be reached. */
+const ENGINE_RETRY_MS = 1_000;
 
 export interface RegistryOptions {
   runtime: SliceRuntime;
@@ -157,6 +160,16 @@ export class SliceRegistry extends EventEmitter<{ stateChanged: [SliceStateChang
     } catch (err) {
       slot.spawning = false;
       const message = err instanceof Error ? err.message : String(err);
+      // The engine itself is away (restarted, upgrading): not this slice's failure. Keep trying
+      // inside the same start (its starttimeoutsecs still bounds it) instead of spending the
+      // start retries in seconds and ending FATAL while the engine comes back.
+      if (isAppError(err) && err.code === 'RUNTIME_UNAVAILABLE' && slot.machine.state === 'STARTING' && !this.closed) {
+        this.opts.log.warn({ slice: slot.id, err: message }, 'the runtime is not reachable: trying the start again in 1 s');
+        setTimeout(() => {
+          if (slot.machine.state === 'STARTING' && !slot.spawning && slot.instanceId === null && !slot.removed && !this.closed) void this.spawn(slot);
+        }, ENGINE_RETRY_MS).unref();
+        return;
+      }
       this.opts.log.warn({ slice: slot.id, err: message }, 'slice could not be launched');
       if (slot.machine.state === 'STARTING') this.dispatch(slot, { type: 'SPAWN_FAILED', error: message });
       return;
