@@ -7,7 +7,7 @@ import path from 'node:path';
 import { freePort } from '../../test-support/pg.ts';
 import { generateScenario, type SimScenario } from '../sim/scenario.ts';
 import { auth } from './helpers.ts';
-import { killProcessesUsing, simSliceEnv, sliceProcessSetting, startSliceProcess, waitFor, type SliceProcess } from './slice-process.ts';
+import { killProcessesUsing, simSliceEnv, sliceApi, sliceProcessSetting, startSliceProcess, waitFor, type SliceProcess } from './slice-process.ts';
 
 // Real Chromium on a shared 2-core machine: the whole flow takes minutes, not the default 5.
 t.setTimeout(15 * 60_000);
@@ -80,15 +80,7 @@ t.test('the slice program against the simulator, end to end', async (t) => {
     }
     killProcessesUsing(authDir);
   });
-  const api = async (method: string, url: string, body?: unknown) => {
-    const res = await fetch(`${slice.base}${url}`, {
-      method,
-      headers: { ...auth, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : null };
-  };
+  const api = sliceApi(slice);
   const waState = async () => (await api('GET', '/api/wa')).body?.state as string | undefined;
   const phoneState = () => JSON.parse(fs.readFileSync(path.join(authDir, 'sim-phone.json'), 'utf8')) as { chats: SimScenario['chats'] };
 

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { freePort } from '../../test-support/pg.ts';
 import { generateScenario, type SimScenario } from '../sim/scenario.ts';
 import { auth } from './helpers.ts';
-import { killProcessesUsing, loginOnDisk, simSliceEnv, sliceProcessSetting, startSliceProcess, waitFor, type SliceProcess } from './slice-process.ts';
+import { killProcessesUsing, loginOnDisk, simSliceEnv, sliceApi, sliceProcessSetting, startSliceProcess, waitFor, type SliceProcess } from './slice-process.ts';
 import { CHROMIUM, requireChromium } from './wa-support.ts';
 
 t.setTimeout(10 * 60_000);
@@ -49,15 +49,7 @@ t.test('a slice killed during a download leaves no half file and stores the phot
     killProcessesUsing(authDir);
   };
   t.teardown(kill);
-  const api = async (method: string, url: string, body?: unknown) => {
-    const res = await fetch(`${slice.base}${url}`, {
-      method,
-      headers: { ...auth, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : null };
-  };
+  const api = sliceApi(slice);
   const ready = async () => (await api('GET', '/api/wa').catch(() => ({ body: null }))).body?.state === 'READY';
   const synced = () => slice.output().includes('initial sync done');
 

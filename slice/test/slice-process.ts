@@ -19,6 +19,19 @@ export interface SliceProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
+/** A JSON call to a slice process with the test token: its status and parsed body (null if empty). */
+export function sliceApi(slice: Pick<SliceProcess, 'base'>) {
+  return async (method: string, url: string, body?: unknown): Promise<{ status: number; body: any }> => {
+    const res = await fetch(`${slice.base}${url}`, {
+      method,
+      headers: { authorization: `Bearer ${SLICE_TEST_TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : null };
+  };
+}
+
 export function startSliceProcess(env: Record<string, string>, port: number): SliceProcess {
   let out = '';
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'slice', 'main.ts')], {

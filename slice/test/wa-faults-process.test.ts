@@ -8,8 +8,7 @@ import fs from 'node:fs';
 import { freePort } from '../../test-support/pg.ts';
 import { generateScenario, type SimScenario } from '../sim/scenario.ts';
 import { descendants } from '../wa/browser.ts';
-import { auth } from './helpers.ts';
-import { killProcessesUsing, loginOnDisk, simSliceEnv, sliceProcessSetting, startSliceProcess, waitFor, type SliceProcess } from './slice-process.ts';
+import { killProcessesUsing, loginOnDisk, simSliceEnv, sliceApi, sliceProcessSetting, startSliceProcess, waitFor, type SliceProcess } from './slice-process.ts';
 import { CHROMIUM, requireChromium } from './wa-support.ts';
 
 t.setTimeout(5 * 60_000);
@@ -30,18 +29,9 @@ t.teardown(async () => {
 let exited: { code: number | null; signal: NodeJS.Signals | null } | null = null;
 void slice.exited.then((e) => {
   exited = e;
-  if (process.env.H1_DEBUG_LOG) fs.writeFileSync(process.env.H1_DEBUG_LOG, `${new Date().toISOString()} exited ${JSON.stringify(e)}\n${slice.output()}`);
 });
 
-async function api(method: string, url: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${slice.base}${url}`, {
-    method,
-    headers: { ...auth, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-}
+const api = sliceApi(slice);
 const wa = async () => (await api('GET', '/api/wa').catch(() => ({ body: null }))).body;
 const states = () => [...slice.output().matchAll(/"state":"([A-Z_]+)"[^\n]*"msg":"whatsapp state"/g)].map((m) => m[1]);
 const tail = () => slice.output().split('\n').slice(-40).join('\n');

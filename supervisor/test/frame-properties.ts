@@ -141,6 +141,16 @@ function shapeExpected(p: Expected | Expected[]): string {
   return Array.isArray(p) ? `[${p.map(one).join(',')}]` : one(p);
 }
 
+/** A new connection is served after whatever the last one did. */
+async function freshConnectionAnswers(target: FrameTarget): Promise<void> {
+  const fresh = await connect(target.socketPath);
+  try {
+    await answersVersion(fresh, `fresh-${++sentinel}`);
+  } finally {
+    fresh.close();
+  }
+}
+
 /** A second, plain call on a connection: the daemon still serves it. */
 async function answersVersion(c: RawConn, id: string): Promise<void> {
   c.send(JSON.stringify({ jsonrpc: '2.0', id, method: 'system.version' }) + '\n');
@@ -192,12 +202,7 @@ export function framesProperty(target: FrameTarget) {
       } finally {
         c.close();
       }
-      const fresh = await connect(target.socketPath);
-      try {
-        await answersVersion(fresh, `fresh-${++sentinel}`);
-      } finally {
-        fresh.close();
-      }
+      await freshConnectionAnswers(target);
     },
   );
 }
@@ -226,12 +231,7 @@ export function hugeLineProperty(target: FrameTarget) {
       } finally {
         c.close();
       }
-      const fresh = await connect(target.socketPath);
-      try {
-        await answersVersion(fresh, `fresh-${++sentinel}`);
-      } finally {
-        fresh.close();
-      }
+      await freshConnectionAnswers(target);
     },
   );
 }
@@ -245,11 +245,6 @@ export function hangUpProperty(target: FrameTarget) {
     await new Promise<void>((r) => s.once('connect', () => r()));
     s.end(stream.subarray(0, cut % (stream.length + 1)));
     s.destroy();
-    const fresh = await connect(target.socketPath);
-    try {
-      await answersVersion(fresh, `fresh-${++sentinel}`);
-    } finally {
-      fresh.close();
-    }
+    await freshConnectionAnswers(target);
   });
 }
