@@ -1,9 +1,11 @@
 // The session recovers from what WhatsApp Web and its browser do wrong, each fault provoked for
 // real in real Chromium: an unreachable origin (real whatsapp-web.js mode, no simulator: the name
-// is made unresolvable with Chromium's host resolver rules), and against the simulator (the test
+// is made unresolvable, or resolved to a loopback port of the test's that breaks TLS or never
+// answers, with Chromium's host resolver rules), and against the simulator (the test
 // double for WhatsApp's servers) a hung page, `ready` never firing, and the phone unlinking.
 import t from 'tap';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { createWaSession } from '../wa/index.ts';
@@ -36,6 +38,75 @@ t.test('real mode, WhatsApp Web unresolvable: DISCONNECTED/unreachable naming th
   t.equal(s.state, 'DISCONNECTED');
   t.match(s.detail, /^cannot reach WhatsApp Web: net::ERR_NAME_NOT_RESOLVED/);
   await sink.until(() => sink.statuses.filter((x) => x.cause === 'unreachable').length >= 2, 20_000, 'a second attempt');
+  t.ok((await session.health()).restarts >= 1, 'retried under the backoff');
+  t.notOk(sink.states().includes('FAILED'), 'never FAILED');
+});
+
+/** A TCP origin on loopback, answering each connection with `onConnection`, closed at teardown. */
+async function loopbackOrigin(t: { teardown(fn: () => unknown): void }, onConnection: (socket: net.Socket) => void): Promise<number> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => {});
+    onConnection(socket);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.teardown(() => {
+    for (const s of sockets) s.destroy();
+    server.close();
+  });
+  return (server.address() as net.AddressInfo).port;
+}
+
+/** Real mode against `web.whatsapp.com` resolved to a loopback port of the test's. */
+function realModeAt(t: { teardown(fn: () => unknown): void }, name: string, port: number, sink: RecordingSink, extra: Record<string, unknown> = {}) {
+  const session = createWaSession({
+    mode: 'wwebjs',
+    authDir: path.join(dir, name),
+    chromiumPath: CHROMIUM,
+    simScanAfterMs: 0,
+    sink,
+    log: quietLog(),
+    tuning: { ...FAST, hostResolverRules: `MAP web.whatsapp.com 127.0.0.1:${port}`, ...extra },
+  });
+  t.teardown(() => session.stop());
+  return session;
+}
+
+t.test('real mode, WhatsApp Web answering without TLS: DISCONNECTED/tls naming the error, retried', async (t) => {
+  // Plain text where the TLS handshake was expected: what a captive portal or a broken proxy does.
+  let connections = 0;
+  const port = await loopbackOrigin(t, (socket) => {
+    connections++;
+    socket.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n');
+  });
+  const sink = new RecordingSink();
+  const session = realModeAt(t, 'tls', port, sink);
+  await session.start();
+  await sink.until(() => sink.statuses.some((s) => s.cause === 'tls'), 60_000, 'cause tls');
+  const s = sink.statuses.find((x) => x.cause === 'tls')!;
+  t.equal(s.state, 'DISCONNECTED');
+  t.match(s.detail, /^cannot reach WhatsApp Web: net::ERR_SSL_PROTOCOL_ERROR/);
+  t.ok(connections >= 1, `the browser did connect to the origin (${connections})`);
+  await sink.until(() => sink.statuses.filter((x) => x.cause === 'tls').length >= 2, 20_000, 'a second attempt');
+  t.notOk(sink.states().includes('FAILED'), 'never FAILED');
+});
+
+t.test('real mode, WhatsApp Web accepting the connection and never answering: DISCONNECTED/timeout after the load bound, retried', async (t) => {
+  let connections = 0;
+  const port = await loopbackOrigin(t, () => {
+    connections++; // held open, silent
+  });
+  const sink = new RecordingSink();
+  const session = realModeAt(t, 'timeout', port, sink, { loadTimeoutMs: 3000 });
+  await session.start();
+  await sink.until(() => sink.statuses.some((s) => s.cause === 'timeout'), 60_000, 'cause timeout');
+  const s = sink.statuses.find((x) => x.cause === 'timeout')!;
+  t.equal(s.state, 'DISCONNECTED');
+  t.equal(s.detail, 'cannot reach WhatsApp Web: no answer in 3 s');
+  t.ok(connections >= 1, `the browser did connect to the origin (${connections})`);
+  await sink.until(() => sink.statuses.filter((x) => x.cause === 'timeout').length >= 2, 30_000, 'a second attempt');
   t.ok((await session.health()).restarts >= 1, 'retried under the backoff');
   t.notOk(sink.states().includes('FAILED'), 'never FAILED');
 });

@@ -52,7 +52,7 @@ const NET_CAUSES: Array<[RegExp, WaCause]> = [
 ];
 
 /** A page action that lost its frame or target (navigation or a close raced it). */
-export const DETACHED_RE = /detached Frame|Execution context was destroyed|Target closed|Session closed|TargetCloseError/i;
+export const DETACHED_RE = /detached Frame|Execution context was destroyed|Target closed|Session closed|TargetCloseError|No target with given id/i;
 
 /** What a failed start means: the network (DISCONNECTED, retried), or the start itself (FAILED). */
 export function classifyStartError(err: unknown): { state: WaState; cause: WaCause; detail: string } {
@@ -93,6 +93,7 @@ export class DomWaSession implements WaSession {
   private lastMessageSeenAt: string | null = null;
   private pendingPairing: ((code: string) => void) | null = null;
   private readyTimer: NodeJS.Timeout | null = null;
+  private loadTimer: NodeJS.Timeout | null = null;
   /** The simulated phone's controls (sim mode only). */
   readonly sim: SimControl | undefined;
 
@@ -187,6 +188,7 @@ export class DomWaSession implements WaSession {
       this.client = client;
       client.on('qr', (qr: string) => {
         if (gen !== this.generation) return;
+        this.clearLoadTimer();
         this.setState('QR', { qr });
         this.o.sim?.onQr();
       });
@@ -196,6 +198,7 @@ export class DomWaSession implements WaSession {
       });
       client.on('authenticated', () => {
         if (gen !== this.generation) return;
+        this.clearLoadTimer();
         this.setState('AUTHENTICATING');
         this.armReadyTimeout(gen);
       });
@@ -214,15 +217,41 @@ export class DomWaSession implements WaSession {
         this.scheduleRestart(`disconnected: ${reason}`);
       });
       client.on('ready', () => void this.onReady(gen));
+      this.armLoadTimeout(gen);
       await client.initialize();
     } catch (err) {
       if (gen !== this.generation || this.stopped) return;
+      this.clearLoadTimer();
       const why = classifyStartError(err);
       this.o.log.error({ err: (err as Error)?.message ?? String(err), cause: why.cause }, 'whatsapp session failed to start');
       this.teardownPage();
       this.setState(why.state, { detail: why.detail, cause: why.cause });
       this.scheduleRestart(why.cause);
     }
+  }
+
+  /**
+   * whatsapp-web.js loads the page with no timeout at all (`goto(…, { timeout: 0 })`): an origin
+   * that accepts the connection and never answers would hold STARTING forever. No QR and no login
+   * within the bound is a timeout, retried under the backoff like any unreachable origin.
+   */
+  private armLoadTimeout(gen: number): void {
+    this.clearLoadTimer();
+    const ms = this.o.tuning.loadTimeoutMs;
+    this.loadTimer = setTimeout(() => {
+      this.loadTimer = null;
+      if (gen !== this.generation || this.stopped || this.st.state !== 'STARTING') return;
+      this.o.log.warn({ ms }, 'WhatsApp Web did not load in time');
+      this.teardownPage();
+      this.setState('DISCONNECTED', { detail: `cannot reach WhatsApp Web: no answer in ${Math.round(ms / 1000)} s`, cause: 'timeout' });
+      this.scheduleRestart('load timeout');
+    }, ms);
+    this.loadTimer.unref();
+  }
+
+  private clearLoadTimer(): void {
+    if (this.loadTimer) clearTimeout(this.loadTimer);
+    this.loadTimer = null;
   }
 
   /** Linked but never READY: the page is stuck on its way; a new browser keeps the login. */
@@ -364,6 +393,7 @@ export class DomWaSession implements WaSession {
     this.watchdog = null;
     if (this.readyTimer) clearTimeout(this.readyTimer);
     this.readyTimer = null;
+    this.clearLoadTimer();
     const client = this.client;
     const browser = this.browser;
     const pid = this.browserPid;

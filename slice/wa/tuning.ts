@@ -35,6 +35,8 @@ export interface WaTuning {
   mediaSweepTries: number;
   /** ms after `authenticated` for `ready` before the browser starts again (login kept). */
   readyTimeoutMs: number;
+  /** ms from the browser's start for WhatsApp Web to show a QR or take the login (else: timeout). */
+  loadTimeoutMs: number;
   /** Chromium --host-resolver-rules (tests make WhatsApp Web unreachable with it); null: none. */
   hostResolverRules: string | null;
   /** Reconnect delay: doubles from initialMs per failed attempt, up to maxMs. */
@@ -56,6 +58,7 @@ export const BASE_TUNING: WaTuning = {
   mediaSweepMs: 30_000,
   mediaSweepTries: 3,
   readyTimeoutMs: 120_000,
+  loadTimeoutMs: 90_000,
   hostResolverRules: null,
   backoff: { initialMs: 1000, maxMs: 60_000 },
 };
