@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { Page } from 'puppeteer-core';
+import type { CDPSession, Page } from 'puppeteer-core';
 import type { Logger } from 'pino';
 import type { SimPeer } from '../wa/session.ts';
 import type { SimFault, SimIncoming, SimPhoneMessage } from '../wa/types.ts';
@@ -439,6 +439,7 @@ export class SimPhone implements SimPeer {
   private armed = new Set<SimFault>();
 
   async fault(name: SimFault): Promise<void> {
+    if (name === 'detach-page') return this.detachPage();
     if (name !== 'hang-page') {
       this.armed.add(name);
       return;
@@ -447,6 +448,20 @@ export class SimPhone implements SimPeer {
     const page = this.requirePage();
     // A string: nothing of the build (helpers, names) in the way of the loop reaching the page.
     await page.evaluate('void setTimeout(function () { for (;;) {} }, 0)');
+  }
+
+  /**
+   * "Attempted to use detached Frame", as after hours of idling: the tab lives on, but the
+   * DevTools session puppeteer reaches it through is detached, so its frame handles go stale.
+   */
+  private async detachPage(): Promise<void> {
+    const page = this.requirePage();
+    // puppeteer keeps the page's own session private; its id is what the browser detaches.
+    const own = (page as unknown as { _client(): CDPSession & { parentSession(): CDPSession | undefined } })._client();
+    // Sent where puppeteer attached it: the tab's session (Chromium's tab targets), else the root.
+    const parent = own.parentSession() ?? own.connection();
+    if (!parent) throw new Error("the page's session has no connection");
+    await parent.send('Target.detachFromTarget', { sessionId: own.id() });
   }
 
   takeFault(name: SimFault): boolean {

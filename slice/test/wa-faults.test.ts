@@ -2,7 +2,8 @@
 // real in real Chromium: an unreachable origin (real whatsapp-web.js mode, no simulator: the name
 // is made unresolvable, or resolved to a loopback port of the test's that breaks TLS or never
 // answers, with Chromium's host resolver rules), and against the simulator (the test
-// double for WhatsApp's servers) a hung page, `ready` never firing, and the phone unlinking.
+// double for WhatsApp's servers) a hung page, a detached frame, `ready` never firing, and the
+// phone unlinking.
 import t from 'tap';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -119,6 +120,23 @@ t.test('a hung page: the probe restarts the browser, READY again without a scan'
   const before = sink.statuses.length;
   await session.sim!.fault('hang-page');
   await sink.until(() => sink.statuses.slice(before).some((s) => s.cause === 'page_hung'), 30_000, 'page_hung');
+  await sink.until(() => session.status().state === 'READY', 60_000, 'READY again');
+  t.notOk(sink.states().slice(before).includes('QR'), 'no new QR: the login was kept');
+});
+
+t.test('a detached frame (the tab lives, the handle to it went stale): the probe names it, the browser restarts, READY without a scan', async (t) => {
+  const sink = new RecordingSink();
+  const session = simSession({ authDir: path.join(dir, 'detached'), scenarioFile, sink, tuning: { ...FAST, watchdogIntervalMs: 1500 } });
+  t.teardown(() => session.stop());
+  await startAndScan(session, sink);
+  await session.synced(); // idle, as after hours: only the probe touches the page
+  const before = sink.statuses.length;
+  await session.sim!.fault('detach-page');
+  await sink.until(() => sink.statuses.slice(before).some((s) => s.cause === 'detached_frame'), 30_000, 'detached_frame');
+  const s = sink.statuses.slice(before).find((x) => x.cause === 'detached_frame')!;
+  t.equal(s.state, 'DISCONNECTED');
+  t.match(s.detail, /^the page's frame is detached: .*(detached Frame|Session closed|Target closed)/i, `the detail names it (${s.detail})`);
+  t.notOk(sink.statuses.slice(before).some((x) => x.cause === 'page_hung'), 'not taken for a hung page');
   await sink.until(() => session.status().state === 'READY', 60_000, 'READY again');
   t.notOk(sink.states().slice(before).includes('QR'), 'no new QR: the login was kept');
 });

@@ -151,11 +151,19 @@ function ownPluginHooks(log: Logger): void {
   hooksOwned = true;
   // The CommonJS copy: the one stealth's evasions extend (the ES build is a class of its own).
   const { PuppeteerExtraPlugin } = createRequire(import.meta.url)('puppeteer-extra-plugin') as { PuppeteerExtraPlugin: { prototype: object } };
-  const proto = PuppeteerExtraPlugin.prototype as unknown as { _onTargetCreated(this: unknown, t: unknown): Promise<void> };
-  const inner = proto._onTargetCreated;
-  proto._onTargetCreated = function (t: unknown) {
+  type Plugin = { onTargetCreated?(t: unknown): Promise<void>; onPageCreated?(p: unknown): Promise<void> };
+  const proto = PuppeteerExtraPlugin.prototype as unknown as { _onTargetCreated(this: Plugin, t: unknown): Promise<void> };
+  // The library's own hook, but failing into our log: its version prints the error to stderr
+  // (console.error), a line no log reader can parse.
+  proto._onTargetCreated = function (this: Plugin, t: unknown) {
+    const target = t as TargetLike;
     return ownDroppedSends(t)
-      .then(() => inner.call(this, t))
+      .then(async () => {
+        if (this.onTargetCreated) await this.onTargetCreated(t);
+        if (target.type() !== 'page' || !this.onPageCreated) return;
+        const page = (await target.page()) as { isClosed?(): boolean } | null;
+        if (page && page.isClosed?.() === false) await this.onPageCreated(page);
+      })
       .catch((err: unknown) => log.warn({ err: (err as Error)?.message ?? String(err) }, 'a browser plugin could not set up a page'));
   };
 }

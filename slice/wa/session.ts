@@ -11,7 +11,7 @@ import { AppError, isAppError } from '../../lib/errors.ts';
 import type { WaCause, SimFault, ChatFlags, ExtractedChat, ExtractedReaction, OutgoingFile, SimControl, WaHealth, WaSession, WaSink, WaState, WaStatus } from './types.ts';
 import type { WaTuning } from './tuning.ts';
 import { launchBrowser, treeMemoryBytes, tunePage } from './browser.ts';
-import { NAME_SHIM, pageAnswers } from './dom/extract.ts';
+import { NAME_SHIM } from './dom/extract.ts';
 import { SELECTORS_VERSION } from './dom/selectors.ts';
 import { DomSync } from './sync.ts';
 
@@ -53,6 +53,21 @@ const NET_CAUSES: Array<[RegExp, WaCause]> = [
 
 /** A page action that lost its frame or target (navigation or a close raced it). */
 export const DETACHED_RE = /detached Frame|Execution context was destroyed|Target closed|Session closed|TargetCloseError|No target with given id/i;
+
+/**
+ * One round-trip through the page: 'ok'; 'hung' when it throws for another reason (the renderer
+ * is not answering as it should); the error when the handle lost its frame or session (the tab
+ * may live on, but nothing we hold reaches it).
+ */
+function probePage(page: Page): Promise<'ok' | 'hung' | { detached: string }> {
+  return page.evaluate('1').then(
+    () => 'ok' as const,
+    (err) => {
+      const msg = String((err as Error)?.message ?? err);
+      return DETACHED_RE.test(msg) ? { detached: msg } : ('hung' as const);
+    },
+  );
+}
 
 /** What a failed start means: the network (DISCONNECTED, retried), or the start itself (FAILED). */
 export function classifyStartError(err: unknown): { state: WaState; cause: WaCause; detail: string } {
@@ -345,12 +360,13 @@ export class DomWaSession implements WaSession {
     this.watchdog = setInterval(() => {
       void (async () => {
         if (gen !== this.generation || this.stopped || !this.page) return;
-        const alive = await Promise.race([
-          pageAnswers(this.page),
-          new Promise<boolean>((r) => setTimeout(() => r(false), Math.min(10_000, every))),
+        const answer = await Promise.race([
+          probePage(this.page),
+          new Promise<'hung'>((r) => setTimeout(() => r('hung'), Math.min(10_000, every))),
         ]);
         if (gen !== this.generation) return;
-        if (!alive) return this.onCrash('page hangs (no answer to the probe)', 'page_hung');
+        if (answer === 'hung') return this.onCrash('page hangs (no answer to the probe)', 'page_hung');
+        if (answer !== 'ok') return this.onCrash(`the page's frame is detached: ${answer.detached}`, 'detached_frame');
         const mem = this.browserPid ? treeMemoryBytes(this.browserPid) : null;
         if (mem != null && mem > ceiling) this.onCrash(`browser memory ${Math.round(mem / 1048576)} MB over the ceiling`, 'memory_ceiling');
       })();

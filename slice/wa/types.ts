@@ -267,12 +267,12 @@ export interface SimControl {
   removeSelector(name: string): Promise<void>;
   /** The user removes this linked device from the phone. */
   logoutFromPhone(): Promise<void>;
-  /** Test hook: provokes a fault (hang-page: now; the others arm once, for the next page). */
+  /** Test hook: provokes a fault (hang-page, detach-page: now; the others arm once, for the next page). */
   fault(name: SimFault): Promise<void>;
 }
 
 /** The faults the simulator can provoke (tests of the session's recovery, sim mode only). */
-export const SIM_FAULTS = ['hang-page', 'close-page-during-setup', 'never-ready'] as const;
+export const SIM_FAULTS = ['hang-page', 'detach-page', 'close-page-during-setup', 'never-ready'] as const;
 export type SimFault = (typeof SIM_FAULTS)[number];
 
 /** A message the simulated phone receives from the other side (POST /sim/incoming). */

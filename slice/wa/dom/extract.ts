@@ -828,9 +828,6 @@ export function runInPage<A extends unknown[], R>(page: Page, fn: (S: Record<str
   return page.evaluate(fn as (...a: unknown[]) => R, selectorMap(), ...args) as Promise<Awaited<R>>;
 }
 
-/** Whether the page still runs script (a hung or crashed renderer never answers). */
-export const pageAnswers = (page: Page): Promise<boolean> => page.evaluate('1').then(() => true, () => false);
-
 export const extractMessagesIn = (page: Page, chatWaId: string | null): Promise<ExtractedMessage[]> => inPage(page, 'extractMessages', chatWaId);
 export const listVisibleChatsIn = (page: Page): Promise<RawChatRow[]> => inPage(page, 'listVisibleChats');
 export const openChatIdIn = (page: Page): Promise<string | null> => inPage(page, 'openChatId');
