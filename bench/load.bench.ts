@@ -172,7 +172,7 @@ try {
     dir,
     databaseUrl: gatewayUrl,
     supervisorSocket: socket,
-    env: { MAX_SLICES: String(last), MONITOR_INTERVAL_MS: '2000', CONNECT_LIMIT_PER_MINUTE: '1000' },
+    env: { MAX_SLICES: String(last), MONITOR_INTERVAL_MS: '10000', CONNECT_LIMIT_PER_MINUTE: '1000' },
   });
   cleanups.push(() => gateway.stop());
   const { base, origin } = gateway;

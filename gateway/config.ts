@@ -23,6 +23,7 @@ const GatewayConfigSchema = Type.Object({
   BILLING_ENFORCE_INTERVAL_MS: Type.Integer({ minimum: 100, maximum: 86_400_000, default: 300_000, description: 'milliseconds between billing enforcement passes' }),
   MONITOR_INTERVAL_MS: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 60_000, description: 'milliseconds between health checks' }),
   MONITOR_UNHEALTHY_CHECKS: Type.Integer({ minimum: 1, maximum: 100, default: 3, description: 'failed checks in a row before a restart' }),
+  MONITOR_SLOW_CHECKS: Type.Integer({ minimum: 1, maximum: 1000, default: 10, description: 'checks in a row a running slice may not answer /health in time (a loaded host) before it is restarted as hung' }),
   MAX_SLICES: Type.Integer({ minimum: 1, maximum: 30000, default: 200, description: 'the highest slice id (as the supervisor has it)' }),
   LOGIN_LIMIT_PER_ADDRESS: Type.Integer({ minimum: 1, maximum: 100_000, default: 30, description: 'login/register attempts per address per window' }),
   LOGIN_LIMIT_PER_ACCOUNT: Type.Integer({ minimum: 1, maximum: 100_000, default: 5, description: 'failed logins per account per window' }),

@@ -58,6 +58,7 @@ export const SliceHealthSchema = Type.Object({
   rssBytes: Type.Union([Type.Integer(), Type.Null()], { description: 'memory of the slice (container or process tree)' }),
   checkedAt: IsoTime,
   detail: Type.String({ description: 'one line saying why ok is what it is' }),
+  slow: Type.Optional(Type.Boolean({ description: 'its process runs but /health did not answer in time: slow (a loaded host) or hung, not dead' })),
   slice: Type.Union([Type.Unknown(), Type.Null()], { description: "the slice's own /health body, or null" }),
 });
 export type SliceHealth = Static<typeof SliceHealthSchema>;

@@ -1,7 +1,8 @@
 // The health monitor: every MONITOR_INTERVAL_MS it asks the supervisor for each slice's health and
 // has the slice lifecycle (plugins/slice-lifecycle.ts) record it and act on it. A slice that should run but is not started (the supervisor lost
 // it) is started; one that stays unhealthy for MONITOR_UNHEALTHY_CHECKS checks in a row is
-// restarted, and the supervisor's own backoff applies to what follows. A slice the user, billing
+// restarted (one whose process runs but answers too late is slow, given MONITOR_SLOW_CHECKS), and
+// the supervisor's own backoff applies to what follows. A slice the user, billing
 // or an operator stopped (desired_state 'stopped') is never restarted. The supervisor's
 // slice.stateChanged notifications update the record at once and reach the user's event stream.
 import fp from 'fastify-plugin';
@@ -66,13 +67,20 @@ export default fp(
         return;
       }
       if (IN_HANDS_OF_SUPERVISOR.has(health.state)) return;
+      // Slow is not dead: on a loaded host a running slice answers late, and restarting it (a new
+      // browser, a new WhatsApp Web load) adds load. It is given MONITOR_SLOW_CHECKS before it is
+      // taken for hung; an answer that says something is wrong counts at once.
+      const slow = health.slow === true;
       const count = (failures.get(slice.id) ?? 0) + 1;
       failures.set(slice.id, count);
-      if (count >= app.config.MONITOR_UNHEALTHY_CHECKS) {
-        log.warn({ slice: slice.id, state: health.state, detail: health.detail, checks: count }, 'slice unhealthy: restarting it');
-        failures.delete(slice.id);
-        await app.slices.restart(slice, 'monitor', health.state, { detail: health.detail });
+      const limit = slow ? app.config.MONITOR_SLOW_CHECKS : app.config.MONITOR_UNHEALTHY_CHECKS;
+      if (count < limit) {
+        if (slow) log.info({ slice: slice.id, detail: health.detail, checks: count, limit }, 'slice slow to answer');
+        return;
       }
+      log.warn({ slice: slice.id, state: health.state, detail: health.detail, checks: count }, slow ? 'slice not answering: restarting it as hung' : 'slice unhealthy: restarting it');
+      failures.delete(slice.id);
+      await app.slices.restart(slice, 'monitor', health.state, { detail: health.detail });
     }
 
     async function checkOne(slice: SliceAssignment): Promise<void> {

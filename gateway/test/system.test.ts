@@ -22,7 +22,7 @@ await supervisor.start();
 t.teardown(() => supervisor.stop());
 
 const app = await build(t, db, {
-  env: { SUPERVISOR_SOCKET: supervisor.socket, MONITOR_INTERVAL_MS: '1000', MONITOR_UNHEALTHY_CHECKS: '2' },
+  env: { SUPERVISOR_SOCKET: supervisor.socket, MONITOR_INTERVAL_MS: '1000', MONITOR_UNHEALTHY_CHECKS: '2', MONITOR_SLOW_CHECKS: '4' },
   monitor: true,
 });
 await app.listen({ port: 0, host: '127.0.0.1' });
@@ -244,6 +244,39 @@ t.test("an incoming message reaches A's /api/events and never B's", async (t) =>
   t.teardown(() => resumed.close());
   await resumed.waitFor((e) => e.event === 'message.created' && e.data.includes(text2), 10_000);
   t.pass('missed event replayed on resume');
+});
+
+t.test('a slice slow to answer (its process paused with SIGSTOP) is not restarted at once; one that stays silent past MONITOR_SLOW_CHECKS is restarted as hung', async (t) => {
+  const pid = supervisor.slicePid(sliceA)!;
+  t.ok(pid, 'the slice runs as a process');
+  const slowChecks = async () => {
+    const row = await sliceRow(db.adminUrl, sliceA);
+    return /did not answer/.test(JSON.stringify(row.health ?? '')) ? row : null;
+  };
+  // Paused for about two checks (each waits 3 s for /health): slow, under the limit of 4.
+  process.kill(pid, 'SIGSTOP');
+  await waitUntil('a check that found it slow', 30_000, slowChecks).catch((err) => {
+    process.kill(pid, 'SIGCONT');
+    throw err;
+  });
+  await sleep(3000);
+  process.kill(pid, 'SIGCONT');
+  await ready(A);
+  t.equal(supervisor.slicePid(sliceA), pid, 'the same process: a slow slice is not restarted');
+  // Paused for good: past the limit it is taken for hung and restarted.
+  process.kill(pid, 'SIGSTOP');
+  await waitUntil('a new slice process', 90_000, async () => {
+    const now = supervisor.slicePid(sliceA);
+    return now && now !== pid ? now : null;
+  }).finally(() => {
+    try {
+      process.kill(pid, 'SIGCONT');
+    } catch {
+      /* gone with the restart */
+    }
+  });
+  t.pass('a slice silent past MONITOR_SLOW_CHECKS was restarted');
+  await ready(A);
 });
 
 t.test('a slice killed: the monitor notices, it comes back, chats intact, events flow again', async (t) => {

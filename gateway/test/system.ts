@@ -129,10 +129,10 @@ export async function reserveSliceIds(adminUrl: string, upTo: number): Promise<v
   }
 }
 
-export async function sliceRow(adminUrl: string, id: number): Promise<{ port: number; token: string; observed_state: string }> {
+export async function sliceRow(adminUrl: string, id: number): Promise<{ port: number; token: string; observed_state: string; health: unknown }> {
   const db = createDb<any>(adminUrl, { max: 1 });
   try {
-    return await db.selectFrom('gateway.slices').select(['port', 'token', 'observed_state']).where('id', '=', id).executeTakeFirstOrThrow();
+    return await db.selectFrom('gateway.slices').select(['port', 'token', 'observed_state', 'health']).where('id', '=', id).executeTakeFirstOrThrow();
   } finally {
     await db.destroy();
   }

@@ -8,6 +8,8 @@ export interface HealthAnswer {
   body: unknown;
   /** One line saying why ok is what it is. */
   detail: string;
+  /** No answer within the timeout (the connection may have been taken): slow or hung, not refused. */
+  timedOut?: boolean;
 }
 
 export type HealthClient = (baseUrl: string, token: string, timeoutMs: number) => Promise<HealthAnswer>;
@@ -29,6 +31,7 @@ export const fetchSliceHealth: HealthClient = async (baseUrl, token, timeoutMs) 
     return { ok: true, body, detail: 'ok' };
   } catch (err) {
     const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).name;
+    if (cause === 'TimeoutError') return { ok: false, body: null, detail: `/health did not answer in ${timeoutMs} ms`, timedOut: true };
     return { ok: false, body: null, detail: `/health unreachable (${cause})` };
   }
 };

@@ -388,7 +388,7 @@ export class SliceRegistry extends EventEmitter<{ stateChanged: [SliceStateChang
     const sliceOk = answer.ok && body?.ok === true;
     const ok = state === 'RUNNING' && sliceOk;
     const detail = !answer.ok ? answer.detail : !sliceOk ? 'the slice reports a problem' : state !== 'RUNNING' ? `slice is ${state}` : 'healthy';
-    return { ok, state, wa, rssBytes, checkedAt, detail, slice: answer.body ?? null };
+    return { ok, state, wa, rssBytes, checkedAt, detail, ...(answer.timedOut ? { slow: true } : {}), slice: answer.body ?? null };
   }
 
   async tailLog(id: number, lines: number): Promise<string[]> {

@@ -1,6 +1,7 @@
 // The registry's GET /health client against a real HTTP server on loopback (a stand-in for the
 // slice's /health, answering as told): each answer it can get, and the token it sends.
 import http from 'node:http';
+import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import t from 'tap';
 import { freePort } from '../../test-support/pg.ts';
@@ -36,4 +37,15 @@ t.test('a body that is not JSON: not ok, no body', async (t) => {
 t.test('nobody listening: unreachable, with the cause', async (t) => {
   const port = await freePort();
   t.same(await fetchSliceHealth(`http://127.0.0.1:${port}`, 'tok-1', 2000), { ok: false, body: null, detail: '/health unreachable (ECONNREFUSED)' });
+});
+
+t.test('a connection taken and never answered: not ok, timedOut (slow or hung, not refused)', async (t) => {
+  const silent = net.createServer(() => {}); // accepts, says nothing
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => {
+    silent.close();
+  });
+  const port = (silent.address() as AddressInfo).port;
+  const answer = await fetchSliceHealth(`http://127.0.0.1:${port}`, 'tok-1', 300);
+  t.same(answer, { ok: false, body: null, detail: '/health did not answer in 300 ms', timedOut: true });
 });
