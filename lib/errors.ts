@@ -96,6 +96,16 @@ export const ERROR_CODES = {
   TOTP_ENABLED: 'FailedPrecondition',
   ACCOUNT_DELETING: 'FailedPrecondition',
   MAIL_FAILED: 'Unavailable',
+  // API keys, webhooks, idempotent sends (issue 18)
+  API_KEY_INVALID: 'Unauthenticated',
+  API_KEY_NOT_FOUND: 'NotFound',
+  SCOPE_REQUIRED: 'PermissionDenied',
+  SESSION_REQUIRED: 'PermissionDenied',
+  WEBHOOK_NOT_FOUND: 'NotFound',
+  WEBHOOK_URL_REFUSED: 'InvalidArgument',
+  DELIVERY_NOT_FOUND: 'NotFound',
+  IDEMPOTENCY_KEY_REUSED: 'InvalidArgument',
+  IDEMPOTENCY_KEY_IN_USE: 'Conflict',
 } as const satisfies Record<string, ErrorKind>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
