@@ -26,6 +26,7 @@ import billingPlugin from './plugins/billing.ts';
 import proxyPlugin from './plugins/proxy.ts';
 import teamSyncPlugin from './plugins/team-sync.ts';
 import waNoticesPlugin from './plugins/wa-notices.ts';
+import webhooksPlugin from './plugins/webhooks.ts';
 import authRoutes from './routes/auth.ts';
 import meRoutes from './routes/me.ts';
 import connectRoutes from './routes/connect.ts';
@@ -42,6 +43,7 @@ import emailVerificationRoutes from './routes/email-verification.ts';
 import totpRoutes from './routes/totp.ts';
 import sessionRoutes from './routes/sessions.ts';
 import accountDeletionRoutes from './routes/account-deletion.ts';
+import webhookRoutes from './routes/webhooks.ts';
 import { repoRootFrom } from '../lib/repo-root.ts';
 import { requestIdOf } from './support/request-id.ts';
 
@@ -160,6 +162,7 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
   await app.register(sliceLifecyclePlugin);
   await app.register(teamSyncPlugin);
   await app.register(waNoticesPlugin);
+  await app.register(webhooksPlugin);
   await app.register(monitorPlugin, { startTimer: options.monitor !== false });
   await app.register(metricsPlugin);
   await app.register(billingPolicyPlugin);
@@ -187,6 +190,7 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
   await app.register(invitationRoutes);
   await app.register(accountSettingsRoutes);
   await app.register(accountAuditRoutes);
+  await app.register(webhookRoutes);
   await app.register(proxyPlugin, { gatewaySegments, securityHeaders, trustLoopback: config.TRUST_PROXY });
   app.addHook('onReady', (done) => {
     fastPath = app.proxyFastPath;

@@ -2,6 +2,7 @@
 import { loadConfig, Fields, Type, type Env } from '../lib/config.ts';
 import { AppError } from '../lib/errors.ts';
 import { DEFAULT_SOCKET } from '../supervisor/protocol.ts';
+import { parseAllowList } from './support/webhook-address.ts';
 
 const GatewayConfigSchema = Type.Object({
   DATABASE_URL: Type.Optional(Fields.url('the PostgreSQL URL of role wank_gateway; unset: embedded under .data/pg')),
@@ -39,6 +40,10 @@ const GatewayConfigSchema = Type.Object({
   EMAIL_VERIFY_TTL_HOURS: Type.Integer({ minimum: 1, maximum: 24 * 30, default: 72, description: 'hours an email-verification link works' }),
   PASSWORD_RESET_TTL_MINUTES: Type.Integer({ minimum: 5, maximum: 24 * 60, default: 60, description: 'minutes a password-reset link works' }),
   TEAM_SYNC_RETRY_MS: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 30_000, description: 'milliseconds between retries of a team push (PUT /internal/team) a slice did not take' }),
+  WEBHOOK_ALLOW_HOSTS: Type.Optional(Type.String({ maxLength: 4000, description: 'hosts or addresses/CIDRs webhooks may reach although private or loopback, comma-separated (e.g. 127.0.0.1,hooks.internal,10.1.0.0/16); unset: public addresses only' })),
+  WEBHOOK_POLL_MS: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 5_000, description: "milliseconds between the webhook worker's passes over the accounts' slice event logs when no live event woke it" }),
+  WEBHOOK_RETRY_BASE_MS: Type.Integer({ minimum: 10, maximum: 3_600_000, default: 10_000, description: 'the first retry delay of a failed webhook delivery, doubled per attempt (full jitter, at most an hour), for 24 h' }),
+  WEBHOOK_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 64, default: 4, description: 'webhook deliveries this gateway posts at the same time' }),
   WEB_DIR: Type.Optional(Type.String({ minLength: 1, description: 'the built web app to serve (default dist/web when it exists)' })),
   DATA_DIR: Type.Optional(Type.String({ minLength: 1, description: 'where dev secrets are kept (default .data)' })),
   TRUST_PROXY: Type.Boolean({ default: true, description: 'true behind nginx on loopback: take the client address from X-Forwarded-For' }),
@@ -58,5 +63,7 @@ export function loadGatewayConfig(env: Env = process.env) {
       });
     }
   }
+  // A bad entry fails the start naming it, not the first delivery.
+  parseAllowList(config.WEBHOOK_ALLOW_HOSTS);
   return config;
 }

@@ -14,6 +14,7 @@ import contactsRoutes from './routes/contacts.ts';
 import eventsRoutes from './routes/events.ts';
 import healthRoutes from './routes/health.ts';
 import internalTeamRoutes from './routes/internal-team.ts';
+import internalEventsRoutes from './routes/internal-events.ts';
 import labelsRoutes from './routes/labels.ts';
 import mediaRoutes from './routes/media.ts';
 import messagesRoutes from './routes/messages.ts';
@@ -53,6 +54,7 @@ export async function buildSliceApp(opts: BuildSliceAppOptions) {
   await app.register(healthRoutes);
   await app.register(eventsRoutes, { heartbeatMs: opts.heartbeatMs ?? 15_000 });
   await app.register(internalTeamRoutes);
+  await app.register(internalEventsRoutes);
   await app.register(
     async (api) => {
       await api.register(chatsRoutes);

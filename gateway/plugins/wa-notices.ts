@@ -9,7 +9,8 @@ import { composeMail } from '../support/mailer.ts';
 import { inBackground } from '../support/self-mails.ts';
 import type { SliceAssignment, WaLogoutSeen } from './slice-lifecycle.ts';
 
-async function ownersOf(app: FastifyInstance, accountId: string): Promise<{ email: string; accountName: string }[]> {
+/** The owners of an account that is not being deleted, with its name: who is mailed about it. */
+export async function ownersOf(app: FastifyInstance, accountId: string): Promise<{ email: string; accountName: string }[]> {
   return app.db
     .selectFrom('members')
     .innerJoin('users', 'users.id', 'members.user_id')

@@ -59,6 +59,13 @@ const EXPECTED: Record<string, RouteAccess> = {
   'DELETE /api/auth/sessions': 'user',
   'DELETE /api/auth/sessions/:id': 'user',
   'DELETE /api/account': 'owner',
+  'POST /api/webhooks': 'admin',
+  'GET /api/webhooks': 'admin',
+  'PATCH /api/webhooks/:id': 'admin',
+  'DELETE /api/webhooks/:id': 'admin',
+  'GET /api/webhooks/:id/deliveries': 'admin',
+  'POST /api/webhooks/:id/deliveries/:deliveryId/redeliver': 'admin',
+  'POST /api/webhooks/:id/test': 'admin',
   'GET /healthz': 'public',
   'GET /metrics': 'public',
 };

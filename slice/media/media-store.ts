@@ -154,7 +154,7 @@ export class MediaStore implements MediaIntake {
     const next = patch.state ?? state;
     if (!changed) return { result: next, events: [] };
     const message = await getMessage(trx, messageId);
-    return { result: next, events: message ? [{ type: 'message.updated', data: message }] : [] };
+    return { result: next, events: message ? [{ type: 'message.updated', data: { ...message, changed: ['media'] } }] : [] };
   }
 }
 

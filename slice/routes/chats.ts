@@ -164,7 +164,7 @@ const chats: FastifyPluginAsyncTypebox = async (app) => {
         if (!takes && !dropsOwn) throw new AppError('ROLE_REQUIRED', 'an agent may take an unassigned chat or give up their own; assigning others needs the role admin');
       }
       if (memberId !== null && !store.team.isActive(memberId)) throw new AppError('MEMBER_NOT_FOUND', `member ${memberId} is not a member of this team`);
-      await store.change(async (trx) => ({ result: undefined, chatIds: (await setAssignee(trx, chat.id, memberId)) ? [String(chat.id)] : [] }));
+      await store.change(async (trx) => ({ result: undefined, chatIds: (await setAssignee(trx, chat.id, memberId)) ? [String(chat.id)] : [], chatChanged: ['assignee'] }));
       return (await getChat(store.db, chat.id))!;
     },
   );

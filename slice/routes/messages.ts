@@ -56,7 +56,7 @@ const messages: FastifyPluginAsyncTypebox = async (app) => {
       await store.write(async (trx) => {
         if (!(await setReactions(trx, msg.id, chips))) return { result: undefined, events: [] };
         const m = await getMessage(trx, msg.id);
-        return { result: undefined, events: m ? [{ type: 'message.updated', data: m }] : [] };
+        return { result: undefined, events: m ? [{ type: 'message.updated', data: { ...m, changed: ['reactions'] } }] : [] };
       });
       return (await getMessage(store.db, msg.id))!;
     },

@@ -15,6 +15,8 @@ export interface MessageInput extends ExtractedMessage {
 
 interface UpsertedMessage extends MessageOut {
   created: boolean;
+  /** on an update: which fields changed (see changedFields) */
+  changed?: string[];
 }
 
 function clampAck(ack: number): number {
@@ -51,6 +53,7 @@ function reportedKind(m: MessageInput): string | null {
 export async function upsertMessages(db: SliceDb, input: MessageInput[]): Promise<UpsertedMessage[]> {
   const msgs = mergeByWaId(input);
   if (msgs.length === 0) return [];
+  const before = await storedBefore(db, msgs);
   await recordEdits(db, msgs.filter((m) => m.edited === true));
   const rows = await db
     .insertInto('messages')
@@ -109,7 +112,27 @@ export async function upsertMessages(db: SliceDb, input: MessageInput[]): Promis
   for (const id of await updateReportedExtras(db, msgs, created)) changed.add(id);
   for (const id of await upsertMediaRows(db, msgs.filter((m) => m.media))) if (!created.has(id)) changed.add(id);
   const out = await getMessagesByIds(db, [...changed]);
-  return out.map((m) => ({ ...m, created: created.has(String(m.id)) }));
+  return out.map((m) => {
+    const id = String(m.id);
+    if (created.has(id)) return { ...m, created: true };
+    return { ...m, created: false, changed: changedFields(before.get(id), m) };
+  });
+}
+
+/** The fields of a message whose change a client may want to tell apart (webhooks: an ack from a reaction). */
+const WATCHED_FIELDS = ['ack', 'body', 'reactions', 'recalled', 'mediaKind', 'linkPreview', 'editedAt'] as const;
+
+/** Which watched fields differ between the stored message and the new one (all of them when the old one is unknown). */
+export function changedFields(before: MessageOut | undefined, after: MessageOut): string[] {
+  const a = after as unknown as Record<string, unknown>;
+  const b = before as unknown as Record<string, unknown> | undefined;
+  return WATCHED_FIELDS.filter((f) => !b || JSON.stringify(b[f]) !== JSON.stringify(a[f]));
+}
+
+/** The stored form of the messages these reports name, by id: what `changed` is judged against. */
+async function storedBefore(db: SliceDb, msgs: MessageInput[]): Promise<Map<string, MessageOut>> {
+  const ids = await db.selectFrom('messages').select('id').where('wa_id', 'in', msgs.map((m) => m.waId)).execute();
+  return new Map((await getMessagesByIds(db, ids.map((r) => r.id))).map((m) => [String(m.id), m]));
 }
 
 /** Earlier texts of messages reported edited with a new body: kept in message_edits, editedAt now. */

@@ -81,7 +81,7 @@ export class Outbox {
       const events: PendingEvent[] = [];
       for (const id of ids) {
         const m = await failPendingMessage(trx, id);
-        if (m) events.push({ type: 'message.updated', data: m });
+        if (m) events.push({ type: 'message.updated', data: { ...m, changed: ['ack'] } });
       }
       if (events.length) this.#log.warn({ count: events.length }, 'sends lost with the previous run marked failed');
       return { result: undefined, events };
@@ -152,14 +152,14 @@ export class Outbox {
       const sent = await send();
       await this.#store.write(async (trx) => {
         const r = await resolvePendingMessage(trx, id, sent.waId);
-        return { result: undefined, events: r.message ? [{ type: 'message.updated', data: r.message }] : [] };
+        return { result: undefined, events: r.message ? [{ type: 'message.updated', data: { ...r.message, changed: ['ack'] } }] : [] };
       });
     } catch (err) {
       this.#log.warn({ err, messageId: id }, 'sending failed');
       await this.#store
         .write(async (trx) => {
           const m = await failPendingMessage(trx, id);
-          return { result: undefined, events: m ? [{ type: 'message.updated', data: m }] : [] };
+          return { result: undefined, events: m ? [{ type: 'message.updated', data: { ...m, changed: ['ack'] } }] : [] };
         })
         .catch((e) => this.#log.error({ err: e }, 'could not mark a message failed'));
     }

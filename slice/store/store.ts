@@ -167,6 +167,8 @@ export class SliceStore implements SinkTarget {
       const changedContacts = new Set<string>();
       /** Chats created by this batch: their unread count is the page's badge, not counted here. */
       const firstSeen = new Set<string>();
+      /** Chats given to a member by round-robin in this batch (chat.updated says `changed: ['assignee', …]`). */
+      const assignedNow = new Set<string>();
 
       // Contacts: those reported as such, and one per one-to-one chat of the list.
       const contactInput: ExtractedContact[] = [...batch.contacts];
@@ -219,10 +221,18 @@ export class SliceStore implements SinkTarget {
         }
         for (const id of await countUnread(trx, incoming)) changedChats.add(id);
         for (const id of await bumpChatsFromMessages(trx, [...latest.values()])) changedChats.add(id);
-        if (this.team.settings.roundRobin) for (const id of await assignRoundRobin(trx, [...arrivedIn])) changedChats.add(id);
+        if (this.team.settings.roundRobin) {
+          for (const id of await assignRoundRobin(trx, [...arrivedIn])) {
+            changedChats.add(id);
+            assignedNow.add(id);
+          }
+        }
       }
 
-      for (const chat of await getChatsByIds(trx, [...changedChats])) events.push({ type: 'chat.updated', data: chat });
+      // Assigned on arrival: the message moved the chat too. Other chats say nothing of what changed.
+      for (const chat of await getChatsByIds(trx, [...changedChats])) {
+        events.push({ type: 'chat.updated', data: assignedNow.has(String(chat.id)) ? { ...chat, changed: ['assignee', 'lastMessage'] } : chat });
+      }
       for (const contact of await getContactsByIds(trx, [...changedContacts])) events.push({ type: 'contact.updated', data: contact });
       return { result: undefined, events };
     });
@@ -237,11 +247,12 @@ export class SliceStore implements SinkTarget {
    * Run a change the CRM makes; chat.updated and contact.updated for the chats and contacts it
    * names are published after commit (none for a change clients do not see, such as a note).
    */
-  change<T>(fn: (trx: SliceDb) => Promise<{ result: T; chatIds?: string[]; contactIds?: string[] }>): Promise<T> {
+  change<T>(fn: (trx: SliceDb) => Promise<{ result: T; chatIds?: string[]; contactIds?: string[]; chatChanged?: string[] }>): Promise<T> {
     return this.write(async (trx) => {
       const out = await fn(trx);
       const events: PendingEvent[] = [];
-      for (const c of await getChatsByIds(trx, out.chatIds ?? [])) events.push({ type: 'chat.updated', data: c });
+      // `changed` (what of the chats changed) when the change says: webhooks tell an assignment apart.
+      for (const c of await getChatsByIds(trx, out.chatIds ?? [])) events.push({ type: 'chat.updated', data: out.chatChanged ? { ...c, changed: out.chatChanged } : c });
       for (const c of await getContactsByIds(trx, out.contactIds ?? [])) events.push({ type: 'contact.updated', data: c });
       return { result: out.result, events };
     });

@@ -10,6 +10,7 @@ import type { SlicesTable } from './slices.table.ts';
 import type { StripeEventsTable } from './stripe-events.table.ts';
 import type { SubscriptionsTable } from './subscriptions.table.ts';
 import type { UsersTable } from './users.table.ts';
+import type { WebhookCursorsTable, WebhookDeliveriesTable, WebhookEndpointsTable } from './webhooks.table.ts';
 
 export const GATEWAY_SCHEMA = 'gateway';
 
@@ -25,4 +26,7 @@ export interface GatewayDatabase {
   subscriptions: SubscriptionsTable;
   stripe_events: StripeEventsTable;
   audit_log: AuditLogTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_cursors: WebhookCursorsTable;
 }
