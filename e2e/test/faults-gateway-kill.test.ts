@@ -5,9 +5,8 @@
 // Last-Event-ID gets every message.created it missed, none twice: compared with what the slice stored.
 import crypto from 'node:crypto';
 import t from 'tap';
-import { Browser, type TestResponse } from '../../gateway/test/helpers.ts';
 import { EventStream, sleep } from '../../gateway/test/system.ts';
-import { assertChromium, startSystem, waitUntil } from './system.ts';
+import { assertChromium, startSystem, waitUntil, SystemUser } from './system.ts';
 
 t.setTimeout(300_000);
 assertChromium();
@@ -16,13 +15,9 @@ const SLICE = 77; // this file's slice (port 5153): clear of the other test file
 const sys = await startSystem(t, 'e2e-faults-gateway-kill', { firstSlice: SLICE });
 const base = sys.origin.replace('localhost', '127.0.0.1');
 
-/** A browser on the system's gateway: our Origin is the gateway's PUBLIC_URL. */
-class User extends Browser {
+class User extends SystemUser {
   constructor() {
-    super(null as never, base);
-  }
-  override request(method: Parameters<Browser['request']>[0], url: string, body?: unknown, headers: Record<string, string> = {}): Promise<TestResponse> {
-    return super.request(method, url, body, { origin: sys.origin, ...headers });
+    super(sys.origin);
   }
 }
 

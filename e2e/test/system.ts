@@ -15,6 +15,7 @@ import { createDb, urlForRole } from '../../sql/database.ts';
 import { provisionGateway, GATEWAY_ROLE } from '../../sql/provision.ts';
 import { SupervisorClient } from '../../supervisor/client.ts';
 import { CHROMIUM, reserveSliceIds, sliceRow, waitUntil } from '../../gateway/test/system.ts';
+import { Browser, type TestResponse } from '../../gateway/test/helpers.ts';
 
 export { assertChromium, CHROMIUM, waitUntil, sliceRow } from '../../gateway/test/system.ts';
 export { ROOT };
@@ -127,6 +128,16 @@ export interface System {
   sliceSynced(sliceId: number): Promise<boolean>;
   /** The supervisor's state directory (the process runtime keeps each slice's session there). */
   stateDir: string;
+}
+
+/** A browser speaking real HTTP to the system's gateway; its Origin is the gateway's PUBLIC_URL. */
+export class SystemUser extends Browser {
+  constructor(private readonly origin: string) {
+    super(null as never, origin.replace('localhost', '127.0.0.1'));
+  }
+  override request(method: Parameters<Browser['request']>[0], url: string, body?: unknown, headers: Record<string, string> = {}): Promise<TestResponse> {
+    return super.request(method, url, body, { origin: this.origin, ...headers });
+  }
 }
 
 /** Debian's Chromium as the browser tests drive it (flags from ENVIRONMENT.md: headless as root, no background traffic). */

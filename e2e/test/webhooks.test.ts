@@ -10,9 +10,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import t from 'tap';
-import { Browser, type TestResponse } from '../../gateway/test/helpers.ts';
 import { sleep } from '../../gateway/test/system.ts';
-import { assertChromium, startSystem, waitUntil } from './system.ts';
+import { assertChromium, startSystem, waitUntil, SystemUser } from './system.ts';
 
 t.setTimeout(300_000);
 assertChromium();
@@ -62,18 +61,8 @@ const sys = await startSystem(t, 'e2e-webhooks', {
   firstSlice: SLICE,
   gatewayEnv: { WEBHOOK_ALLOW_HOSTS: '127.0.0.1', WEBHOOK_POLL_MS: '1000', WEBHOOK_RETRY_BASE_MS: '300' },
 });
-const base = sys.origin.replace('localhost', '127.0.0.1');
 
-class User extends Browser {
-  constructor() {
-    super(null as never, base);
-  }
-  override request(method: Parameters<Browser['request']>[0], url: string, body?: unknown, headers: Record<string, string> = {}): Promise<TestResponse> {
-    return super.request(method, url, body, { origin: sys.origin, ...headers });
-  }
-}
-
-const owner = new User();
+const owner = new SystemUser(sys.origin);
 t.equal((await owner.register('owner@webhooks.example')).statusCode, 200);
 t.equal((await owner.request('POST', '/api/connect')).statusCode, 202);
 
