@@ -2,8 +2,9 @@
 // process and one real slice (process runtime; WhatsApp's servers are stood in for by the
 // simulator), and a receiver on loopback (allow-listed by WEBHOOK_ALLOW_HOSTS). A simulated
 // incoming message reaches the receiver as `message.received` with a valid signature; a receiver
-// that answers 500 twice gets the same event id again and then it is delivered; and every event
-// arrives once and in order across a SIGKILL of the gateway and a SIGKILL of the slice.
+// that answers 500 twice gets the same event id again and then it is delivered (the chat's next
+// message waits behind it); and every event arrives once and in order across a SIGKILL of the
+// gateway and a SIGKILL of the slice.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -114,7 +115,10 @@ t.test('message.received reaches the receiver signed; two 500s, then the same ev
 
   failFor.set(`${tag}-${n}`, 2);
   const body = await incoming();
-  await waitUntil('the event delivered after two failures', 60_000, () => deliveredBodies().includes(body));
+  const next = await incoming(); // same chat: it must wait for the first, however long that takes
+  await waitUntil('both delivered, the first after two failures', 60_000, () => deliveredBodies().includes(body) && deliveredBodies().includes(next));
+  const order = received.filter((x) => x.body === body || x.body === next).map((x) => `${x.body === body ? 'first' : 'next'}:${x.status}`);
+  t.same(order, ['first:500', 'first:500', 'first:200', 'next:200'], 'the next message of the chat is held back until the first is delivered');
   const tries = received.filter((x) => x.body === body);
   t.same(tries.map((x) => x.status), [500, 500, 200], 'answered 500 twice, then 200');
   t.equal(new Set(tries.map((x) => x.id)).size, 1, `the same event id every time (${tries[0]!.id})`);

@@ -50,7 +50,7 @@ function blockOf(address: string, prefix: number, family: 'ipv4' | 'ipv6'): net.
 /** ::ffff:a.b.c.d (in either spelling) is an IPv4 address and is judged as one. */
 function unmapped(address: string): { address: string; family: 'ipv4' | 'ipv6' } {
   if (net.isIPv4(address)) return { address, family: 'ipv4' };
-  const m = /^(?:0{0,4}:){0,5}:?ffff:(.+)$/i.exec(address) ?? /^::ffff:(.+)$/i.exec(address);
+  const m = /^(?:0{0,4}:){0,5}:?ffff:(.+)$/i.exec(address);
   if (m) {
     const tail = m[1]!;
     if (net.isIPv4(tail)) return { address: tail, family: 'ipv4' };

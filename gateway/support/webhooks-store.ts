@@ -12,9 +12,9 @@
 // gateway's role owns only `gateway`), archives and deletes them on its own schedule (the log would
 // be a second copy kept in step), and the cursor would still have to be advanced in our
 // transaction. One table and one query (claimNext) do all of it.
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type Kysely, type Transaction, type Updateable } from 'kysely';
 import type { GatewayDatabase } from '../../sql/gateway/schema.ts';
-import type { DeliveryStatus, WebhookDelivery, WebhookEndpoint } from '../../sql/gateway/webhooks.table.ts';
+import type { DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEndpointsTable } from '../../sql/gateway/webhooks.table.ts';
 
 export type Db = Kysely<GatewayDatabase> | Transaction<GatewayDatabase>;
 
@@ -77,7 +77,7 @@ export async function updateEndpoint(
   id: string,
   change: { url?: string; events?: string[]; description?: string | null; enabled?: boolean },
 ): Promise<WebhookEndpoint | undefined> {
-  const set: Record<string, unknown> = {};
+  const set: Updateable<WebhookEndpointsTable> = {};
   if (change.url !== undefined) set.url = change.url;
   if (change.events !== undefined) set.events = change.events;
   if (change.description !== undefined) set.description = change.description;
