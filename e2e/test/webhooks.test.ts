@@ -64,8 +64,6 @@ const sys = await startSystem(t, 'e2e-webhooks', {
 });
 
 const owner = new SystemUser(sys.origin);
-t.equal((await owner.register('owner@webhooks.example')).statusCode, 200);
-t.equal((await owner.request('POST', '/api/connect')).statusCode, 202);
 
 async function waitReady(what: string): Promise<void> {
   await waitUntil(`${what}: WhatsApp READY and synced`, 180_000, async () => {
@@ -75,12 +73,7 @@ async function waitReady(what: string): Promise<void> {
     return me.wa?.state === 'READY' && (await sys.sliceSynced(SLICE));
   });
 }
-await waitReady('first start');
-const chat = await waitUntil('a chat', 60_000, async () => {
-  const r = await owner.request('GET', '/api/chats');
-  return r.statusCode === 200 && r.json().items.length > 0 ? (r.json().items[0] as { id: number; waId: string }) : null;
-});
-await sleep(2_000);
+let chat = { id: 0, waId: '' };
 
 const tag = `wh${crypto.randomBytes(3).toString('hex')}`;
 let n = 0;
@@ -94,6 +87,17 @@ async function incoming(): Promise<string> {
 const deliveredBodies = () => received.filter((r) => r.type === 'message.received' && r.status === 200 && r.body.startsWith(`${tag}-`)).map((r) => r.body);
 
 let endpointId = '';
+
+t.test('linked: one slice READY with a chat', async (t) => {
+  t.equal((await owner.register('owner@webhooks.example')).statusCode, 200);
+  t.equal((await owner.request('POST', '/api/connect')).statusCode, 202);
+  await waitReady('first start');
+  chat = await waitUntil('a chat', 60_000, async () => {
+    const r = await owner.request('GET', '/api/chats');
+    return r.statusCode === 200 && r.json().items.length > 0 ? (r.json().items[0] as { id: number; waId: string }) : null;
+  });
+  await sleep(2_000);
+});
 
 t.test('a webhook to the metadata address or a private one is refused at creation', async (t) => {
   for (const url of ['http://169.254.169.254/latest/meta-data/', 'https://10.0.0.1/hook']) {
