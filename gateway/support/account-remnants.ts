@@ -22,6 +22,8 @@ export async function findAccountRemnants(app: FastifyInstance, accountId: strin
     ['invitations', db.selectFrom('invitations').select((eb) => eb.fn.countAll().as('n')).where('account_id', '=', accountId).executeTakeFirstOrThrow()],
     ['subscriptions', db.selectFrom('subscriptions').select((eb) => eb.fn.countAll().as('n')).where('account_id', '=', accountId).executeTakeFirstOrThrow()],
     ['slices', db.selectFrom('slices').select((eb) => eb.fn.countAll().as('n')).where('account_id', '=', accountId).executeTakeFirstOrThrow()],
+    ['webhook_endpoints', db.selectFrom('webhook_endpoints').select((eb) => eb.fn.countAll().as('n')).where('account_id', '=', accountId).executeTakeFirstOrThrow()],
+    ['webhook_cursors', db.selectFrom('webhook_cursors').select((eb) => eb.fn.countAll().as('n')).where('account_id', '=', accountId).executeTakeFirstOrThrow()],
   ];
   if (userIds.length > 0) {
     counts.push(

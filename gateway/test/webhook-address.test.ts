@@ -8,6 +8,7 @@ import t from 'tap';
 import { request } from 'undici';
 import { isAppError } from '../../lib/errors.ts';
 import { checkWebhookUrl, guardedAgent, parseAllowList, refusedAddressKind } from '../support/webhook-address.ts';
+import { loadGatewayConfig } from '../config.ts';
 
 const none = parseAllowList(undefined);
 
@@ -25,6 +26,7 @@ t.test('refused and allowed addresses', async (t) => {
   t.not(refusedAddressKind('127.0.0.2', allow), null);
   t.throws(() => parseAllowList('10.0.0.0/33'), { message: /WEBHOOK_ALLOW_HOSTS: "10\.0\.0\.0\/33"/ }, 'a bad CIDR names itself');
   t.throws(() => parseAllowList('bad host!'), { message: /WEBHOOK_ALLOW_HOSTS: "bad host!"/ });
+  t.throws(() => loadGatewayConfig({ WEBHOOK_ALLOW_HOSTS: '127.0.0.1,10.0.0.0/40' }), { code: 'CONFIG_INVALID', message: /10\.0\.0\.0\/40/ }, 'the gateway does not start with a bad entry');
 });
 
 t.test('creation: the URL is resolved and every address judged; the error names the address', async (t) => {
