@@ -7,11 +7,12 @@
 // delivery log the API lists and redelivers from. graphile-worker 0.18 runs a named queue's jobs
 // in series only while they succeed: a failed job is rescheduled with a later run_at and the queue
 // moves on to the next one (and with localQueue enabled even the "in series" guarantee is lost:
-// graphile/worker#621). pg-boss 12 documents a `key_strict_fifo` queue policy that does hold
-// successors back per key while one is retried, but it keeps its jobs in its own schema (the
-// gateway's role owns only `gateway`), archives and deletes them on its own schedule (the log would
-// be a second copy kept in step), and the cursor would still have to be advanced in our
-// transaction. One table and one query (claimNext) do all of it.
+// graphile/worker#621). pg-boss (12.x, the npm list's version) has a `key_strict_fifo` queue
+// policy that does hold successors back per key while one is retried, but a job that finally fails
+// keeps blocking its key until someone deletes it (we want the chat's next event to go once one is
+// given up after 24 h), it keeps its jobs in a schema of its own (the gateway's role owns only
+// `gateway`) and archives them on its own schedule (the delivery log would be a second copy kept
+// in step). One table and one query (claimNext) do all of it.
 import { sql, type Kysely, type Transaction, type Updateable } from 'kysely';
 import type { GatewayDatabase } from '../../sql/gateway/schema.ts';
 import type { DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEndpointsTable } from '../../sql/gateway/webhooks.table.ts';
