@@ -6,10 +6,10 @@
 // the message, even while the message is being retried for hours), and the same rows are the
 // delivery log the API lists and redelivers from. graphile-worker 0.18 runs a named queue's jobs
 // in series only while they succeed: a failed job is rescheduled with a later run_at and the queue
-// moves on to the next one, by design (graphile/worker#493; and with localQueue enabled even the
-// "in series" guarantee is lost:
-// graphile/worker#621). pg-boss's current docs (12.x) describe a `key_strict_fifo` queue
-// policy that does hold successors back per key while one is retried, but a job that finally fails
+// moves on to the next one, by design (graphile/worker#493; with localQueue enabled even the
+// "in series" guarantee is lost: graphile/worker#621). pg-boss's current docs (12.x) describe a
+// `key_strict_fifo` queue policy that does hold successors back per key while one is retried, but
+// a job that finally fails
 // keeps blocking its key until someone deletes it (we want the chat's next event to go once one is
 // given up after 24 h), it keeps its jobs in a schema of its own (the gateway's role owns only
 // `gateway`) and archives them on its own schedule (the delivery log would be a second copy kept
