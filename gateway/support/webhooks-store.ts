@@ -9,11 +9,10 @@
 // moves on to the next one, by design (graphile/worker#493; with localQueue enabled even the
 // "in series" guarantee is lost: graphile/worker#621). pg-boss's current docs (12.x) describe a
 // `key_strict_fifo` queue policy that does hold successors back per key while one is retried, but
-// a job that finally fails
-// keeps blocking its key until someone deletes it (we want the chat's next event to go once one is
-// given up after 24 h), it keeps its jobs in a schema of its own (the gateway's role owns only
-// `gateway`) and archives them on its own schedule (the delivery log would be a second copy kept
-// in step). One table and one query (claimNext) do all of it.
+// a job that finally fails keeps blocking its key until someone deletes it (we want the chat's
+// next event to go once one is given up after 24 h), it keeps its jobs in a schema of its own (the
+// gateway's role owns only `gateway`) and archives them on its own schedule (the delivery log
+// would be a second copy kept in step). One table and one query (claimNext) do all of it.
 import { sql, type Kysely, type Transaction, type Updateable } from 'kysely';
 import type { GatewayDatabase } from '../../sql/gateway/schema.ts';
 import type { DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEndpointsTable } from '../../sql/gateway/webhooks.table.ts';
