@@ -26,6 +26,7 @@ import billingPlugin from './plugins/billing.ts';
 import proxyPlugin from './plugins/proxy.ts';
 import teamSyncPlugin from './plugins/team-sync.ts';
 import waNoticesPlugin from './plugins/wa-notices.ts';
+import openapiPlugin from './plugins/openapi.ts';
 import authRoutes from './routes/auth.ts';
 import meRoutes from './routes/me.ts';
 import connectRoutes from './routes/connect.ts';
@@ -42,6 +43,7 @@ import emailVerificationRoutes from './routes/email-verification.ts';
 import totpRoutes from './routes/totp.ts';
 import sessionRoutes from './routes/sessions.ts';
 import accountDeletionRoutes from './routes/account-deletion.ts';
+import openapiRoutes from './routes/openapi.ts';
 import { repoRootFrom } from '../lib/repo-root.ts';
 import { requestIdOf } from './support/request-id.ts';
 
@@ -150,6 +152,11 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
     for (const [name, value] of securityHeaders) reply.raw.setHeader(name, value);
     done();
   });
+  // The /api/ path segments the gateway's own routes use: the proxy's fast path leaves them to
+  // Fastify, and the API's document lists the slice's routes under the others.
+  const gatewaySegments = new Set<string>();
+  // First: it sees the routes registered after it (the document), and marks the reference page's public before auth reads them.
+  await app.register(openapiPlugin, { gatewaySegments });
   await app.register(dbPlugin, { databaseUrl: options.databaseUrl });
   await app.register(sessionPlugin);
   await app.register(authPlugin);
@@ -165,8 +172,6 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
   await app.register(billingPolicyPlugin);
   await app.register(billingPlugin);
 
-  // The /api/ path segments the gateway's own routes use: the proxy's fast path leaves them to Fastify.
-  const gatewaySegments = new Set<string>();
   app.addHook('onRoute', (route) => {
     const segment = /^\/api\/([^/:*]+)/.exec(route.url)?.[1];
     if (segment) gatewaySegments.add(segment);
@@ -187,6 +192,7 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
   await app.register(invitationRoutes);
   await app.register(accountSettingsRoutes);
   await app.register(accountAuditRoutes);
+  await app.register(openapiRoutes);
   await app.register(proxyPlugin, { gatewaySegments, securityHeaders, trustLoopback: config.TRUST_PROXY });
   app.addHook('onReady', (done) => {
     fastPath = app.proxyFastPath;
