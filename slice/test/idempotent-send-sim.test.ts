@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import { freePort } from '../../test-support/pg.ts';
 import { generateScenario, type SimScenario } from '../sim/scenario.ts';
 import { TOKEN } from './helpers.ts';
-import { killProcessesUsing, loginOnDisk, simSliceEnv, sliceProcessSetting, startSliceProcess, waitFor, type SliceProcess } from './slice-process.ts';
+import { killSliceProcess, loginOnDisk, simSliceEnv, sliceProcessSetting, startSliceProcess, waitFor, type SliceProcess } from './slice-process.ts';
 import { CHROMIUM, requireChromium } from './wa-support.ts';
 
 t.setTimeout(10 * 60_000);
@@ -29,13 +29,7 @@ t.test('POST /api/messages and idempotent sends across a slice restart (simulate
   const port = await freePort();
   const env = simSliceEnv({ sliceUrl, authDir, scenarioFile, chromium: CHROMIUM });
   let slice: SliceProcess = startSliceProcess(env, port);
-  const kill = async () => {
-    if (slice.child.exitCode === null && slice.child.signalCode === null) {
-      slice.child.kill('SIGKILL');
-      await slice.exited;
-    }
-    killProcessesUsing(authDir);
-  };
+  const kill = () => killSliceProcess(slice, authDir);
   t.teardown(kill);
   const call = async (method: string, url: string, body?: unknown, key?: string) => {
     const res = await fetch(`${slice.base}${url}`, {
