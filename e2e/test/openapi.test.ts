@@ -5,12 +5,14 @@
 // app.routeRoles(), built here over a real store) is in it, the slice's at the path a client calls
 // through the gateway; each operation carries the scope its route declares (x-queunir-scope) and
 // the security that follows; GET /api/docs and every file the page loads are the gateway's own
-// (it works with no network) and public.
+// (it works with no network) and public, and Chromium renders every operation from them alone,
+// under the gateway's own CSP.
 import t from 'tap';
 import { validate, compileErrors } from '@readme/openapi-parser';
 import { ROUTE_SCOPES } from '../../lib/api-scopes.ts';
 import { build, startDb } from '../../gateway/test/helpers.ts';
 import { buildApp as buildSliceTestApp, openStore, sliceDb, WhatsAppStandIn } from '../../slice/test/helpers.ts';
+import { launchBrowser } from './system.ts';
 
 t.setTimeout(180_000);
 
@@ -118,4 +120,31 @@ t.test('GET /api/docs: the reference page, public, every file it loads served by
   t.equal(json.statusCode, 200);
   t.same(json.json(), doc, 'the page shows the same document');
   t.match(init.body, /validatorUrl: null/, 'no call to an online validator');
+});
+
+t.test('the reference page in Chromium: every operation shown, nothing fetched from elsewhere, no CSP refusal', async (t) => {
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+  const browser = await launchBrowser();
+  t.teardown(() => browser.close());
+  const page = await browser.newPage();
+  const outside: string[] = [];
+  const errors: string[] = [];
+  await page.route('**/*', (route) => {
+    if (new URL(route.request().url()).origin === base) return route.continue();
+    outside.push(route.request().url());
+    return route.abort();
+  });
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(`${base}/api/docs/`);
+  await page.waitForSelector('.opblock', { timeout: 60_000 });
+  const operations = Object.values(doc.paths).reduce((n, item) => n + Object.keys(item).length, 0);
+  await page.waitForFunction((n) => document.querySelectorAll('.opblock').length >= n, operations, { timeout: 30_000 });
+  t.equal(await page.locator('.opblock').count(), operations, `${operations} operations shown`);
+  t.ok(await page.locator('.opblock-post [data-path="/api/messages"]').count(), 'POST /api/messages among them');
+  t.same(outside, [], 'no request left the gateway');
+  t.same(errors, [], 'no script error, no CSP refusal');
 });
