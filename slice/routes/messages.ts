@@ -72,7 +72,7 @@ const messages: FastifyPluginAsyncTypebox = async (app) => {
         } else if (to.e164 !== null) {
           chat = await startChat(app, to.e164);
         } else {
-          throw new AppError('NOT_FOUND', `no chat ${to.waId}: a group is not started from its id`);
+          throw new AppError('NOT_FOUND', `no chat ${to.waId}: ${to.waId.endsWith('@g.us') ? 'a group is not started from its id' : 'its digits are no valid phone number to start one with'}`);
         }
         return app.outbox.send(chat, body, sentByOf(req.actingMember), idempotent);
       });

@@ -7,8 +7,11 @@ import { AppError } from '../../lib/errors.ts';
 import { findChatByPhone, upsertChats } from '../store/chats.ts';
 import { upsertContacts } from '../store/contacts.ts';
 
-/** A recipient as parsed: a phone number (E.164) or a chat's WhatsApp id. */
-export type Recipient = { e164: string; waId: string } | { e164: null; waId: string };
+/** A recipient as parsed: the chat's WhatsApp id, and the number (E.164) a chat can be started with (null: none, a group's id or one that is no valid number). */
+export interface Recipient {
+  waId: string;
+  e164: string | null;
+}
 
 const JID = /^([0-9]{5,20})@(c\.us|s\.whatsapp\.net)$|^[0-9]{5,20}(-[0-9]{5,20})?@g\.us$/;
 
@@ -22,8 +25,10 @@ export function parseRecipient(to: string, field: string): Recipient {
   if (text.includes('@')) {
     const m = JID.exec(text);
     if (!m) throw new AppError('INVALID_ARGUMENT', `${field} ${JSON.stringify(to)} is not a WhatsApp id (digits@c.us, digits@s.whatsapp.net or a group's …@g.us)`);
-    if (m[1]) return { e164: `+${m[1]}`, waId: `${m[1]}@c.us` };
-    return { e164: null, waId: text };
+    if (!m[1]) return { e164: null, waId: text };
+    // An id names a stored chat whatever its digits; only a valid number may start one.
+    const number = parsePhoneNumberFromString(`+${m[1]}`);
+    return { e164: number?.isValid() ? number.number : null, waId: `${m[1]}@c.us` };
   }
   if (!/^[+0-9][0-9 ().\-/]*$/.test(text)) throw new AppError('INVALID_ARGUMENT', `${field} ${JSON.stringify(to)} is not a phone number or a WhatsApp id`);
   // No national formats: a slice has no country to read them in, so the country code comes first.

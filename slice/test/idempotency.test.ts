@@ -165,14 +165,17 @@ t.test('idempotent sends (WhatsApp stand-in)', async (t) => {
     }
   });
 
-  await t.test('to: bad input names the field; a group id with no chat is not started', async (t) => {
+  await t.test('to: bad input names the field; a group id or an id that is no number, with no chat, is not started', async (t) => {
     for (const to of ['hello', '+55 11 1', '12ab@c.us', '(11) 91234-5678']) {
       const r = await send('/api/messages', { to, body: 'x' });
       t.equal(r.statusCode, 400, to);
       t.match(r.json().error.message, /to/);
     }
-    const group = await send('/api/messages', { to: '120363000000000000@g.us', body: 'x' });
-    t.equal(group.statusCode, 404);
-    t.equal(group.json().error.code, 'NOT_FOUND');
+    const opened = wa.opened.length;
+    for (const to of ['120363000000000000@g.us', '12345@c.us']) {
+      const r = await send('/api/messages', { to, body: 'x' });
+      t.same([r.statusCode, r.json().error.code], [404, 'NOT_FOUND'], `${to}: no chat, none started`);
+    }
+    t.equal(wa.opened.length, opened, '"New chat" was not used');
   });
 });
