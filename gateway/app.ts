@@ -27,6 +27,7 @@ import proxyPlugin from './plugins/proxy.ts';
 import teamSyncPlugin from './plugins/team-sync.ts';
 import waNoticesPlugin from './plugins/wa-notices.ts';
 import webhooksPlugin from './plugins/webhooks.ts';
+import openapiPlugin from './plugins/openapi.ts';
 import authRoutes from './routes/auth.ts';
 import meRoutes from './routes/me.ts';
 import connectRoutes from './routes/connect.ts';
@@ -44,6 +45,7 @@ import totpRoutes from './routes/totp.ts';
 import sessionRoutes from './routes/sessions.ts';
 import accountDeletionRoutes from './routes/account-deletion.ts';
 import webhookRoutes from './routes/webhooks.ts';
+import openapiRoutes from './routes/openapi.ts';
 import { repoRootFrom } from '../lib/repo-root.ts';
 import { requestIdOf } from './support/request-id.ts';
 
@@ -152,6 +154,11 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
     for (const [name, value] of securityHeaders) reply.raw.setHeader(name, value);
     done();
   });
+  // The /api/ path segments the gateway's own routes use: the proxy's fast path leaves them to
+  // Fastify, and the API's document lists the slice's routes under the others.
+  const gatewaySegments = new Set<string>();
+  // First: it sees the routes registered after it (the document), and marks the reference page's public before auth reads them.
+  await app.register(openapiPlugin, { gatewaySegments });
   await app.register(dbPlugin, { databaseUrl: options.databaseUrl });
   await app.register(sessionPlugin);
   await app.register(authPlugin);
@@ -168,8 +175,6 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
   await app.register(billingPolicyPlugin);
   await app.register(billingPlugin);
 
-  // The /api/ path segments the gateway's own routes use: the proxy's fast path leaves them to Fastify.
-  const gatewaySegments = new Set<string>();
   app.addHook('onRoute', (route) => {
     const segment = /^\/api\/([^/:*]+)/.exec(route.url)?.[1];
     if (segment) gatewaySegments.add(segment);
@@ -191,6 +196,7 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
   await app.register(accountSettingsRoutes);
   await app.register(accountAuditRoutes);
   await app.register(webhookRoutes);
+  await app.register(openapiRoutes);
   await app.register(proxyPlugin, { gatewaySegments, securityHeaders, trustLoopback: config.TRUST_PROXY });
   app.addHook('onReady', (done) => {
     fastPath = app.proxyFastPath;

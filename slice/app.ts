@@ -1,6 +1,8 @@
 // The slice's HTTP app: plugins first (context, auth, errors), then routes. main.ts builds it with
 // the real store and session; tests build it the same way and use app.inject() or listen(). The
-// outbox (sends) sits between the two; closing the app waits for its sends in flight.
+// outbox (sends) sits between the two; closing the app waits for its sends in flight. With
+// `openapi`, @fastify/swagger collects the routes as they are registered (slice/openapi.ts prints
+// the document; a running slice does not carry it).
 import Fastify, { type FastifyServerOptions } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import actingMemberPlugin from './plugins/acting-member.ts';
@@ -27,6 +29,7 @@ import webAppRoutes from './routes/web-app.ts';
 import { Outbox } from './store/outbox.ts';
 import type { SliceStore } from './store/store.ts';
 import { frameworkErrors } from '../lib/errors.ts';
+import { registerOpenapi } from './openapi-document.ts';
 
 interface BuildSliceAppOptions {
   store: SliceStore;
@@ -37,10 +40,14 @@ interface BuildSliceAppOptions {
   /** A self-hosted web build (no VITE_SAAS) to serve at /, with the app's routes falling back to index.html. */
   webDir?: string;
   fastify?: FastifyServerOptions;
+  /** Collect the routes' schemas for the OpenAPI document (app.swagger()). */
+  openapi?: boolean;
 }
 
 export async function buildSliceApp(opts: BuildSliceAppOptions) {
   const app = Fastify({ ...opts.fastify, frameworkErrors }).withTypeProvider<TypeBoxTypeProvider>();
+  // First: it sees only the routes registered after it.
+  if (opts.openapi) await registerOpenapi(app);
   const outbox = new Outbox(opts.store, opts.session, opts.store.log);
   await outbox.open();
   app.addHook('onClose', () => outbox.flush());

@@ -9,6 +9,12 @@ import { requestIdOf } from '../support/request-id.ts';
 
 const slice = { authorization: 'Bearer slice-token', host: '127.0.0.1:5101' };
 
+t.test('an Idempotency-Key reaches the slice, and its Idempotent-Replayed comes back (issue 18)', async (t) => {
+  const out = sliceRequestHeaders({ 'idempotency-key': 'order-4711', cookie: 'queunir_sid=abc.def' }, slice, 'req-2', 'v1.signed');
+  t.equal(out['idempotency-key'], 'order-4711');
+  t.equal(browserResponseHeaders({ 'idempotent-replayed': 'true', 'set-cookie': 'x=1' })['idempotent-replayed'], 'true');
+});
+
 t.test('a slice receives its token, our request id, its host and the gateway’s acting member; never the browser credentials or a member header it made up', async (t) => {
   const out = sliceRequestHeaders(
     {

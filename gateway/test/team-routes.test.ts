@@ -68,6 +68,14 @@ const EXPECTED: Record<string, RouteAccess> = {
   'POST /api/webhooks/:id/test': 'admin',
   'GET /healthz': 'public',
   'GET /metrics': 'public',
+  // The API's description and its reference page (issue 18)
+  'GET /api/openapi.json': 'public',
+  'GET /api/docs': 'public',
+  'GET /api/docs/json': 'public',
+  'GET /api/docs/yaml': 'public',
+  'GET /api/docs/static/index.html': 'public',
+  'GET /api/docs/static/swagger-initializer.js': 'public',
+  'GET /api/docs/static/*': 'public',
 };
 
 const owner = await signUp(app, admin, 'owner@routes.example', base);

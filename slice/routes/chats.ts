@@ -3,13 +3,11 @@ import fs from 'node:fs/promises';
 import multipart from '@fastify/multipart';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import { AppError } from '../../lib/errors.ts';
 import {
   addChatLabel,
   countChatsByAssignee,
   countUnreadChats,
-  findChatByPhone,
   getChat,
   listChats,
   markChatRead,
@@ -17,9 +15,7 @@ import {
   setChatDealValue,
   setChatFlags,
   setChatStage,
-  upsertChats,
 } from '../store/chats.ts';
-import { upsertContacts } from '../store/contacts.ts';
 import { getLabel } from '../store/labels.ts';
 import { listMessages } from '../store/messages.ts';
 import { createNote, listNotes } from '../store/notes.ts';
@@ -27,9 +23,10 @@ import { ChatShape, ListOf, MessageShape, NoteShape } from '../store/shapes.ts';
 import { getStage } from '../store/stages.ts';
 import { setAssignee } from '../store/team.ts';
 import { visibleChatRow, type ChatScope } from '../store/visibility.ts';
-import type { ActingMember } from '../../lib/acting-member.ts';
 import { receiveUpload } from '../media/upload.ts';
-import { Cursor, IdParams, Limit, notFound } from './common.ts';
+import { Cursor, IdParams, Limit, notFound, requireReady, sentByOf } from './common.ts';
+import { IdempotencyHeaders, answerOnce } from './idempotent.ts';
+import { parseRecipient, startChat, storedChatOf } from './recipient.ts';
 
 const ChatLabelParams = Type.Object(
   { id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }), labelId: Type.Integer({ minimum: 1, maximum: 2147483647 }) },
@@ -37,11 +34,6 @@ const ChatLabelParams = Type.Object(
 );
 
 const Count = Type.Integer({ minimum: 0 });
-
-/** Who a send is recorded as: the acting member; the system sends as nobody. */
-function sentByOf(actor: ActingMember | null) {
-  return actor ? { memberId: actor.id, name: actor.name } : null;
-}
 
 const chats: FastifyPluginAsyncTypebox = async (app) => {
   const { store } = app;
@@ -88,22 +80,14 @@ const chats: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (req, reply) => {
-      const number = parsePhoneNumberFromString(`+${req.body.phone.replace(/^\+/, '')}`);
-      if (!number?.isValid()) throw new AppError('INVALID_ARGUMENT', `body/phone ${req.body.phone} is not a valid phone number (country code first, e.g. +5511912345678)`);
-      const digits = number.number.slice(1);
-      const existing = await findChatByPhone(store.db, digits);
+      const to = parseRecipient(req.body.phone, 'body/phone');
+      const existing = await storedChatOf(app, to);
       if (existing) {
-        await chatOr404(Number(existing.id), req.chatScope);
-        return reply.status(200).send((await getChat(store.db, existing.id))!);
+        await chatOr404(Number(existing), req.chatScope);
+        return reply.status(200).send((await getChat(store.db, existing))!);
       }
-      const opened = await app.session.openChatByPhone(number.number);
-      const id = await store.change(async (trx) => {
-        const contacts = opened.isGroup ? { ids: new Map<string, string>(), changed: [] } : await upsertContacts(trx, [{ waId: opened.waId, name: null, phone: opened.phone }]);
-        const up = await upsertChats(trx, [opened], contacts.ids);
-        const row = await trx.selectFrom('chats').select('id').where('wa_id', '=', opened.waId).executeTakeFirstOrThrow();
-        return { result: String(row.id), chatIds: up.changed, contactIds: contacts.changed };
-      });
-      return reply.status(201).send((await getChat(store.db, id))!);
+      const started = await startChat(app, to.e164!);
+      return reply.status(201).send((await getChat(store.db, started.id))!);
     },
   );
 
@@ -208,18 +192,24 @@ const chats: FastifyPluginAsyncTypebox = async (app) => {
             'multipart/form-data': { schema: Type.Unknown({ description: 'a part "file", optional fields "caption" and "voice"' }) },
           },
         } as never,
+        headers: IdempotencyHeaders,
         response: { 202: MessageShape },
       },
     },
     async (req, reply) => {
       const chat = await chatOr404(req.params.id, req.chatScope);
-      const state = app.session.status().state;
-      if (state !== 'READY') throw new AppError('SLICE_NOT_CONNECTED', `WhatsApp is not connected (state ${state}): nothing was sent`);
       const to = { id: String(chat.id), wa_id: chat.wa_id };
+      const keys = app.outbox.keys;
       if (!req.isMultipart()) {
-        const message = await app.outbox.send(to, (req.body as { body: string }).body, sentByOf(req.actingMember));
-        return reply.status(202).send(message);
+        const { body } = req.body as { body: string };
+        // A replay needs no WhatsApp: the check is the send's.
+        return answerOnce(keys, req, reply, { body }, (idempotent) => {
+          requireReady(app.session);
+          return app.outbox.send(to, body, sentByOf(req.actingMember), idempotent);
+        });
       }
+      // Before a file is read: it would be read for nothing.
+      requireReady(app.session);
       // An upload refused mid-body (too large, the disk full) leaves the rest of the body unread on
       // the connection, which Node then resets: the client must not send its next request on it.
       const upload = await receiveUpload(req, store.media.blobs, store.media.limits).catch((err: unknown) => {
@@ -227,7 +217,10 @@ const chats: FastifyPluginAsyncTypebox = async (app) => {
         throw err;
       });
       try {
-        return reply.status(202).send(await app.outbox.sendMedia(to, upload.file, upload.caption, sentByOf(req.actingMember)));
+        // A file is the same request when its bytes, name, type and caption are.
+        const { sha256, size, kind, mimeType, fileName } = upload.file;
+        const hashed = { file: { sha256, size, kind, mimeType, fileName }, caption: upload.caption };
+        return await answerOnce(keys, req, reply, hashed, (idempotent) => app.outbox.sendMedia(to, upload.file, upload.caption, sentByOf(req.actingMember), idempotent));
       } finally {
         await fs.rm(upload.file.tempPath, { force: true });
       }

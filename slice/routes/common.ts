@@ -1,5 +1,6 @@
 // Schema pieces shared by the CRM routes.
 import { Type } from '@sinclair/typebox';
+import type { ActingMember } from '../../lib/acting-member.ts';
 import { AppError } from '../../lib/errors.ts';
 
 export const IdParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }) }, { additionalProperties: false });
@@ -13,3 +14,14 @@ export function notFound(what: string, id: number | string): AppError {
 
 /** Routes that shape the workspace (labels, stages, the WhatsApp link): admins and owners. */
 export const ADMIN = { minRole: 'admin' as const };
+
+/** Who a send is recorded as: the acting member; the system sends as nobody. */
+export function sentByOf(actor: ActingMember | null) {
+  return actor ? { memberId: actor.id, name: actor.name } : null;
+}
+
+/** A send needs WhatsApp connected: else SLICE_NOT_CONNECTED, and nothing is queued. */
+export function requireReady(session: { status(): { state: string } }): void {
+  const state = session.status().state;
+  if (state !== 'READY') throw new AppError('SLICE_NOT_CONNECTED', `WhatsApp is not connected (state ${state}): nothing was sent`);
+}

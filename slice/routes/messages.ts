@@ -1,12 +1,15 @@
-// One message: reacting to it from the CRM (through the page's reaction picker; what the page shows
-// afterwards is stored) and its earlier texts when it was edited.
+// One message: sending it to a number or a WhatsApp id (the chat started in WhatsApp Web when there
+// is none yet), reacting to it from the CRM (through the page's reaction picker; what the page
+// shows afterwards is stored) and its earlier texts when it was edited.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { AppError } from '../../lib/errors.ts';
 import { PENDING_PREFIX, getMessage, listEdits, setReactions } from '../store/messages.ts';
 import { MessageShape } from '../store/shapes.ts';
-import { assertMessageVisible, type ChatScope } from '../store/visibility.ts';
-import { IdParams, notFound } from './common.ts';
+import { assertMessageVisible, visibleChatRow, type ChatScope } from '../store/visibility.ts';
+import { IdParams, notFound, requireReady, sentByOf } from './common.ts';
+import { IdempotencyHeaders, answerOnce } from './idempotent.ts';
+import { parseRecipient, startChat, storedChatOf } from './recipient.ts';
 
 const segmenter = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
 const EMOJI = /\p{Extended_Pictographic}|\p{Regional_Indicator}|\u20e3/u;
@@ -31,6 +34,50 @@ const messages: FastifyPluginAsyncTypebox = async (app) => {
     if (!row) throw notFound('message', id);
     return row;
   }
+
+  app.post(
+    '/messages',
+    {
+      config: { scope: 'send' },
+      schema: {
+        description:
+          'Sends a text to a phone number or a WhatsApp id: to the chat with it, or to a chat started now in WhatsApp Web ("New chat") when there is none. 202 with the pending message (its chatId names the chat), as POST /api/chats/{id}/messages.',
+        body: Type.Object(
+          {
+            to: Type.String({
+              minLength: 1,
+              maxLength: 100,
+              description: 'a phone number, country code first, in any format ("+55 11 91234-5678", "5511912345678"), or a WhatsApp id ("5511912345678@c.us", a group\'s "…@g.us")',
+            }),
+            body: Type.String({ minLength: 1, maxLength: 65536, pattern: '\\S' }),
+          },
+          { additionalProperties: false },
+        ),
+        headers: IdempotencyHeaders,
+        response: { 202: MessageShape },
+      },
+    },
+    async (req, reply) => {
+      const to = parseRecipient(req.body.to, 'body/to');
+      const { body } = req.body;
+      // The recipient as WhatsApp names it: the same number however written is the same request.
+      return answerOnce(app.outbox.keys, req, reply, { to: to.waId, body }, async (idempotent) => {
+        requireReady(app.session);
+        const stored = await storedChatOf(app, to);
+        let chat: { id: string; wa_id: string };
+        if (stored) {
+          const row = await visibleChatRow(store.db, stored, req.chatScope);
+          if (!row) throw notFound('chat', stored);
+          chat = { id: String(row.id), wa_id: row.wa_id };
+        } else if (to.e164 !== null) {
+          chat = await startChat(app, to.e164);
+        } else {
+          throw new AppError('NOT_FOUND', `no chat ${to.waId}: ${to.waId.endsWith('@g.us') ? 'a group is not started from its id' : 'its digits are no valid phone number to start one with'}`);
+        }
+        return app.outbox.send(chat, body, sentByOf(req.actingMember), idempotent);
+      });
+    },
+  );
 
   app.put(
     '/messages/:id/reaction',

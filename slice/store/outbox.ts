@@ -2,12 +2,14 @@
 // (ack 0, a temporary id) and answers with it at once; the session's send runs in the background
 // and the real id and ack 1 replace the pending ones on success, ack -1 marks a failure. Every
 // write goes through the store's serialised write, so each is announced like any other change.
+// A send with an Idempotency-Key records its answer in the transaction that queues it (idempotency.ts).
 import crypto from 'node:crypto';
 import type { Logger } from '../../lib/logger.ts';
 import { AppError } from '../../lib/errors.ts';
 import type { OutgoingFile, WaSession } from '../wa/types.ts';
 import { bumpChatsFromMessages, getChatsByIds } from './chats.ts';
 import type { PendingEvent, SliceDb } from './events.ts';
+import { IdempotencyKeys, recordAnswer, type IdempotentRequest } from './idempotency.ts';
 import { insertMediaRow } from './media.ts';
 import { PENDING_PREFIX, failPendingMessage, getMessage, insertPendingMessage, resolvePendingMessage } from './messages.ts';
 import type { MemberRef, MessageOut } from './shapes.ts';
@@ -36,11 +38,14 @@ export class Outbox {
   /** Sends in flight, plus pending rows a previous run left: while any may exist, ingest adopts. */
   #pending = 0;
   readonly #sends = new Set<Promise<void>>();
+  /** The Idempotency-Keys of sends: claimed by the routes, recorded here with the pending row. */
+  readonly keys: IdempotencyKeys;
 
   constructor(store: SliceStore, session: Pick<WaSession, 'sendMessage' | 'sendMedia'>, log: Logger) {
     this.#store = store;
     this.#session = session;
     this.#log = log;
+    this.keys = new IdempotencyKeys(store.db);
     store.trackPendingSends(() => this.#pending > 0);
   }
 
@@ -88,9 +93,9 @@ export class Outbox {
     });
   }
 
-  /** `sentBy`: the member who sends it (null: the system). */
-  async send(chat: { id: string; wa_id: string }, body: string, sentBy: MemberRef | null = null): Promise<MessageOut> {
-    const message = await this.#insertPending(chat, body, null, sentBy, async () => {});
+  /** `sentBy`: the member who sends it (null: the system); `idempotent`: its claimed key, whose answer (202, the pending message) is recorded with it. */
+  async send(chat: { id: string; wa_id: string }, body: string, sentBy: MemberRef | null = null, idempotent?: IdempotentRequest): Promise<MessageOut> {
+    const message = await this.#insertPending(chat, body, null, sentBy, idempotent, async () => {});
     this.#start(String(message.id), () => this.#session.sendMessage(chat.wa_id, body));
     return message;
   }
@@ -100,9 +105,9 @@ export class Outbox {
    * kept in the store (quota permitting: else MEDIA_QUOTA_EXCEEDED and nothing is kept), a
    * pending media message answered at once, the page's send in the background.
    */
-  async sendMedia(chat: { id: string; wa_id: string }, file: UploadedFile, caption: string, sentBy: MemberRef | null = null): Promise<MessageOut> {
+  async sendMedia(chat: { id: string; wa_id: string }, file: UploadedFile, caption: string, sentBy: MemberRef | null = null, idempotent?: IdempotentRequest): Promise<MessageOut> {
     const media = this.#store.media;
-    const message = await this.#insertPending(chat, caption, file.kind, sentBy, async (trx, messageId) => {
+    const message = await this.#insertPending(chat, caption, file.kind, sentBy, idempotent, async (trx, messageId) => {
       const stored = await media.storeFile(trx, file.tempPath, file.sha256, file.size);
       if (!stored.ok) throw new AppError(stored.code, `${stored.message.replace(/^not downloaded: /, 'not sent: ')}`);
       await insertMediaRow(trx, { message_id: messageId, kind: file.kind, mime_type: file.mimeType, size: file.size, file_name: file.fileName, sha256: file.sha256, state: 'stored' });
@@ -124,6 +129,7 @@ export class Outbox {
     body: string,
     mediaKind: string | null,
     sentBy: MemberRef | null,
+    idempotent: IdempotentRequest | undefined,
     attach: (trx: SliceDb, messageId: string) => Promise<void>,
   ): Promise<MessageOut> {
     const pendingWaId = `${PENDING_PREFIX}${crypto.randomUUID()}`;
@@ -131,6 +137,7 @@ export class Outbox {
       const id = await insertPendingMessage(trx, chat.id, body, pendingWaId, mediaKind, sentBy);
       await attach(trx, id);
       const m = (await getMessage(trx, id))!;
+      if (idempotent) await recordAnswer(trx, idempotent, { status: 202, body: m });
       const bumped = await bumpChatsFromMessages(trx, [{ chatId: chat.id, sentAt: m.sentAt, body: m.body, direction: 'out' }]);
       const events: PendingEvent[] = [{ type: 'message.created', data: m }];
       for (const c of await getChatsByIds(trx, bumped)) events.push({ type: 'chat.updated', data: c });

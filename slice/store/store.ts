@@ -14,6 +14,7 @@ import type { ExtractedContact, WaStatus } from '../wa/types.ts';
 import { bumpChatsFromMessages, countUnread, ensureChats, getChatsByIds, upsertChats } from './chats.ts';
 import { getContactsByIds, upsertContacts } from './contacts.ts';
 import { EventBus, insertEvents, pruneEvents, type PendingEvent, type SliceDb } from './events.ts';
+import { pruneIdempotencyKeys } from './idempotency.ts';
 import { adoptPendingMessages, lastMessageAt, upsertMessages, type MessageInput } from './messages.ts';
 import { StoreSink, type IngestBatch, type SinkTarget } from './sink.ts';
 import { BlobStore } from '../media/blob-store.ts';
@@ -262,6 +263,8 @@ export class SliceStore implements SinkTarget {
     const cutoff = new Date(Date.now() - this.options.retentionDays * 86_400_000);
     const n = await pruneEvents(this.db, cutoff);
     if (n > 0) this.log.info({ deleted: n }, 'pruned old events');
+    const keys = await pruneIdempotencyKeys(this.db);
+    if (keys > 0) this.log.info({ deleted: keys }, 'pruned expired idempotency keys');
     return n;
   }
 

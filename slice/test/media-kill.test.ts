@@ -10,7 +10,7 @@ import path from 'node:path';
 import { freePort } from '../../test-support/pg.ts';
 import { generateScenario, type SimScenario } from '../sim/scenario.ts';
 import { auth } from './helpers.ts';
-import { killProcessesUsing, loginOnDisk, simSliceEnv, sliceApi, sliceProcessSetting, startSliceProcess, waitFor, type SliceProcess } from './slice-process.ts';
+import { killSliceProcess, loginOnDisk, simSliceEnv, sliceApi, sliceProcessSetting, startSliceProcess, waitFor, type SliceProcess } from './slice-process.ts';
 import { CHROMIUM, requireChromium } from './wa-support.ts';
 
 t.setTimeout(10 * 60_000);
@@ -41,13 +41,7 @@ t.test('a slice killed during a download leaves no half file and stores the phot
   const port = await freePort();
   const env = simSliceEnv({ sliceUrl, authDir, scenarioFile, chromium: CHROMIUM });
   let slice: SliceProcess = startSliceProcess(env, port);
-  const kill = async () => {
-    if (slice.child.exitCode === null && slice.child.signalCode === null) {
-      slice.child.kill('SIGKILL');
-      await slice.exited;
-    }
-    killProcessesUsing(authDir);
-  };
+  const kill = () => killSliceProcess(slice, authDir);
   t.teardown(kill);
   const api = sliceApi(slice);
   const ready = async () => (await api('GET', '/api/wa').catch(() => ({ body: null }))).body?.state === 'READY';

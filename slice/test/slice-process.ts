@@ -80,6 +80,15 @@ export function killProcessesUsing(dir: string): number[] {
   return killed;
 }
 
+/** SIGKILLs the slice process (when it still runs) and then its Chromium (every process naming its session folder), as a container's kill would. */
+export async function killSliceProcess(slice: SliceProcess, authDir: string): Promise<void> {
+  if (slice.child.exitCode === null && slice.child.signalCode === null) {
+    slice.child.kill('SIGKILL');
+    await slice.exited;
+  }
+  killProcessesUsing(authDir);
+}
+
 /**
  * What a slice process needs around it: a PostgreSQL cluster of the test's own with slice 1
  * provisioned (its role's URL, and a connection scoped to its schema), and a temp folder for its

@@ -3,6 +3,7 @@
 import type { ChatsTable } from './chats.table.ts';
 import type { ContactsTable } from './contacts.table.ts';
 import type { EventsTable } from './events.table.ts';
+import type { IdempotencyKeysTable } from './idempotency-keys.table.ts';
 import type { ChatLabelsTable, LabelsTable } from './labels.table.ts';
 import type { MediaBlobsTable, MediaTable } from './media.table.ts';
 import type { MessageEditsTable } from './message-edits.table.ts';
@@ -32,4 +33,5 @@ export interface SliceDatabase {
   events: EventsTable;
   team_members: TeamMembersTable;
   team_settings: TeamSettingsTable;
+  idempotency_keys: IdempotencyKeysTable;
 }
