@@ -51,7 +51,8 @@ const nav: NavItem[] = [
   { to: '/billing', label: 'Billing', icon: 'billing', billingOnly: true, role: 'owner' },
   { to: '/account/audit', label: 'Audit', icon: 'audit', saas: true, role: 'owner' },
   { to: '/account', label: 'Account', icon: 'account', saas: true },
-  { to: '/integrations', label: 'Integrations', icon: 'integrations', saas: true, role: 'admin' },
+  // The soft hyphen lets the word break in the narrow rail ("Inte-grations"); it is not read out.
+  { to: '/integrations', label: 'Inte\u00ADgrations', icon: 'integrations', saas: true, role: 'admin' },
   { to: '/settings', label: 'Settings', icon: 'settings' },
 ];
 
@@ -111,7 +112,7 @@ export function AppShell({ children }: { children: ReactNode }) {
                   </span>
                 ) : null}
               </span>
-              <span className="max-w-full text-center hyphens-auto">
+              <span className="max-w-full text-center">
                 {n.label}
                 {n.icon === 'inbox' && unread > 0 ? <span className="sr-only">, {unread} unread chats</span> : null}
               </span>

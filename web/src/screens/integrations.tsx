@@ -118,7 +118,7 @@ function KeyRow({ apiKey: k }: { apiKey: ApiKey }) {
     <li data-testid="api-key-row" data-key-id={k.id} data-revoked={k.revokedAt ? 'true' : undefined} className="space-y-1 py-3 text-sm">
       <div className="flex flex-wrap items-start gap-x-3 gap-y-2">
         <div className={k.revokedAt ? 'min-w-0 flex-1 text-stone-500' : 'min-w-0 flex-1'}>
-          <div className="truncate">
+          <div className="break-words">
             <span className="font-medium">{k.name}</span> <code data-testid="api-key-prefix" className="text-xs text-stone-600">{k.prefix}…</code>
           </div>
           <Chips items={k.scopes} label={`Scopes of ${k.name}`} />

@@ -215,7 +215,7 @@ function DeliveryLog({ id, webhookId }: { id: string; webhookId: string }) {
         </p>
       ) : (
         <div className="overflow-x-auto rounded-lg border border-stone-200">
-          <table className="w-full text-left text-xs">
+          <table className="w-full min-w-[36rem] text-left text-xs">
             <caption className="sr-only">Deliveries to this endpoint, newest first</caption>
             <thead className="bg-stone-50 text-stone-600">
               <tr>
@@ -262,7 +262,7 @@ function DeliveryRow({ webhookId, delivery: d }: { webhookId: string; delivery: 
         </span>
         <span className="block text-stone-600">{d.attempts === 1 ? '1 attempt' : `${d.attempts} attempts`}</span>
       </td>
-      <td className="max-w-64 px-2 py-1.5">
+      <td className="max-w-72 px-2 py-1.5">
         {d.responseStatus !== null ? (
           <span data-testid="delivery-response" className="block">
             HTTP {d.responseStatus}
@@ -272,7 +272,7 @@ function DeliveryRow({ webhookId, delivery: d }: { webhookId: string; delivery: 
           <span className="block">No answer after {d.responseMs} ms</span>
         ) : null}
         {d.responseBody ? (
-          <code data-testid="delivery-body" className="block line-clamp-3 font-mono break-all text-stone-700">
+          <code data-testid="delivery-body" title={d.responseBody} className="line-clamp-4 font-mono break-all text-stone-700">
             {d.responseBody}
           </code>
         ) : null}
