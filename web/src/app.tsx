@@ -24,6 +24,7 @@ const ContactsScreen = lazy(() => import('./screens/contacts.tsx').then((m) => (
 const TeamScreen = lazy(() => import('./screens/team.tsx').then((m) => ({ default: m.TeamScreen })));
 const AccountScreen = lazy(() => import('./screens/account.tsx').then((m) => ({ default: m.AccountScreen })));
 const AuditScreen = lazy(() => import('./screens/audit.tsx').then((m) => ({ default: m.AuditScreen })));
+const IntegrationsScreen = lazy(() => import('./screens/integrations.tsx').then((m) => ({ default: m.IntegrationsScreen })));
 const InviteScreen = lazy(() => import('./screens/invite.tsx').then((m) => ({ default: m.InviteScreen })));
 const ForgotPasswordScreen = lazy(() => import('./screens/password-reset.tsx').then((m) => ({ default: m.ForgotPasswordScreen })));
 const ResetPasswordScreen = lazy(() => import('./screens/password-reset.tsx').then((m) => ({ default: m.ResetPasswordScreen })));
@@ -140,6 +141,7 @@ function buildRoutes() {
                   { path: '/team', element: later(<TeamScreen />) },
                   { path: '/account', element: later(<AccountScreen />) },
                   { path: '/account/audit', element: later(<AuditScreen />) },
+                  { path: '/integrations', element: later(<IntegrationsScreen />) },
                 ]
               : []),
             { path: '*', element: <Navigate to="/" replace /> },

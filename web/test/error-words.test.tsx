@@ -41,6 +41,18 @@ describe('error words: one mapping from codes to sentences', () => {
     // A code this page does not know yet falls back to its kind, never to the raw message.
     [err(409, 'Conflict', 'SOME_FUTURE_CODE', 'stage 4 version 7 != 8'), /changed somewhere else/, undefined],
     [err(502, 'Internal', 'HTTP_502', 'Request failed (502)'), /on our side/, undefined],
+    // Issue 18: keys and webhooks. The refused address is named; so is the scope a key lacks.
+    [err(400, 'InvalidArgument', 'WEBHOOK_URL_REFUSED', 'url resolves to 169.254.169.254, a link-local address: webhooks go to public addresses only (or hosts in WEBHOOK_ALLOW_HOSTS)'), /^Queunir does not send webhooks to 169\.254\.169\.254: it is a link-local address\. /, undefined],
+    [err(400, 'InvalidArgument', 'WEBHOOK_URL_REFUSED', 'url resolves to fe80::1, a link-local address: refused'), /webhooks to fe80::1: it is a link-local address/, undefined],
+    [err(400, 'InvalidArgument', 'WEBHOOK_URL_REFUSED', 'url must not carry credentials (user:password@); authenticate the request by its Queunir-Signature'), /^Take the user name and password out of the URL/, undefined],
+    [err(400, 'InvalidArgument', 'WEBHOOK_URL_REFUSED', 'url must be http: or https:, not ftp:'), /starts with https:\/\//, undefined],
+    [err(400, 'InvalidArgument', 'WEBHOOK_URL_REFUSED', 'the host nowhere.example does not resolve (ENOTFOUND)'), /host name of this URL was not found/, undefined],
+    [err(403, 'PermissionDenied', 'SCOPE_REQUIRED', 'POST /api/chats/:id/messages needs an API key with the send scope (this key has read, manage)'), /^This API key does not have the “send” scope this needs\./, undefined],
+    [err(403, 'PermissionDenied', 'SCOPE_REQUIRED', 'not allowed'), /^This API key’s scopes do not allow this\./, undefined],
+    [err(404, 'NotFound', 'API_KEY_NOT_FOUND', 'no API key 4'), /^This API key is no longer here/, undefined],
+    [err(404, 'NotFound', 'WEBHOOK_NOT_FOUND', 'no webhook 9'), /^This webhook is no longer here/, undefined],
+    [err(401, 'Unauthenticated', 'API_KEY_INVALID', 'invalid API key'), /mistyped or was revoked/, undefined],
+    [new ApiError(429, { kind: 'ResourceExhausted', code: 'RATE_LIMITED', message: 'rate limit of this API key' }, 1), /^Too many attempts\. Try again in 1 second\.$/, undefined],
   ];
   it.each(cases)('%s', (e, words, to) => {
     const w = errorWords(e);

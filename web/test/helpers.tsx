@@ -12,7 +12,7 @@ export interface FakeCall {
   body: unknown;
 }
 
-export type Handler = (call: FakeCall) => { status: number; body?: unknown } | undefined;
+export type Handler = (call: FakeCall) => { status: number; body?: unknown; headers?: Record<string, string> } | undefined;
 
 /** Replaces global fetch; unknown routes answer 404 in the API's error shape. */
 export function fakeFetch(handler: Handler) {
@@ -27,7 +27,7 @@ export function fakeFetch(handler: Handler) {
     };
     calls.push(call);
     const res = handler(call) ?? { status: 404, body: { error: { kind: 'NotFound', code: 'NOT_FOUND', message: `no route ${call.path}` } } };
-    return new Response(res.body === undefined ? null : JSON.stringify(res.body), { status: res.status, headers: { 'content-type': 'application/json' } });
+    return new Response(res.body === undefined ? null : JSON.stringify(res.body), { status: res.status, headers: { 'content-type': 'application/json', ...res.headers } });
   });
   vi.stubGlobal('fetch', fn);
   return calls;

@@ -116,9 +116,9 @@ describe('Team page by role', () => {
 describe('navigation by role', () => {
   const ids = (role: 'owner' | 'admin' | 'agent' | null, billingOn = true, hasMembers = true) => navFor({ saas: true, billingOn, role, hasMembers }).map((n) => n.icon);
 
-  it('Team for everyone in an account, Billing and Audit for owners only', () => {
-    expect(ids('owner')).toEqual(['inbox', 'pipeline', 'contacts', 'link', 'team', 'billing', 'audit', 'account', 'settings']);
-    expect(ids('admin')).toEqual(['inbox', 'pipeline', 'contacts', 'link', 'team', 'account', 'settings']);
+  it('Team for everyone in an account, Integrations for owners and admins, Billing and Audit for owners only', () => {
+    expect(ids('owner')).toEqual(['inbox', 'pipeline', 'contacts', 'link', 'team', 'billing', 'audit', 'account', 'integrations', 'settings']);
+    expect(ids('admin')).toEqual(['inbox', 'pipeline', 'contacts', 'link', 'team', 'account', 'integrations', 'settings']);
     expect(ids('agent')).toEqual(['inbox', 'pipeline', 'contacts', 'link', 'team', 'account', 'settings']);
     expect(ids('owner', false)).not.toContain('billing');
     // Self-hosted: no account pages at all.

@@ -12,12 +12,15 @@ export class ApiError extends Error {
   readonly status: number;
   readonly kind: string;
   readonly code: string;
-  constructor(status: number, body: ApiErrorBody) {
+  /** Seconds to wait before trying again, from a 429's `retry-after` header. */
+  readonly retryAfter: number | null;
+  constructor(status: number, body: ApiErrorBody, retryAfter: number | null = null) {
     super(body.message);
     this.name = 'ApiError';
     this.status = status;
     this.kind = body.kind;
     this.code = body.code;
+    this.retryAfter = retryAfter;
   }
 }
 
@@ -83,7 +86,7 @@ export function authHeaders(method: string): Record<string, string> {
 export const NETWORK_ERROR_BODY: ApiErrorBody = { kind: 'Unavailable', code: 'NETWORK', message: 'Cannot reach the server. Check your connection.' };
 
 /** A failed answer's text (the API's `{error}` or anything else) → the ApiError, telling the listeners on 401. */
-export function failure(status: number, text: string): ApiError {
+export function failure(status: number, text: string, retryAfterHeader?: string | null): ApiError {
   let data: unknown = undefined;
   try {
     data = text ? JSON.parse(text) : undefined;
@@ -91,7 +94,9 @@ export function failure(status: number, text: string): ApiError {
     data = undefined;
   }
   const body = (data as { error?: ApiErrorBody } | undefined)?.error;
-  const error = new ApiError(status, body ?? { kind: 'Internal', code: `HTTP_${status}`, message: `Request failed (${status})` });
+  // Only the delay-seconds form: the gateway sends no HTTP dates.
+  const wait = retryAfterHeader && /^\d+$/.test(retryAfterHeader.trim()) ? Number(retryAfterHeader) : null;
+  const error = new ApiError(status, body ?? { kind: 'Internal', code: `HTTP_${status}`, message: `Request failed (${status})` }, wait);
   if (status === 401) for (const fn of unauthenticatedListeners) fn();
   return error;
 }
@@ -115,7 +120,7 @@ export async function api<T>(path: string, opts: RequestOptions = {}): Promise<T
   }
   if (res.status === 204) return undefined as T;
   const text = await res.text();
-  if (!res.ok) throw failure(res.status, text);
+  if (!res.ok) throw failure(res.status, text, res.headers.get('retry-after'));
   let data: unknown = undefined;
   if (text) {
     try {

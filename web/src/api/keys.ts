@@ -25,6 +25,9 @@ export const keys = {
   teamAll: ['team'] as const,
   sessions: ['sessions'] as const,
   audit: ['audit'] as const,
+  apiKeys: ['integrations', 'keys'] as const,
+  webhooks: ['integrations', 'webhooks'] as const,
+  deliveries: (webhookId: string) => ['integrations', 'deliveries', webhookId] as const,
 };
 
 export function normaliseFilters(f: ChatFilters): Required<ChatFilters> {

@@ -27,6 +27,7 @@ const icons: Record<string, string> = {
   team: 'M7 9a3 3 0 1 0 0-6 3 3 0 0 0 0 6zM1.5 17c0-3 2.4-5 5.5-5s5.5 2 5.5 5M14 9.5a2.5 2.5 0 1 0 0-5M15 12c2 .4 3.5 2 3.5 5',
   account: 'M10 10a3.5 3.5 0 1 0 0-7 3.5 3.5 0 0 0 0 7zM3.5 17.5c.5-3.5 3.2-5.5 6.5-5.5s6 2 6.5 5.5',
   audit: 'M5 2.5h7l3 3v12H5zM12 2.5v3h3M7.5 9h5M7.5 12h5M7.5 15h3',
+  integrations: 'M7 2.5v4M13 2.5v4M5 6.5h10v2.5a5 5 0 0 1-10 0zM10 14v3.5',
   settings: 'M10 7a3 3 0 1 0 0 6 3 3 0 0 0 0-6zM10 2v2M10 16v2M2 10h2M16 10h2M4.3 4.3l1.4 1.4M14.3 14.3l1.4 1.4M4.3 15.7l1.4-1.4M14.3 5.7l1.4-1.4',
 };
 
@@ -50,6 +51,8 @@ const nav: NavItem[] = [
   { to: '/billing', label: 'Billing', icon: 'billing', billingOnly: true, role: 'owner' },
   { to: '/account/audit', label: 'Audit', icon: 'audit', saas: true, role: 'owner' },
   { to: '/account', label: 'Account', icon: 'account', saas: true },
+  // The soft hyphen lets the word break in the narrow rail ("Inte-grations"); it is not read out.
+  { to: '/integrations', label: 'Inte\u00ADgrations', icon: 'integrations', saas: true, role: 'admin' },
   { to: '/settings', label: 'Settings', icon: 'settings' },
 ];
 
@@ -109,7 +112,7 @@ export function AppShell({ children }: { children: ReactNode }) {
                   </span>
                 ) : null}
               </span>
-              <span>
+              <span className="max-w-full text-center">
                 {n.label}
                 {n.icon === 'inbox' && unread > 0 ? <span className="sr-only">, {unread} unread chats</span> : null}
               </span>

@@ -1,4 +1,4 @@
-// The frame of a settings-like page: a title, sections with a heading, label/value rows, switches.
+// The frame of a settings-like page: a title, sections with a heading, label/value rows, switches, chips.
 import type { ReactNode } from 'react';
 
 export function Page({ title, children }: { title: string; children: ReactNode }) {
@@ -40,5 +40,18 @@ export function Toggle({ testId, checked, onChange, disabled, children, hint }: 
         {hint ? <span className="block text-xs text-stone-500">{hint}</span> : null}
       </span>
     </label>
+  );
+}
+
+/** Short names ("read", "message.received") as chips, in a list named by `label`. */
+export function Chips({ items, label }: { items: readonly string[]; label: string }) {
+  return (
+    <ul aria-label={label} className="flex flex-wrap gap-1">
+      {items.map((s) => (
+        <li key={s} className="rounded-full bg-stone-100 px-2 py-0.5 font-mono text-[11px] text-stone-700">
+          {s}
+        </li>
+      ))}
+    </ul>
   );
 }

@@ -69,7 +69,37 @@ const BY_CODE: Record<string, ErrorWords> = {
   ACCOUNT_DELETING: { text: 'This account is being deleted.' },
   MAIL_FAILED: { text: 'The email could not be sent right now. Try again in a minute.' },
   WA_MESSAGE_NOT_SHOWN: { text: 'WhatsApp did not show this message as sent. Check the phone before trying again.' },
+  API_KEY_NOT_FOUND: { text: 'This API key is no longer here: someone may have deleted it. Reload the page.' },
+  API_KEY_INVALID: { text: 'This API key is not valid: it is mistyped or was revoked.' },
+  SESSION_REQUIRED: { text: 'This can only be done signed in to Queunir, not with an API key.' },
+  WEBHOOK_NOT_FOUND: { text: 'This webhook is no longer here: someone may have deleted it. Reload the page.' },
+  DELIVERY_NOT_FOUND: { text: 'This delivery is no longer in the log. Reload the page.' },
 };
+
+const IPV4 = /\b(?:\d{1,3}\.){3}\d{1,3}\b/;
+const IPV6 = /(?:^|[\s(\[])((?:[0-9a-f]{0,4}:){2,7}[0-9a-f]{0,4})(?=$|[\s)\],;]|\.(?:\s|$))/i;
+
+/** A webhook URL the gateway will not call, in words: the address it refused when it names one. */
+function refusedUrlWords(message: string): ErrorWords {
+  const address = IPV4.exec(message)?.[0] ?? IPV6.exec(message)?.[1];
+  if (address) {
+    const kind = /,\s+(an?\s+[\w -]+?)\s+address/i.exec(message)?.[1] ?? 'a private, local or reserved';
+    return { text: `Queunir does not send webhooks to ${address}: it is ${kind} address. Use a public URL, or ask your Queunir operator to allow this address.` };
+  }
+  if (/credential|password|user ?name|userinfo/i.test(message)) return { text: 'Take the user name and password out of the URL: the signature on every delivery proves it comes from Queunir.' };
+  if (/not a valid|absolute/i.test(message)) return { text: 'Enter the whole URL, starting with https://.' };
+  if (/http: or https:|scheme|protocol/i.test(message)) return { text: 'Use a URL that starts with https:// (or http://).' };
+  if (/resolv|ENOTFOUND|EAI_AGAIN|dns/i.test(message)) return { text: 'The host name of this URL was not found. Check the URL.' };
+  return { text: 'Queunir cannot send webhooks to this URL. Use a public https:// address.' };
+}
+
+/** An API key without the scope a route needs: the gateway's message names the scope ("… the send scope (this key has read)"). */
+function scopeWords(message: string): ErrorWords {
+  const scope = /\b(read|send|manage)\W+scope\b/i.exec(message)?.[1] ?? /\bscope\W+(read|send|manage)\b/i.exec(message)?.[1];
+  return scope
+    ? { text: `This API key does not have the “${scope.toLowerCase()}” scope this needs. Create a key that has it: a key’s scopes cannot be changed.` }
+    : { text: 'This API key’s scopes do not allow this. Create a key with the scope it needs.' };
+}
 
 /** Why a received file is not here, in words: its state and the server's reason code. */
 export function mediaStateWords(state: string, error: { code: string; message: string } | null | undefined): string {
@@ -105,6 +135,9 @@ const FIELD_NAMES: Record<string, string> = {
   color: 'colour',
   company: 'company',
   q: 'search',
+  url: 'URL',
+  events: 'event types',
+  scopes: 'scopes',
 };
 
 /** The field a schema error names: "invalid body: body/password must …", "body/email expected …". */
@@ -148,9 +181,11 @@ export function errorWords(err: unknown): ErrorWords {
   if (!(err instanceof ApiError)) return { text: 'Something went wrong. Try again.' };
   const code = err.code.toUpperCase();
   if (code === 'RATE_LIMITED') {
-    const wait = waitOf(err.message);
-    return { text: wait ? `Too many attempts. Try again in ${wait} seconds.` : 'Too many attempts. Wait a minute and try again.' };
+    const wait = err.retryAfter ?? waitOf(err.message);
+    return { text: wait ? `Too many attempts. Try again in ${wait} ${wait === 1 ? 'second' : 'seconds'}.` : 'Too many attempts. Wait a minute and try again.' };
   }
+  if (code === 'WEBHOOK_URL_REFUSED') return refusedUrlWords(err.message);
+  if (code === 'SCOPE_REQUIRED') return scopeWords(err.message);
   if (code === 'INVALID_ARGUMENT' || code === 'CONFIG_INVALID' || (!BY_CODE[code] && err.kind === 'InvalidArgument')) return invalidWords(err.message);
   const known = BY_CODE[code] ?? BY_CODE[BY_KIND[err.kind] ?? ''];
   if (known) return known;
