@@ -56,6 +56,7 @@ const chats: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/chats',
     {
+      config: { scope: 'read' },
       schema: {
         querystring: Type.Object(
           {
@@ -79,6 +80,7 @@ const chats: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/chats',
     {
+      config: { scope: 'send' },
       schema: {
         body: Type.Object(
           { phone: Type.String({ pattern: '^\\+?[0-9]{8,15}$', description: 'a phone number, country code first: digits with an optional +' }) },
@@ -110,6 +112,7 @@ const chats: FastifyPluginAsyncTypebox = async (app) => {
   app.patch(
     '/chats/:id',
     {
+      config: { scope: 'manage' },
       schema: {
         params: IdParams,
         body: Type.Object(
@@ -133,18 +136,19 @@ const chats: FastifyPluginAsyncTypebox = async (app) => {
   );
 
   // The number the tab title shows, exact however few chats the browser has loaded.
-  app.get('/chats/unread-count', { schema: { response: { 200: Type.Object({ chats: Type.Integer({ minimum: 0 }) }) } } }, async (req) => ({
+  app.get('/chats/unread-count', { config: { scope: 'read' }, schema: { response: { 200: Type.Object({ chats: Type.Integer({ minimum: 0 }) }) } } }, async (req) => ({
     chats: await countUnreadChats(store.db, req.chatScope),
   }));
 
   // The inbox filters' numbers: Mine, Unassigned, All (the main list, what this member may see).
-  app.get('/chats/counts', { schema: { response: { 200: Type.Object({ mine: Count, unassigned: Count, all: Count }) } } }, async (req) =>
+  app.get('/chats/counts', { config: { scope: 'read' }, schema: { response: { 200: Type.Object({ mine: Count, unassigned: Count, all: Count }) } } }, async (req) =>
     countChatsByAssignee(store.db, req.chatScope, req.actingMember?.id ?? null),
   );
 
   app.put(
     '/chats/:id/assignee',
     {
+      config: { scope: 'manage' },
       schema: {
         params: IdParams,
         body: Type.Object(
@@ -169,7 +173,7 @@ const chats: FastifyPluginAsyncTypebox = async (app) => {
     },
   );
 
-  app.get('/chats/:id', { schema: { params: IdParams, response: { 200: ChatShape } } }, async (req) => {
+  app.get('/chats/:id', { config: { scope: 'read' }, schema: { params: IdParams, response: { 200: ChatShape } } }, async (req) => {
     await chatOr404(req.params.id, req.chatScope);
     const chat = await getChat(store.db, req.params.id);
     if (!chat) throw notFound('chat', req.params.id);
@@ -179,6 +183,7 @@ const chats: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/chats/:id/messages',
     {
+      config: { scope: 'read' },
       schema: {
         params: IdParams,
         querystring: Type.Object({ before: Type.Optional(Cursor), limit: Limit() }, { additionalProperties: false }),
@@ -197,6 +202,7 @@ const chats: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/chats/:id/messages',
     {
+      config: { scope: 'send' },
       schema: {
         params: IdParams,
         body: {
@@ -234,7 +240,7 @@ const chats: FastifyPluginAsyncTypebox = async (app) => {
     },
   );
 
-  app.post('/chats/:id/read', { schema: { params: IdParams, response: { 200: ChatShape } } }, async (req) => {
+  app.post('/chats/:id/read', { config: { scope: 'send' }, schema: { params: IdParams, response: { 200: ChatShape } } }, async (req) => {
     const chat = await chatOr404(req.params.id, req.chatScope);
     await store.change(async (trx) => ({ result: undefined, chatIds: (await markChatRead(trx, chat.id)) ? [String(chat.id)] : [] }));
     if (app.session.status().state === 'READY') {
@@ -244,7 +250,7 @@ const chats: FastifyPluginAsyncTypebox = async (app) => {
     return (await getChat(store.db, chat.id))!;
   });
 
-  app.put('/chats/:id/labels/:labelId', { schema: { params: ChatLabelParams, response: { 200: ChatShape } } }, async (req) => {
+  app.put('/chats/:id/labels/:labelId', { config: { scope: 'manage' }, schema: { params: ChatLabelParams, response: { 200: ChatShape } } }, async (req) => {
     const chat = await chatOr404(req.params.id, req.chatScope);
     if (!(await getLabel(store.db, req.params.labelId))) throw notFound('label', req.params.labelId);
     await store.change(async (trx) => ({
@@ -254,7 +260,7 @@ const chats: FastifyPluginAsyncTypebox = async (app) => {
     return (await getChat(store.db, chat.id))!;
   });
 
-  app.delete('/chats/:id/labels/:labelId', { schema: { params: ChatLabelParams, response: { 200: ChatShape } } }, async (req) => {
+  app.delete('/chats/:id/labels/:labelId', { config: { scope: 'manage' }, schema: { params: ChatLabelParams, response: { 200: ChatShape } } }, async (req) => {
     const chat = await chatOr404(req.params.id, req.chatScope);
     if (!(await getLabel(store.db, req.params.labelId))) throw notFound('label', req.params.labelId);
     await store.change(async (trx) => ({
@@ -267,6 +273,7 @@ const chats: FastifyPluginAsyncTypebox = async (app) => {
   app.put(
     '/chats/:id/stage',
     {
+      config: { scope: 'manage' },
       schema: {
         params: IdParams,
         body: Type.Object({ stageId: Type.Union([Type.Integer({ minimum: 1, maximum: 2147483647 }), Type.Null()]) }, { additionalProperties: false }),
@@ -285,6 +292,7 @@ const chats: FastifyPluginAsyncTypebox = async (app) => {
   app.put(
     '/chats/:id/deal',
     {
+      config: { scope: 'manage' },
       schema: {
         params: IdParams,
         body: Type.Object(
@@ -301,7 +309,7 @@ const chats: FastifyPluginAsyncTypebox = async (app) => {
     },
   );
 
-  app.get('/chats/:id/notes', { schema: { params: IdParams, response: { 200: ListOf(NoteShape) } } }, async (req) => {
+  app.get('/chats/:id/notes', { config: { scope: 'read' }, schema: { params: IdParams, response: { 200: ListOf(NoteShape) } } }, async (req) => {
     await chatOr404(req.params.id, req.chatScope);
     return { items: await listNotes(store.db, req.params.id), nextCursor: null };
   });
@@ -309,6 +317,7 @@ const chats: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/chats/:id/notes',
     {
+      config: { scope: 'manage' },
       schema: {
         params: IdParams,
         body: Type.Object({ body: Type.String({ minLength: 1, maxLength: 10000, pattern: '\\S' }) }, { additionalProperties: false }),
