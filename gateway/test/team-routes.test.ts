@@ -59,6 +59,9 @@ const EXPECTED: Record<string, RouteAccess> = {
   'DELETE /api/auth/sessions': 'user',
   'DELETE /api/auth/sessions/:id': 'user',
   'DELETE /api/account': 'owner',
+  'POST /api/keys': 'admin',
+  'GET /api/keys': 'admin',
+  'DELETE /api/keys/:id': 'admin',
   'GET /healthz': 'public',
   'GET /metrics': 'public',
 };
