@@ -1,7 +1,7 @@
 // Login sessions: @fastify/session with its store in gateway.sessions (see support/session-store.ts).
 // The cookie is HttpOnly, SameSite=Lax, and Secure when the public origin is https.
 // A request with an API key (plugins/api-keys.ts) has no session: its Cookie header is dropped
-// before the cookie is read, and nothing of a session is saved or set on its answer.
+// before the cookie is read, nothing of a session is saved, and no cookie is set on its answer.
 import fp from 'fastify-plugin';
 import fastifyCookie, { Signer, type FastifyCookie } from '@fastify/cookie';
 import fastifySession from '@fastify/session';
@@ -101,6 +101,12 @@ export default fp(
         secure: config.PUBLIC_URL.startsWith('https:'),
         maxAge: config.SESSION_TTL_HOURS * 3_600_000,
       },
+    });
+    // After both plugins' own onSend hooks: no cookie of any kind (the known-device one a login
+    // sets, say) goes out on an answer to a key.
+    app.addHook('onSend', (request, reply, payload, done) => {
+      if (bearerApiKey(request.headers.authorization) !== null) reply.removeHeader('set-cookie');
+      done(null, payload);
     });
     const sweep = setInterval(() => void store.deleteExpired().catch(() => {}), 3_600_000);
     sweep.unref();
