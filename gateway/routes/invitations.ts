@@ -215,7 +215,7 @@ export default async function invitationRoutes(app: FastifyInstance) {
 
   app.post<{ Body: Accept }>(
     '/api/auth/invitations/accept',
-    { config: { access: 'public', scope: 'public', csrf: 'origin-only' }, schema: { body: AcceptSchema, response: { 200: MeSchema } } },
+    { config: { access: 'public', scope: 'session', csrf: 'origin-only' }, schema: { body: AcceptSchema, response: { 200: MeSchema } } },
     async (request, reply) => {
       throttle(perAddress, `accept:${addressKey(request.ip)}`, reply, 'attempts from this address');
       const inv = await pending(request.body.token);

@@ -108,8 +108,8 @@ t.test('create: owners and admins, not agents; the key shown once and stored onl
 
   const rows = await admin.selectFrom('gateway.api_keys').selectAll().where('account_id', '=', accountA).orderBy('id').execute();
   t.equal(rows.length, 2);
-  t.equal(rows[0].key_hash, sha256(k.key), 'the SHA-256 of the whole key');
-  t.equal(rows[0].prefix, k.prefix);
+  t.equal(rows[0]!.key_hash, sha256(k.key), 'the SHA-256 of the whole key');
+  t.equal(rows[0]!.prefix, k.prefix);
   const everything = JSON.stringify(await admin.selectFrom('gateway.api_keys').selectAll().execute());
   t.notOk(everything.includes(k.key.slice(11)), 'no column holds the key or its secret part');
   t.notOk(JSON.stringify(await admin.selectFrom('gateway.audit_log').selectAll().execute()).includes(k.key.slice(11)), 'nor the audit trail');
@@ -164,12 +164,18 @@ t.test("cookies are ignored on a key request: never the session's user, never it
   t.equal(sliceB.seen.length, beforeB, "B's slice got nothing");
   t.equal(chats.headers.get('set-cookie'), null);
 
-  // A login with a key beside it signs nobody in: no cookie, no session row.
+  // A key signs nobody in: login (and register, accepting an invitation) refuse it, store no session, set no cookie.
   const sessions = async () => (await admin.selectFrom('gateway.sessions').select('sid').execute()).length;
   const count = await sessions();
   const login = await withKey(k.key, 'POST', '/api/auth/login', { email: 'owner@keys-b.example', password: 'correct horse battery' }, { origin: ORIGIN });
-  t.equal(login.headers.get('set-cookie'), null, `no session cookie on a key request (${login.status})`);
+  t.equal(login.status, 403);
+  t.equal(login.json().error.code, 'SESSION_REQUIRED');
+  t.equal(login.headers.get('set-cookie'), null, 'no cookie on a key answer');
   t.equal(await sessions(), count, 'and no session stored');
+  // Nor on a public route that answers (a cookie it set would be dropped: none is).
+  const health = await withKey(k.key, 'GET', '/healthz', undefined, { cookie: owner.browser.cookie! });
+  t.equal(health.status, 200);
+  t.equal(health.headers.get('set-cookie'), null);
 });
 
 t.test('revoke: 401 at once, even beside a valid session cookie; malformed and unknown keys get the same 401', async (t) => {

@@ -18,7 +18,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     .addColumn('revoked_at', 'timestamptz')
     .addColumn('last_used_at', 'timestamptz')
-    .addColumn('last_used_address', 'inet')
+    .addColumn('last_used_address', sql`inet`)
     .execute();
   await db.schema.createIndex('api_keys_account_id_idx').on('api_keys').columns(['account_id', 'id']).execute();
   await db.schema.createIndex('api_keys_created_by_member_id_idx').on('api_keys').column('created_by_member_id').execute();
