@@ -56,7 +56,7 @@ t.test('keys against a real slice: send reaches the phone, read is refused a sen
 
   const make = async (name: string, scopes: string[]) => {
     const r = await owner.browser.request('POST', '/api/keys', { name, scopes });
-    t.equal(r.statusCode, 201, r.body);
+    t.equal(r.statusCode, 201, `POST /api/keys ${name}`);
     return r.json() as { id: string; key: string };
   };
   const sender = await make('shop', ['send']);

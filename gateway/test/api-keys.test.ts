@@ -81,7 +81,7 @@ const sha256 = (s: string) => crypto.createHash('sha256').update(s).digest('hex'
 
 t.test('create: owners and admins, not agents; the key shown once and stored only as its hash', async (t) => {
   const made = await owner.browser.request('POST', '/api/keys', { name: ' order system ', scopes: ['send', 'read'] });
-  t.equal(made.statusCode, 201, made.body);
+  t.equal(made.statusCode, 201, 'POST /api/keys: 201');
   const k = made.json();
   t.match(k.key, /^qk_[A-Za-z0-9_-]{43}$/, 'qk_ + base64url of 32 bytes');
   t.equal(k.key.length, 46);
