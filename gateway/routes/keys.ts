@@ -16,7 +16,8 @@ const ScopeSchema = Type.Union(
 );
 const CreateSchema = Type.Object(
   {
-    name: Type.String({ minLength: 1, maxLength: 100, pattern: '\\S', description: 'what the key is for, e.g. "order system"' }),
+    // No control characters: the name is shown to people and stored as text by the slice (who sent).
+    name: Type.String({ minLength: 1, maxLength: 100, pattern: '^(?=.*\\S)[^\\u0000-\\u001f\\u007f]+$', description: 'what the key is for, e.g. "order system"' }),
     scopes: Type.Array(ScopeSchema, { minItems: 1, maxItems: API_SCOPES.length, uniqueItems: true, description: 'what the key may do' }),
   },
   { additionalProperties: false },

@@ -100,6 +100,9 @@ t.test('create: owners and admins, not agents; the key shown once and stored onl
     [{ name: 'x', scopes: ['read', 'read'] }, 'scopes'],
     [{ name: '', scopes: ['read'] }, 'name'],
     [{ name: 'x'.repeat(101), scopes: ['read'] }, 'name'],
+    [{ name: '   ', scopes: ['read'] }, 'name'],
+    [{ name: 'nul\u0000inside', scopes: ['read'] }, 'name'],
+    [{ name: 'two\nlines', scopes: ['read'] }, 'name'],
   ] as const) {
     const bad = await owner.browser.request('POST', '/api/keys', body);
     t.equal(bad.statusCode, 400, `${JSON.stringify(body)}: 400`);
