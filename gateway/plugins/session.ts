@@ -102,8 +102,8 @@ export default fp(
         maxAge: config.SESSION_TTL_HOURS * 3_600_000,
       },
     });
-    // After both plugins' own onSend hooks: no cookie of any kind (the known-device one a login
-    // sets, say) goes out on an answer to a key.
+    // After both plugins' own onSend hooks: no cookie of any kind, whatever a route set, goes out
+    // on an answer to a key.
     app.addHook('onSend', (request, reply, payload, done) => {
       if (bearerApiKey(request.headers.authorization) !== null) reply.removeHeader('set-cookie');
       done(null, payload);
