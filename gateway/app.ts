@@ -14,6 +14,7 @@ import type { GatewayConfig } from './config.ts';
 import dbPlugin from './plugins/db.ts';
 import sessionPlugin from './plugins/session.ts';
 import authPlugin from './plugins/auth.ts';
+import apiKeysPlugin from './plugins/api-keys.ts';
 import csrfPlugin from './plugins/csrf.ts';
 import supervisorPlugin, { type SupervisorApi } from './plugins/supervisor.ts';
 import eventsPlugin from './plugins/events.ts';
@@ -39,6 +40,7 @@ import teamRoutes from './routes/team.ts';
 import invitationRoutes from './routes/invitations.ts';
 import accountSettingsRoutes from './routes/account-settings.ts';
 import accountAuditRoutes from './routes/account-audit.ts';
+import apiKeyRoutes from './routes/keys.ts';
 import passwordRoutes from './routes/password.ts';
 import emailVerificationRoutes from './routes/email-verification.ts';
 import totpRoutes from './routes/totp.ts';
@@ -161,6 +163,7 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
   await app.register(openapiPlugin, { gatewaySegments });
   await app.register(dbPlugin, { databaseUrl: options.databaseUrl });
   await app.register(sessionPlugin);
+  await app.register(apiKeysPlugin);
   await app.register(authPlugin);
   await app.register(csrfPlugin);
   await app.register(supervisorPlugin, options.supervisor ? { supervisor: options.supervisor } : {});
@@ -197,6 +200,7 @@ export async function build(options: BuildOptions): Promise<FastifyInstance> {
   await app.register(accountAuditRoutes);
   await app.register(webhookRoutes);
   await app.register(openapiRoutes);
+  await app.register(apiKeyRoutes);
   await app.register(proxyPlugin, { gatewaySegments, securityHeaders, trustLoopback: config.TRUST_PROXY });
   app.addHook('onReady', (done) => {
     fastPath = app.proxyFastPath;

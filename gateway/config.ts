@@ -29,6 +29,7 @@ const GatewayConfigSchema = Type.Object({
   LOGIN_LIMIT_PER_ADDRESS: Type.Integer({ minimum: 1, maximum: 100_000, default: 30, description: 'login/register attempts per address per window' }),
   LOGIN_LIMIT_PER_ACCOUNT: Type.Integer({ minimum: 1, maximum: 100_000, default: 5, description: 'failed logins per account per window' }),
   LOGIN_LIMIT_WINDOW_S: Type.Integer({ minimum: 1, maximum: 86_400, default: 900, description: 'seconds of the login rate-limit window' }),
+  API_KEY_RATE_PER_MINUTE: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 600, description: 'requests one API key may make per minute on this gateway (more: 429 RATE_LIMITED with retry-after)' }),
   CONNECT_LIMIT_PER_MINUTE: Type.Integer({ minimum: 1, maximum: 10_000, default: 30, description: 'POST /api/connect calls per user per minute (each may create or start a slice)' }),
   EVENTS_MAX_STREAMS_PER_USER: Type.Integer({ minimum: 1, maximum: 100_000, default: 20, description: 'open /api/events streams one user may hold on this gateway (more: 429 TOO_MANY_STREAMS)' }),
   EVENTS_MAX_STREAMS: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 10_000, description: 'open /api/events streams this gateway holds in all (more: 429 TOO_MANY_STREAMS)' }),

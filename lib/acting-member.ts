@@ -4,9 +4,11 @@
 // the gateway strips any such header a browser sends. A slice that receives none is being called
 // by the token holder itself (the gateway's own calls, the supervisor): the system, not a member.
 //
-// Wire form: `v1.<payload>.<signature>`, payload = base64url(JSON {m, r, n, a}), signature =
-// base64url(HMAC-SHA256(token, "v1." + payload)).
+// Wire form: `v1.<payload>.<signature>`, payload = base64url(JSON {m, r, n, a[, k, s]}), signature =
+// base64url(HMAC-SHA256(token, "v1." + payload)). `k` (the key's id) and `s` (its scopes) say the
+// request comes from an API key: the slice then holds it to the route's scope (lib/api-scopes.ts).
 import crypto from 'node:crypto';
+import { isApiScope, type ApiScope } from './api-scopes.ts';
 
 export const ACTING_MEMBER_HEADER = 'x-queunir-member';
 
@@ -32,6 +34,8 @@ export interface ActingMember {
   name: string;
   /** gateway.accounts.id, as a string of digits */
   accountId: string;
+  /** set when an API key acts (gateway.api_keys.id and its scopes); absent for a person's session */
+  apiKey?: { id: string; scopes: ApiScope[] };
 }
 
 const PREFIX = 'v1.';
@@ -42,7 +46,12 @@ function mac(token: string, signed: string): string {
 
 /** The header's value for this member, signed with the slice's token. */
 export function signActingMember(member: ActingMember, sliceToken: string): string {
-  const payload = Buffer.from(JSON.stringify({ m: member.id, r: member.role, n: member.name, a: member.accountId }), 'utf8').toString('base64url');
+  const wire: Record<string, unknown> = { m: member.id, r: member.role, n: member.name, a: member.accountId };
+  if (member.apiKey) {
+    wire.k = member.apiKey.id;
+    wire.s = member.apiKey.scopes;
+  }
+  const payload = Buffer.from(JSON.stringify(wire), 'utf8').toString('base64url');
   return `${PREFIX}${payload}.${mac(sliceToken, PREFIX + payload)}`;
 }
 
@@ -66,7 +75,11 @@ export function verifyActingMember(value: string, sliceToken: string): ActingMem
   } catch {
     return null;
   }
-  const d = data as { m?: unknown; r?: unknown; n?: unknown; a?: unknown };
+  const d = data as { m?: unknown; r?: unknown; n?: unknown; a?: unknown; k?: unknown; s?: unknown };
   if (typeof d.m !== 'string' || !DIGITS.test(d.m) || !isMemberRole(d.r) || typeof d.n !== 'string' || typeof d.a !== 'string' || !DIGITS.test(d.a)) return null;
-  return { id: d.m, role: d.r, name: d.n.slice(0, 200), accountId: d.a };
+  const member: ActingMember = { id: d.m, role: d.r, name: d.n.slice(0, 200), accountId: d.a };
+  if (d.k === undefined && d.s === undefined) return member;
+  // A key's header is all or nothing: half of one, or a scope this code does not know, is not a session's.
+  if (typeof d.k !== 'string' || !DIGITS.test(d.k) || !Array.isArray(d.s) || d.s.length === 0 || !d.s.every(isApiScope)) return null;
+  return { ...member, apiKey: { id: d.k, scopes: [...new Set(d.s as ApiScope[])] } };
 }

@@ -5,12 +5,17 @@
 //
 // Every route declares who may call it (`config.access`, see RouteAccess); one hook here enforces
 // it, so the rule for a route is written once, beside the route, and tested per route × role.
+// Every route also declares the scope an API key needs (`config.scope`, lib/api-scopes.ts): an
+// /api/ route without one is refused when registered; a key request (plugins/api-keys.ts: no user,
+// the key's acting member) is held to it here before the route's access is checked.
 import fp from 'fastify-plugin';
 import type { Kysely } from 'kysely';
 import type { GatewayDatabase } from '../../sql/gateway/schema.ts';
 import type { FastifyRequest } from 'fastify';
 import { AppError } from '../../lib/errors.ts';
 import { roleAtLeast, type ActingMember, type MemberRole } from '../../lib/acting-member.ts';
+import { ROUTE_SCOPES, type RouteScope } from '../../lib/api-scopes.ts';
+import { scopeRefusal } from '../../lib/scope-check.ts';
 
 export interface AuthUser {
   id: string;
@@ -120,10 +125,17 @@ declare module 'fastify' {
       forgetAll(): void;
       /** End every session of the user: the row's sessions_valid_after moves to now. */
       revokeSessions(userId: string): Promise<void>;
-      /** Each route and who may call it, as declared (the route × role tests read it). */
-      routes(): { method: string; url: string; access: RouteAccess }[];
+      /** Each route, who may call it and the scope a key needs, as declared (the route × role and scope tests read it). */
+      routes(): DeclaredRoute[];
     };
   }
+}
+
+export interface DeclaredRoute {
+  method: string;
+  url: string;
+  access: RouteAccess;
+  scope: RouteScope;
 }
 
 const USER_CACHE_MS = 5_000;
@@ -131,6 +143,10 @@ const USER_CACHE_MS = 5_000;
 /** A route's declared access; undeclared, an /api/ route needs a member and anything else (the web app's files) is public. */
 function accessOf(url: string, config: { access?: RouteAccess } | undefined): RouteAccess {
   return config?.access ?? (url.startsWith('/api') ? 'agent' : 'public');
+}
+/** A route's declared scope; only what is not under /api/ (the web app's files, health) defaults, to public. */
+function scopeOf(url: string, config: { scope?: RouteScope } | undefined): RouteScope | undefined {
+  return config?.scope ?? (url.startsWith('/api') ? undefined : 'public');
 }
 const DIGITS = /^\d{1,19}$/;
 
@@ -198,6 +214,8 @@ export default fp(
     // A callback hook: a cached user (every request but one per user per USER_CACHE_MS) costs no
     // promise and no database round trip.
     app.addHook('onRequest', (request, _reply, done) => {
+      // A key request: the api-keys plugin (before this one) has said who acts.
+      if (request.apiKey !== null) return done();
       const userId = request.session?.userId;
       // Malformed ids never reach the database (bigint parse error would be a 500).
       if (!userId || !DIGITS.test(userId)) return done();
@@ -218,7 +236,8 @@ export default fp(
     }
 
     function requireMember(request: FastifyRequest, needed: MemberRole = 'agent'): AuthMember {
-      requireUser(request);
+      // A key acts as a member with no user behind the request.
+      if (request.apiKey === null) requireUser(request);
       const member = request.member;
       if (!member) throw new AppError('ROLE_REQUIRED', 'you are not a member of any account: ask for an invitation', { details: { needed, role: null } });
       if (!roleAtLeast(member.role, needed)) {
@@ -229,12 +248,14 @@ export default fp(
       return member;
     }
 
-    const declared: { method: string; url: string; access: RouteAccess }[] = [];
+    const declared: DeclaredRoute[] = [];
     app.addHook('onRoute', (route) => {
       const access = accessOf(route.url, route.config as { access?: RouteAccess } | undefined);
+      const scope = scopeOf(route.url, route.config as { scope?: RouteScope } | undefined);
+      if (scope === undefined || !ROUTE_SCOPES.includes(scope)) throw new Error(`route ${route.url} declares no config.scope (one of ${ROUTE_SCOPES.join(', ')})`);
       for (const method of Array.isArray(route.method) ? route.method : [route.method]) {
         // Fastify's own HEAD twin of a GET route shares its config.
-        if (method !== 'HEAD') declared.push({ method, url: route.url, access });
+        if (method !== 'HEAD') declared.push({ method, url: route.url, access, scope });
       }
     });
 
@@ -245,6 +266,10 @@ export default fp(
       // No route matched: the 404 answers, whoever asks.
       const access = url === undefined ? 'public' : accessOf(url, request.routeOptions.config);
       try {
+        if (request.apiKey !== null && url !== undefined) {
+          const refused = scopeRefusal(`${request.method} ${url}`, scopeOf(url, request.routeOptions.config) ?? 'session', request.apiKey.scopes);
+          if (refused) throw refused;
+        }
         if (access === 'user') requireUser(request);
         else if (access === 'operator') {
           if (requireUser(request).role !== 'admin') throw new AppError('PERMISSION_DENIED', 'operators only');
@@ -285,5 +310,5 @@ export default fp(
       routes: () => [...declared],
     });
   },
-  { name: 'auth', dependencies: ['db', 'session'] },
+  { name: 'auth', dependencies: ['db', 'session', 'api-keys'] },
 );

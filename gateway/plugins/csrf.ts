@@ -1,7 +1,8 @@
 // Cross-site request forgery: every state-changing request (POST, PUT, PATCH, DELETE) must come
 // from our own origin (Origin, or Sec-Fetch-Site: same-origin when a browser sends no Origin) and
 // carry the session's token in x-csrf-token. Routes opt out with config.csrf: 'origin-only'
-// (register, login: no session yet) or false (the Stripe webhook, signed by Stripe).
+// (register, login: no session yet) or false (the Stripe webhook, signed by Stripe). A request
+// with an API key has no session to forge and is not sent by a browser on its own: it is not checked.
 // In development (PUBLIC_URL on a loopback host, NODE_ENV not production) the three spellings of
 // loopback (localhost, 127.0.0.1, [::1]) with the same scheme and port are the same origin: a new
 // user who opens http://127.0.0.1:3000 can register. In production only PUBLIC_URL's origin is.
@@ -48,7 +49,7 @@ export default fp(
     const origins = allowedOrigins(app.config.PUBLIC_URL, process.env.NODE_ENV);
     // A callback hook, not an async one: safe methods (the proxy's hot path) pass with no promise.
     app.addHook('onRequest', (request, _reply, done) => {
-      if (SAFE.has(request.method)) return done();
+      if (SAFE.has(request.method) || request.apiKey !== null) return done();
       done(check(request));
     });
     function check(request: FastifyRequest): AppError | undefined {
@@ -69,5 +70,5 @@ export default fp(
       return undefined;
     }
   },
-  { name: 'csrf', dependencies: ['session'] },
+  { name: 'csrf', dependencies: ['session', 'api-keys'] },
 );

@@ -10,7 +10,8 @@
 // - the fast path, in front of Fastify (app.ts's serverFactory): a GET or HEAD whose session, user
 //   and slice this process already holds in memory is streamed to the slice with no Fastify
 //   request, no session object and no hook chain. It declines anything else, and Fastify answers.
-//   It exists because on a small server the proxy's CPU is taken from the slice and PostgreSQL
+//   It declines a request that carries an Authorization header (an API key: Fastify's hooks
+//   check it, its rate and its scope). It exists because on a small server the proxy's CPU is taken from the slice and PostgreSQL
 //   on the same cores: this way costs a fraction of the Fastify way's CPU (the README has the
 //   figures of bench/gateway-cpu.bench.ts).
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -28,7 +29,8 @@ import { signActingMember, type ActingMember } from '../../lib/acting-member.ts'
 class ActingHeaders {
   private readonly made = new Map<string, string>();
   for(member: ActingMember, slice: SliceAssignment): string {
-    const key = `${slice.token}\u0000${member.id}\u0000${member.role}\u0000${member.name}\u0000${member.accountId}`;
+    const apiKey = member.apiKey ? `${member.apiKey.id}\u0000${member.apiKey.scopes.join(',')}` : '';
+    const key = `${slice.token}\u0000${member.id}\u0000${member.role}\u0000${member.name}\u0000${member.accountId}\u0000${apiKey}`;
     let value = this.made.get(key);
     if (value === undefined) {
       if (this.made.size >= 20_000) this.made.clear();
@@ -109,6 +111,9 @@ export default fp<ProxyOptions>(
       // The web app and Fastify's 404 handle the rest; only /api/ is a slice's.
       undici: UNDICI_OPTIONS,
       disableRequestLogging: true,
+      // What a key needs here is the slice's to say: its acting-member plugin checks each proxied
+      // route's own scope from the signed header, which carries the key's scopes.
+      config: { scope: 'public' },
       // A callback hook: with the slice cached (all but one request per user per 10 s) no promise.
       preHandler: (request: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void) => {
         let member;
@@ -195,6 +200,8 @@ export default fp<ProxyOptions>(
       if (segment === null || segment === '' || options.gatewaySegments.has(segment)) return false;
       const headers = req.headers;
       if (headers['content-length'] !== undefined || headers['transfer-encoding'] !== undefined || headers.upgrade !== undefined) return false;
+      // An API key (or any other Authorization): Fastify's way, whose hooks check keys.
+      if (headers.authorization !== undefined) return false;
       const cookie = headers.cookie;
       if (!cookie) return false;
       const sid = app.sessionCookie.sessionIdOf(cookie);
@@ -212,7 +219,7 @@ export default fp<ProxyOptions>(
       return true;
     });
   },
-  { name: 'proxy', dependencies: ['auth', 'slice-lifecycle', 'monitor', 'metrics', 'session'] },
+  { name: 'proxy', dependencies: ['auth', 'api-keys', 'slice-lifecycle', 'monitor', 'metrics', 'session'] },
 );
 
 function usable(slice: SliceAssignment | null | undefined): slice is SliceAssignment {

@@ -1,10 +1,13 @@
 // Login sessions: @fastify/session with its store in gateway.sessions (see support/session-store.ts).
 // The cookie is HttpOnly, SameSite=Lax, and Secure when the public origin is https.
+// A request with an API key (plugins/api-keys.ts) has no session: its Cookie header is dropped
+// before the cookie is read, nothing of a session is saved, and no cookie is set on its answer.
 import fp from 'fastify-plugin';
 import fastifyCookie, { Signer, type FastifyCookie } from '@fastify/cookie';
 import fastifySession from '@fastify/session';
 import { SESSION_COOKIE } from '../support/session-cookie.ts';
 import { PgSessionStore } from '../support/session-store.ts';
+import { bearerApiKey } from './api-keys.ts';
 
 declare module 'fastify' {
   interface Session {
@@ -74,6 +77,16 @@ export default fp(
         return unsigned.valid && unsigned.value ? unsigned.value : null;
       },
     });
+    // Both before @fastify/cookie's and @fastify/session's own hooks (hooks run in the order added).
+    app.addHook('onRequest', (request, _reply, done) => {
+      if (bearerApiKey(request.headers.authorization) !== null) delete request.headers.cookie;
+      done();
+    });
+    app.addHook('onSend', (request, _reply, payload, done) => {
+      // @fastify/session saves and sets nothing for a request without a session object.
+      if (bearerApiKey(request.headers.authorization) !== null) (request as { session: unknown }).session = null;
+      done(null, payload);
+    });
     await app.register(fastifyCookie);
     await app.register(fastifySession, {
       secret: signer,
@@ -88,6 +101,12 @@ export default fp(
         secure: config.PUBLIC_URL.startsWith('https:'),
         maxAge: config.SESSION_TTL_HOURS * 3_600_000,
       },
+    });
+    // After both plugins' own onSend hooks: no cookie of any kind, whatever a route set, goes out
+    // on an answer to a key.
+    app.addHook('onSend', (request, reply, payload, done) => {
+      if (bearerApiKey(request.headers.authorization) !== null) reply.removeHeader('set-cookie');
+      done(null, payload);
     });
     const sweep = setInterval(() => void store.deleteExpired().catch(() => {}), 3_600_000);
     sweep.unref();

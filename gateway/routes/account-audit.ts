@@ -26,7 +26,7 @@ const USER_ACTOR = /^user:(\d{1,19})$/;
 export default async function accountAuditRoutes(app: FastifyInstance) {
   app.get<{ Querystring: Static<typeof QuerySchema> }>(
     '/api/account/audit',
-    { config: { access: 'owner' }, schema: { querystring: QuerySchema, response: { 200: Type.Object({ items: Type.Array(EntrySchema), nextCursor: Type.Union([Type.String(), Type.Null()]) }) } } },
+    { config: { access: 'owner', scope: 'session' }, schema: { querystring: QuerySchema, response: { 200: Type.Object({ items: Type.Array(EntrySchema), nextCursor: Type.Union([Type.String(), Type.Null()]) }) } } },
     async (request) => {
       const me = app.auth.requireMember(request, 'owner');
       const limit = request.query.limit ?? 50;

@@ -13,7 +13,7 @@ const DeleteSchema = Type.Object({ password: CurrentPasswordSchema }, { addition
 export default async function accountDeletionRoutes(app: FastifyInstance) {
   app.delete<{ Body: Static<typeof DeleteSchema> }>(
     '/api/account',
-    { config: { access: 'owner' }, schema: { body: DeleteSchema, response: { 202: Type.Object({ state: Type.Literal('deleting') }) } } },
+    { config: { access: 'owner', scope: 'session' }, schema: { body: DeleteSchema, response: { 202: Type.Object({ state: Type.Literal('deleting') }) } } },
     async (request, reply) => {
       const member = app.auth.requireMember(request, 'owner');
       const user = app.auth.require(request);

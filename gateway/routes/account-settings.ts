@@ -12,7 +12,7 @@ const RenameSchema = Type.Object({ name: Type.String({ minLength: 1, maxLength: 
 export default async function accountSettingsRoutes(app: FastifyInstance) {
   app.post<{ Body: Static<typeof SwitchSchema> }>(
     '/api/auth/switch-account',
-    { config: { access: 'user' }, schema: { body: SwitchSchema, response: { 200: MeSchema } } },
+    { config: { access: 'user', scope: 'session' }, schema: { body: SwitchSchema, response: { 200: MeSchema } } },
     async (request) => {
       const user = app.auth.require(request);
       const { accountId } = request.body;
@@ -33,7 +33,7 @@ export default async function accountSettingsRoutes(app: FastifyInstance) {
 
   app.patch<{ Body: Static<typeof RenameSchema> }>(
     '/api/account',
-    { config: { access: 'owner' }, schema: { body: RenameSchema, response: { 200: Type.Object({ id: Type.String(), name: Type.String() }) } } },
+    { config: { access: 'owner', scope: 'session' }, schema: { body: RenameSchema, response: { 200: Type.Object({ id: Type.String(), name: Type.String() }) } } },
     async (request) => {
       const me = app.auth.requireMember(request, 'owner');
       const name = request.body.name.trim();

@@ -20,7 +20,7 @@ const AdminSliceSchema = Type.Object({
 export default async function adminRoutes(app: FastifyInstance) {
   app.get(
     '/api/admin/slices',
-    { config: { access: 'operator' }, schema: { response: { 200: Type.Object({ items: Type.Array(AdminSliceSchema), nextCursor: Type.Null() }) } } },
+    { config: { access: 'operator', scope: 'session' }, schema: { response: { 200: Type.Object({ items: Type.Array(AdminSliceSchema), nextCursor: Type.Null() }) } } },
     async () => {
       const rows = await app.db
         .selectFrom('slices')
@@ -75,7 +75,7 @@ export default async function adminRoutes(app: FastifyInstance) {
   );
 
   // Nothing else under /api/admin/ may fall through to the proxy.
-  app.all('/api/admin/*', { config: { access: 'operator' } }, async () => {
+  app.all('/api/admin/*', { config: { access: 'operator', scope: 'session' } }, async () => {
     throw new AppError('NOT_FOUND', 'no such admin route');
   });
 }

@@ -80,7 +80,8 @@ export default async function authRoutes(app: FastifyInstance) {
 
   const opts = {
     schema: { body: CredentialsSchema, response: { 200: MeSchema } },
-    config: { csrf: 'origin-only' as const, access: 'public' as const },
+    // Anyone may sign up or in, but never with a key: a key signs no one in (no session is started for it).
+    config: { csrf: 'origin-only' as const, access: 'public' as const, scope: 'session' as const },
   };
 
   app.post<{ Body: Registration }>('/api/auth/register', { ...opts, schema: { ...opts.schema, body: RegistrationSchema } }, async (request, reply) => {
@@ -146,7 +147,7 @@ export default async function authRoutes(app: FastifyInstance) {
     return meBody(app, request);
   });
 
-  app.post('/api/auth/logout', { config: { access: 'public' } }, async (request, reply) => {
+  app.post('/api/auth/logout', { config: { access: 'public', scope: 'session' } }, async (request, reply) => {
     if (request.session?.sessionId) await request.session.destroy();
     reply.clearCookie(SESSION_COOKIE, { path: '/' });
     reply.code(204).send();

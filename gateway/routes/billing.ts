@@ -11,7 +11,7 @@ const UrlSchema = Type.Object({ url: Type.String() });
 export default async function billingRoutes(app: FastifyInstance) {
   app.get(
     '/api/billing',
-    { config: { access: 'owner' }, schema: { response: { 200: Type.Object({ plan: PlanSchema, prices: Type.Array(Type.String()), trialDays: Type.Integer() }) } } },
+    { config: { access: 'owner', scope: 'session' }, schema: { response: { 200: Type.Object({ plan: PlanSchema, prices: Type.Array(Type.String()), trialDays: Type.Integer() }) } } },
     async (request) => {
       const member = app.auth.requireMember(request, 'owner');
       return { plan: await app.billing.plan(member.accountId), prices: app.billing.prices, trialDays: app.billing.enabled ? app.config.BILLING_TRIAL_DAYS : 0 };
@@ -21,7 +21,7 @@ export default async function billingRoutes(app: FastifyInstance) {
   app.post(
     '/api/billing/checkout',
     {
-      config: { access: 'owner' },
+      config: { access: 'owner', scope: 'session' },
       schema: {
         body: Type.Optional(
           Type.Object({ priceId: Type.Optional(Type.String({ pattern: '^price_[A-Za-z0-9_]+$', description: 'one of STRIPE_PRICE_ID; default the first' })) }, { additionalProperties: false }),
@@ -37,7 +37,7 @@ export default async function billingRoutes(app: FastifyInstance) {
     },
   );
 
-  app.post('/api/billing/portal', { config: { access: 'owner' }, schema: { response: { 200: UrlSchema } } }, async (request) => {
+  app.post('/api/billing/portal', { config: { access: 'owner', scope: 'session' }, schema: { response: { 200: UrlSchema } } }, async (request) => {
     const member = app.auth.requireMember(request, 'owner');
     return app.billing.portal(member.accountId);
   });
@@ -49,7 +49,7 @@ export default async function billingRoutes(app: FastifyInstance) {
     scope.post(
       '/api/billing/webhook',
       {
-        config: { csrf: false, access: 'public' },
+        config: { csrf: false, access: 'public', scope: 'public' },
         schema: {
           headers: Type.Object({ 'stripe-signature': Type.String({ minLength: 1, description: 'the signature Stripe sends' }) }),
           response: { 200: Type.Object({ received: Type.Boolean(), duplicate: Type.Boolean(), changed: Type.Boolean() }) },
@@ -64,7 +64,7 @@ export default async function billingRoutes(app: FastifyInstance) {
     );
   });
 
-  app.all('/api/billing/*', { config: { csrf: false, access: 'public' } }, async (request) => {
+  app.all('/api/billing/*', { config: { csrf: false, access: 'public', scope: 'public' } }, async (request) => {
     throw new AppError('NOT_FOUND', `no billing route ${request.method} ${request.url.split('?', 1)[0]}`);
   });
 }

@@ -13,7 +13,7 @@ export default async function connectRoutes(app: FastifyInstance) {
   app.post(
     '/api/connect',
     // No body: whatever is sent is ignored.
-    { config: { access: 'admin' }, schema: { response: { 202: MeSchema } } },
+    { config: { access: 'admin', scope: 'session' }, schema: { response: { 202: MeSchema } } },
     async (request, reply) => {
       const user = app.auth.require(request);
       const wait = perUser.hit(`user:${user.id}`);

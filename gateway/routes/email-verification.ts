@@ -17,7 +17,7 @@ export default async function emailVerificationRoutes(app: FastifyInstance) {
 
   app.post<{ Body: Static<typeof VerifySchema> }>(
     '/api/auth/verify-email',
-    { schema: { body: VerifySchema }, config: { access: 'public', csrf: 'origin-only' } },
+    { schema: { body: VerifySchema }, config: { access: 'public', scope: 'public', csrf: 'origin-only' } },
     async (request, reply) => {
       const userId = await app.db.transaction().execute(async (trx) => {
         const userId = await consumeUserToken(trx, 'email_verify', request.body.token);
@@ -36,7 +36,7 @@ export default async function emailVerificationRoutes(app: FastifyInstance) {
     },
   );
 
-  app.post('/api/auth/verify-email/resend', { config: { access: 'user' } }, async (request, reply) => {
+  app.post('/api/auth/verify-email/resend', { config: { access: 'user', scope: 'session' } }, async (request, reply) => {
     const user = app.auth.require(request);
     if (!user.emailVerified) {
       const wait = resends.hit(user.id);

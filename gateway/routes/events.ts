@@ -10,7 +10,7 @@ const HeadersSchema = Type.Object({
 });
 
 export default async function eventsRoutes(app: FastifyInstance) {
-  app.get<{ Headers: { 'last-event-id'?: string } }>('/api/events', { schema: { headers: HeadersSchema } }, async (request, reply) => {
+  app.get<{ Headers: { 'last-event-id'?: string } }>('/api/events', { config: { scope: 'session' }, schema: { headers: HeadersSchema } }, async (request, reply) => {
     const user = app.auth.require(request);
     const member = app.auth.requireMember(request);
     const slice = await app.slices.forAccount(member.accountId);

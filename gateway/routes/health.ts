@@ -9,7 +9,7 @@ function isLoopback(address: string | undefined): boolean {
 }
 
 export default async function healthRoutes(app: FastifyInstance) {
-  app.get('/healthz', async (_request, reply) => {
+  app.get('/healthz', { config: { scope: 'public' } }, async (_request, reply) => {
     let database = 'ok';
     try {
       await sql`select 1`.execute(app.db);
@@ -21,7 +21,7 @@ export default async function healthRoutes(app: FastifyInstance) {
     return { status: database === 'ok' ? 'ok' : 'degraded', database, supervisor };
   });
 
-  app.get('/metrics', async (request, reply) => {
+  app.get('/metrics', { config: { scope: 'public' } }, async (request, reply) => {
     if (!isLoopback(request.socket.remoteAddress) || request.headers['x-forwarded-for'] !== undefined) {
       throw new AppError('PERMISSION_DENIED', 'metrics are served to loopback clients only');
     }

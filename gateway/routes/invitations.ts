@@ -87,7 +87,7 @@ export default async function invitationRoutes(app: FastifyInstance) {
 
   app.get(
     '/api/team/invitations',
-    { config: { access: 'admin' }, schema: { response: { 200: Type.Object({ items: Type.Array(InvitationSchema), nextCursor: Type.Null() }) } } },
+    { config: { access: 'admin', scope: 'session' }, schema: { response: { 200: Type.Object({ items: Type.Array(InvitationSchema), nextCursor: Type.Null() }) } } },
     async (request) => {
       const me = app.auth.requireMember(request, 'admin');
       const rows = await app.db
@@ -117,7 +117,7 @@ export default async function invitationRoutes(app: FastifyInstance) {
 
   app.post<{ Body: Static<typeof InviteSchema> }>(
     '/api/team/invitations',
-    { config: { access: 'admin' }, schema: { body: InviteSchema, response: { 201: Type.Object({ id: Type.String(), expiresAt: Type.String() }) } } },
+    { config: { access: 'admin', scope: 'session' }, schema: { body: InviteSchema, response: { 201: Type.Object({ id: Type.String(), expiresAt: Type.String() }) } } },
     async (request, reply) => {
       const me = app.auth.requireMember(request, 'admin');
       const user = app.auth.require(request);
@@ -175,7 +175,7 @@ export default async function invitationRoutes(app: FastifyInstance) {
     },
   );
 
-  app.delete<{ Params: Static<typeof IdParams> }>('/api/team/invitations/:id', { config: { access: 'admin' }, schema: { params: IdParams } }, async (request, reply) => {
+  app.delete<{ Params: Static<typeof IdParams> }>('/api/team/invitations/:id', { config: { access: 'admin', scope: 'session' }, schema: { params: IdParams } }, async (request, reply) => {
     const me = app.auth.requireMember(request, 'admin');
     const user = app.auth.require(request);
     await app.db.transaction().execute(async (trx) => {
@@ -200,7 +200,7 @@ export default async function invitationRoutes(app: FastifyInstance) {
   app.get<{ Querystring: { token: string } }>(
     '/api/auth/invitations/preview',
     {
-      config: { access: 'public' },
+      config: { access: 'public', scope: 'public' },
       schema: {
         querystring: Type.Object({ token: Token }, { additionalProperties: false }),
         response: { 200: Type.Object({ accountName: Type.String(), email: Type.String(), role: MemberRoleSchema, expiresAt: Type.String(), existingUser: Type.Boolean() }) },
@@ -215,7 +215,7 @@ export default async function invitationRoutes(app: FastifyInstance) {
 
   app.post<{ Body: Accept }>(
     '/api/auth/invitations/accept',
-    { config: { access: 'public', csrf: 'origin-only' }, schema: { body: AcceptSchema, response: { 200: MeSchema } } },
+    { config: { access: 'public', scope: 'session', csrf: 'origin-only' }, schema: { body: AcceptSchema, response: { 200: MeSchema } } },
     async (request, reply) => {
       throttle(perAddress, `accept:${addressKey(request.ip)}`, reply, 'attempts from this address');
       const inv = await pending(request.body.token);

@@ -72,5 +72,5 @@ export async function meBody(app: FastifyInstance, request: FastifyRequest): Pro
 }
 
 export default async function meRoutes(app: FastifyInstance) {
-  app.get('/api/me', { config: { access: 'user' }, schema: { response: { 200: MeSchema } } }, async (request) => meBody(app, request));
+  app.get('/api/me', { config: { access: 'user', scope: 'session' }, schema: { response: { 200: MeSchema } } }, async (request) => meBody(app, request));
 }

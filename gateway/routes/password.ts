@@ -30,7 +30,7 @@ export default async function passwordRoutes(app: FastifyInstance) {
   // At most this many mails to one address per window: the form cannot be used to flood an inbox.
   const perEmail = new Throttle(3, windowMs);
 
-  app.post<{ Body: Static<typeof ChangeSchema> }>('/api/auth/password', { schema: { body: ChangeSchema }, config: { access: 'user' } }, async (request, reply) => {
+  app.post<{ Body: Static<typeof ChangeSchema> }>('/api/auth/password', { schema: { body: ChangeSchema }, config: { access: 'user', scope: 'session' } }, async (request, reply) => {
     const user = app.auth.require(request);
     await requirePassword(app, user.id, request.body.current);
     const hash = await hashPassword(request.body.next);
@@ -42,7 +42,7 @@ export default async function passwordRoutes(app: FastifyInstance) {
 
   app.post<{ Body: Static<typeof ResetRequestSchema> }>(
     '/api/auth/password-reset',
-    { schema: { body: ResetRequestSchema }, config: { access: 'public', csrf: 'origin-only' } },
+    { schema: { body: ResetRequestSchema }, config: { access: 'public', scope: 'public', csrf: 'origin-only' } },
     async (request, reply) => {
       const wait = perAddress.hit(`ip:${addressKey(request.ip)}`);
       if (wait > 0) {
@@ -70,7 +70,7 @@ export default async function passwordRoutes(app: FastifyInstance) {
 
   app.post<{ Body: Static<typeof ResetConfirmSchema> }>(
     '/api/auth/password-reset/confirm',
-    { schema: { body: ResetConfirmSchema }, config: { access: 'public', csrf: 'origin-only' } },
+    { schema: { body: ResetConfirmSchema }, config: { access: 'public', scope: 'public', csrf: 'origin-only' } },
     async (request, reply) => {
       const hash = await hashPassword(request.body.password);
       const userId = await app.db.transaction().execute(async (trx) => {

@@ -27,7 +27,7 @@ const ListSchema = Type.Object({ items: Type.Array(SessionSchema), nextCursor: T
 const IdParams = Type.Object({ id: Type.String({ pattern: '^[A-Za-z0-9_-]{22}$', description: 'a session id from GET /api/auth/sessions' }) }, { additionalProperties: false });
 
 export default async function sessionRoutes(app: FastifyInstance) {
-  const access = { access: 'user' as const };
+  const access = { access: 'user' as const, scope: 'session' as const };
 
   async function sessionsOf(userId: string) {
     return app.db

@@ -36,7 +36,7 @@ type TeamSettings = Static<typeof TeamSettingsSchema>;
 export default async function teamRoutes(app: FastifyInstance) {
   app.get(
     '/api/team/members',
-    { config: { access: 'agent' }, schema: { response: { 200: Type.Object({ items: Type.Array(TeamMemberSchema), nextCursor: Type.Null() }) } } },
+    { config: { access: 'agent', scope: 'session' }, schema: { response: { 200: Type.Object({ items: Type.Array(TeamMemberSchema), nextCursor: Type.Null() }) } } },
     async (request) => {
       const me = app.auth.requireMember(request);
       return { items: await listMembers(app, me.accountId, me.id), nextCursor: null };
@@ -45,7 +45,7 @@ export default async function teamRoutes(app: FastifyInstance) {
 
   app.patch<{ Params: Static<typeof MemberIdParams>; Body: Static<typeof MemberChangeSchema> }>(
     '/api/team/members/:id',
-    { config: { access: 'agent' }, schema: { params: MemberIdParams, body: MemberChangeSchema, response: { 200: TeamMemberSchema } } },
+    { config: { access: 'agent', scope: 'session' }, schema: { params: MemberIdParams, body: MemberChangeSchema, response: { 200: TeamMemberSchema } } },
     async (request) => {
       const me = app.auth.requireMember(request);
       const target = await memberOf(app, me.accountId, request.params.id, me.id);
@@ -61,7 +61,7 @@ export default async function teamRoutes(app: FastifyInstance) {
     },
   );
 
-  app.delete<{ Params: Static<typeof MemberIdParams> }>('/api/team/members/:id', { config: { access: 'admin' }, schema: { params: MemberIdParams } }, async (request, reply) => {
+  app.delete<{ Params: Static<typeof MemberIdParams> }>('/api/team/members/:id', { config: { access: 'admin', scope: 'session' }, schema: { params: MemberIdParams } }, async (request, reply) => {
     const me = app.auth.requireMember(request, 'admin');
     const target = await memberOf(app, me.accountId, request.params.id, me.id);
     if (target.role === 'owner' && me.role !== 'owner') {
@@ -71,7 +71,7 @@ export default async function teamRoutes(app: FastifyInstance) {
     reply.code(204).send();
   });
 
-  app.post('/api/team/leave', { config: { access: 'agent' } }, async (request, reply) => {
+  app.post('/api/team/leave', { config: { access: 'agent', scope: 'session' } }, async (request, reply) => {
     const me = app.auth.requireMember(request);
     const target = await memberOf(app, me.accountId, me.id, me.id);
     await removeMember(app, me.accountId, target, { userId: request.user!.id, memberId: me.id }, 'team.leave');
@@ -83,13 +83,13 @@ export default async function teamRoutes(app: FastifyInstance) {
     return { roundRobin: row.round_robin, agentsSeeOwnChatsOnly: row.agents_see_own_chats_only };
   }
 
-  app.get('/api/team/settings', { config: { access: 'agent' }, schema: { response: { 200: TeamSettingsSchema } } }, async (request) => {
+  app.get('/api/team/settings', { config: { access: 'agent', scope: 'session' }, schema: { response: { 200: TeamSettingsSchema } } }, async (request) => {
     return settingsOf(app.auth.requireMember(request).accountId);
   });
 
   app.put<{ Body: TeamSettings }>(
     '/api/team/settings',
-    { config: { access: 'owner' }, schema: { body: TeamSettingsSchema, response: { 200: TeamSettingsSchema } } },
+    { config: { access: 'owner', scope: 'session' }, schema: { body: TeamSettingsSchema, response: { 200: TeamSettingsSchema } } },
     async (request) => {
       const me = app.auth.requireMember(request, 'owner');
       const { roundRobin, agentsSeeOwnChatsOnly } = request.body;

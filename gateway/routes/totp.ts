@@ -13,7 +13,7 @@ const PasswordSchema = Type.Object({ password: CurrentPasswordSchema }, { additi
 const RecoveryCodesSchema = Type.Object({ recoveryCodes: Type.Array(Type.String(), { minItems: 10, maxItems: 10 }) });
 
 export default async function totpRoutes(app: FastifyInstance) {
-  const access = { access: 'user' as const };
+  const access = { access: 'user' as const, scope: 'session' as const };
 
   /** A fresh set of recovery codes replaces the old one; the codes themselves exist only in this answer. */
   async function replaceRecoveryCodes(userId: string): Promise<string[]> {

@@ -66,6 +66,9 @@ const EXPECTED: Record<string, RouteAccess> = {
   'GET /api/webhooks/:id/deliveries': 'admin',
   'POST /api/webhooks/:id/deliveries/:deliveryId/redeliver': 'admin',
   'POST /api/webhooks/:id/test': 'admin',
+  'POST /api/keys': 'admin',
+  'GET /api/keys': 'admin',
+  'DELETE /api/keys/:id': 'admin',
   'GET /healthz': 'public',
   'GET /metrics': 'public',
   // The API's description and its reference page (issue 18)

@@ -48,6 +48,7 @@ const chats: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/chats',
     {
+      config: { scope: 'read' },
       schema: {
         querystring: Type.Object(
           {
@@ -71,6 +72,7 @@ const chats: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/chats',
     {
+      config: { scope: 'send' },
       schema: {
         body: Type.Object(
           { phone: Type.String({ pattern: '^\\+?[0-9]{8,15}$', description: 'a phone number, country code first: digits with an optional +' }) },
@@ -94,6 +96,7 @@ const chats: FastifyPluginAsyncTypebox = async (app) => {
   app.patch(
     '/chats/:id',
     {
+      config: { scope: 'manage' },
       schema: {
         params: IdParams,
         body: Type.Object(
@@ -117,18 +120,19 @@ const chats: FastifyPluginAsyncTypebox = async (app) => {
   );
 
   // The number the tab title shows, exact however few chats the browser has loaded.
-  app.get('/chats/unread-count', { schema: { response: { 200: Type.Object({ chats: Type.Integer({ minimum: 0 }) }) } } }, async (req) => ({
+  app.get('/chats/unread-count', { config: { scope: 'read' }, schema: { response: { 200: Type.Object({ chats: Type.Integer({ minimum: 0 }) }) } } }, async (req) => ({
     chats: await countUnreadChats(store.db, req.chatScope),
   }));
 
   // The inbox filters' numbers: Mine, Unassigned, All (the main list, what this member may see).
-  app.get('/chats/counts', { schema: { response: { 200: Type.Object({ mine: Count, unassigned: Count, all: Count }) } } }, async (req) =>
+  app.get('/chats/counts', { config: { scope: 'read' }, schema: { response: { 200: Type.Object({ mine: Count, unassigned: Count, all: Count }) } } }, async (req) =>
     countChatsByAssignee(store.db, req.chatScope, req.actingMember?.id ?? null),
   );
 
   app.put(
     '/chats/:id/assignee',
     {
+      config: { scope: 'manage' },
       schema: {
         params: IdParams,
         body: Type.Object(
@@ -153,7 +157,7 @@ const chats: FastifyPluginAsyncTypebox = async (app) => {
     },
   );
 
-  app.get('/chats/:id', { schema: { params: IdParams, response: { 200: ChatShape } } }, async (req) => {
+  app.get('/chats/:id', { config: { scope: 'read' }, schema: { params: IdParams, response: { 200: ChatShape } } }, async (req) => {
     await chatOr404(req.params.id, req.chatScope);
     const chat = await getChat(store.db, req.params.id);
     if (!chat) throw notFound('chat', req.params.id);
@@ -163,6 +167,7 @@ const chats: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/chats/:id/messages',
     {
+      config: { scope: 'read' },
       schema: {
         params: IdParams,
         querystring: Type.Object({ before: Type.Optional(Cursor), limit: Limit() }, { additionalProperties: false }),
@@ -181,6 +186,7 @@ const chats: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/chats/:id/messages',
     {
+      config: { scope: 'send' },
       schema: {
         params: IdParams,
         body: {
@@ -227,7 +233,7 @@ const chats: FastifyPluginAsyncTypebox = async (app) => {
     },
   );
 
-  app.post('/chats/:id/read', { schema: { params: IdParams, response: { 200: ChatShape } } }, async (req) => {
+  app.post('/chats/:id/read', { config: { scope: 'send' }, schema: { params: IdParams, response: { 200: ChatShape } } }, async (req) => {
     const chat = await chatOr404(req.params.id, req.chatScope);
     await store.change(async (trx) => ({ result: undefined, chatIds: (await markChatRead(trx, chat.id)) ? [String(chat.id)] : [] }));
     if (app.session.status().state === 'READY') {
@@ -237,7 +243,7 @@ const chats: FastifyPluginAsyncTypebox = async (app) => {
     return (await getChat(store.db, chat.id))!;
   });
 
-  app.put('/chats/:id/labels/:labelId', { schema: { params: ChatLabelParams, response: { 200: ChatShape } } }, async (req) => {
+  app.put('/chats/:id/labels/:labelId', { config: { scope: 'manage' }, schema: { params: ChatLabelParams, response: { 200: ChatShape } } }, async (req) => {
     const chat = await chatOr404(req.params.id, req.chatScope);
     if (!(await getLabel(store.db, req.params.labelId))) throw notFound('label', req.params.labelId);
     await store.change(async (trx) => ({
@@ -247,7 +253,7 @@ const chats: FastifyPluginAsyncTypebox = async (app) => {
     return (await getChat(store.db, chat.id))!;
   });
 
-  app.delete('/chats/:id/labels/:labelId', { schema: { params: ChatLabelParams, response: { 200: ChatShape } } }, async (req) => {
+  app.delete('/chats/:id/labels/:labelId', { config: { scope: 'manage' }, schema: { params: ChatLabelParams, response: { 200: ChatShape } } }, async (req) => {
     const chat = await chatOr404(req.params.id, req.chatScope);
     if (!(await getLabel(store.db, req.params.labelId))) throw notFound('label', req.params.labelId);
     await store.change(async (trx) => ({
@@ -260,6 +266,7 @@ const chats: FastifyPluginAsyncTypebox = async (app) => {
   app.put(
     '/chats/:id/stage',
     {
+      config: { scope: 'manage' },
       schema: {
         params: IdParams,
         body: Type.Object({ stageId: Type.Union([Type.Integer({ minimum: 1, maximum: 2147483647 }), Type.Null()]) }, { additionalProperties: false }),
@@ -278,6 +285,7 @@ const chats: FastifyPluginAsyncTypebox = async (app) => {
   app.put(
     '/chats/:id/deal',
     {
+      config: { scope: 'manage' },
       schema: {
         params: IdParams,
         body: Type.Object(
@@ -294,7 +302,7 @@ const chats: FastifyPluginAsyncTypebox = async (app) => {
     },
   );
 
-  app.get('/chats/:id/notes', { schema: { params: IdParams, response: { 200: ListOf(NoteShape) } } }, async (req) => {
+  app.get('/chats/:id/notes', { config: { scope: 'read' }, schema: { params: IdParams, response: { 200: ListOf(NoteShape) } } }, async (req) => {
     await chatOr404(req.params.id, req.chatScope);
     return { items: await listNotes(store.db, req.params.id), nextCursor: null };
   });
@@ -302,6 +310,7 @@ const chats: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/chats/:id/notes',
     {
+      config: { scope: 'manage' },
       schema: {
         params: IdParams,
         body: Type.Object({ body: Type.String({ minLength: 1, maxLength: 10000, pattern: '\\S' }) }, { additionalProperties: false }),

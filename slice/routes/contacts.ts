@@ -15,6 +15,7 @@ const contacts: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/contacts',
     {
+      config: { scope: 'read' },
       schema: {
         querystring: Type.Object(
           { cursor: Type.Optional(Cursor), limit: Limit(), q: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })) },
@@ -26,7 +27,7 @@ const contacts: FastifyPluginAsyncTypebox = async (app) => {
     async (req) => listContacts(store.db, req.query),
   );
 
-  app.get('/contacts/:id', { schema: { params: IdParams, response: { 200: ContactShape } } }, async (req) => {
+  app.get('/contacts/:id', { config: { scope: 'read' }, schema: { params: IdParams, response: { 200: ContactShape } } }, async (req) => {
     const c = await getContact(store.db, req.params.id);
     if (!c) throw notFound('contact', req.params.id);
     return c;
@@ -35,6 +36,7 @@ const contacts: FastifyPluginAsyncTypebox = async (app) => {
   app.patch(
     '/contacts/:id',
     {
+      config: { scope: 'manage' },
       schema: {
         params: IdParams,
         body: Type.Object(

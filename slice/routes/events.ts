@@ -47,7 +47,7 @@ const events: FastifyPluginAsyncTypebox<EventsRouteOptions> = async (app, opts) 
     {
       // 'manual': no Accept negotiation (the gateway's relay and EventSource are both served).
       sse: { kind: 'manual' },
-      config: { minRole: 'agent' },
+      config: { minRole: 'agent', scope: 'read' },
       schema: {
         querystring: Type.Object(
           {

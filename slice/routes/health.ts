@@ -28,7 +28,7 @@ const HealthShape = Type.Object({
 const DB_CHECK_TIMEOUT_MS = 2_000;
 
 const health: FastifyPluginAsyncTypebox = async (app) => {
-  app.get('/health', { config: { minRole: 'agent' }, schema: { response: { 200: HealthShape } } }, async () => {
+  app.get('/health', { config: { minRole: 'agent', scope: 'public' }, schema: { response: { 200: HealthShape } } }, async () => {
     const status = app.session.status();
     const [db, wa] = await Promise.all([
       Promise.race([

@@ -21,7 +21,7 @@ const internalTeam: FastifyPluginAsyncTypebox = async (app) => {
   app.put(
     '/internal/team',
     {
-      config: { minRole: 'system' },
+      config: { minRole: 'system', scope: 'session' },
       schema: {
         body: Type.Object(
           {

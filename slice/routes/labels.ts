@@ -12,12 +12,12 @@ const Name = Type.String({ minLength: 1, maxLength: 60, pattern: '\\S' });
 const labels: FastifyPluginAsyncTypebox = async (app) => {
   const { store } = app;
 
-  app.get('/labels', { config: { minRole: 'agent' }, schema: { response: { 200: ListOf(LabelShape) } } }, async () => ({ items: await listLabels(store.db), nextCursor: null }));
+  app.get('/labels', { config: { minRole: 'agent', scope: 'read' }, schema: { response: { 200: ListOf(LabelShape) } } }, async () => ({ items: await listLabels(store.db), nextCursor: null }));
 
   app.post(
     '/labels',
     {
-      config: ADMIN,
+      config: { ...ADMIN, scope: 'manage' },
       schema: {
         body: Type.Object({ name: Name, color: Type.Optional(Color) }, { additionalProperties: false }),
         response: { 201: LabelShape },
@@ -29,7 +29,7 @@ const labels: FastifyPluginAsyncTypebox = async (app) => {
   app.patch(
     '/labels/:id',
     {
-      config: ADMIN,
+      config: { ...ADMIN, scope: 'manage' },
       schema: {
         params: LabelParams,
         body: Type.Object({ name: Type.Optional(Name), color: Type.Optional(Color) }, { additionalProperties: false, minProperties: 1 }),
@@ -47,7 +47,7 @@ const labels: FastifyPluginAsyncTypebox = async (app) => {
     },
   );
 
-  app.delete('/labels/:id', { config: ADMIN, schema: { params: LabelParams } }, async (req, reply) => {
+  app.delete('/labels/:id', { config: { ...ADMIN, scope: 'manage' }, schema: { params: LabelParams } }, async (req, reply) => {
     const id = req.params.id;
     const deleted = await store.change(async (trx) => {
       const chatIds = await chatIdsWithLabel(trx, id);

@@ -39,6 +39,7 @@ const media: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/media/:id',
     {
+      config: { scope: 'read' },
       schema: {
         params: IdParams,
         querystring: Type.Object(

@@ -82,6 +82,7 @@ const messages: FastifyPluginAsyncTypebox = async (app) => {
   app.put(
     '/messages/:id/reaction',
     {
+      config: { scope: 'send' },
       schema: {
         params: IdParams,
         body: Type.Object(
@@ -112,6 +113,7 @@ const messages: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/messages/:id/edits',
     {
+      config: { scope: 'read' },
       schema: {
         params: IdParams,
         response: {

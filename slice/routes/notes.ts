@@ -10,6 +10,7 @@ const notes: FastifyPluginAsyncTypebox = async (app) => {
   app.patch(
     '/notes/:id',
     {
+      config: { scope: 'manage' },
       schema: {
         params: IdParams,
         body: Type.Object({ body: Type.String({ minLength: 1, maxLength: 10000, pattern: '\\S' }) }, { additionalProperties: false }),
@@ -24,7 +25,7 @@ const notes: FastifyPluginAsyncTypebox = async (app) => {
     },
   );
 
-  app.delete('/notes/:id', { schema: { params: IdParams } }, async (req, reply) => {
+  app.delete('/notes/:id', { config: { scope: 'manage' }, schema: { params: IdParams } }, async (req, reply) => {
     await assertNoteVisible(app.store.db, req.params.id, req.chatScope);
     if (!(await app.store.change(async (trx) => ({ result: await deleteNote(trx, req.params.id) })))) throw notFound('note', req.params.id);
     return reply.status(204).send();

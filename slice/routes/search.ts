@@ -9,6 +9,7 @@ const search: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/search',
     {
+      config: { scope: 'read' },
       schema: {
         querystring: Type.Object(
           { q: Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' }), cursor: Type.Optional(Cursor), limit: Limit() },

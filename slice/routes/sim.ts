@@ -24,7 +24,7 @@ const sim: FastifyPluginAsyncTypebox = async (app) => {
   }
   const Ok = Type.Object({ ok: Type.Boolean() });
   // The phone's side, not the CRM's: the gateway never relays these, and no member may call them.
-  const SYSTEM_ONLY = { minRole: 'system' as const };
+  const SYSTEM_ONLY = { minRole: 'system' as const, scope: 'session' as const };
 
   app.post('/sim/scan', { config: SYSTEM_ONLY, schema: { response: { 200: Ok } } }, async () => {
     await act((c) => c.scan());

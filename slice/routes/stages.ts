@@ -12,12 +12,12 @@ const Name = Type.String({ minLength: 1, maxLength: 80, pattern: '\\S' });
 const stages: FastifyPluginAsyncTypebox = async (app) => {
   const { store } = app;
 
-  app.get('/stages', { config: { minRole: 'agent' }, schema: { response: { 200: ListOf(StageShape) } } }, async () => ({ items: await listStages(store.db), nextCursor: null }));
+  app.get('/stages', { config: { minRole: 'agent', scope: 'read' }, schema: { response: { 200: ListOf(StageShape) } } }, async () => ({ items: await listStages(store.db), nextCursor: null }));
 
   app.post(
     '/stages',
     {
-      config: ADMIN,
+      config: { ...ADMIN, scope: 'manage' },
       schema: {
         body: Type.Object({ name: Name, color: Type.Optional(Color) }, { additionalProperties: false }),
         response: { 201: StageShape },
@@ -29,7 +29,7 @@ const stages: FastifyPluginAsyncTypebox = async (app) => {
   app.put(
     '/stages/order',
     {
-      config: ADMIN,
+      config: { ...ADMIN, scope: 'manage' },
       schema: {
         body: Type.Object(
           { ids: Type.Array(Type.Integer({ minimum: 1, maximum: 2147483647 }), { uniqueItems: true, maxItems: 1000 }) },
@@ -61,7 +61,7 @@ const stages: FastifyPluginAsyncTypebox = async (app) => {
   app.patch(
     '/stages/:id',
     {
-      config: ADMIN,
+      config: { ...ADMIN, scope: 'manage' },
       schema: {
         params: StageParams,
         body: Type.Object(
@@ -78,7 +78,7 @@ const stages: FastifyPluginAsyncTypebox = async (app) => {
     },
   );
 
-  app.delete('/stages/:id', { config: ADMIN, schema: { params: StageParams } }, async (req, reply) => {
+  app.delete('/stages/:id', { config: { ...ADMIN, scope: 'manage' }, schema: { params: StageParams } }, async (req, reply) => {
     const id = req.params.id;
     const deleted = await store.change(async (trx) => {
       const chats = await trx.selectFrom('chats').select('id').where('stage_id', '=', id).execute();

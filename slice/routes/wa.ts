@@ -11,15 +11,15 @@ const wa: FastifyPluginAsyncTypebox = async (app) => {
     return { state: s.state, qr: s.qr, since: s.since, detail: s.detail, cause: s.cause, lastLogout: s.lastLogout };
   };
 
-  app.get('/wa', { config: { minRole: 'agent' }, schema: { response: { 200: WaShape } } }, async () => current());
+  app.get('/wa', { config: { minRole: 'agent', scope: 'read' }, schema: { response: { 200: WaShape } } }, async () => current());
 
-  app.post('/wa/logout', { config: ADMIN, schema: { response: { 202: WaShape } } }, async (_req, reply) => {
+  app.post('/wa/logout', { config: { ...ADMIN, scope: 'session' }, schema: { response: { 202: WaShape } } }, async (_req, reply) => {
     await app.session.logout();
     return reply.status(202).send(current());
   });
 
   // The QR code expired and no new one came: start the browser again for a fresh one.
-  app.post('/wa/reload-qr', { config: ADMIN, schema: { response: { 202: WaShape } } }, async (_req, reply) => {
+  app.post('/wa/reload-qr', { config: { ...ADMIN, scope: 'session' }, schema: { response: { 202: WaShape } } }, async (_req, reply) => {
     await app.session.reloadQr();
     return reply.status(202).send(current());
   });
@@ -27,7 +27,7 @@ const wa: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/wa/pairing-code',
     {
-      config: ADMIN,
+      config: { ...ADMIN, scope: 'session' },
       schema: {
         body: Type.Object(
           { phoneNumber: Type.String({ pattern: '^\\+?[0-9]{7,15}$', description: 'international number, digits only, e.g. +5511987654321' }) },

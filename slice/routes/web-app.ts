@@ -15,7 +15,7 @@ const webAppRoutes: FastifyPluginAsync<{ root: string }> = async (app, opts) => 
   await app.register(fastifyStatic, { root, wildcard: false, index: 'index.html' });
   // Files are routes of their own (wildcard: false); any other GET that is not the API and not a
   // file name is one of the app's own routes.
-  app.get('/*', { config: { minRole: 'agent' } }, (req, reply) => {
+  app.get('/*', { config: { minRole: 'agent', scope: 'public' } }, (req, reply) => {
     // Judged on the decoded path, as the router matched it: /%61pi/x is the API's, not the app's.
     const pathname = routedPath(req.url) ?? req.url.split('?')[0]!;
     if (API_PATH.test(pathname) || /\.[a-z0-9]+$/i.test(pathname)) {

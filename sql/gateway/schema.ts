@@ -1,5 +1,6 @@
 // The gateway schema as Kysely sees it. Tables are qualified with the schema through withSchema().
 import type { AccountsTable } from './accounts.table.ts';
+import type { ApiKeysTable } from './api-keys.table.ts';
 import type { AuditLogTable } from './audit-log.table.ts';
 import type { InvitationsTable } from './invitations.table.ts';
 import type { MembersTable } from './members.table.ts';
@@ -29,4 +30,5 @@ export interface GatewayDatabase {
   webhook_endpoints: WebhookEndpointsTable;
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_cursors: WebhookCursorsTable;
+  api_keys: ApiKeysTable;
 }
