@@ -11,7 +11,7 @@ import { auth, buildApp, chat, message, openStore, sliceDb, TOKEN, WhatsAppStand
 import crypto from 'node:crypto';
 
 /** What each slice route must declare: the contract's rule of thumb, with the sends named. */
-const SENDS = new Set(['POST /api/chats', 'POST /api/chats/:id/messages', 'POST /api/chats/:id/read', 'PUT /api/messages/:id/reaction']);
+const SENDS = new Set(['POST /api/chats', 'POST /api/chats/:id/messages', 'POST /api/chats/:id/read', 'PUT /api/messages/:id/reaction', 'POST /api/messages']);
 const PERSON_OR_SYSTEM = /^(\/sim\/|\/internal\/|\/api\/wa\/(logout|reload-qr|pairing-code)$)/;
 function expectedScope(method: string, url: string): RouteScope {
   if (url === '/health') return 'public';
